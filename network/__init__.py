@@ -1,0 +1,64 @@
+"""network: a directory and collaboration CRM for civil-society networks."""
+
+import os
+
+from flask import Flask
+
+from network.config import DefaultConfig, environment_overrides, instance_secret_key, sqlite_url
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    # Tests and deployments may keep the instance folder (config, SQLite file, outbox) elsewhere.
+    instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("NETWORK_INSTANCE_PATH")
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    app.config.from_object(DefaultConfig)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_mapping(environment_overrides())
+    if test_config:
+        app.config.from_mapping(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = sqlite_url(app.instance_path)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+
+    register_extensions(app)
+    register_blueprints(app)
+
+    from network import cli, web
+
+    web.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from network import database
+    from network.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from network.services import audit  # noqa: F401  (registers the session hooks)
+
+    database.configure(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter.init_app(app)
+    from network.web import select_locale
+
+    babel.init_app(app, locale_selector=select_locale)
+
+
+def register_blueprints(app: Flask) -> None:
+    from network import admin, api, auth, directory, imports, initiatives, main, organizations, projects
+
+    for feature in (main, auth, directory, organizations, projects, initiatives, imports, admin):
+        app.register_blueprint(feature.bp)
+    api.init_app(app)

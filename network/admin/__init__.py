@@ -1,0 +1,3 @@
+from network.admin.views import bp
+
+__all__ = ["bp"]

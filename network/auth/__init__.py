@@ -1,0 +1,3 @@
+from network.auth.views import bp
+
+__all__ = ["bp"]

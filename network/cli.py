@@ -1,0 +1,26 @@
+"""Flask commands: ``flask --app network <command>``. Each calls services and commits once."""
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+
+from network.extensions import db
+from network.services.reference import load_reference_data
+
+
+@click.command("load-reference")
+@with_appcontext
+def load_reference_command() -> None:
+    """Load or update the M49 regions and the starter themes (idempotent)."""
+    added = load_reference_data()
+    db.session.commit()
+    click.echo(f"Reference data loaded ({added['regions']} regions and {added['themes']} themes added).")
+
+
+def init_app(app: Flask) -> None:
+    from network.auth.commands import commands as auth_commands
+    from network.demo import seed_demo_command
+    from network.imports.commands import commands as import_commands
+
+    for command in (load_reference_command, seed_demo_command, *auth_commands, *import_commands):
+        app.cli.add_command(command)

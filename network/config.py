@@ -1,0 +1,73 @@
+"""Configuration defaults.
+
+Order of precedence (last wins): these defaults, instance/config.py, NETWORK_* environment
+variables, then the mapping a test passes to create_app().
+"""
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+
+class DefaultConfig:
+    SQLALCHEMY_DATABASE_URI: str | None = None  # filled in from the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SECRET_KEY: str | None = None
+    REDIS_URL: str | None = None
+    PER_PAGE = 25
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # uploads (imports) and API bodies
+    API_MAX_BODY = 1024 * 1024
+    LOGIN_RATE_LIMIT = "10 per minute"
+    API_RATE_LIMIT = "600 per minute"
+    CORS_ORIGINS: list[str] = []
+    MAIL_BACKEND = "outbox"  # "outbox" writes to instance/outbox and the log; "smtp" sends
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_SENDER = "network@localhost"
+    INVITATION_MAX_AGE = 7 * 24 * 3600
+    RESET_MAX_AGE = 2 * 3600
+    BABEL_DEFAULT_LOCALE = "en"
+    LANGUAGES = ["en", "zh"]
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    SECURE_COOKIES = False  # production: set NETWORK_SECURE_COOKIES=true behind HTTPS
+    WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
+
+
+# Environment variables that override settings: NETWORK_<NAME> -> <NAME>.
+# Values are parsed as JSON when they parse (true, 20, ["a"]), otherwise taken as strings.
+ENV_ALIASES = {"DATABASE_URL": "SQLALCHEMY_DATABASE_URI"}
+
+
+def environment_overrides(environ=os.environ) -> dict:
+    overrides = {}
+    for key, raw in environ.items():
+        if not key.startswith("NETWORK_") or key.startswith("NETWORK_TEST_"):
+            continue
+        name = key.removeprefix("NETWORK_")
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw
+        overrides[ENV_ALIASES.get(name, name)] = value
+    return overrides
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """A key generated once into the instance folder, so no key is ever written in code."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def sqlite_url(instance_path: str) -> str:
+    return "sqlite:///" + str(Path(instance_path) / "network.sqlite3")

@@ -1,0 +1,3 @@
+from network.directory.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,3 @@
+from network.imports.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,3 @@
+from network.initiatives.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,8 @@
+from flask import Blueprint
+
+bp = Blueprint("initiatives", __name__)
+
+
+@bp.get("/initiatives")
+def index():
+    return "initiatives"

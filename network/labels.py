@@ -1,0 +1,51 @@
+"""Human labels for the coded values in the models, translated (forms and templates use these)."""
+
+from flask_babel import lazy_gettext as _l
+
+ORGANIZATION_KIND_LABELS = {
+    "ngo": _l("NGO"),
+    "cbo": _l("Community-based organisation"),
+    "think_tank": _l("Think tank"),
+    "network": _l("Network"),
+    "academic": _l("Academic"),
+    "foundation": _l("Foundation"),
+    "faith": _l("Faith-based"),
+    "youth": _l("Youth"),
+    "women": _l("Women's organisation"),
+    "indigenous": _l("Indigenous peoples' organisation"),
+    "trade_union": _l("Trade union"),
+    "cooperative": _l("Cooperative"),
+    "company": _l("Company"),
+    "government": _l("Government"),
+    "other": _l("Other"),
+}
+MEMBERSHIP_STATUS_LABELS = {
+    "applicant": _l("Applicant"),
+    "active": _l("Active"),
+    "suspended": _l("Suspended"),
+    "lapsed": _l("Lapsed"),
+}
+ROLE_LABELS = {"admin": _l("Administrator"), "coordinator": _l("Coordinator"), "member": _l("Member"), "viewer": _l("Viewer")}
+PROJECT_STATUS_LABELS = {"planned": _l("Planned"), "active": _l("Active"), "completed": _l("Completed"), "cancelled": _l("Cancelled")}
+INITIATIVE_STATUS_LABELS = {"proposed": _l("Proposed"), "active": _l("Active"), "closed": _l("Closed")}
+PARTICIPANT_ROLE_LABELS = {
+    "lead": _l("Lead"), "partner": _l("Partner"), "funder": _l("Funder"), "technical": _l("Technical"), "observer": _l("Observer"),
+}  # fmt: skip
+INVITATION_STATUS_LABELS = {
+    "invited": _l("Invited"), "accepted": _l("Accepted"), "declined": _l("Declined"), "left": _l("Left"), "removed": _l("Removed"),
+}  # fmt: skip
+PARTNERSHIP_KIND_LABELS = {
+    "funding": _l("Funding"), "technical": _l("Technical"), "implementation": _l("Implementation"),
+    "in_kind": _l("In-kind"), "advocacy": _l("Advocacy"),
+}  # fmt: skip
+
+
+def label(labels: dict, value) -> str:
+    return str(labels.get(value, value or ""))
+
+
+def localized_name(obj, locale: str) -> str:
+    """A region's, theme's or organisation's name in the reader's language where there is one."""
+    if str(locale) == "zh":
+        return getattr(obj, "name_zh", None) or getattr(obj, "name_local", None) or obj.name
+    return obj.name

@@ -1,0 +1,3 @@
+from network.main.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,107 @@
+"""Logins, their scope, API tokens, in-app notices and saved searches."""
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from network.models.base import Base, Timestamped, UTCDateTime, Versioned, one_of, utcnow
+from network.models.network import Network
+from network.models.organization import Organization
+
+ROLES = ("admin", "coordinator", "member", "viewer")
+TOKEN_SCOPES = ("read", "read-write")
+
+# The network nodes a coordinator manages (and everything below them).
+user_networks = Table(
+    "user_networks",
+    Base.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("network_id", ForeignKey("networks.id"), primary_key=True, index=True),
+)
+
+
+class User(UserMixin, Versioned, Timestamped, Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        one_of("role", ROLES),
+        CheckConstraint("role <> 'member' OR organization_id IS NOT NULL", name="member_has_organization"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(12), default="viewer")
+    # The organisation a member speaks for.
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    locale: Mapped[str | None] = mapped_column(String(8))
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Changing it logs out every session (password change, deactivation).
+    session_token: Mapped[str | None] = mapped_column(String(64))
+
+    organization: Mapped[Organization | None] = relationship()
+    networks: Mapped[list[Network]] = relationship(secondary=user_networks, order_by=Network.path)
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token or ''}"
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"
+
+
+class ApiToken(Timestamped, Base):
+    """A personal API token; only its hash is stored."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (one_of("scope", TOKEN_SCOPES),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(12))
+    token_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    scope: Mapped[str] = mapped_column(String(12), default="read")
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    message: Mapped[str] = mapped_column(String(500))
+    link: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SavedSearch(Timestamped, Base):
+    __tablename__ = "saved_searches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    # The directory's query string, e.g. "q=solar&region=142&theme=energy-transition".
+    query: Mapped[str] = mapped_column(Text)
+    # Random token for the shareable link.
+    share_token: Mapped[str] = mapped_column(String(32), unique=True)
+
+
+class UsedToken(Base):
+    """Single-use links (invitations, password resets) record their nonce here once used."""
+
+    __tablename__ = "used_tokens"
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,3 @@
+from network.organizations.views import bp
+
+__all__ = ["bp"]

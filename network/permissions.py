@@ -1,0 +1,171 @@
+"""Who may do what: the one place for every rule.
+
+``can(user, action, obj)`` answers; ``require(user, action, obj)`` raises PermissionDenied.
+Services call ``require`` first; templates call ``can`` only to hide buttons.
+
+Roles:
+- admin: everything.
+- coordinator: the network nodes in ``user.networks`` and every node below them; manages the
+  organisations holding a membership there, approves their profile changes, creates
+  initiatives; reads everything else.
+- member: speaks for ``user.organization``; edits its projects, outcome reports and people;
+  proposes changes to its profile; answers its initiative invitations.
+- viewer: reads and searches what is not private, exports.
+Anonymous visitors read the public directory when PUBLIC_DIRECTORY is on.
+"""
+
+from flask import current_app, has_app_context
+from sqlalchemy import exists, select
+
+from network.extensions import db
+from network.models import Initiative, Membership, Network, Organization, Participant, Project, User
+from network.services.errors import PermissionDenied
+
+
+def role_of(user) -> str | None:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    return user.role
+
+
+def managed_network_paths(user) -> list[str]:
+    """Path prefixes of the nodes a coordinator manages (each covers the nodes below it)."""
+    return [n.path for n in user.networks] if role_of(user) == "coordinator" else []
+
+
+def manages_network(user, network: Network) -> bool:
+    return any(network.path.startswith(p) for p in managed_network_paths(user))
+
+
+def manages_organization(user, organization: Organization) -> bool:
+    """Admins, and coordinators of a node where the organisation holds a membership."""
+    role = role_of(user)
+    if role == "admin":
+        return True
+    paths = managed_network_paths(user)
+    if not paths or organization.id is None:
+        return False
+    in_scope = (
+        select(Membership.id)
+        .join(Network, Network.id == Membership.network_id)
+        .where(Membership.organization_id == organization.id)
+        .where(db.or_(*[Network.path.startswith(p) for p in paths]))
+    )
+    return db.session.scalar(select(exists(in_scope)))
+
+
+def speaks_for(user, organization: Organization | None) -> bool:
+    return (
+        organization is not None
+        and role_of(user) == "member"
+        and user.organization_id is not None
+        and user.organization_id == organization.id
+    )
+
+
+def has_rights_over(user, organization: Organization) -> bool:
+    """Rights to see private details (contacts, unlisted people, activity)."""
+    return manages_organization(user, organization) or speaks_for(user, organization)
+
+
+def manages_initiative(user, initiative: Initiative) -> bool:
+    """Admins; coordinators of the convening node or of a node a lead participant belongs to."""
+    role = role_of(user)
+    if role == "admin":
+        return True
+    if role != "coordinator":
+        return False
+    if initiative.network is not None and manages_network(user, initiative.network):
+        return True
+    return any(
+        p.role == "lead" and p.invitation_status in ("invited", "accepted") and manages_organization(user, p.organization)
+        for p in initiative.participants
+    )
+
+
+def participates_in(user, initiative: Initiative) -> bool:
+    if role_of(user) != "member" or initiative.id is None:
+        return False
+    return db.session.scalar(
+        select(exists().where(
+            Participant.initiative_id == initiative.id,
+            Participant.organization_id == user.organization_id,
+            Participant.invitation_status.in_(("invited", "accepted")),
+        ))
+    )  # fmt: skip
+
+
+def public_directory() -> bool:
+    return has_app_context() and current_app.config.get("PUBLIC_DIRECTORY", True)
+
+
+def can(user, action: str, obj=None) -> bool:
+    role = role_of(user)
+    rule = RULES.get(action)
+    if rule is None:
+        raise KeyError(f"unknown permission action {action!r}")
+    if role == "admin":
+        return True
+    return bool(rule(user, role, obj))
+
+
+def require(user, action: str, obj=None) -> None:
+    if not can(user, action, obj):
+        raise PermissionDenied("You do not have permission to do this.")
+
+
+def _read(user, role, obj) -> bool:
+    return role is not None or public_directory()
+
+
+def _own_project(user, role, project: Project) -> bool:
+    org = project.lead_organization
+    return manages_organization(user, org) or speaks_for(user, org)
+
+
+RULES = {
+    # Reading
+    "directory.view": _read,
+    "organization.view": lambda u, r, org: _read(u, r, org) and (not org.is_archived or has_rights_over(u, org) or r == "viewer"),
+    "organization.view_private": lambda u, r, org: has_rights_over(u, org),
+    "project.view": _read,
+    "initiative.view": _read,
+    "network.view": _read,
+    "directory.export": lambda u, r, o: r in ("viewer", "member", "coordinator"),
+    "search.save": lambda u, r, o: r is not None,
+    # Organisations: coordinators of a node create into it (obj is the Network or None)
+    "organization.create": lambda u, r, network: r == "coordinator" and (network is None or manages_network(u, network)),
+    "organization.update": lambda u, r, org: manages_organization(u, org),
+    "organization.propose_change": lambda u, r, org: speaks_for(u, org),
+    "organization.archive": lambda u, r, org: manages_organization(u, org),
+    "organization.merge": lambda u, r, org: manages_organization(u, org),
+    "organization.import": lambda u, r, network: r == "coordinator" and (network is None or manages_network(u, network)),
+    "change_request.review": lambda u, r, cr: manages_organization(u, cr.organization),
+    # Memberships: obj is the Membership (with network and organization set)
+    "membership.manage": lambda u, r, m: r == "coordinator" and manages_network(u, m.network),
+    # People, projects, outcome reports: obj is the organisation or project they belong to
+    "person.manage": lambda u, r, org: has_rights_over(u, org),
+    "project.create": lambda u, r, org: has_rights_over(u, org),
+    "project.update": _own_project,
+    "outcome.manage": _own_project,
+    "partnership.manage": lambda u, r, org: manages_organization(u, org) or speaks_for(u, org),
+    # Initiatives
+    "initiative.create": lambda u, r, network: r == "coordinator" and (network is None or manages_network(u, network)),
+    "initiative.update": lambda u, r, ini: manages_initiative(u, ini),
+    "initiative.manage_participants": lambda u, r, ini: manages_initiative(u, ini),
+    "initiative.view_private": lambda u, r, ini: manages_initiative(u, ini) or participates_in(u, ini),
+    # obj is the Participant: its organisation's members answer, leave and link their projects
+    "participation.respond": lambda u, r, p: speaks_for(u, p.organization),
+    "activity.record": lambda u, r, subject: (
+        manages_initiative(u, subject) if isinstance(subject, Initiative) else has_rights_over(u, subject)
+    ),
+    # Users and administration: obj is the Network scope of the invitation, or None
+    "user.invite": lambda u, r, network: r == "coordinator" and network is not None and manages_network(u, network),
+    "user.manage": lambda u, r, target: False,
+    "audit.view_all": lambda u, r, o: False,
+    "network.manage": lambda u, r, network: r == "coordinator" and network is not None and manages_network(u, network),
+}
+
+
+def is_same_user(user, target: User) -> bool:
+    return role_of(user) is not None and user.id == target.id

@@ -1,0 +1,3 @@
+from network.projects.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,40 @@
+"""Business logic shared by the web pages, the JSON API and the CLI.
+
+Every write is an ``@operation``: it checks permission first, validates, changes models and
+flushes. It never commits; the request (or CLI command) commits once. If it raises, everything
+it changed is rolled back to the savepoint it started from, so nothing is half-saved.
+"""
+
+import functools
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from network.extensions import db
+from network.services.errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationError
+
+__all__ = ["Conflict", "NotFound", "PermissionDenied", "ServiceError", "ValidationError", "operation"]
+
+
+def operation(func):
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        savepoint = db.session.begin_nested()
+        try:
+            result = func(*args, **kwargs)
+            db.session.flush()
+        except StaleDataError as exc:
+            savepoint.rollback()
+            raise Conflict() from exc
+        except IntegrityError as exc:
+            savepoint.rollback()
+            # A race past the service's own checks (two imports creating the same slug, …).
+            raise Conflict("The change clashes with data saved at the same time; please try again.") from exc
+        except BaseException:
+            if savepoint.is_active:
+                savepoint.rollback()
+            raise
+        savepoint.commit()
+        return result
+
+    return wrapper

@@ -1,0 +1,62 @@
+"""Reference data: the M49 region tree and the starter themes, loaded idempotently."""
+
+import csv
+from importlib import resources
+
+from sqlalchemy import select
+
+from network.extensions import db
+from network.models import Region, Theme
+
+
+def read_csv(name: str) -> list[dict]:
+    with resources.files("network.data").joinpath(name).open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def load_reference_data() -> dict[str, int]:
+    """Insert or update every region and theme; returns how many rows were added."""
+    existing = {r.code: r for r in db.session.scalars(select(Region))}
+    added = {"regions": 0, "themes": 0}
+
+    def upsert(code, **values):
+        region = existing.get(code)
+        if region is None:
+            region = existing[code] = Region(code=code)
+            db.session.add(region)
+            added["regions"] += 1
+        for key, value in values.items():
+            setattr(region, key, value)
+        return region
+
+    for row in read_csv("regions.csv"):
+        parent = existing.get(row["parent"]) if row["parent"] else None
+        path = (parent.path if parent else "/") + row["code"] + "/"
+        upsert(row["code"], m49=row["code"], level=row["level"], name=row["name"], name_zh=row["name_zh"],
+               parent=parent, path=path)
+    for row in read_csv("countries.csv"):
+        parent = existing[row["intermediate"] or row["subregion"] or row["region"] or "001"]
+        upsert(row["code"], m49=row["m49"], level="country", name=row["name"], name_zh=row["name_zh"],
+               parent=parent, path=parent.path + row["code"] + "/",
+               ldc=row["ldc"] == "1", lldc=row["lldc"] == "1", sids=row["sids"] == "1")
+
+    themes = {t.slug: t for t in db.session.scalars(select(Theme))}
+    for position, row in enumerate(read_csv("themes.csv")):
+        theme = themes.get(row["slug"])
+        if theme is None:
+            theme = Theme(slug=row["slug"])
+            db.session.add(theme)
+            added["themes"] += 1
+        theme.name, theme.name_zh, theme.position = row["name"], row["name_zh"], position
+    db.session.flush()
+    return added
+
+
+def country_aliases() -> dict[str, str]:
+    """Every known name and code of a country, case-folded, to its ISO alpha-2 code."""
+    aliases = {}
+    for row in read_csv("countries.csv"):
+        for name in [row["code"], row["name"], row["name_zh"], *row["aliases"].split(";")]:
+            if name:
+                aliases.setdefault(name.casefold(), row["code"])
+    return aliases

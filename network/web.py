@@ -1,0 +1,98 @@
+"""Request handling shared by every page: one commit per request, headers, errors, locale."""
+
+from flask import Flask, current_app, render_template, request, session
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from flask_babel import get_locale
+
+from network import labels, permissions
+from network.extensions import db
+from network.services.errors import Conflict, ServiceError, ValidationError
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])  # fmt: skip
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(commit_or_roll_back)
+    app.after_request(set_security_headers)
+    app.register_error_handler(HTTPException, render_http_error)
+    app.register_error_handler(ServiceError, render_service_error)
+    app.register_error_handler(Exception, render_unexpected_error)
+    app.jinja_env.globals.update(
+        can=lambda action, obj=None: permissions.can(current_user, action, obj),
+        kind_label=lambda kind: labels.label(labels.ORGANIZATION_KIND_LABELS, kind),
+        labels=labels,
+        get_locale=get_locale,
+        localized=lambda obj: labels.localized_name(obj, get_locale()),
+    )
+    if app.config.get("SECURE_COOKIES"):
+        app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
+
+
+def commit_or_roll_back(response):
+    """The one commit point of a request: after the view succeeded, never after an error."""
+    if response.status_code < 400:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response
+
+
+def set_security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    if current_app.config.get("SECURE_COOKIES"):
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
+
+
+def render_http_error(error: HTTPException):
+    if error.code is None or error.code < 400:
+        return error
+    db.session.rollback()
+    return render_template("error.html", code=error.code, title=error.name, message=error.description), error.code
+
+
+def render_service_error(error: ServiceError):
+    db.session.rollback()
+    if isinstance(error, Conflict):
+        return render_template("conflict.html", error=error), 409
+    message = error.message
+    if isinstance(error, ValidationError):
+        message = "; ".join(f"{field + ': ' if field else ''}{m}" for field, msgs in error.errors.items() for m in msgs)
+    return render_template("error.html", code=error.status, title=error.title, message=message), error.status
+
+
+def render_unexpected_error(error: Exception):
+    db.session.rollback()
+    current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+    if current_app.testing and current_app.config.get("PROPAGATE_UNEXPECTED_ERRORS", True):
+        raise error
+    return render_template("error.html", code=500, title="Server error",
+                           message="Something went wrong on our side. It has been logged."), 500
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    chosen = request.args.get("lang") or session.get("lang")
+    if chosen in languages:
+        session["lang"] = chosen
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
