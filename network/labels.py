@@ -25,8 +25,18 @@ MEMBERSHIP_STATUS_LABELS = {
     "suspended": _l("Suspended"),
     "lapsed": _l("Lapsed"),
 }
-ROLE_LABELS = {"admin": _l("Administrator"), "coordinator": _l("Coordinator"), "member": _l("Member"), "viewer": _l("Viewer")}
-PROJECT_STATUS_LABELS = {"planned": _l("Planned"), "active": _l("Active"), "completed": _l("Completed"), "cancelled": _l("Cancelled")}
+ROLE_LABELS = {
+    "admin": _l("Administrator"),
+    "coordinator": _l("Coordinator"),
+    "member": _l("Member"),
+    "viewer": _l("Viewer"),
+}
+PROJECT_STATUS_LABELS = {
+    "planned": _l("Planned"),
+    "active": _l("Active"),
+    "completed": _l("Completed"),
+    "cancelled": _l("Cancelled"),
+}
 INITIATIVE_STATUS_LABELS = {"proposed": _l("Proposed"), "active": _l("Active"), "closed": _l("Closed")}
 PARTICIPANT_ROLE_LABELS = {
     "lead": _l("Lead"), "partner": _l("Partner"), "funder": _l("Funder"), "technical": _l("Technical"), "observer": _l("Observer"),

@@ -78,7 +78,9 @@ def manages_initiative(user, initiative: Initiative) -> bool:
     if initiative.network is not None and manages_network(user, initiative.network):
         return True
     return any(
-        p.role == "lead" and p.invitation_status in ("invited", "accepted") and manages_organization(user, p.organization)
+        p.role == "lead"
+        and p.invitation_status in ("invited", "accepted")
+        and manages_organization(user, p.organization)
         for p in initiative.participants
     )
 
@@ -126,7 +128,9 @@ def _own_project(user, role, project: Project) -> bool:
 RULES = {
     # Reading
     "directory.view": _read,
-    "organization.view": lambda u, r, org: _read(u, r, org) and (not org.is_archived or has_rights_over(u, org) or r == "viewer"),
+    "organization.view": lambda u, r, org: (
+        _read(u, r, org) and (not org.is_archived or has_rights_over(u, org) or r == "viewer")
+    ),
     "organization.view_private": lambda u, r, org: has_rights_over(u, org),
     "project.view": _read,
     "initiative.view": _read,
@@ -134,12 +138,16 @@ RULES = {
     "directory.export": lambda u, r, o: r in ("viewer", "member", "coordinator"),
     "search.save": lambda u, r, o: r is not None,
     # Organisations: coordinators of a node create into it (obj is the Network or None)
-    "organization.create": lambda u, r, network: r == "coordinator" and (network is None or manages_network(u, network)),
+    "organization.create": lambda u, r, network: (
+        r == "coordinator" and (network is None or manages_network(u, network))
+    ),
     "organization.update": lambda u, r, org: manages_organization(u, org),
     "organization.propose_change": lambda u, r, org: speaks_for(u, org),
     "organization.archive": lambda u, r, org: manages_organization(u, org),
     "organization.merge": lambda u, r, org: manages_organization(u, org),
-    "organization.import": lambda u, r, network: r == "coordinator" and (network is None or manages_network(u, network)),
+    "organization.import": lambda u, r, network: (
+        r == "coordinator" and (network is None or manages_network(u, network))
+    ),
     "change_request.review": lambda u, r, cr: manages_organization(u, cr.organization),
     # Memberships: obj is the Membership (with network and organization set)
     "membership.manage": lambda u, r, m: r == "coordinator" and manages_network(u, m.network),

@@ -1,10 +1,9 @@
 """Request handling shared by every page: one commit per request, headers, errors, locale."""
 
 from flask import Flask, current_app, render_template, request, session
+from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
-
-from flask_babel import get_locale
 
 from network import labels, permissions
 from network.extensions import db
@@ -83,8 +82,9 @@ def render_unexpected_error(error: Exception):
     current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
     if current_app.testing and current_app.config.get("PROPAGATE_UNEXPECTED_ERRORS", True):
         raise error
-    return render_template("error.html", code=500, title="Server error",
-                           message="Something went wrong on our side. It has been logged."), 500
+    return render_template(
+        "error.html", code=500, title="Server error", message="Something went wrong on our side. It has been logged."
+    ), 500
 
 
 def select_locale() -> str:

@@ -21,3 +21,19 @@ def test_unknown_page_is_the_apps_404(client):
     response = client.get("/no-such-page")
     assert response.status_code == 404
     assert b"Back to the start" in response.data
+
+
+def test_factories_and_audit(app, db_session):
+    from network.models import AuditEvent
+    from tests import factories as f
+
+    org = f.organization("Green Earth", country="CN", themes=["transport"], name_local="绿色地球")
+    db_session.commit()
+    org.name = "Green Earth Network"
+    db_session.commit()
+    events = db_session.scalars(
+        select(AuditEvent).where(AuditEvent.entity_id == org.id, AuditEvent.entity_type == "organizations")
+    ).all()
+    assert [e.action for e in events] == ["create", "update"]
+    assert events[1].changes["name"] == ["Green Earth", "Green Earth Network"]
+    assert events[0].changes["themes"] == [None, ["transport"]]

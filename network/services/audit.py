@@ -8,13 +8,29 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import g, has_app_context, has_request_context
-from sqlalchemy import event, inspect, insert
-from sqlalchemy.orm import Session
+from sqlalchemy import event, insert, inspect
+from sqlalchemy.orm import Mapper, Session
 
 from network.models import (
-    Activity, AuditEvent, ChangeRequest, ImportJob, Initiative, InitiativeProject, InitiativeTarget,
-    Membership, Network, Organization, OrganizationIdentifier, OutcomeReport, Participant, Partnership,
-    Person, Project, ProjectParticipant, SavedSearch, User, utcnow,
+    Activity,
+    AuditEvent,
+    ChangeRequest,
+    ImportJob,
+    Initiative,
+    InitiativeProject,
+    InitiativeTarget,
+    Membership,
+    Network,
+    Organization,
+    OrganizationIdentifier,
+    OutcomeReport,
+    Participant,
+    Partnership,
+    Person,
+    Project,
+    ProjectParticipant,
+    User,
+    utcnow,
 )  # fmt: skip
 
 AUDITED = (
@@ -67,7 +83,7 @@ def field_changes(obj, *, new: bool) -> dict:
         if _is_collection(attr):
             before = list(history.unchanged) + list(history.deleted)
             after = list(history.unchanged) + list(history.added)
-            changes[key] = [plain(before), plain(after)]
+            changes[key] = [None if new else plain(before), plain(after)]
         else:
             old = history.deleted[0] if history.deleted else None
             value = history.added[0] if history.added else None
@@ -89,6 +105,15 @@ def action_for(obj, changes: dict) -> str:
     if isinstance(obj, ChangeRequest) and "status" in changes:
         return changes["status"][1]  # approved / rejected / withdrawn
     return "update"
+
+
+@event.listens_for(Mapper, "after_configured", once=True)
+def load_old_values_on_change() -> None:
+    """Load a column's old value before it is overwritten, so diffs have both sides even when the
+    record was expired by an earlier commit."""
+    for cls in AUDITED:
+        for attr in inspect(cls).column_attrs:
+            getattr(cls, attr.key).impl.active_history = True
 
 
 @event.listens_for(Session, "before_flush")

@@ -43,8 +43,14 @@ class Conflict(ServiceError):
     status = 409
     title = "Edit conflict"
 
-    def __init__(self, message: str | None = None, *, current: dict | None = None,
-                 submitted: dict | None = None, current_version: int | None = None):
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        current: dict | None = None,
+        submitted: dict | None = None,
+        current_version: int | None = None,
+    ):
         super().__init__(message or "This record was changed by someone else after you opened it.")
         self.current = current or {}
         self.submitted = submitted or {}

@@ -41,7 +41,9 @@ def network_tree() -> list[NetworkNode]:
     networks = list(db.session.scalars(select(Network).where(Network.archived_at.is_(None)).order_by(Network.path)))
     direct = dict(
         db.session.execute(
-            select(Membership.network_id, func.count()).where(Membership.status == "active").group_by(Membership.network_id)
+            select(Membership.network_id, func.count())
+            .where(Membership.status == "active")
+            .group_by(Membership.network_id)
         ).all()
     )
     nodes = {n.id: NetworkNode(n, direct.get(n.id, 0)) for n in networks}

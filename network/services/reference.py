@@ -32,13 +32,29 @@ def load_reference_data() -> dict[str, int]:
     for row in read_csv("regions.csv"):
         parent = existing.get(row["parent"]) if row["parent"] else None
         path = (parent.path if parent else "/") + row["code"] + "/"
-        upsert(row["code"], m49=row["code"], level=row["level"], name=row["name"], name_zh=row["name_zh"],
-               parent=parent, path=path)
+        upsert(
+            row["code"],
+            m49=row["code"],
+            level=row["level"],
+            name=row["name"],
+            name_zh=row["name_zh"],
+            parent=parent,
+            path=path,
+        )
     for row in read_csv("countries.csv"):
         parent = existing[row["intermediate"] or row["subregion"] or row["region"] or "001"]
-        upsert(row["code"], m49=row["m49"], level="country", name=row["name"], name_zh=row["name_zh"],
-               parent=parent, path=parent.path + row["code"] + "/",
-               ldc=row["ldc"] == "1", lldc=row["lldc"] == "1", sids=row["sids"] == "1")
+        upsert(
+            row["code"],
+            m49=row["m49"],
+            level="country",
+            name=row["name"],
+            name_zh=row["name_zh"],
+            parent=parent,
+            path=parent.path + row["code"] + "/",
+            ldc=row["ldc"] == "1",
+            lldc=row["lldc"] == "1",
+            sids=row["sids"] == "1",
+        )
 
     themes = {t.slug: t for t in db.session.scalars(select(Theme))}
     for position, row in enumerate(read_csv("themes.csv")):
