@@ -136,3 +136,57 @@ def login(client, user) -> None:
 @pytest.fixture
 def db_session(app):
     return db.session
+
+
+# Roles of the shared small world, in the order the permission matrix lists them.
+ROLE_NAMES = ("anonymous", "viewer", "member_a", "member_b", "coordinator_x", "coordinator_y", "admin")
+
+
+class World:
+    """Node X with its child X1, node Y; org A (member of X1) and org B (member of Y), a project
+    each, and one user per role: admin, coordinator_x, coordinator_y, member_a, member_b, viewer."""
+
+    def __init__(self):
+        from tests import factories as f
+
+        self.x = f.network("Node X", slug="node-x")
+        self.x1 = f.network("Node X1", parent=self.x, slug="node-x1")
+        self.y = f.network("Node Y", slug="node-y")
+        self.org_a = f.organization("Organisation A", slug="org-a", networks=[self.x1])
+        self.org_b = f.organization("Organisation B", slug="org-b", networks=[self.y])
+        self.project_a = f.project(self.org_a, "Project A")
+        self.project_b = f.project(self.org_b, "Project B")
+        self.users = {
+            "admin": f.user("admin", email="admin@example.org", name="Ada Admin"),
+            "coordinator_x": f.user("coordinator", email="coord-x@example.org", name="Xavier", networks=[self.x]),
+            "coordinator_y": f.user("coordinator", email="coord-y@example.org", name="Yara", networks=[self.y]),
+            "member_a": f.user("member", email="member-a@example.org", name="Amina Member", organization=self.org_a),
+            "member_b": f.user("member", email="member-b@example.org", name="Bo Member", organization=self.org_b),
+            "viewer": f.user("viewer", email="viewer@example.org", name="Vic Viewer"),
+        }
+        # Committed: a request answering >= 400 rolls the session back, which must not undo the world.
+        db.session.commit()
+
+
+@pytest.fixture
+def world(app) -> World:
+    return World()
+
+
+@pytest.fixture
+def users(world) -> dict:
+    """The world's users by role name (see World)."""
+    return world.users
+
+
+@pytest.fixture
+def client_as(app, world):
+    """``client_as("member_a")``: a new test client logged in as that world user ("anonymous": none)."""
+
+    def make(role_name: str):
+        new_client = app.test_client()
+        if role_name != "anonymous":
+            login(new_client, world.users[role_name])
+        return new_client
+
+    return make
