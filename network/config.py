@@ -16,6 +16,8 @@ class DefaultConfig:
     SECRET_KEY: str | None = None
     REDIS_URL: str | None = None
     PER_PAGE = 25
+    # Anonymous visitors may read the directory (organisations, projects, initiatives, nodes).
+    PUBLIC_DIRECTORY = True
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # uploads (imports) and API bodies
     API_MAX_BODY = 1024 * 1024
     LOGIN_RATE_LIMIT = "10 per minute"

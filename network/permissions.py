@@ -14,6 +14,8 @@ Roles:
 Anonymous visitors read the public directory when PUBLIC_DIRECTORY is on.
 """
 
+from dataclasses import dataclass, field
+
 from flask import current_app, has_app_context
 from sqlalchemy import exists, select
 
@@ -101,6 +103,34 @@ def public_directory() -> bool:
     return has_app_context() and current_app.config.get("PUBLIC_DIRECTORY", True)
 
 
+@dataclass
+class Grant:
+    """A role and scope someone proposes to give a user (an invitation, or a change of role)."""
+
+    role: str
+    organization: Organization | None = None
+    networks: list[Network] = field(default_factory=list)
+
+
+def may_grant(user, grant: Grant) -> bool:
+    """Coordinators grant only what they hold: coordinators of their own nodes (or below) and
+    members of organisations they manage; never admin or viewer, never an empty scope."""
+    if role_of(user) != "coordinator":
+        return False
+    if grant.role == "coordinator":
+        return bool(grant.networks) and all(manages_network(user, n) for n in grant.networks)
+    if grant.role == "member":
+        return grant.organization is not None and manages_organization(user, grant.organization)
+    return False
+
+
+def manages_user(user, target: User) -> bool:
+    """Coordinators manage the other users whose whole scope lies inside theirs."""
+    if role_of(user) != "coordinator" or target.id == user.id:
+        return False
+    return may_grant(user, Grant(target.role, target.organization, list(target.networks)))
+
+
 def can(user, action: str, obj=None) -> bool:
     role = role_of(user)
     rule = RULES.get(action)
@@ -132,6 +162,10 @@ RULES = {
         _read(u, r, org) and (not org.is_archived or has_rights_over(u, org) or r == "viewer")
     ),
     "organization.view_private": lambda u, r, org: has_rights_over(u, org),
+    # obj is the Person: listed people are public, unlisted ones (and contact details) private
+    "person.view": lambda u, r, p: (
+        (p.consent_to_list and not p.is_archived and _read(u, r, p)) or has_rights_over(u, p.organization)
+    ),
     "project.view": _read,
     "initiative.view": _read,
     "network.view": _read,
@@ -148,7 +182,7 @@ RULES = {
     "organization.import": lambda u, r, network: (
         r == "coordinator" and (network is None or manages_network(u, network))
     ),
-    "change_request.review": lambda u, r, cr: manages_organization(u, cr.organization),
+    "change_request.review": lambda u, r, cr: manages_organization(u, cr.organization) and cr.proposed_by_id != u.id,
     # Memberships: obj is the Membership (with network and organization set)
     "membership.manage": lambda u, r, m: r == "coordinator" and manages_network(u, m.network),
     # People, projects, outcome reports: obj is the organisation or project they belong to
@@ -167,9 +201,14 @@ RULES = {
     "activity.record": lambda u, r, subject: (
         manages_initiative(u, subject) if isinstance(subject, Initiative) else has_rights_over(u, subject)
     ),
-    # Users and administration: obj is the Network scope of the invitation, or None
-    "user.invite": lambda u, r, network: r == "coordinator" and network is not None and manages_network(u, network),
-    "user.manage": lambda u, r, target: False,
+    # Users and administration
+    "user.list": lambda u, r, o: r == "coordinator",
+    # obj is the Grant (role + scope) offered; admins alone grant admin and viewer
+    "user.invite": lambda u, r, grant: may_grant(u, grant),
+    # obj is the target User: deactivate, reactivate, change role and scope
+    "user.manage": lambda u, r, target: manages_user(u, target),
+    # obj is the User whose profile and password change: only oneself
+    "account.update": lambda u, r, target: r is not None and u.id == target.id,
     "audit.view_all": lambda u, r, o: False,
     "network.manage": lambda u, r, network: r == "coordinator" and network is not None and manages_network(u, network),
 }
