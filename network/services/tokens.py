@@ -1,0 +1,127 @@
+"""Personal API tokens: created on the profile page, shown once, stored only as a hash.
+
+A token reads ``net_<prefix>_<secret>``. The short prefix is stored in clear so people can tell
+their tokens apart; only the SHA-256 of the whole token is stored, so a database leak reveals
+no usable token. SHA-256 (not a slow password hash) is right here: the secret is 256 random bits,
+so there is nothing to brute-force, and every API request must check it quickly.
+"""
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from network.extensions import db
+from network.models import ApiToken, User, utcnow
+from network.models.user import TOKEN_SCOPES
+from network.services import operation
+from network.services.errors import NotFound, PermissionDenied, ValidationError
+
+TOKEN_MARKER = "net"  # noqa: S105  (a public marker, not a secret)
+# Expiry choices the profile page offers (days; None = never expires).
+EXPIRY_DAYS = (30, 90, 365, None)
+MAX_EXPIRY_DAYS = 366
+# last_used_at is written at most this often, so a busy client does not write on every request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass
+class CreatedToken:
+    token: ApiToken
+    secret: str  # the full token text, shown to its owner exactly once
+
+
+def hash_token(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _signed_in(actor) -> bool:
+    return actor is not None and getattr(actor, "is_authenticated", False) and actor.is_active
+
+
+@operation
+def create_token(actor: User, name: str, scope: str = "read", expires_in_days: int | None = 90) -> CreatedToken:
+    if not _signed_in(actor):
+        raise PermissionDenied("Sign in to create API tokens.")
+    errors: dict[str, list[str]] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = ["Give the token a name, e.g. the system that will use it."]
+    elif len(name) > 100:
+        errors["name"] = ["At most 100 characters."]
+    if scope not in TOKEN_SCOPES:
+        errors["scope"] = ["Choose read or read-write."]
+    if expires_in_days is not None and not (
+        isinstance(expires_in_days, int) and 1 <= expires_in_days <= MAX_EXPIRY_DAYS
+    ):
+        errors["expires_in_days"] = [f"Between 1 and {MAX_EXPIRY_DAYS} days, or never."]
+    if errors:
+        raise ValidationError(errors)
+    prefix = secrets.token_hex(4)
+    secret = f"{TOKEN_MARKER}_{prefix}_{secrets.token_urlsafe(32)}"
+    token = ApiToken(
+        user_id=actor.id,
+        name=name,
+        prefix=prefix,
+        token_hash=hash_token(secret),
+        scope=scope,
+        expires_at=utcnow() + timedelta(days=expires_in_days) if expires_in_days else None,
+    )
+    db.session.add(token)
+    return CreatedToken(token, secret)
+
+
+def list_tokens(actor: User) -> list[ApiToken]:
+    """The actor's own tokens, newest first (revoked ones too, so the history stays visible)."""
+    if not _signed_in(actor):
+        return []
+    return list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == actor.id).order_by(ApiToken.id.desc())))
+
+
+@operation
+def revoke_token(actor: User, token_id: int) -> ApiToken:
+    token = db.session.get(ApiToken, token_id)
+    # Another user's token is "not found", so ids of others' tokens are not confirmed.
+    if token is None or not _signed_in(actor) or token.user_id != actor.id:
+        raise NotFound("No such token.")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+    return token
+
+
+def is_usable(token: ApiToken, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    return (
+        token.revoked_at is None
+        and (token.expires_at is None or token.expires_at > now)
+        and token.user is not None
+        and token.user.is_active
+    )
+
+
+def authenticate(text: str | None) -> ApiToken | None:
+    """The usable token this text is, or None (unknown, malformed, revoked, expired, user inactive).
+
+    Records the last-use time (flushed; the request commits it).
+    """
+    if not text or len(text) > 200 or not text.startswith(TOKEN_MARKER + "_"):
+        return None
+    digest = hash_token(text)
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
+    # The lookup is by hash; compare again in constant time for good measure.
+    if token is None or not hmac.compare_digest(token.token_hash, digest):
+        return None
+    now = utcnow()
+    if not is_usable(token, now):
+        return None
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        token.last_used_at = now
+        db.session.flush()
+    return token
+
+
+def allows_writes(token: ApiToken | None) -> bool:
+    return token is not None and token.scope == "read-write"

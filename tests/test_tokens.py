@@ -1,0 +1,70 @@
+"""Personal API tokens: shown once, hashed at rest, revocable, expiring, last use recorded."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from network.models import ApiToken, utcnow
+from network.services import tokens
+from network.services.errors import NotFound, PermissionDenied, ValidationError
+
+
+def test_created_token_is_shown_once_and_stored_only_as_a_hash(world, db_session):
+    user = world.users["viewer"]
+    created = tokens.create_token(user, "Website sync", "read", 30)
+    db_session.commit()
+    secret = created.secret
+    assert secret.startswith(f"net_{created.token.prefix}_")
+    row = db_session.scalar(select(ApiToken).where(ApiToken.id == created.token.id))
+    assert row.token_hash == tokens.hash_token(secret)
+    assert secret not in (row.token_hash, row.prefix, row.name)
+    # Nothing in the row's columns holds the secret part.
+    assert all(secret.split("_")[-1] not in str(getattr(row, c.key)) for c in ApiToken.__table__.columns)
+    assert row.expires_at is not None and timedelta(days=29) < row.expires_at - utcnow() <= timedelta(days=30)
+    assert tokens.authenticate(secret).id == row.id
+
+
+def test_authenticate_records_last_use(world, db_session):
+    created = tokens.create_token(world.users["viewer"], "t")
+    assert created.token.last_used_at is None
+    tokens.authenticate(created.secret)
+    assert created.token.last_used_at is not None
+    first = created.token.last_used_at
+    tokens.authenticate(created.secret)  # within a minute: not rewritten
+    assert created.token.last_used_at == first
+
+
+def test_revoked_expired_unknown_and_inactive_tokens_do_not_authenticate(world, db_session):
+    viewer, member = world.users["viewer"], world.users["member_a"]
+    revoked = tokens.create_token(viewer, "revoked")
+    tokens.revoke_token(viewer, revoked.token.id)
+    expired = tokens.create_token(viewer, "expired", expires_in_days=1)
+    expired.token.expires_at = utcnow() - timedelta(seconds=1)
+    inactive = tokens.create_token(member, "inactive user")
+    member.active = False
+    db_session.flush()
+    for text in (revoked.secret, expired.secret, inactive.secret, "net_0000_nope", "", None, "x" * 500):
+        assert tokens.authenticate(text) is None
+    assert revoked.token.revoked_at is not None
+
+
+def test_only_the_owner_revokes_and_lists(world, db_session):
+    created = tokens.create_token(world.users["viewer"], "mine", "read-write", None)
+    with pytest.raises(NotFound):
+        tokens.revoke_token(world.users["admin"], created.token.id)
+    assert created.token.expires_at is None
+    assert [t.id for t in tokens.list_tokens(world.users["viewer"])] == [created.token.id]
+    assert tokens.list_tokens(world.users["admin"]) == []
+    assert tokens.allows_writes(created.token)
+
+
+def test_bad_token_requests_are_refused(world, db_session):
+    from flask_login import AnonymousUserMixin
+
+    with pytest.raises(ValidationError) as raised:
+        tokens.create_token(world.users["viewer"], " ", "admin", 1000)
+    assert set(raised.value.errors) == {"name", "scope", "expires_in_days"}
+    with pytest.raises(PermissionDenied):
+        tokens.create_token(AnonymousUserMixin(), "anon")
+    assert db_session.scalar(select(ApiToken)) is None
