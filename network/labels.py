@@ -48,6 +48,12 @@ PARTNERSHIP_KIND_LABELS = {
     "funding": _l("Funding"), "technical": _l("Technical"), "implementation": _l("Implementation"),
     "in_kind": _l("In-kind"), "advocacy": _l("Advocacy"),
 }  # fmt: skip
+PARTNERSHIP_STATUS_LABELS = {"proposed": _l("Proposed"), "active": _l("Active"), "ended": _l("Ended")}
+PROJECT_ROLE_LABELS = {
+    "lead": _l("Lead"), "partner": _l("Partner"), "funder": _l("Funder"), "implementer": _l("Implementer"),
+    "technical": _l("Technical"),
+}  # fmt: skip
+OUTCOME_BASIS_LABELS = {"estimated": _l("Estimated"), "verified": _l("Verified")}
 
 
 def label(labels: dict, value) -> str:

@@ -1,0 +1,223 @@
+"""Read services for the organisation page and the project page.
+
+Each page is loaded in a fixed number of queries, however many memberships, people, projects,
+partnerships or initiatives the record has (tests/test_query_counts.py holds us to it).
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from network import permissions
+from network.extensions import db
+from network.models import (
+    Initiative,
+    InitiativeProject,
+    Membership,
+    Network,
+    Organization,
+    OutcomeReport,
+    Participant,
+    Partnership,
+    Person,
+    Project,
+    ProjectParticipant,
+)  # fmt: skip
+from network.services.errors import NotFound
+
+# Longest chain of merges we follow (A merged into B, later B into C, …) before giving up.
+MAX_MERGE_HOPS = 10
+# Invitation states shown to everyone; the others only to people with rights over the record.
+PUBLIC_INVITATION_STATUSES = ("accepted",)
+PRIVATE_INVITATION_STATUSES = ("accepted", "invited")
+
+
+@dataclass
+class ProjectRole:
+    project: Project
+    role: str  # "lead" or the participant role
+
+
+@dataclass
+class PartnershipView:
+    partnership: Partnership
+    partner: Organization
+
+
+@dataclass
+class OrganizationPage:
+    organization: Organization
+    show_private: bool
+    memberships: list[Membership]
+    people: list[Person]
+    projects: list[ProjectRole]
+    partnerships: list[PartnershipView]
+    initiatives: list[Participant]
+
+
+@dataclass
+class OutcomeTotals:
+    """Estimated and verified figures are kept apart: they are never added together."""
+
+    estimated_tco2e: Decimal = Decimal(0)
+    verified_tco2e: Decimal = Decimal(0)
+    people_reached: int = 0
+    reports: int = 0
+
+
+@dataclass
+class ProjectPage:
+    project: Project
+    participants: list[ProjectParticipant]
+    outcomes: list[OutcomeReport]
+    totals: OutcomeTotals
+    initiatives: list[Initiative] = field(default_factory=list)
+
+
+def find_organization(slug: str) -> Organization:
+    """The organisation with this slug, archived or merged ones included; NotFound otherwise."""
+    # The profile's collections come with it: one SELECT … IN per collection.
+    org = db.session.scalar(
+        select(Organization)
+        .where(Organization.slug == slug)
+        .options(
+            joinedload(Organization.hq_country),
+            selectinload(Organization.countries),
+            selectinload(Organization.themes),
+            selectinload(Organization.identifiers),
+        )
+    )
+    if org is None:
+        raise NotFound("No organisation has this address.")
+    return org
+
+
+def merge_survivor(org: Organization) -> Organization:
+    """The record a merged organisation now lives on (following chains of merges)."""
+    seen = {org.id}
+    for _ in range(MAX_MERGE_HOPS):
+        if org.merged_into_id is None:
+            return org
+        org = db.session.get(Organization, org.merged_into_id)
+        if org is None or org.id in seen:
+            break
+        seen.add(org.id)
+    raise NotFound("This organisation was merged into a record that no longer exists.")
+
+
+def organization_page(user, org: Organization) -> OrganizationPage:
+    """Everything the organisation page shows, in a fixed number of queries."""
+    permissions.require(user, "organization.view", org)
+    show_private = permissions.can(user, "organization.view_private", org)
+
+    memberships = list(
+        db.session.scalars(
+            select(Membership)
+            .join(Network, Network.id == Membership.network_id)
+            .where(Membership.organization_id == org.id)
+            .options(joinedload(Membership.network))
+            .order_by(Network.path)
+        )
+    )
+
+    people_query = select(Person).where(Person.organization_id == org.id, Person.archived_at.is_(None))
+    if not show_private:
+        people_query = people_query.where(Person.consent_to_list.is_(True))
+    people = list(db.session.scalars(people_query.order_by(Person.name)))
+
+    participated = select(ProjectParticipant.project_id).where(ProjectParticipant.organization_id == org.id)
+    roles = dict(
+        db.session.execute(
+            select(ProjectParticipant.project_id, ProjectParticipant.role).where(
+                ProjectParticipant.organization_id == org.id
+            )
+        ).all()
+    )
+    projects = db.session.scalars(
+        select(Project)
+        .where(Project.archived_at.is_(None))
+        .where(or_(Project.lead_organization_id == org.id, Project.id.in_(participated)))
+        .options(joinedload(Project.lead_organization))
+        .order_by(Project.start_date.desc().nulls_last(), Project.title)
+    )
+    project_roles = [
+        ProjectRole(p, "lead" if p.lead_organization_id == org.id else roles.get(p.id, "partner")) for p in projects
+    ]
+
+    partnerships = db.session.scalars(
+        select(Partnership)
+        .where(or_(Partnership.org_a_id == org.id, Partnership.org_b_id == org.id), Partnership.archived_at.is_(None))
+        .options(joinedload(Partnership.org_a), joinedload(Partnership.org_b))
+        .order_by(Partnership.start_date.desc().nulls_last(), Partnership.id)
+    )
+    partnership_views = [PartnershipView(p, p.other(org)) for p in partnerships]
+
+    statuses = PRIVATE_INVITATION_STATUSES if show_private else PUBLIC_INVITATION_STATUSES
+    initiatives = list(
+        db.session.scalars(
+            select(Participant)
+            .join(Initiative, Initiative.id == Participant.initiative_id)
+            .where(
+                Participant.organization_id == org.id,
+                Participant.invitation_status.in_(statuses),
+                Initiative.archived_at.is_(None),
+            )
+            .options(joinedload(Participant.initiative))
+            .order_by(Initiative.title)
+        )
+    )
+    return OrganizationPage(
+        organization=org,
+        show_private=show_private,
+        memberships=memberships,
+        people=people,
+        projects=project_roles,
+        partnerships=partnership_views,
+        initiatives=initiatives,
+    )
+
+
+def project_page(user, project_id: int) -> ProjectPage:
+    """Everything the project page shows, in a fixed number of queries."""
+    project = db.session.scalar(
+        select(Project)
+        .where(Project.id == project_id)
+        .options(
+            joinedload(Project.lead_organization),
+            selectinload(Project.countries),
+            selectinload(Project.themes),
+            selectinload(Project.participants).joinedload(ProjectParticipant.organization),
+            selectinload(Project.outcome_reports),
+        )
+    )
+    if project is None:
+        raise NotFound("No project has this number.")
+    permissions.require(user, "project.view", project)
+
+    outcomes = [r for r in project.outcome_reports if r.archived_at is None]
+    totals = OutcomeTotals(reports=len(outcomes))
+    for report in outcomes:
+        if report.tco2e_reduced is not None:
+            if report.basis == "verified":
+                totals.verified_tco2e += report.tco2e_reduced
+            else:
+                totals.estimated_tco2e += report.tco2e_reduced
+        totals.people_reached += report.people_reached or 0
+
+    participants = sorted(
+        (p for p in project.participants if p.organization_id != project.lead_organization_id),
+        key=lambda p: (p.role != "lead", p.organization.name.lower()),
+    )
+    initiatives = list(
+        db.session.scalars(
+            select(Initiative)
+            .join(InitiativeProject, InitiativeProject.initiative_id == Initiative.id)
+            .where(InitiativeProject.project_id == project.id, Initiative.archived_at.is_(None))
+            .order_by(Initiative.title)
+        )
+    )
+    return ProjectPage(
+        project=project, participants=participants, outcomes=outcomes, totals=totals, initiatives=initiatives
+    )
