@@ -198,6 +198,18 @@ RULES = {
     "initiative.view_private": lambda u, r, ini: manages_initiative(u, ini) or participates_in(u, ini),
     # obj is the Participant: its organisation's members answer, leave and link their projects
     "participation.respond": lambda u, r, p: speaks_for(u, p.organization),
+    # obj is the (initiative, project) pair: managers link any accepted participant's project,
+    # members link their own organisation's projects to initiatives it takes part in
+    "initiative.link_project": lambda u, r, pair: (
+        manages_initiative(u, pair[0]) or (participates_in(u, pair[0]) and _own_project(u, r, pair[1]))
+    ),
+    "initiative.export": lambda u, r, ini: r is not None,
+    "activity.view": lambda u, r, subject: (
+        manages_initiative(u, subject) or participates_in(u, subject)
+        if isinstance(subject, Initiative) else has_rights_over(u, subject)
+    ),
+    # obj is the Notification (or None for one's own list): only its addressee reads it
+    "notification.view": lambda u, r, n: r is not None and (n is None or n.user_id == u.id),
     "activity.record": lambda u, r, subject: (
         manages_initiative(u, subject) if isinstance(subject, Initiative) else has_rights_over(u, subject)
     ),

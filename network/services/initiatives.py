@@ -1,0 +1,621 @@
+"""Joint initiatives: create and edit them, invite organisations, answer invitations, link projects.
+
+Every write is an @operation that checks permission first; the roll-up of outcomes lives in
+network.services.outcomes and partner suggestions in network.services.suggestions.
+"""
+
+import re
+import unicodedata
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from flask import has_request_context, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from network import permissions
+from network.extensions import db
+from network.labels import PARTICIPANT_ROLE_LABELS, label
+from network.models import (
+    AuditEvent,
+    Initiative,
+    InitiativeProject,
+    InitiativeTarget,
+    Network,
+    Organization,
+    Participant,
+    Partnership,
+    Project,
+    Region,
+    Theme,
+    utcnow,
+)  # fmt: skip
+from network.models.initiative import INITIATIVE_STATUSES, PARTICIPANT_ROLES
+from network.services import Conflict, NotFound, PermissionDenied, ValidationError, operation
+from network.services.notifications import notify, organization_users
+
+# Statuses of a participant that is "in" the initiative (counted, cannot be invited again).
+ACTIVE_STATUSES = ("invited", "accepted")
+# Roles that share the credit for outcomes when the coordinator has set no shares.
+CREDITED_ROLES = ("lead", "partner")
+HUNDRED = Decimal(100)
+
+
+# ---------------------------------------------------------------------------------------- reading
+
+
+def find_initiative(slug: str) -> Initiative:
+    """The initiative with its participants, targets, themes and regions loaded (no N+1)."""
+    initiative = db.session.scalar(
+        select(Initiative)
+        .where(Initiative.slug == slug)
+        .options(
+            selectinload(Initiative.participants).selectinload(Participant.organization),
+            selectinload(Initiative.targets),
+            selectinload(Initiative.themes),
+            selectinload(Initiative.regions),
+            selectinload(Initiative.network),
+            selectinload(Initiative.project_links)
+            .selectinload(InitiativeProject.project)
+            .selectinload(Project.lead_organization),
+        )
+    )
+    if initiative is None:
+        raise NotFound(_("No initiative %(slug)s.", slug=slug))
+    return initiative
+
+
+def list_initiatives(status: str | None = None, include_archived: bool = False):
+    """A select of initiatives, newest first, for pagination."""
+    stmt = select(Initiative).options(selectinload(Initiative.themes), selectinload(Initiative.network))
+    if status in INITIATIVE_STATUSES:
+        stmt = stmt.where(Initiative.status == status)
+    if not include_archived:
+        stmt = stmt.where(Initiative.archived_at.is_(None))
+    return stmt.order_by(Initiative.created_at.desc(), Initiative.id.desc())
+
+
+def participant_counts(initiative_ids: list[int]) -> dict[int, dict[str, int]]:
+    """{initiative id: {status: count}} in one query, for list pages."""
+    counts: dict[int, dict[str, int]] = {i: {} for i in initiative_ids}
+    if initiative_ids:
+        rows = db.session.execute(
+            select(Participant.initiative_id, Participant.invitation_status, func.count())
+            .where(Participant.initiative_id.in_(initiative_ids))
+            .group_by(Participant.initiative_id, Participant.invitation_status)
+        )
+        for initiative_id, status, n in rows:
+            counts[initiative_id][status] = n
+    return counts
+
+
+def initiatives_of_organization(organization: Organization) -> list[Participant]:
+    return list(
+        db.session.scalars(
+            select(Participant)
+            .join(Initiative)
+            .where(Participant.organization_id == organization.id, Initiative.archived_at.is_(None))
+            .options(selectinload(Participant.initiative))
+            .order_by(Initiative.title)
+        )
+    )
+
+
+def manageable_initiatives(actor) -> list[Initiative]:
+    """Open initiatives the actor may invite organisations to (for "add to initiative")."""
+    candidates = db.session.scalars(
+        select(Initiative)
+        .where(Initiative.archived_at.is_(None), Initiative.status != "closed")
+        .options(selectinload(Initiative.participants).selectinload(Participant.organization),
+                 selectinload(Initiative.network))
+        .order_by(Initiative.title)
+    )  # fmt: skip
+    return [i for i in candidates if permissions.can(actor, "initiative.manage_participants", i)]
+
+
+def participant_history(initiative: Initiative) -> list[AuditEvent]:
+    """Every change to this initiative's participants, newest first: who invited, accepted, left…"""
+    ids = [p.id for p in initiative.participants]
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.entity_type == Participant.__tablename__, AuditEvent.entity_id.in_(ids))
+            .options(selectinload(AuditEvent.actor))
+            .order_by(AuditEvent.id.desc())
+        )
+    )
+
+
+def own_participation(actor, initiative: Initiative) -> Participant | None:
+    """The participant row of the organisation the actor speaks for, if any."""
+    org_id = getattr(actor, "organization_id", None)
+    if permissions.role_of(actor) != "member" or org_id is None:
+        return None
+    return next((p for p in initiative.participants if p.organization_id == org_id), None)
+
+
+def linkable_projects(actor, initiative: Initiative) -> list[Project]:
+    """Projects the actor may link: of accepted participants, not archived, not linked yet."""
+    accepted = [p.organization_id for p in initiative.participants if p.invitation_status == "accepted"]
+    if not accepted:
+        return []
+    linked = {link.project_id for link in initiative.project_links}
+    projects = db.session.scalars(
+        select(Project)
+        .where(Project.lead_organization_id.in_(accepted), Project.archived_at.is_(None))
+        .options(selectinload(Project.lead_organization))
+        .order_by(Project.title)
+    )
+    return [
+        p for p in projects
+        if p.id not in linked and permissions.can(actor, "initiative.link_project", (initiative, p))
+    ]  # fmt: skip
+
+
+def find_organizations_to_invite(initiative: Initiative, query: str, limit: int = 20) -> list[Organization]:
+    """Organisations (firms included) whose name, local name or acronym contains the query."""
+    query = (query or "").strip()
+    if not query:
+        return []
+    taken = [p.organization_id for p in initiative.participants if p.invitation_status in ACTIVE_STATUSES]
+    pattern = f"%{query.lower()}%"
+    stmt = (
+        select(Organization)
+        .where(Organization.archived_at.is_(None), Organization.merged_into_id.is_(None))
+        .where(or_(func.lower(Organization.name).like(pattern), func.lower(Organization.name_local).like(pattern),
+                   func.lower(Organization.acronym).like(pattern)))
+        .options(selectinload(Organization.hq_country))
+        .order_by(Organization.name)
+        .limit(limit)
+    )  # fmt: skip
+    if taken:
+        stmt = stmt.where(Organization.id.not_in(taken))
+    return list(db.session.scalars(stmt))
+
+
+# ------------------------------------------------------------------------------ creating, editing
+
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:100] or "initiative"
+
+
+def unique_slug(title: str) -> str:
+    base = slugify(title)
+    taken = set(db.session.scalars(select(Initiative.slug).where(Initiative.slug.like(f"{base}%"))))
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def _decimal(value, field: str, errors: dict, *, whole: bool = False):
+    if value is None or value == "":
+        return None
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        errors.setdefault(field, []).append(_("Enter a number."))
+        return None
+    if not number.is_finite():
+        errors.setdefault(field, []).append(_("Enter a number."))
+        return None
+    if number < 0:
+        errors.setdefault(field, []).append(_("Must be zero or more."))
+        return None
+    if whole and number != number.to_integral_value():
+        errors.setdefault(field, []).append(_("Enter a whole number."))
+        return None
+    if number >= Decimal("1e11"):
+        errors.setdefault(field, []).append(_("This number is too large."))
+        return None
+    return int(number) if whole else number
+
+
+def _date(value, field: str, errors: dict) -> date | None:
+    if value is None or value == "" or isinstance(value, date):
+        return value or None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        errors.setdefault(field, []).append(_("Enter a date as YYYY-MM-DD."))
+        return None
+
+
+def _clean(values: dict) -> tuple[dict, dict]:
+    """Validate the editable fields; returns (clean values, per-field errors)."""
+    errors: dict[str, list[str]] = {}
+    clean: dict = {}
+    title = (values.get("title") or "").strip()
+    if not title:
+        errors["title"] = [_("Give the initiative a title.")]
+    elif len(title) > 300:
+        errors["title"] = [_("At most 300 characters.")]
+    clean["title"] = title
+    clean["title_local"] = (values.get("title_local") or "").strip()[:300] or None
+    clean["goal"] = (values.get("goal") or "").strip() or None
+    clean["description"] = (values.get("description") or "").strip() or None
+    status = values.get("status") or "proposed"
+    if status not in INITIATIVE_STATUSES:
+        errors["status"] = [_("Choose proposed, active or closed.")]
+    clean["status"] = status
+    clean["start_date"] = _date(values.get("start_date"), "start_date", errors)
+    clean["end_date"] = _date(values.get("end_date"), "end_date", errors)
+    if clean["start_date"] and clean["end_date"] and clean["end_date"] < clean["start_date"]:
+        errors.setdefault("end_date", []).append(_("The end date must not be before the start date."))
+    clean["target_tco2e"] = _decimal(values.get("target_tco2e"), "target_tco2e", errors)
+    clean["target_people"] = _decimal(values.get("target_people"), "target_people", errors, whole=True)
+
+    slugs = [s for s in values.get("themes") or [] if s]
+    themes = list(db.session.scalars(select(Theme).where(Theme.slug.in_(slugs)))) if slugs else []
+    if len(themes) != len(set(slugs)):
+        errors["themes"] = [_("Unknown theme.")]
+    clean["themes"] = themes
+    codes = [c for c in values.get("regions") or [] if c]
+    regions = list(db.session.scalars(select(Region).where(Region.code.in_(codes)))) if codes else []
+    if len(regions) != len(set(codes)):
+        errors["regions"] = [_("Unknown country or region.")]
+    clean["regions"] = regions
+
+    targets = []
+    for n, row in enumerate(values.get("custom_targets") or [], start=1):
+        row_errors: dict[str, list[str]] = {}
+        target_label = (row.get("label") or "").strip()
+        unit = (row.get("unit") or "").strip()
+        value = _decimal(row.get("value"), "value", row_errors)
+        achieved = _decimal(row.get("achieved"), "achieved", row_errors)
+        if not target_label or not unit or row.get("value") in (None, ""):
+            row_errors.setdefault("", []).append(_("Each target needs a label, a unit and a value."))
+        if len(target_label) > 200 or len(unit) > 40:
+            row_errors.setdefault("", []).append(_("Label at most 200 and unit at most 40 characters."))
+        for msgs in row_errors.values():
+            errors.setdefault("custom_targets", []).extend(_("Line %(n)d: %(m)s", n=n, m=m) for m in msgs)
+        targets.append({"label": target_label, "unit": unit, "value": value, "achieved": achieved})
+    clean["custom_targets"] = targets
+    return clean, errors
+
+
+def _apply(initiative: Initiative, clean: dict) -> None:
+    for key in ("title", "title_local", "goal", "description", "status", "start_date", "end_date",
+                "target_tco2e", "target_people", "themes", "regions"):  # fmt: skip
+        setattr(initiative, key, clean[key])
+    # Custom targets are replaced as a whole, matched by label so unchanged ones keep their ids.
+    existing = {t.label: t for t in initiative.targets}
+    kept = []
+    for row in clean["custom_targets"]:
+        target = existing.pop(row["label"], None) or InitiativeTarget(label=row["label"])
+        target.unit, target.value, target.achieved = row["unit"], row["value"], row["achieved"]
+        kept.append(target)
+    initiative.targets = kept
+
+
+def _network(actor, network_id) -> Network | None:
+    if network_id in (None, ""):
+        # A coordinator convenes in their own node, so they keep managing it.
+        networks = getattr(actor, "networks", None) or []
+        return networks[0] if permissions.role_of(actor) == "coordinator" and networks else None
+    network = db.session.get(Network, int(network_id)) if str(network_id).isdigit() else None
+    if network is None:
+        raise ValidationError({"network": [_("Unknown network node.")]})
+    return network
+
+
+@operation
+def create_initiative(actor, values: dict) -> Initiative:
+    network = _network(actor, values.get("network_id"))
+    permissions.require(actor, "initiative.create", network)
+    clean, errors = _clean(values)
+    if errors:
+        raise ValidationError(errors)
+    initiative = Initiative(slug=unique_slug(clean["title"]), network=network,
+                            created_by_id=getattr(actor, "id", None))  # fmt: skip
+    db.session.add(initiative)
+    _apply(initiative, clean)
+    return initiative
+
+
+def snapshot(initiative: Initiative) -> dict:
+    return {
+        "title": initiative.title, "title_local": initiative.title_local, "status": initiative.status,
+        "start_date": initiative.start_date, "end_date": initiative.end_date,
+        "target_tco2e": initiative.target_tco2e, "target_people": initiative.target_people,
+        "goal": initiative.goal, "description": initiative.description,
+    }  # fmt: skip
+
+
+@operation
+def update_initiative(actor, initiative: Initiative, values: dict, version: int | None) -> Initiative:
+    permissions.require(actor, "initiative.update", initiative)
+    if version is not None and int(version) != initiative.version:
+        raise Conflict(current=snapshot(initiative), submitted=values, current_version=initiative.version)
+    clean, errors = _clean(values)
+    if errors:
+        raise ValidationError(errors)
+    _apply(initiative, clean)
+    return initiative
+
+
+@operation
+def archive_initiative(actor, initiative: Initiative, archived: bool = True) -> Initiative:
+    permissions.require(actor, "initiative.update", initiative)
+    initiative.archived_at = utcnow() if archived else None
+    return initiative
+
+
+# ---------------------------------------------------------------------------------- participants
+
+
+def _link(initiative: Initiative) -> str | None:
+    if not has_request_context():
+        return f"/initiatives/{initiative.slug}"
+    return url_for("initiatives.detail", slug=initiative.slug)
+
+
+def _participant(initiative: Initiative, organization: Organization) -> Participant | None:
+    return db.session.scalar(
+        select(Participant).where(Participant.initiative_id == initiative.id,
+                                  Participant.organization_id == organization.id)
+    )  # fmt: skip
+
+
+@operation
+def invite_participant(actor, initiative: Initiative, organization: Organization, role: str = "partner") -> Participant:
+    """Add an organisation with a role; its member users get an in-app notice and a mail."""
+    permissions.require(actor, "initiative.manage_participants", initiative)
+    if role not in PARTICIPANT_ROLES:
+        raise ValidationError({"role": [_("Choose lead, partner, funder, technical or observer.")]})
+    if organization.is_archived or organization.merged_into_id is not None:
+        raise ValidationError(
+            {"organization": [_("%(name)s is archived and cannot be invited.", name=organization.name)]}
+        )
+    if initiative.is_archived or initiative.status == "closed":
+        raise ValidationError({"": [_("This initiative is closed; nobody can be invited to it.")]})
+    participant = _participant(initiative, organization)
+    if participant is not None and participant.invitation_status in ACTIVE_STATUSES:
+        state = _("has already accepted") if participant.invitation_status == "accepted" else _("is already invited")
+        raise ValidationError({"organization": [_("%(name)s %(state)s.", name=organization.name, state=state)]})
+    if participant is None:
+        participant = Participant(initiative=initiative, organization=organization)
+        db.session.add(participant)
+    # A declined, departed or removed organisation may be invited again: the same row, a new round.
+    participant.role = role
+    participant.invitation_status = "invited"
+    participant.share = None
+    participant.invited_at = utcnow()
+    participant.responded_at = None
+    participant.invited_by_id = getattr(actor, "id", None)
+    message = _("%(org)s is invited to join the initiative “%(title)s” as %(role)s.", org=organization.name,
+                title=initiative.title, role=label(PARTICIPANT_ROLE_LABELS, role))  # fmt: skip
+    link = _link(initiative)
+    notify(organization_users(organization), message, link,
+           mail_subject=_("Invitation: %(title)s", title=initiative.title),
+           mail_body=message + "\n\n" + _("Accept or decline on the initiative's page: %(link)s", link=link))  # fmt: skip
+    return participant
+
+
+def _respond_check(actor, participant: Participant, organization: Organization | None) -> None:
+    if not permissions.can(actor, "participation.respond", participant):
+        raise PermissionDenied(_("This invitation is for %(name)s; only its members can answer it.",
+                                 name=participant.organization.name))  # fmt: skip
+    # The organisation the form says it answers for must be the invited one (no answering for others).
+    if organization is not None and organization.id != participant.organization_id:
+        raise ValidationError({"": [_("This invitation is for %(name)s, not for %(other)s.",
+                                      name=participant.organization.name, other=organization.name)]})  # fmt: skip
+
+
+@operation
+def respond_to_invitation(actor, participant: Participant, accept: bool,
+                          organization: Organization | None = None) -> Participant:  # fmt: skip
+    _respond_check(actor, participant, organization)
+    if participant.invitation_status != "invited":
+        status = participant.invitation_status
+        raise ValidationError({"": [_("This invitation was already answered (%(status)s).", status=_(status))]})
+    participant.invitation_status = "accepted" if accept else "declined"
+    participant.responded_at = utcnow()
+    _tell_managers(participant, _("%(org)s %(answer)s the invitation to “%(title)s”.", org=participant.organization.name,
+                                  answer=_("accepted") if accept else _("declined"),
+                                  title=participant.initiative.title))  # fmt: skip
+    return participant
+
+
+@operation
+def leave_initiative(actor, participant: Participant) -> Participant:
+    permissions.require(actor, "participation.respond", participant)
+    if participant.invitation_status != "accepted":
+        raise ValidationError({"": [_("Only an organisation taking part can leave.")]})
+    _end_participation(participant, "left")
+    _tell_managers(participant, _("%(org)s left “%(title)s”.", org=participant.organization.name,
+                                  title=participant.initiative.title))  # fmt: skip
+    return participant
+
+
+@operation
+def remove_participant(actor, participant: Participant) -> Participant:
+    permissions.require(actor, "initiative.manage_participants", participant.initiative)
+    if participant.invitation_status not in ACTIVE_STATUSES:
+        raise ValidationError({"": [_("%(org)s is not taking part.", org=participant.organization.name)]})
+    _end_participation(participant, "removed")
+    notify(organization_users(participant.organization),
+           _("%(org)s was removed from “%(title)s”.", org=participant.organization.name,
+             title=participant.initiative.title), _link(participant.initiative))  # fmt: skip
+    return participant
+
+
+def _end_participation(participant: Participant, status: str) -> None:
+    initiative = participant.initiative
+    had_share = participant.share is not None
+    participant.invitation_status = status
+    participant.responded_at = utcnow()
+    participant.share = None
+    if had_share:
+        # The remaining custom shares no longer add up to 100: back to the default split.
+        for other in initiative.participants:
+            other.share = None
+    # Its linked projects stay linked but stop counting (the roll-up counts accepted participants only).
+
+
+def _tell_managers(participant: Participant, message: str) -> None:
+    """Notice to whoever sent the invitation."""
+    if participant.invited_by_id:
+        from network.models import User
+
+        inviter = db.session.get(User, participant.invited_by_id)
+        if inviter is not None and inviter.active:
+            notify([inviter], message, _link(participant.initiative))
+
+
+def find_participant(initiative: Initiative, participant_id: int) -> Participant:
+    participant = next((p for p in initiative.participants if p.id == participant_id), None)
+    if participant is None:
+        raise NotFound(_("No such participant in this initiative."))
+    return participant
+
+
+# ------------------------------------------------------------------------------------------ shares
+
+
+def effective_shares(initiative: Initiative) -> dict[int, Decimal]:
+    """Each accepted participant's credited share in percent (participant id → share).
+
+    With no shares set, the lead and partners split 100 equally and other roles get none; once a
+    coordinator sets shares, those are used as they are (they sum to 100).
+    """
+    accepted = [p for p in initiative.participants if p.invitation_status == "accepted"]
+    if any(p.share is not None for p in accepted):
+        return {p.id: p.share or Decimal(0) for p in accepted}
+    credited = [p for p in accepted if p.role in CREDITED_ROLES]
+    equal = HUNDRED / len(credited) if credited else Decimal(0)
+    return {p.id: (equal if p.role in CREDITED_ROLES else Decimal(0)) for p in accepted}
+
+
+@operation
+def set_shares(actor, initiative: Initiative, shares: dict[int, str | Decimal | None]) -> dict[int, Decimal]:
+    """Set the credited shares of accepted participants; all blank restores the default split."""
+    permissions.require(actor, "initiative.manage_participants", initiative)
+    accepted = {p.id: p for p in initiative.participants if p.invitation_status == "accepted"}
+    unknown = set(shares) - set(accepted)
+    if unknown:
+        raise ValidationError({"shares": [_("Shares can only be set for participants who accepted.")]})
+    errors: dict[str, list[str]] = {}
+    parsed = {pid: _decimal(shares.get(pid), f"share-{pid}", errors) for pid in accepted}
+    for pid, value in parsed.items():
+        if value is not None and value > HUNDRED:
+            errors.setdefault(f"share-{pid}", []).append(_("A share is at most 100."))
+    if errors:
+        raise ValidationError(errors)
+    if all(v is None for v in parsed.values()):
+        for p in accepted.values():
+            p.share = None
+        return effective_shares(initiative)
+    total = sum((v or Decimal(0)) for v in parsed.values())
+    if total != HUNDRED:
+        raise ValidationError({"shares": [_("Shares must add up to 100; they add up to %(total)s.",
+                                            total=format(total.normalize(), "f"))]})  # fmt: skip
+    for pid, p in accepted.items():
+        p.share = (parsed[pid] or Decimal(0)).quantize(Decimal("0.01"))
+    if sum(p.share for p in accepted.values()) != HUNDRED:
+        raise ValidationError({"shares": [_("Use at most two decimals so the shares add up to exactly 100.")]})
+    return effective_shares(initiative)
+
+
+# -------------------------------------------------------------------------------- linked projects
+
+
+@operation
+def link_project(actor, initiative: Initiative, project: Project) -> InitiativeProject:
+    permissions.require(actor, "initiative.link_project", (initiative, project))
+    accepted = {p.organization_id for p in initiative.participants if p.invitation_status == "accepted"}
+    if project.lead_organization_id not in accepted:
+        raise ValidationError({"project": [_("Only projects led by an organisation that accepted can be linked.")]})
+    if project.is_archived:
+        raise ValidationError({"project": [_("This project is archived.")]})
+    if any(link.project_id == project.id for link in initiative.project_links):
+        raise ValidationError({"project": [_("“%(title)s” is already linked.", title=project.title)]})
+    link = InitiativeProject(initiative=initiative, project=project, linked_by_id=getattr(actor, "id", None))
+    db.session.add(link)
+    return link
+
+
+@operation
+def unlink_project(actor, initiative: Initiative, project: Project) -> None:
+    permissions.require(actor, "initiative.link_project", (initiative, project))
+    link = next((k for k in initiative.project_links if k.project_id == project.id), None)
+    if link is None:
+        raise NotFound(_("This project is not linked to the initiative."))
+    initiative.project_links.remove(link)
+    db.session.delete(link)
+
+
+# ------------------------------------------------------------------------------------------ graphs
+
+
+def _org_node(org: Organization, **extra) -> dict:
+    return {"id": f"o{org.id}", "label": org.acronym or org.name, "name": org.name, "kind": org.kind,
+            "company": org.kind == "company", "url": f"/organizations/{org.slug}", **extra}  # fmt: skip
+
+
+def _edge(p: Partnership) -> dict:
+    return {"id": f"p{p.id}", "source": f"o{p.org_a_id}", "target": f"o{p.org_b_id}", "kind": p.kind,
+            "status": p.status}  # fmt: skip
+
+
+def _partnerships_touching(org_ids: set[int]) -> list[Partnership]:
+    if not org_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(Partnership)
+            .where(Partnership.archived_at.is_(None), Partnership.status != "ended")
+            .where(or_(Partnership.org_a_id.in_(org_ids), Partnership.org_b_id.in_(org_ids)))
+            .options(selectinload(Partnership.org_a), selectinload(Partnership.org_b))
+            .order_by(Partnership.id)
+        )
+    )
+
+
+def initiative_graph(initiative: Initiative) -> dict:
+    """Participants (invited or in), their partnerships with each other, and with firms outside."""
+    members = {p.organization_id: p for p in initiative.participants if p.invitation_status in ACTIVE_STATUSES}
+    nodes = {
+        f"o{p.organization.id}": _org_node(p.organization, role=p.role, status=p.invitation_status, participant=True)
+        for p in members.values()
+    }
+    edges = []
+    for partnership in _partnerships_touching(set(members)):
+        a, b = partnership.org_a, partnership.org_b
+        inside_a, inside_b = a.id in members, b.id in members
+        if not (inside_a and inside_b):
+            outside = b if inside_a else a
+            if outside.kind != "company" or outside.is_archived:
+                continue  # beyond participants, only their firms are drawn
+            nodes.setdefault(f"o{outside.id}", _org_node(outside, participant=False))
+        edges.append(_edge(partnership))
+    return {"nodes": list(nodes.values()), "edges": edges}
+
+
+def organization_graph(organization: Organization) -> dict:
+    """One hop around an organisation: its partners, the partnerships among them, its initiatives."""
+    around = _partnerships_touching({organization.id})
+    nodes = {f"o{organization.id}": _org_node(organization, center=True)}
+    for p in around:
+        other = p.other(organization)
+        if not other.is_archived:
+            nodes.setdefault(f"o{other.id}", _org_node(other))
+    ids = {int(k[1:]) for k in nodes}
+    edges = [
+        _edge(p) for p in _partnerships_touching(ids)
+        if p.org_a_id in ids and p.org_b_id in ids
+    ]  # fmt: skip
+    for participant in initiatives_of_organization(organization):
+        if participant.invitation_status not in ACTIVE_STATUSES:
+            continue
+        ini = participant.initiative
+        nodes[f"i{ini.id}"] = {"id": f"i{ini.id}", "label": ini.title, "name": ini.title, "kind": "initiative",
+                               "initiative": True, "url": f"/initiatives/{ini.slug}"}  # fmt: skip
+        edges.append({"id": f"x{participant.id}", "source": f"o{organization.id}", "target": f"i{ini.id}",
+                      "kind": "participant", "status": participant.invitation_status})  # fmt: skip
+    return {"nodes": list(nodes.values()), "edges": edges}

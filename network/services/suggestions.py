@@ -1,0 +1,114 @@
+"""Partner suggestions: organisations not yet in an initiative, ranked, each with its reasons.
+
+Score = 3 per matching theme + 2 per country of operation inside the initiative's countries and
+regions + 4 per partnership with a participant. The ranking is one aggregate query; reasons
+are worked out for the shown suggestions only.
+"""
+
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from sqlalchemy import func, literal, or_, select, union_all
+from sqlalchemy.orm import selectinload
+
+from network.extensions import db
+from network.labels import PARTNERSHIP_KIND_LABELS, label
+from network.models import Initiative, Organization, Partnership, Region
+from network.models.organization import organization_countries, organization_themes
+
+THEME_WEIGHT, COUNTRY_WEIGHT, PARTNERSHIP_WEIGHT = 3, 2, 4
+
+
+@dataclass
+class Suggestion:
+    organization: Organization
+    score: int
+    reasons: list[str] = field(default_factory=list)
+
+
+def suggest_partners(initiative: Initiative, limit: int = 10) -> list[Suggestion]:
+    theme_ids = [t.id for t in initiative.themes]
+    region_paths = [r.path for r in initiative.regions]
+    # Every organisation with a row in the initiative (even one that declined) is left out.
+    in_it = {p.organization_id for p in initiative.participants}
+    partners_in = {p.organization_id for p in initiative.participants if p.invitation_status in ("invited", "accepted")}
+
+    parts = []
+    if theme_ids:
+        parts.append(
+            select(organization_themes.c.organization_id.label("org_id"), literal(THEME_WEIGHT).label("w"))
+            .where(organization_themes.c.theme_id.in_(theme_ids))
+        )  # fmt: skip
+    if region_paths:
+        parts.append(
+            select(organization_countries.c.organization_id.label("org_id"), literal(COUNTRY_WEIGHT).label("w"))
+            .join(Region, Region.id == organization_countries.c.region_id)
+            .where(or_(*[Region.path.startswith(p) for p in region_paths]))
+        )  # fmt: skip
+    if partners_in:
+        live = (Partnership.archived_at.is_(None), Partnership.status != "ended")
+        parts.append(select(Partnership.org_b_id.label("org_id"), literal(PARTNERSHIP_WEIGHT).label("w"))
+                     .where(Partnership.org_a_id.in_(partners_in), *live))  # fmt: skip
+        parts.append(select(Partnership.org_a_id.label("org_id"), literal(PARTNERSHIP_WEIGHT).label("w"))
+                     .where(Partnership.org_b_id.in_(partners_in), *live))  # fmt: skip
+    if not parts:
+        return []
+    scores = union_all(*parts).subquery()
+    total = func.sum(scores.c.w).label("score")
+    stmt = (
+        select(Organization.id, total)
+        .join(scores, scores.c.org_id == Organization.id)
+        .where(Organization.archived_at.is_(None), Organization.merged_into_id.is_(None))
+        .group_by(Organization.id, Organization.name)
+        .order_by(total.desc(), Organization.name, Organization.id)
+        .limit(limit)
+    )
+    if in_it:
+        stmt = stmt.where(Organization.id.not_in(in_it))
+    ranked = db.session.execute(stmt).all()
+    if not ranked:
+        return []
+    ids = [org_id for org_id, _score in ranked]
+    orgs = {
+        o.id: o
+        for o in db.session.scalars(
+            select(Organization).where(Organization.id.in_(ids))
+            .options(selectinload(Organization.themes), selectinload(Organization.countries))
+        )
+    }  # fmt: skip
+    partnerships = _partnerships_with(ids, partners_in)
+    participant_names = {p.organization_id: p.organization.name for p in initiative.participants}
+    wanted_themes = set(theme_ids)
+    suggestions = []
+    for org_id, score in ranked:
+        org = orgs[org_id]
+        reasons = []
+        themes = [t.name for t in org.themes if t.id in wanted_themes]
+        if themes:
+            reasons.append(_("Works on %(themes)s", themes=", ".join(themes)))
+        countries = [c.name for c in org.countries if any(c.path.startswith(p) for p in region_paths)]
+        if countries:
+            reasons.append(_("Operates in %(countries)s", countries=", ".join(countries)))
+        for p in partnerships.get(org_id, []):
+            other = p.org_b_id if p.org_a_id == org_id else p.org_a_id
+            reasons.append(_("%(kind)s partner of %(name)s", kind=label(PARTNERSHIP_KIND_LABELS, p.kind),
+                             name=participant_names.get(other, "?")))  # fmt: skip
+        suggestions.append(Suggestion(org, int(score), reasons))
+    return suggestions
+
+
+def _partnerships_with(org_ids: list[int], participant_ids: set[int]) -> dict[int, list[Partnership]]:
+    if not participant_ids:
+        return {}
+    rows = db.session.scalars(
+        select(Partnership)
+        .where(Partnership.archived_at.is_(None), Partnership.status != "ended")
+        .where(or_(Partnership.org_a_id.in_(org_ids) & Partnership.org_b_id.in_(participant_ids),
+                   Partnership.org_b_id.in_(org_ids) & Partnership.org_a_id.in_(participant_ids)))
+        .order_by(Partnership.id)
+    )  # fmt: skip
+    found: dict[int, list[Partnership]] = {}
+    for p in rows:
+        key = p.org_a_id if p.org_a_id in org_ids else p.org_b_id
+        found.setdefault(key, []).append(p)
+    return found
