@@ -183,6 +183,13 @@ RULES = {
         r == "coordinator" and (network is None or manages_network(u, network))
     ),
     "change_request.review": lambda u, r, cr: manages_organization(u, cr.organization) and cr.proposed_by_id != u.id,
+    # obj is the ChangeRequest: the organisation's members follow and withdraw their own requests
+    "change_request.view": lambda u, r, cr: has_rights_over(u, cr.organization),
+    "change_request.withdraw": lambda u, r, cr: speaks_for(u, cr.organization),
+    # The queue of change requests awaiting review (obj None): filtered to the reviewer's scope
+    "change_request.queue": lambda u, r, o: r == "coordinator",
+    # History tabs (obj is the organisation the record belongs to): diffs hold private contacts
+    "history.view": lambda u, r, org: has_rights_over(u, org),
     # Memberships: obj is the Membership (with network and organization set)
     "membership.manage": lambda u, r, m: r == "coordinator" and manages_network(u, m.network),
     # People, projects, outcome reports: obj is the organisation or project they belong to
@@ -191,6 +198,10 @@ RULES = {
     "project.update": _own_project,
     "outcome.manage": _own_project,
     "partnership.manage": lambda u, r, org: manages_organization(u, org) or speaks_for(u, org),
+    # obj is the Partnership: either side's managers and members edit, archive and restore it
+    "partnership.update": lambda u, r, p: any(
+        manages_organization(u, org) or speaks_for(u, org) for org in (p.org_a, p.org_b)
+    ),
     # Initiatives
     "initiative.create": lambda u, r, network: r == "coordinator" and (network is None or manages_network(u, network)),
     "initiative.update": lambda u, r, ini: manages_initiative(u, ini),

@@ -1,6 +1,6 @@
 """Request handling shared by every page: one commit per request, headers, errors, locale."""
 
-from flask import Flask, current_app, render_template, request, session
+from flask import Flask, current_app, has_request_context, render_template, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
@@ -89,6 +89,8 @@ def render_unexpected_error(error: Exception):
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # services called from the CLI or tests: messages in the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.args.get("lang") or session.get("lang")
     if chosen in languages:
         session["lang"] = chosen

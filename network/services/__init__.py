@@ -7,18 +7,25 @@ it changed is rolled back to the savepoint it started from, so nothing is half-s
 
 import functools
 
+from flask import g
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from network.extensions import db
 from network.services.errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationError
 
+_UNSET = object()
 __all__ = ["Conflict", "NotFound", "PermissionDenied", "ServiceError", "ValidationError", "operation"]
 
 
 def operation(func):
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        # The actor (first argument) is who the audit rows name, even outside a request (CLI, tests).
+        actor = args[0] if args else kwargs.get("actor")
+        previous_actor = g.get("actor_id", _UNSET)
+        if getattr(actor, "is_authenticated", False) and getattr(actor, "id", None) is not None:
+            g.actor_id = actor.id
         savepoint = db.session.begin_nested()
         try:
             result = func(*args, **kwargs)
@@ -34,6 +41,11 @@ def operation(func):
             if savepoint.is_active:
                 savepoint.rollback()
             raise
+        finally:
+            if previous_actor is _UNSET:
+                g.pop("actor_id", None)
+            else:
+                g.actor_id = previous_actor
         savepoint.commit()
         return result
 

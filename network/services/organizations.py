@@ -1,0 +1,456 @@
+"""Organisations, their memberships of network nodes, their people and moderated profile changes.
+
+Every write is an ``@operation`` that checks permission first. Updates take the version the
+caller read (``expected_version``) and raise Conflict when the record changed since, so no one
+silently overwrites someone else's save.
+"""
+
+import re
+import unicodedata
+from datetime import date
+from types import SimpleNamespace
+
+from flask_babel import gettext as _
+from pypinyin import lazy_pinyin
+from sqlalchemy import or_, select
+
+from network import permissions
+from network.extensions import db
+from network.models import (
+    ChangeRequest,
+    Membership,
+    Network,
+    Notification,
+    Organization,
+    OrganizationIdentifier,
+    Person,
+    utcnow,
+)  # fmt: skip
+from network.models.organization import MEMBERSHIP_STATUSES, ORGANIZATION_KINDS
+from network.services import operation
+from network.services.cleaning import (
+    IDENTIFIER,
+    Cleaner,
+    as_list,
+    plain_value,
+    regions_by_code,
+    themes_by_slug,
+)  # fmt: skip
+from network.services.errors import Conflict, ValidationError
+
+# What a member may change about its own organisation, through a change request.
+CORE_PROFILE_FIELDS = ("name", "name_local", "acronym", "kind", "hq_country", "website", "email")
+PROFILE_FIELDS = CORE_PROFILE_FIELDS + ("phone", "description", "founded", "countries", "themes", "identifiers")
+PERSON_FIELDS = ("name", "email", "phone", "title", "consent_to_list")
+MEMBERSHIP_FIELDS = ("status", "joined_on", "left_on")
+
+
+def today() -> date:
+    return utcnow().date()
+
+
+# Validation ----------------------------------------------------------------------------------
+
+
+def validate_organization(data: dict, *, existing: Organization | None = None) -> dict:
+    """Clean and check submitted profile values; raises ValidationError with a message per field.
+
+    Returns only the fields submitted (all of them when creating), as plain values: country
+    codes, theme slugs, identifier strings. ``existing`` makes it a partial update.
+    """
+    unknown = set(data) - set(PROFILE_FIELDS)
+    c = Cleaner({k: v for k, v in data.items() if k in PROFILE_FIELDS}, partial=existing is not None)
+    for key in sorted(unknown):
+        c.error(key, _("Unknown field."))
+    c.text("name", max_length=300, required=True)
+    c.text("name_local", max_length=300)
+    c.text("acronym", max_length=40)
+    if existing is None and is_blank(data.get("kind")):
+        c.cleaned["kind"] = "ngo"
+    else:
+        c.choice("kind", ORGANIZATION_KINDS, required=True)
+    c.country("hq_country")
+    c.url("website")
+    c.email("email")
+    c.phone("phone")
+    c.text("description", max_length=20_000, multiline=True)
+    c.integer("founded", minimum=1000, maximum=today().year)
+    c.countries("countries")
+    c.themes("themes")
+    identifiers(c, existing)
+    return c.done()
+
+
+def identifiers(c: Cleaner, existing: Organization | None) -> None:
+    """org-id.guide identifiers: "GB-CHC-1000003"; each belongs to one organisation only."""
+    if not c.wanted("identifiers"):
+        return
+    values = sorted({v.upper() if isinstance(v, str) else str(v) for v in as_list(c.raw("identifiers"))})
+    bad = [v for v in values if not IDENTIFIER.match(v)]
+    if bad:
+        c.error("identifiers", _("Not valid identifiers (like GB-CHC-1000003): %(values)s.", values=", ".join(bad)))
+        return
+    taken = db.session.scalars(
+        select(OrganizationIdentifier).where(OrganizationIdentifier.value.in_(values))
+    ).all()  # fmt: skip
+    clashes = [i.value for i in taken if existing is None or i.organization_id != existing.id]
+    if clashes:
+        c.error("identifiers", _("Already used by another organisation: %(values)s.", values=", ".join(clashes)))
+        return
+    c.cleaned["identifiers"] = values
+
+
+def profile_values(org: Organization, fields=PROFILE_FIELDS) -> dict:
+    """The organisation's current values of ``fields`` in the plain form ``validate_organization`` returns."""
+    values = {}
+    for key in fields:
+        if key == "identifiers":
+            values[key] = sorted(i.value for i in org.identifiers)
+        else:
+            values[key] = plain_value(getattr(org, key))
+    return values
+
+
+def assign_profile(org: Organization, cleaned: dict) -> None:
+    for key, value in cleaned.items():
+        if key == "hq_country":
+            # The column itself, so the audit hook sees the change before the flush.
+            org.hq_country = regions_by_code([value])[0] if value else None
+            org.hq_country_id = org.hq_country.id if org.hq_country else None
+        elif key == "countries":
+            org.countries = regions_by_code(value)
+        elif key == "themes":
+            org.themes = themes_by_slug(value)
+        elif key == "identifiers":
+            kept = {i.value: i for i in org.identifiers}
+            org.identifiers = [kept.get(v) or OrganizationIdentifier(value=v) for v in value]
+        else:
+            setattr(org, key, value)
+
+
+def check_version(record, expected_version, current: dict, submitted: dict) -> None:
+    """Raise Conflict when the caller read an older version than the one stored."""
+    if expected_version is None:
+        raise ValidationError({"version": [_("The version you read is required, to protect others' edits.")]})
+    try:
+        expected = int(expected_version)
+    except (TypeError, ValueError):
+        raise ValidationError({"version": [_("Must be a whole number.")]}) from None
+    if expected != record.version:
+        raise Conflict(current=current, submitted=submitted, current_version=record.version)
+
+
+# Slugs ---------------------------------------------------------------------------------------
+
+
+def slugify(text: str, max_length: int = 100) -> str:
+    """ASCII slug; Chinese characters become pinyin ("绿色地球" -> "lu-se-di-qiu")."""
+    if re.search(r"[\u3400-\u9fff]", text):
+        text = " ".join(lazy_pinyin(text, errors="default", v_to_u=True))
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:max_length].rstrip("-") or "organisation"
+
+
+def unique_slug(name: str) -> str:
+    base = slugify(name)
+    taken = set(
+        db.session.scalars(
+            select(Organization.slug).where(or_(Organization.slug == base, Organization.slug.like(base + "-%")))
+        )
+    )
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+# Organisations -------------------------------------------------------------------------------
+
+
+@operation
+def create_organization(
+    actor, data: dict, network: Network | None = None, membership_status: str = "active"
+) -> Organization:
+    """A new organisation, made a member of ``network`` (a node the actor coordinates) if given."""
+    permissions.require(actor, "organization.create", network)
+    cleaned = validate_organization(data)
+    if membership_status not in MEMBERSHIP_STATUSES:
+        raise ValidationError({"membership_status": [_("Not a valid choice.")]})
+    org = Organization(slug=unique_slug(cleaned["name"]))
+    assign_profile(org, cleaned)
+    db.session.add(org)
+    db.session.flush()
+    if network is not None:
+        db.session.add(
+            Membership(organization=org, organization_id=org.id, network=network, network_id=network.id,
+                       status=membership_status, joined_on=today())
+        )  # fmt: skip
+    return org
+
+
+@operation
+def update_organization(actor, org: Organization, data: dict, expected_version) -> Organization:
+    """Change profile fields (only those in ``data``) as a coordinator or admin."""
+    permissions.require(actor, "organization.update", org)
+    cleaned = validate_organization(data, existing=org)
+    check_version(org, expected_version, profile_values(org, cleaned), cleaned)
+    assign_profile(org, cleaned)
+    return org
+
+
+@operation
+def archive_organization(actor, org: Organization, expected_version=None) -> Organization:
+    permissions.require(actor, "organization.archive", org)
+    if expected_version is not None:
+        check_version(org, expected_version, {"archived": org.is_archived}, {"archived": True})
+    if org.is_archived:
+        raise ValidationError(_("This organisation is already archived."))
+    org.archived_at = utcnow()
+    return org
+
+
+@operation
+def restore_organization(actor, org: Organization, expected_version=None) -> Organization:
+    permissions.require(actor, "organization.archive", org)
+    if expected_version is not None:
+        check_version(org, expected_version, {"archived": org.is_archived}, {"archived": False})
+    if not org.is_archived:
+        raise ValidationError(_("This organisation is not archived."))
+    org.archived_at = None
+    return org
+
+
+# Moderated profile changes -------------------------------------------------------------------
+
+
+@operation
+def propose_profile_change(actor, org: Organization, data: dict, expected_version) -> ChangeRequest:
+    """A member's edit of its organisation's core profile, waiting for a coordinator."""
+    permissions.require(actor, "organization.propose_change", org)
+    outside = sorted(set(data) - set(CORE_PROFILE_FIELDS))
+    if outside:
+        raise ValidationError({key: [_("Ask a coordinator to change this field.")] for key in outside})
+    cleaned = validate_organization(data, existing=org)
+    current = profile_values(org, cleaned)
+    check_version(org, expected_version, current, cleaned)
+    changes = {key: [current[key], value] for key, value in cleaned.items() if current[key] != value}
+    if not changes:
+        raise ValidationError(_("Nothing was changed."))
+    request = ChangeRequest(
+        organization=org,
+        organization_id=org.id,
+        proposed_by_id=actor.id,
+        changes=changes,
+        base_version=org.version,
+        status="pending",
+    )
+    db.session.add(request)
+    return request
+
+
+@operation
+def review_change_request(
+    actor, change_request: ChangeRequest, approve: bool, comment: str | None = None, *, overwrite: bool = False
+) -> ChangeRequest:
+    """Approve (apply) or reject a pending change request, with an optional comment.
+
+    Approving never silently overwrites an edit made since the member proposed: when a field the
+    request changes no longer holds the value the member saw, it raises Conflict, unless the
+    reviewer saw that and passes ``overwrite=True``.
+    """
+    permissions.require(actor, "change_request.review", change_request)
+    if change_request.status != "pending":
+        raise Conflict(_("This change request was already %(status)s.", status=change_request.status))
+    c = Cleaner({"comment": comment})
+    c.text("comment", max_length=2000, multiline=True)
+    comment = c.done()["comment"]
+    org = change_request.organization
+    if approve:
+        proposed = {key: new for key, (_old, new) in change_request.changes.items()}
+        cleaned = validate_organization(proposed, existing=org)
+        current = profile_values(org, cleaned)
+        moved = {key for key, (old, _new) in change_request.changes.items() if current[key] != old}
+        if moved and not overwrite:
+            raise Conflict(
+                _("The profile was changed after this request was made: %(fields)s.", fields=", ".join(sorted(moved))),
+                current=current,
+                submitted=cleaned,
+                current_version=org.version,
+            )
+        assign_profile(org, cleaned)
+    change_request.status = "approved" if approve else "rejected"
+    change_request.reviewed_by_id = actor.id
+    change_request.reviewed_at = utcnow()
+    change_request.comment = comment
+    if approve:
+        message = _("Your proposed change to %(name)s was approved.", name=org.name)
+    else:
+        message = _("Your proposed change to %(name)s was rejected.", name=org.name)
+    db.session.add(Notification(user_id=change_request.proposed_by_id, message=message[:500],
+                                link=f"/organizations/{org.slug}/changes"))  # fmt: skip
+    return change_request
+
+
+@operation
+def withdraw_change_request(actor, change_request: ChangeRequest) -> ChangeRequest:
+    permissions.require(actor, "change_request.withdraw", change_request)
+    if change_request.status != "pending":
+        raise Conflict(_("This change request was already %(status)s.", status=change_request.status))
+    change_request.status = "withdrawn"
+    return change_request
+
+
+def pending_change_requests(actor, *, status: str = "pending") -> list[ChangeRequest]:
+    """The change requests the actor may review (admins: all), oldest first."""
+    from sqlalchemy.orm import selectinload
+
+    from network.models import Membership as M
+
+    query = (
+        select(ChangeRequest)
+        .where(ChangeRequest.status == status)
+        .options(selectinload(ChangeRequest.organization), selectinload(ChangeRequest.proposed_by))
+        .order_by(ChangeRequest.created_at, ChangeRequest.id)
+    )
+    if permissions.role_of(actor) != "admin":
+        paths = permissions.managed_network_paths(actor)
+        if not paths:
+            return []
+        in_scope = (
+            select(M.organization_id)
+            .join(Network, Network.id == M.network_id)
+            .where(or_(*[Network.path.startswith(p) for p in paths]))
+        )
+        query = query.where(ChangeRequest.organization_id.in_(in_scope))
+    return list(db.session.scalars(query))
+
+
+def change_requests_of(org: Organization) -> list[ChangeRequest]:
+    from sqlalchemy.orm import selectinload
+
+    query = (
+        select(ChangeRequest)
+        .where(ChangeRequest.organization_id == org.id)
+        .options(selectinload(ChangeRequest.proposed_by), selectinload(ChangeRequest.reviewed_by))
+        .order_by(ChangeRequest.created_at.desc(), ChangeRequest.id.desc())
+    )
+    return list(db.session.scalars(query))
+
+
+# Memberships ---------------------------------------------------------------------------------
+
+
+def validate_membership(data: dict, *, existing: Membership | None = None) -> dict:
+    c = Cleaner({k: v for k, v in data.items() if k in MEMBERSHIP_FIELDS}, partial=existing is not None)
+    if existing is None and is_blank(data.get("status")):
+        c.cleaned["status"] = "active"
+    else:
+        c.choice("status", MEMBERSHIP_STATUSES, required=True)
+    c.date("joined_on")
+    c.date("left_on")
+    c.dates_in_order("joined_on", "left_on", existing, _("Must not be before the date it joined."))
+    return c.done()
+
+
+def is_blank(value) -> bool:
+    return value is None or isinstance(value, str) and not value.strip()
+
+
+@operation
+def add_membership(actor, org: Organization, network: Network, data: dict | None = None) -> Membership:
+    permissions.require(actor, "membership.manage", SimpleNamespace(network=network, organization=org))
+    cleaned = validate_membership(data or {})
+    if org.id is not None and db.session.scalar(
+        select(Membership.id).where(Membership.organization_id == org.id, Membership.network_id == network.id)
+    ):
+        raise ValidationError({"network": [_("Already a member of this node.")]})
+    cleaned.setdefault("joined_on", None)
+    membership = Membership(organization=org, organization_id=org.id, network=network, network_id=network.id, **cleaned)
+    if membership.joined_on is None and membership.status == "active":
+        membership.joined_on = today()
+    db.session.add(membership)
+    return membership
+
+
+@operation
+def update_membership(actor, membership: Membership, data: dict, expected_version) -> Membership:
+    permissions.require(actor, "membership.manage", membership)
+    cleaned = validate_membership(data, existing=membership)
+    current = {k: plain_value(getattr(membership, k)) for k in cleaned}
+    check_version(membership, expected_version, current, {k: plain_value(v) for k, v in cleaned.items()})
+    for key, value in cleaned.items():
+        setattr(membership, key, value)
+    return membership
+
+
+@operation
+def end_membership(actor, membership: Membership, expected_version, *, left_on: date | None = None,
+                   status: str = "lapsed") -> Membership:  # fmt: skip
+    """Memberships end (lapsed, with the date it left); they are never deleted."""
+    permissions.require(actor, "membership.manage", membership)
+    if status not in ("lapsed", "suspended"):
+        raise ValidationError({"status": [_("Not a valid choice.")]})
+    data = {"status": status, "left_on": left_on or today()}
+    cleaned = validate_membership(data, existing=membership)
+    check_version(membership, expected_version, {"status": membership.status}, {"status": status})
+    for key, value in cleaned.items():
+        setattr(membership, key, value)
+    return membership
+
+
+# People --------------------------------------------------------------------------------------
+
+
+def validate_person(data: dict, *, existing: Person | None = None) -> dict:
+    unknown = set(data) - set(PERSON_FIELDS)
+    c = Cleaner({k: v for k, v in data.items() if k in PERSON_FIELDS}, partial=existing is not None)
+    for key in sorted(unknown):
+        c.error(key, _("Unknown field."))
+    c.text("name", max_length=200, required=True)
+    c.email("email")
+    c.phone("phone")
+    c.text("title", max_length=200)
+    c.boolean("consent_to_list")
+    return c.done()
+
+
+@operation
+def create_person(actor, org: Organization, data: dict) -> Person:
+    permissions.require(actor, "person.manage", org)
+    cleaned = validate_person(data)
+    person = Person(organization=org, organization_id=org.id, **cleaned)
+    db.session.add(person)
+    return person
+
+
+@operation
+def update_person(actor, person: Person, data: dict, expected_version) -> Person:
+    permissions.require(actor, "person.manage", person.organization)
+    cleaned = validate_person(data, existing=person)
+    check_version(person, expected_version, {k: getattr(person, k) for k in cleaned}, cleaned)
+    for key, value in cleaned.items():
+        setattr(person, key, value)
+    return person
+
+
+@operation
+def archive_person(actor, person: Person, expected_version=None) -> Person:
+    permissions.require(actor, "person.manage", person.organization)
+    if expected_version is not None:
+        check_version(person, expected_version, {"archived": person.is_archived}, {"archived": True})
+    if person.is_archived:
+        raise ValidationError(_("This person is already archived."))
+    person.archived_at = utcnow()
+    return person
+
+
+@operation
+def restore_person(actor, person: Person) -> Person:
+    permissions.require(actor, "person.manage", person.organization)
+    if not person.is_archived:
+        raise ValidationError(_("This person is not archived."))
+    person.archived_at = None
+    return person
