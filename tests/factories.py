@@ -49,9 +49,18 @@ def network(name: str | None = None, parent: Network | None = None, **values) ->
 
 
 def organization(name: str | None = None, *, country: str = "KE", kind: str = "ngo", themes=(),
-                 countries=(), networks=(), **values) -> Organization:  # fmt: skip
+                 countries=(), networks=(), actor: User | None = None, **values) -> Organization:  # fmt: skip
+    """With ``actor``, built through the service (validation, slug from the name, permission)."""
     n = next(_seq)
     name = name or f"Organisation {n}"
+    if actor is not None:
+        from network.services.organizations import create_organization
+
+        data = dict(values, name=name, kind=kind, hq_country=country, themes=list(themes), countries=list(countries))
+        org = create_organization(actor, data, networks[0] if networks else None)
+        for node in networks[1:]:
+            membership(org, node)
+        return org
     org = Organization(name=name, slug=values.pop("slug", f"org-{n}"), kind=kind, hq_country=region(country), **values)
     org.themes = [theme(t) for t in themes]
     org.countries = [region(c) for c in countries]
@@ -80,8 +89,15 @@ def person(org: Organization, name: str | None = None, **values) -> Person:
     return p
 
 
-def project(org: Organization, title: str | None = None, *, themes=(), countries=(), **values) -> Project:
+def project(org: Organization, title: str | None = None, *, themes=(), countries=(), actor: User | None = None,
+            **values) -> Project:  # fmt: skip
+    """With ``actor``, built through the service (validation, permission)."""
     n = next(_seq)
+    if actor is not None:
+        from network.services.projects import create_project
+
+        data = dict(values, title=title or f"Project {n}", themes=list(themes), countries=list(countries))
+        return create_project(actor, org, data)
     p = Project(lead_organization=org, title=title or f"Project {n}", status=values.pop("status", "active"), **values)
     p.themes = [theme(t) for t in themes]
     p.countries = [region(c) for c in countries]
