@@ -128,9 +128,15 @@ def runner(app):
 
 def login(client, user) -> None:
     """Log a user in without the login form (the auth tests cover the form itself)."""
+    from flask_login.utils import _create_identifier
+
+    # "strong" session protection drops a session whose client identifier (address, agent) differs.
+    with client.application.test_request_context(environ_base=client.environ_base):
+        identifier = _create_identifier()
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
         session["_fresh"] = True
+        session["_id"] = identifier
 
 
 @pytest.fixture

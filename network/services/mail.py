@@ -1,0 +1,75 @@
+"""Outgoing mail: one function, two backends chosen by MAIL_BACKEND.
+
+- "outbox" (the default, for development and tests): each message is written as a .eml file into
+  instance/outbox/ and to the log, so someone trying the app can open the invitation link.
+- "smtp": sent with smtplib to MAIL_SERVER:MAIL_PORT, with STARTTLS when MAIL_USE_TLS and a login
+  when MAIL_USERNAME is set.
+"""
+
+import smtplib
+import uuid
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+from flask import current_app
+
+
+def outbox_folder() -> Path:
+    return Path(current_app.instance_path) / "outbox"
+
+
+def build_message(to: str, subject: str, body: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_SENDER"]
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Message-ID"] = make_msgid(domain=current_app.config["MAIL_SENDER"].rpartition("@")[2] or None)
+    message.set_content(body)
+    return message
+
+
+def send_mail(to: str, subject: str, body: str) -> EmailMessage:
+    """Send a plain-text message; returns it (tests read it back)."""
+    message = build_message(to, subject, body)
+    backend = current_app.config.get("MAIL_BACKEND", "outbox")
+    if backend == "smtp":
+        send_smtp(message)
+    elif backend == "outbox":
+        write_to_outbox(message)
+    else:
+        raise RuntimeError(f"unknown MAIL_BACKEND {backend!r} (use 'outbox' or 'smtp')")
+    return message
+
+
+def write_to_outbox(message: EmailMessage) -> Path:
+    folder = outbox_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    # Sortable names: the newest message is the last file.
+    path = folder / f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}.eml"
+    path.write_bytes(bytes(message))
+    current_app.logger.info(
+        "Mail to %s written to %s\nSubject: %s\n\n%s", message["To"], path, message["Subject"], message.get_content()
+    )
+    return path
+
+
+def send_smtp(message: EmailMessage) -> None:
+    config = current_app.config
+    with smtplib.SMTP(config["MAIL_SERVER"], int(config["MAIL_PORT"]), timeout=30) as smtp:
+        if config.get("MAIL_USE_TLS"):
+            smtp.starttls()
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+        smtp.send_message(message)
+
+
+def outbox_messages() -> list[EmailMessage]:
+    """The messages in the outbox, oldest first (for tests and the development outbox)."""
+    from email import policy
+    from email.parser import BytesParser
+
+    parser = BytesParser(policy=policy.default)
+    return [parser.parsebytes(p.read_bytes()) for p in sorted(outbox_folder().glob("*.eml"))]
