@@ -1,0 +1,130 @@
+"""No N+1: the pages' SQL statement counts must not grow with the number of related rows."""
+
+from contextlib import contextmanager
+
+import pytest
+from flask import g
+from sqlalchemy import event
+
+from network.extensions import db
+from network.models import InitiativeProject, OrganizationIdentifier, ProjectParticipant
+from tests import factories as f
+from tests.conftest import login
+
+
+@contextmanager
+def counting_statements():
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def statements_for(client, url: str) -> int:
+    db.session.expire_all()  # nothing may come from the identity map of the setup
+    with counting_statements() as statements:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(statements)
+
+
+def build_organization(n: int):
+    """An organisation with n of everything its page shows."""
+    node = f.network()
+    org = f.organization(themes=["transport", "energy-transition"][: min(n, 2)], countries=["KE", "TZ", "UG"][:n])
+    for i in range(n):
+        child = f.network(parent=node)
+        f.membership(org, child)
+        f.person(org, consent_to_list=True)
+        org.identifiers.append(OrganizationIdentifier(value=f"XI-TEST-{org.id}-{i}"))
+        f.project(org, countries=["KE"], themes=["transport"])
+        other = f.organization(kind="company")
+        f.partnership(org, other)
+        db.session.add(ProjectParticipant(project=f.project(f.organization()), organization=org, role="funder"))
+        f.participant(f.initiative(), org)
+    db.session.commit()
+    return org
+
+
+def build_project(n: int):
+    lead = f.organization()
+    project = f.project(lead, countries=["KE", "TZ", "UG"][:n], themes=["transport", "energy-transition"][: min(n, 2)])
+    for i in range(n):
+        db.session.add(ProjectParticipant(project=project, organization=f.organization(), role="partner"))
+        f.outcome(project, "10", basis="verified" if i % 2 else "estimated", year=2000 + i)
+        db.session.add(InitiativeProject(initiative=f.initiative(), project=project))
+    db.session.commit()
+    return project
+
+
+@pytest.mark.parametrize("role", ["anonymous", "admin"])
+def test_organization_page_queries_do_not_grow(client, db_session, role):
+    if role == "admin":
+        login(client, f.user("admin"))
+    small, large = build_organization(2), build_organization(20)
+    few = statements_for(client, f"/organizations/{small.slug}")
+    many = statements_for(client, f"/organizations/{large.slug}")
+    assert many == few, (few, many)
+    assert few <= 12
+
+
+def test_project_page_queries_do_not_grow(client, db_session):
+    small, large = build_project(2), build_project(20)
+    few = statements_for(client, f"/projects/{small.id}")
+    many = statements_for(client, f"/projects/{large.id}")
+    assert many == few, (few, many)
+    assert few <= 10
+
+
+def recent_changes_by(actors: int) -> None:
+    """The ten latest changes, to organisations, projects and memberships, by this many people."""
+    people = [f.user("coordinator", name=f"Coordinator {n}") for n in range(actors)]
+    db.session.commit()
+    for n in range(10):
+        g.actor_id = people[n % actors].id
+        org = f.organization(country=["KE", "IN", "BR", "CN", "DE"][n % 5])
+        f.membership(org, f.network())
+        f.project(org)
+        db.session.commit()
+    g.pop("actor_id")
+
+
+def test_home_page_queries_do_not_grow(client, db_session):
+    login(client, f.user("admin"))
+    build_organization(2)
+    recent_changes_by(actors=2)
+    few = statements_for(client, "/")
+    for _ in range(9):
+        build_organization(2)
+        build_project(2)
+    recent_changes_by(actors=10)
+    many = statements_for(client, "/")
+    assert many == few, (few, many)
+
+
+def test_network_tree_queries_do_not_grow(client, db_session):
+    root = f.network()
+    for _ in range(2):
+        f.organization(networks=[f.network(parent=root)])
+    db.session.commit()
+    few = statements_for(client, "/networks")
+    for _ in range(18):
+        child = f.network(parent=root)
+        f.organization(networks=[child, f.network(parent=child)])
+    db.session.commit()
+    many = statements_for(client, "/networks")
+    assert many == few, (few, many)
+
+
+def test_map_json_is_one_query(client, db_session):
+    for country in ["KE", "IN", "BR", "CN", "DE", "FR", "US", "MX"]:
+        f.organization(country=country)
+    db.session.commit()
+    assert statements_for(client, "/map.json") <= 2
