@@ -3,6 +3,7 @@
 They fill in believable defaults so a test names only what it is about.
 """
 
+import functools
 import itertools
 from datetime import date
 from decimal import Decimal
@@ -137,13 +138,19 @@ def participant(ini: Initiative, org: Organization, role: str = "partner", statu
     return p
 
 
-def user(role: str = "viewer", *, email: str | None = None, organization: Organization | None = None,
-         networks=(), password: str = PASSWORD, **values) -> User:  # fmt: skip
+@functools.cache
+def password_hash(password: str) -> str:
+    """Hashed once per password: scrypt takes about half a second, and the world has six users."""
     from werkzeug.security import generate_password_hash
 
+    return generate_password_hash(password)
+
+
+def user(role: str = "viewer", *, email: str | None = None, organization: Organization | None = None,
+         networks=(), password: str = PASSWORD, **values) -> User:  # fmt: skip
     n = next(_seq)
     u = User(email=email or f"user{n}@example.org", name=values.pop("name", f"User {n}"), role=role,
-             organization=organization, password_hash=generate_password_hash(password), **values)  # fmt: skip
+             organization=organization, password_hash=password_hash(password), **values)  # fmt: skip
     u.networks = list(networks)
     db.session.add(u)
     db.session.flush()
