@@ -1,9 +1,20 @@
 """Organisation pages. Read routes first; edit routes follow below them."""
 
-from flask import Blueprint, current_app, redirect, render_template, url_for
-from flask_login import current_user
+from types import SimpleNamespace
 
-from network.services import profiles
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from network import permissions
+from network.editing import actor, form_status, save_form
+from network.extensions import db
+from network.models import ChangeRequest, Membership, Network, Organization, Partnership, Person
+from network.organizations import forms
+from network.services import history, organizations, partnerships, profiles
+from network.services.errors import Conflict, PermissionDenied, ValidationError
 
 bp = Blueprint("organizations", __name__)
 
@@ -22,3 +33,391 @@ def detail(slug: str):
         org=page.organization,
         initiative_pages="initiatives.detail" in current_app.view_functions,
     )
+
+
+# Editing ------------------------------------------------------------------------------------
+# Thin views: parse the form, call one service, flash and redirect, or show the messages.
+
+
+def organization_or_404(slug: str) -> Organization:
+    return db.first_or_404(select(Organization).where(Organization.slug == slug))
+
+
+def managed_networks() -> list[Network]:
+    """The nodes the user may make organisations members of (admins: all)."""
+    query = select(Network).where(Network.archived_at.is_(None)).order_by(Network.path)
+    return [n for n in db.session.scalars(query) if permissions.can(current_user, "organization.create", n)]
+
+
+@bp.route("/organizations/new", methods=["GET", "POST"])
+@login_required
+def create():
+    permissions.require(current_user, "organization.create", None)
+    networks = managed_networks()
+    # Only those who manage organisations outside any node (admins) may create one without a membership.
+    form = forms.NewOrganizationForm(
+        networks, allow_none=permissions.can(current_user, "organization.update", Organization())
+    )
+    if form.is_submitted():
+        network = next((n for n in networks if str(n.id) == form.network.data), None)
+        if (form.network.data or not form.allow_none) and network is None:
+            form.show_errors({"network": [_("Choose one of your network nodes.")]})
+        else:
+            saved, page = save_form(
+                form, lambda data, _version: organizations.create_organization(actor(), data, network)
+            )
+            if saved:
+                flash(_("%(name)s was added.", name=saved.name), "success")
+                return redirect(url_for("organizations.detail", slug=saved.slug))
+    return render_template("organizations/edit.html", form=form, org=None), form_status(form)
+
+
+@bp.route("/organizations/<slug>/edit", methods=["GET", "POST"])
+@login_required
+def edit(slug: str):
+    """Coordinators and admins edit the whole profile; the organisation's members propose a
+    change of its core profile, which waits for a coordinator."""
+    org = organization_or_404(slug)
+    if permissions.can(current_user, "organization.update", org):
+        form = forms.OrganizationForm(data=forms.organization_form_data(org))
+        save = lambda data, version: organizations.update_organization(actor(), org, data, version)  # noqa: E731
+        done = _("The profile was saved.")
+    else:
+        permissions.require(current_user, "organization.propose_change", org)
+        form = forms.ProfileChangeForm(data=forms.organization_form_data(org))
+        save = lambda data, version: organizations.propose_profile_change(actor(), org, data, version)  # noqa: E731
+        done = _("Your change was sent to the coordinators for approval.")
+    if form.is_submitted():
+        saved, page = save_form(form, save, record=org, cancel_url=url_for("organizations.detail", slug=org.slug))
+        if page:
+            return page
+        if saved:
+            flash(done, "success")
+            if isinstance(saved, ChangeRequest):
+                return redirect(url_for("organizations.changes", slug=org.slug))
+            return redirect(url_for("organizations.detail", slug=org.slug))
+    return render_template("organizations/edit.html", form=form, org=org), form_status(form)
+
+
+@bp.post("/organizations/<slug>/archive")
+@login_required
+def archive(slug: str):
+    org = organization_or_404(slug)
+    organizations.archive_organization(actor(), org, request.form.get("version") or None)
+    flash(_("%(name)s was archived. It can be restored.", name=org.name), "success")
+    return redirect(url_for("organizations.detail", slug=org.slug))
+
+
+@bp.post("/organizations/<slug>/restore")
+@login_required
+def restore(slug: str):
+    org = organization_or_404(slug)
+    organizations.restore_organization(actor(), org, request.form.get("version") or None)
+    flash(_("%(name)s was restored.", name=org.name), "success")
+    return redirect(url_for("organizations.detail", slug=org.slug))
+
+
+@bp.get("/organizations/<slug>/history")
+@login_required
+def history_page(slug: str):
+    org = organization_or_404(slug)
+    permissions.require(current_user, "history.view", org)
+    events = history.organization_history(org)
+    return render_template("organizations/history.html", org=org, **history.history_context(events))
+
+
+@bp.get("/organizations/<slug>/records")
+@login_required
+def edit_records(slug: str):
+    """Memberships, people (archived ones too) and partnerships, with their edit buttons."""
+    org = organization_or_404(slug)
+    permissions.require(current_user, "organization.view_private", org)
+    people = db.session.scalars(select(Person).where(Person.organization_id == org.id).order_by(Person.name)).all()
+    memberships = db.session.scalars(
+        select(Membership).where(Membership.organization_id == org.id)
+        .options(selectinload(Membership.network)).order_by(Membership.id)
+    ).all()  # fmt: skip
+    partnerships = db.session.scalars(
+        select(Partnership).where(or_(Partnership.org_a_id == org.id, Partnership.org_b_id == org.id))
+        .options(selectinload(Partnership.org_a), selectinload(Partnership.org_b)).order_by(Partnership.id)
+    ).all()  # fmt: skip
+    return render_template(
+        "organizations/edit_records.html", org=org, people=people, memberships=memberships, partnerships=partnerships,
+        can_add_membership=bool(membership_networks(org)),
+    )  # fmt: skip
+
+
+# Moderated profile changes
+
+
+@bp.get("/organizations/<slug>/changes")
+@login_required
+def changes(slug: str):
+    """The organisation's change requests: what is waiting, what was approved or rejected, and why."""
+    org = organization_or_404(slug)
+    permissions.require(current_user, "organization.view_private", org)
+    requests = organizations.change_requests_of(org)
+    return render_template("organizations/changes.html", org=org, requests=requests, field_labels=history.FIELD_LABELS)
+
+
+@bp.get("/changes")
+@login_required
+def change_queue():
+    permissions.require(current_user, "change_request.queue")
+    status = request.args.get("status", "pending")
+    if status not in ("pending", "approved", "rejected", "withdrawn"):
+        status = "pending"
+    requests = organizations.pending_change_requests(actor(), status=status)
+    return render_template("organizations/changes_queue.html", requests=requests, status=status,
+                           field_labels=history.FIELD_LABELS)  # fmt: skip
+
+
+@bp.route("/changes/<int:id>", methods=["GET", "POST"])
+@login_required
+def review_change(id: int):
+    change_request = db.get_or_404(ChangeRequest, id)
+    permissions.require(current_user, "change_request.view", change_request)
+    org = change_request.organization
+    form = forms.ReviewForm()
+    conflict = None
+    if form.is_submitted():
+        decision = request.form.get("decision")
+        if decision not in ("approve", "reject"):
+            abort(400)
+        try:
+            organizations.review_change_request(
+                actor(), change_request, decision == "approve", form.comment.data, overwrite=form.overwrite.data == "1"
+            )
+        except ValidationError as error:
+            for key, messages in error.errors.items():
+                (form.comment.errors if key == "comment" else form.form_errors).extend(messages)
+        except Conflict as error:
+            conflict = error
+            form.overwrite.data = "1"
+            form.overwrite.raw_data = ["1"]
+        else:
+            flash(_("The change was approved and applied.") if decision == "approve" else _("The change was rejected."),
+                  "success")  # fmt: skip
+            return redirect(url_for("organizations.change_queue"))
+    current = organizations.profile_values(org, change_request.changes.keys())
+    status = 409 if conflict else (422 if form.errors or form.form_errors else 200)
+    return render_template(
+        "organizations/changes_review.html", change_request=change_request, org=org, form=form, current=current,
+        conflict=conflict, field_labels=history.FIELD_LABELS,
+        may_review=permissions.can(current_user, "change_request.review", change_request),
+        may_withdraw=permissions.can(current_user, "change_request.withdraw", change_request),
+    ), status  # fmt: skip
+
+
+@bp.post("/changes/<int:id>/withdraw")
+@login_required
+def withdraw_change(id: int):
+    change_request = db.get_or_404(ChangeRequest, id)
+    organizations.withdraw_change_request(actor(), change_request)
+    flash(_("Your change request was withdrawn."), "success")
+    return redirect(url_for("organizations.changes", slug=change_request.organization.slug))
+
+
+# Memberships
+
+
+def membership_networks(org: Organization) -> list[Network]:
+    """Nodes the user may add the organisation to, where it is not a member yet."""
+    taken = set(db.session.scalars(select(Membership.network_id).where(Membership.organization_id == org.id)))
+    query = select(Network).where(Network.archived_at.is_(None)).order_by(Network.path)
+    return [
+        n for n in db.session.scalars(query)
+        if n.id not in taken and permissions.can(current_user, "membership.manage", SimpleNamespace(network=n))
+    ]  # fmt: skip
+
+
+@bp.route("/organizations/<slug>/memberships/new", methods=["GET", "POST"])
+@login_required
+def new_membership(slug: str):
+    org = organization_or_404(slug)
+    networks = membership_networks(org)
+    if not networks:
+        raise PermissionDenied(_("You manage no network node this organisation could join."))
+    form = forms.NewMembershipForm(networks, data={"status": "active"})
+    if form.is_submitted():
+        network = next((n for n in networks if str(n.id) == form.network.data), None)
+        if network is None:
+            form.show_errors({"network": [_("Choose one of your network nodes.")]})
+        else:
+            saved, _page = save_form(form, lambda data, _v: organizations.add_membership(actor(), org, network, data))
+            if saved:
+                flash(_("The membership was added."), "success")
+                return redirect(url_for("organizations.edit_records", slug=org.slug))
+    return render_template("organizations/membership_form.html", form=form, org=org, membership=None), form_status(form)
+
+
+@bp.route("/memberships/<int:id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_membership(id: int):
+    membership = db.get_or_404(Membership, id)
+    org = membership.organization
+    permissions.require(current_user, "membership.manage", membership)
+    form = forms.MembershipForm(data={"status": membership.status, "joined_on": membership.joined_on,
+                                      "left_on": membership.left_on, "version": membership.version})  # fmt: skip
+    if form.is_submitted():
+        saved, page = save_form(
+            form, lambda data, version: organizations.update_membership(actor(), membership, data, version),
+            record=membership, cancel_url=url_for("organizations.edit_records", slug=org.slug),
+        )  # fmt: skip
+        if page:
+            return page
+        if saved:
+            flash(_("The membership was saved."), "success")
+            return redirect(url_for("organizations.edit_records", slug=org.slug))
+    return render_template("organizations/membership_form.html", form=form, org=org, membership=membership), (
+        form_status(form)
+    )
+
+
+@bp.post("/memberships/<int:id>/end")
+@login_required
+def end_membership(id: int):
+    membership = db.get_or_404(Membership, id)
+    organizations.end_membership(actor(), membership, request.form.get("version"))
+    flash(_("The membership was ended."), "success")
+    return redirect(url_for("organizations.edit_records", slug=membership.organization.slug))
+
+
+# People
+
+
+@bp.route("/organizations/<slug>/people/new", methods=["GET", "POST"])
+@login_required
+def new_person(slug: str):
+    org = organization_or_404(slug)
+    permissions.require(current_user, "person.manage", org)
+    form = forms.PersonForm()
+    if form.is_submitted():
+        saved, _page = save_form(form, lambda data, _v: organizations.create_person(actor(), org, data))
+        if saved:
+            flash(_("%(name)s was added.", name=saved.name), "success")
+            return redirect(url_for("organizations.edit_records", slug=org.slug))
+    return render_template("organizations/person_form.html", form=form, org=org, person=None), form_status(form)
+
+
+@bp.route("/people/<int:id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_person(id: int):
+    person = db.get_or_404(Person, id)
+    org = person.organization
+    permissions.require(current_user, "person.manage", org)
+    form = forms.PersonForm(data={"name": person.name, "title": person.title, "email": person.email,
+                                  "phone": person.phone, "consent_to_list": person.consent_to_list,
+                                  "version": person.version})  # fmt: skip
+    if form.is_submitted():
+        saved, page = save_form(
+            form, lambda data, version: organizations.update_person(actor(), person, data, version),
+            record=person, cancel_url=url_for("organizations.edit_records", slug=org.slug),
+        )  # fmt: skip
+        if page:
+            return page
+        if saved:
+            flash(_("%(name)s was saved.", name=saved.name), "success")
+            return redirect(url_for("organizations.edit_records", slug=org.slug))
+    return render_template("organizations/person_form.html", form=form, org=org, person=person), form_status(form)
+
+
+@bp.post("/people/<int:id>/archive")
+@login_required
+def archive_person(id: int):
+    person = db.get_or_404(Person, id)
+    organizations.archive_person(actor(), person, request.form.get("version") or None)
+    flash(_("%(name)s was archived. It can be restored.", name=person.name), "success")
+    return redirect(url_for("organizations.edit_records", slug=person.organization.slug))
+
+
+@bp.post("/people/<int:id>/restore")
+@login_required
+def restore_person(id: int):
+    person = db.get_or_404(Person, id)
+    organizations.restore_person(actor(), person)
+    flash(_("%(name)s was restored.", name=person.name), "success")
+    return redirect(url_for("organizations.edit_records", slug=person.organization.slug))
+
+
+# Partnerships
+
+
+def partner_choices(org: Organization) -> list[tuple[str, str]]:
+    """(slug, name) of the organisations one may partner with, for the form's type-ahead list."""
+    query = (
+        select(Organization.slug, Organization.name)
+        .where(Organization.id != org.id, Organization.archived_at.is_(None), Organization.merged_into_id.is_(None))
+        .order_by(Organization.name)
+        .limit(2000)
+    )
+    return list(db.session.execute(query))
+
+
+@bp.route("/organizations/<slug>/partnerships/new", methods=["GET", "POST"])
+@login_required
+def new_partnership(slug: str):
+    org = organization_or_404(slug)
+    permissions.require(current_user, "partnership.manage", org)
+    form = forms.NewPartnershipForm(data={"status": "active"})
+    if form.is_submitted():
+        saved, _page = save_form(form, lambda data, _v: partnerships.create_partnership(actor(), org, data))
+        if saved:
+            flash(_("The partnership with %(name)s was added.", name=saved.org_b.name), "success")
+            return redirect(url_for("organizations.detail", slug=org.slug) + "#partnerships")
+    return render_template(
+        "organizations/partnership_form.html", form=form, org=org, partnership=None, choices=partner_choices(org)
+    ), form_status(form)
+
+
+@bp.route("/partnerships/<int:id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_partnership(id: int):
+    partnership = db.get_or_404(Partnership, id)
+    permissions.require(current_user, "partnership.update", partnership)
+    org = partnership.org_a
+    form = forms.PartnershipForm(data={"kind": partnership.kind, "status": partnership.status,
+                                       "start_date": partnership.start_date, "end_date": partnership.end_date,
+                                       "description": partnership.description, "version": partnership.version})  # fmt: skip
+    if form.is_submitted():
+        saved, page = save_form(
+            form, lambda data, version: partnerships.update_partnership(actor(), partnership, data, version),
+            record=partnership, cancel_url=url_for("organizations.detail", slug=org.slug),
+        )  # fmt: skip
+        if page:
+            return page
+        if saved:
+            flash(_("The partnership was saved."), "success")
+            return redirect(url_for("organizations.detail", slug=org.slug) + "#partnerships")
+    return render_template("organizations/partnership_form.html", form=form, org=org, partnership=partnership), (
+        form_status(form)
+    )
+
+
+@bp.post("/partnerships/<int:id>/archive")
+@login_required
+def archive_partnership(id: int):
+    partnership = db.get_or_404(Partnership, id)
+    partnerships.archive_partnership(actor(), partnership, request.form.get("version") or None)
+    flash(_("The partnership was archived. It can be restored."), "success")
+    return redirect(url_for("organizations.edit_records", slug=partnership.org_a.slug))
+
+
+@bp.post("/partnerships/<int:id>/restore")
+@login_required
+def restore_partnership(id: int):
+    partnership = db.get_or_404(Partnership, id)
+    partnerships.restore_partnership(actor(), partnership, request.form.get("version") or None)
+    flash(_("The partnership was restored."), "success")
+    return redirect(url_for("organizations.edit_records", slug=partnership.org_a.slug))
+
+
+@bp.get("/partnerships/<int:id>/history")
+@login_required
+def partnership_history(id: int):
+    partnership = db.get_or_404(Partnership, id)
+    if not any(permissions.can(current_user, "history.view", o) for o in (partnership.org_a, partnership.org_b)):
+        permissions.require(current_user, "history.view", partnership.org_a)
+    events = history.partnership_history(partnership)
+    return render_template("organizations/history_partnership.html", partnership=partnership,
+                           **history.history_context(events))  # fmt: skip

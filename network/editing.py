@@ -1,0 +1,57 @@
+"""What every edit page does with a submitted form: call the service, then show the outcome.
+
+- saved: the caller flashes and redirects;
+- invalid: the service's per-field messages go on the form, shown again with status 422;
+- stale (someone saved first): the conflict page shows their values beside yours, with your form
+  re-armed at the version now stored, so saving it again re-applies your values knowingly.
+"""
+
+from collections.abc import Callable
+
+from flask import render_template, request
+from flask_login import current_user
+
+from network.services import history
+from network.services.audit import entity_type
+from network.services.errors import Conflict, ValidationError
+
+
+def actor():
+    """The logged-in user as a plain object (services keep references to it)."""
+    return current_user._get_current_object()
+
+
+def save_form(form, save: Callable[[dict, object], object], *, record=None, cancel_url: str | None = None):
+    """Run ``save(data, version)`` for a submitted form.
+
+    Returns ``(saved, response)``: ``saved`` is the service's result; ``response`` is set when the
+    page to show is the conflict page. With neither, the form carries its messages.
+    """
+    version = form.version.data if "version" in form._fields else None
+    try:
+        return save(form.data_for_service(), version), None
+    except ValidationError as error:
+        form.show_errors(error.errors)
+        return None, None
+    except Conflict as conflict:
+        return None, conflict_page(conflict, form=form, record=record, cancel_url=cancel_url)
+
+
+def conflict_page(conflict: Conflict, *, form=None, record=None, cancel_url: str | None = None):
+    if form is not None and conflict.current_version is not None:
+        form.set_version(conflict.current_version)
+    changed_by = history.last_change(entity_type(record), record.id) if record is not None else None
+    return render_template(
+        "conflict.html",
+        error=conflict,
+        form=form,
+        action=request.path,
+        cancel_url=cancel_url,
+        changed_by=changed_by,
+        field_labels=history.FIELD_LABELS,
+    ), 409
+
+
+def form_status(form) -> int:
+    """422 when a submitted form is shown again with messages."""
+    return 422 if form.errors or getattr(form, "form_errors", None) else 200

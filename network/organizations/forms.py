@@ -1,0 +1,198 @@
+"""Forms for editing organisations, their memberships, people, partnerships and change requests.
+
+The forms parse and render; the rules live in the services (network.services.*), whose per-field
+ValidationError messages are put back on the fields with ``show_errors``. So the web, the API
+and the importer check the same things in one place.
+"""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)  # fmt: skip
+from wtforms.widgets import DateInput
+
+from network import labels
+from network.extensions import db
+from network.models import Network, Region, Theme
+from network.models.organization import MEMBERSHIP_STATUSES, ORGANIZATION_KINDS
+from network.models.project import PARTNERSHIP_KINDS, PARTNERSHIP_STATUSES
+
+
+class Required:
+    """Marks a field as required in the page (asterisk); the service does the checking."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, form, field) -> None:
+        pass
+
+
+class LooseDateField(StringField):
+    """A date picker whose text goes to the service unparsed (it reports bad dates per field)."""
+
+    widget = DateInput()
+
+
+class EditForm(FlaskForm):
+    """Every edit form carries the version it was read at, so a stale save is detected."""
+
+    version = HiddenField()
+
+    def data_for_service(self) -> dict:
+        skip = {"version", "csrf_token", *getattr(self, "not_for_service", ())}
+        return {name: field.data for name, field in self._fields.items() if name not in skip}
+
+    def show_errors(self, errors: dict[str, list[str]]) -> None:
+        """Put a service's per-field messages on the fields; others go above the form."""
+        for key, messages in errors.items():
+            target = self._fields.get(key)
+            if target is not None and key != "csrf_token":
+                target.errors = list(target.errors or []) + list(messages)
+            else:
+                self.form_errors.extend(messages)
+
+    def set_version(self, version: int) -> None:
+        """Re-arm the form against the version now stored (re-applying after a conflict)."""
+        self.version.data = str(version)
+        self.version.raw_data = [str(version)]
+
+
+def kind_choices():
+    return [(k, labels.label(labels.ORGANIZATION_KIND_LABELS, k)) for k in ORGANIZATION_KINDS]
+
+
+def country_choices(blank: bool = False):
+    rows = db.session.execute(select(Region.code, Region.name).where(Region.level == "country").order_by(Region.name))
+    choices = [(code, name) for code, name in rows]
+    return [("", _l("— none —"))] + choices if blank else choices
+
+
+def theme_choices():
+    return [(slug, name) for slug, name in db.session.execute(select(Theme.slug, Theme.name).order_by(Theme.position))]
+
+
+class ProfileChangeForm(EditForm):
+    """The core profile: what a member proposes and a coordinator approves."""
+
+    name = StringField(_l("Name"), validators=[Required()])
+    name_local = StringField(_l("Local name"), description=_l("The name in the local language, such as Chinese."))
+    acronym = StringField(_l("Acronym"))
+    kind = SelectField(_l("Kind"), validate_choice=False)
+    hq_country = SelectField(_l("Headquarters country"), validate_choice=False)
+    website = StringField(_l("Website"), description=_l("Such as https://example.org"))
+    email = StringField(_l("Email"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = kind_choices()
+        self.hq_country.choices = country_choices(blank=True)
+
+
+class OrganizationForm(ProfileChangeForm):
+    """The whole profile, edited directly by coordinators of the organisation's nodes and admins."""
+
+    phone = StringField(_l("Phone"))
+    description = TextAreaField(_l("Description"), render_kw={"rows": 5})
+    founded = StringField(_l("Year founded"), render_kw={"inputmode": "numeric"})
+    countries = SelectMultipleField(_l("Countries of operation"), validate_choice=False, render_kw={"size": 8})
+    themes = SelectMultipleField(_l("Themes"), validate_choice=False, render_kw={"size": 8})
+    identifiers = StringField(
+        _l("Identifiers"), description=_l("org-id.guide identifiers separated by commas, such as GB-CHC-1000003.")
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.countries.choices = country_choices()
+        self.themes.choices = theme_choices()
+
+
+class NewOrganizationForm(OrganizationForm):
+    network = SelectField(_l("Member of network node"), validate_choice=False)
+    not_for_service = ("network",)
+
+    def __init__(self, networks: list[Network], *args, allow_none: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.allow_none = allow_none
+        choices = [(str(n.id), n.name) for n in networks]
+        self.network.choices = [("", _l("— no membership —"))] + choices if allow_none else choices
+
+
+def organization_form_data(org) -> dict:
+    """The organisation's values as the form shows them."""
+    return {
+        "name": org.name, "name_local": org.name_local, "acronym": org.acronym, "kind": org.kind,
+        "hq_country": org.hq_country.code if org.hq_country else "", "website": org.website, "email": org.email,
+        "phone": org.phone, "description": org.description, "founded": org.founded,
+        "countries": [c.code for c in org.countries], "themes": [t.slug for t in org.themes],
+        "identifiers": ", ".join(i.value for i in org.identifiers), "version": org.version,
+    }  # fmt: skip
+
+
+class MembershipForm(EditForm):
+    status = SelectField(_l("Status"), validate_choice=False)
+    joined_on = LooseDateField(_l("Joined on"))
+    left_on = LooseDateField(_l("Left on"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.status.choices = [(s, labels.label(labels.MEMBERSHIP_STATUS_LABELS, s)) for s in MEMBERSHIP_STATUSES]
+
+
+class NewMembershipForm(MembershipForm):
+    network = SelectField(_l("Network node"), validate_choice=False, validators=[Required()])
+    not_for_service = ("network",)
+
+    def __init__(self, networks: list[Network], *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.network.choices = [(str(n.id), n.name) for n in networks]
+
+
+class PersonForm(EditForm):
+    name = StringField(_l("Name"), validators=[Required()])
+    title = StringField(_l("Job title"))
+    email = StringField(_l("Email"))
+    phone = StringField(_l("Phone"))
+    consent_to_list = BooleanField(_l("Agreed to be listed publicly"))
+
+
+class PartnershipForm(EditForm):
+    kind = SelectField(_l("Kind of partnership"), validate_choice=False, validators=[Required()])
+    status = SelectField(_l("Status"), validate_choice=False)
+    start_date = LooseDateField(_l("Start"))
+    end_date = LooseDateField(_l("End"))
+    description = TextAreaField(_l("Description"), render_kw={"rows": 3})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = [(k, labels.label(labels.PARTNERSHIP_KIND_LABELS, k)) for k in PARTNERSHIP_KINDS]
+        status_labels = getattr(labels, "PARTNERSHIP_STATUS_LABELS", {})
+        self.status.choices = [(s, labels.label(status_labels, s)) for s in PARTNERSHIP_STATUSES]
+
+
+class NewPartnershipForm(PartnershipForm):
+    partner = StringField(
+        _l("Partner organisation"),
+        validators=[Required()],
+        description=_l("Start typing a name and choose from the list."),
+        render_kw={"list": "organization-choices", "autocomplete": "off"},
+    )
+
+
+class ReviewForm(FlaskForm):
+    """Approve or reject a change request; ``overwrite`` confirms applying over a newer edit."""
+
+    comment = TextAreaField(_l("Comment for the member"), render_kw={"rows": 3})
+    overwrite = HiddenField()
+
+
+class ArchiveForm(FlaskForm):
+    """Archive / restore buttons: the version guards against archiving what someone just changed."""
+
+    version = HiddenField()
