@@ -1,0 +1,184 @@
+"""Joint initiatives and the organisations taking part in them."""
+
+from flask import url_for
+from flask.views import MethodView
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import PreconditionFailed
+
+from network import permissions
+from network.api import schemas
+from network.api.conventions import IF_MATCH_PARAMETER, actor, etag, make_blueprint, paged
+from network.api.lookups import find, find_by_ref, if_match_version
+from network.extensions import db
+from network.models import Initiative, Organization, Participant
+from network.services import initiatives as service
+from network.services.cleaning import find_organization
+from network.services.errors import ValidationError
+
+bp = make_blueprint("api_initiatives", "Joint initiatives and their participants")
+WRITE = {"security": [{"bearerAuth": []}]}
+VERSIONED_WRITE = {**WRITE, "parameters": [IF_MATCH_PARAMETER]}
+# Initiative fields the service takes as a whole: a PATCH fills in the ones not sent.
+EDITABLE = ("title", "title_local", "goal", "description", "status", "start_date", "end_date", "target_tco2e",
+            "target_people")  # fmt: skip
+
+
+def initiative_for(ref: str) -> Initiative:
+    initiative = find_by_ref(Initiative, ref, "initiative")
+    permissions.require(actor(), "initiative.view", initiative)
+    return initiative
+
+
+def service_values(data: dict, initiative: Initiative | None = None) -> dict:
+    """The request in the service's terms, over the initiative's current values when updating."""
+    values = {}
+    if initiative is not None:
+        values = {key: getattr(initiative, key) for key in EDITABLE}
+        values["themes"] = [t.slug for t in initiative.themes]
+        values["regions"] = [r.code for r in initiative.regions]
+        values["custom_targets"] = [
+            {"label": t.label, "unit": t.unit, "value": t.value, "achieved": t.achieved} for t in initiative.targets
+        ]
+    values.update({k: v for k, v in data.items() if k not in ("network", "targets")})
+    if "targets" in data:
+        values["custom_targets"] = data["targets"]
+    if data.get("network") is not None:
+        values["network_id"] = data["network"]
+    return values
+
+
+def organization_in(data: dict) -> Organization:
+    org = find_organization(data["organization"][:200])
+    if org is None:
+        raise ValidationError({"organization": ["No such organisation."]})
+    return org
+
+
+@bp.route("/initiatives")
+class Initiatives(MethodView):
+    @bp.arguments(schemas.StatusListArgs, location="query")
+    @bp.response(200, schemas.InitiativePageSchema)
+    def get(self, args):
+        """Initiatives (not archived), newest first"""
+        permissions.require(actor(), "initiative.view")
+        query = service.list_initiatives(args.get("status")).options(
+            selectinload(Initiative.regions), selectinload(Initiative.targets)
+        )
+        total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+        items = db.session.scalars(query.limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"]))
+        body, headers = paged(list(items), total, args)
+        return body, 200, headers
+
+    @bp.arguments(schemas.InitiativeInput)
+    @bp.response(201, schemas.InitiativeSchema)
+    @bp.doc(**WRITE)
+    def post(self, data):
+        """Convene an initiative (coordinators; in their node unless another is given)"""
+        initiative = service.create_initiative(actor(), service_values(data))
+        return initiative, 201, {**etag(initiative),
+                                 "Location": url_for("api_initiatives.InitiativeDetail", ref=initiative.id)}  # fmt: skip
+
+
+@bp.route("/initiatives/<string:ref>")
+class InitiativeDetail(MethodView):
+    @bp.response(200, schemas.InitiativeSchema)
+    def get(self, ref):
+        """An initiative by id or slug"""
+        initiative = initiative_for(ref)
+        return initiative, 200, etag(initiative)
+
+    @bp.arguments(schemas.InitiativeInput(partial=True))
+    @bp.response(200, schemas.InitiativeSchema)
+    @bp.doc(**VERSIONED_WRITE)
+    def patch(self, data, ref):
+        """Change some fields (its coordinators); If-Match required"""
+        initiative = initiative_for(ref)
+        if "network" in data:
+            raise ValidationError({"network": ["The convening node cannot be changed."]})
+        service.update_initiative(actor(), initiative, service_values(data, initiative), if_match_version(initiative))
+        return initiative, 200, etag(initiative)
+
+    @bp.response(200, schemas.InitiativeSchema)
+    @bp.doc(**VERSIONED_WRITE)
+    def delete(self, ref):
+        """Archive an initiative (its coordinators); If-Match required"""
+        initiative = initiative_for(ref)
+        # The archive service takes no version, so the lock is checked here, as If-Match promises.
+        if if_match_version(initiative) != initiative.version:
+            raise PreconditionFailed(f"The initiative changed since you read it; it is now at version "
+                                     f"{initiative.version}.")  # fmt: skip
+        service.archive_initiative(actor(), initiative)
+        return initiative, 200, etag(initiative)
+
+
+@bp.route("/initiatives/<string:ref>/participants")
+class InitiativeParticipants(MethodView):
+    @bp.response(200, schemas.ParticipantPageSchema)
+    def get(self, ref):
+        """The organisations taking part; invitations too for its coordinators and participants"""
+        initiative = initiative_for(ref)
+        participants = db.session.scalars(
+            select(Participant).where(Participant.initiative_id == initiative.id)
+            .options(selectinload(Participant.organization)).order_by(Participant.id)
+        )  # fmt: skip
+        private = permissions.can(actor(), "initiative.view_private", initiative)
+        items = [p for p in participants if private or p.invitation_status == "accepted"]
+        body, headers = paged(items, len(items), {"page": 1, "per_page": max(1, len(items))})
+        return body, 200, headers
+
+    @bp.arguments(schemas.ParticipantInput)
+    @bp.response(201, schemas.ParticipantSchema)
+    @bp.doc(**WRITE)
+    def post(self, data, ref):
+        """Invite an organisation (its coordinators); its members are notified"""
+        initiative = initiative_for(ref)
+        participant = service.invite_participant(actor(), initiative, organization_in(data), data["role"])
+        return participant, 201, {**etag(participant),
+                                  "Location": url_for("api_initiatives.ParticipantDetail", participant_id=participant.id)}  # fmt: skip
+
+
+def participant_for(participant_id: int) -> Participant:
+    participant = find(Participant, participant_id, "participant")
+    permissions.require(actor(), "initiative.view", participant.initiative)
+    return participant
+
+
+@bp.route("/participants/<int:participant_id>")
+class ParticipantDetail(MethodView):
+    @bp.response(200, schemas.ParticipantSchema)
+    def get(self, participant_id):
+        """A participant"""
+        participant = participant_for(participant_id)
+        return participant, 200, etag(participant)
+
+    @bp.response(200, schemas.ParticipantSchema)
+    @bp.doc(**WRITE)
+    def delete(self, participant_id):
+        """Remove an organisation from the initiative (its coordinators)"""
+        participant = participant_for(participant_id)
+        service.remove_participant(actor(), participant)
+        return participant, 200, etag(participant)
+
+
+@bp.route("/participants/<int:participant_id>/response")
+class ParticipantResponse(MethodView):
+    @bp.arguments(schemas.ParticipantResponseInput)
+    @bp.response(200, schemas.ParticipantSchema)
+    @bp.doc(**WRITE)
+    def post(self, data, participant_id):
+        """Accept or decline an invitation (members of the invited organisation)"""
+        participant = participant_for(participant_id)
+        service.respond_to_invitation(actor(), participant, data["accept"])
+        return participant, 200, etag(participant)
+
+
+@bp.route("/participants/<int:participant_id>/leave")
+class ParticipantLeave(MethodView):
+    @bp.response(200, schemas.ParticipantSchema)
+    @bp.doc(**WRITE)
+    def post(self, participant_id):
+        """Leave an initiative (members of the participating organisation)"""
+        participant = participant_for(participant_id)
+        service.leave_initiative(actor(), participant)
+        return participant, 200, etag(participant)

@@ -1,0 +1,215 @@
+"""Projects, their outcome reports, and partnerships between organisations."""
+
+from flask import url_for
+from flask.views import MethodView
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from network import permissions
+from network.api import schemas
+from network.api.conventions import IF_MATCH_PARAMETER, PageArgs, actor, etag, make_blueprint, paged
+from network.api.lookups import find, find_for_field, if_match_version
+from network.extensions import db
+from network.models import Organization, OutcomeReport, Partnership, Project, ProjectParticipant
+from network.services import partnerships as partnership_service
+from network.services import projects as service
+
+bp = make_blueprint("api_projects", "Projects, outcome reports and partnerships")
+WRITE = {"security": [{"bearerAuth": []}]}
+VERSIONED_WRITE = {**WRITE, "parameters": [IF_MATCH_PARAMETER]}
+
+
+def created(obj, endpoint: str, **values):
+    return obj, 201, {**etag(obj), "Location": url_for(endpoint, **values)}
+
+
+def page(query, args: dict):
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    items = db.session.scalars(query.limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"])).all()
+    body, headers = paged(list(items), total, args)
+    return body, 200, headers
+
+
+# Projects --------------------------------------------------------------------------------------
+
+
+def project_for(project_id: int) -> Project:
+    project = find(Project, project_id, "project")
+    permissions.require(actor(), "project.view", project)
+    return project
+
+
+@bp.route("/projects")
+class Projects(MethodView):
+    @bp.arguments(schemas.ProjectListArgs, location="query")
+    @bp.response(200, schemas.ProjectPageSchema)
+    def get(self, args):
+        """Projects (not archived), optionally of one lead organisation or status"""
+        permissions.require(actor(), "project.view")
+        query = (
+            select(Project)
+            .where(Project.archived_at.is_(None))
+            .options(
+                selectinload(Project.countries),
+                selectinload(Project.themes),
+                selectinload(Project.participants).selectinload(ProjectParticipant.organization),
+            )
+            .order_by(Project.title, Project.id)
+        )
+        if "organization" in args:
+            query = query.where(Project.lead_organization_id == args["organization"])
+        if "status" in args:
+            query = query.where(Project.status == args["status"])
+        return page(query, args)
+
+    @bp.arguments(schemas.ProjectCreateInput)
+    @bp.response(201, schemas.ProjectSchema)
+    @bp.doc(**WRITE)
+    def post(self, data):
+        """Create a project led by an organisation you speak for or manage"""
+        org = find_for_field(Organization, data.pop("organization"), "organization", "organisation")
+        project = service.create_project(actor(), org, data)
+        return created(project, "api_projects.ProjectDetail", project_id=project.id)
+
+
+@bp.route("/projects/<int:project_id>")
+class ProjectDetail(MethodView):
+    @bp.response(200, schemas.ProjectSchema)
+    def get(self, project_id):
+        """A project"""
+        project = project_for(project_id)
+        return project, 200, etag(project)
+
+    @bp.arguments(schemas.ProjectInput(partial=True))
+    @bp.response(200, schemas.ProjectSchema)
+    @bp.doc(**VERSIONED_WRITE)
+    def patch(self, data, project_id):
+        """Change some fields; If-Match required"""
+        project = project_for(project_id)
+        service.update_project(actor(), project, data, if_match_version(project))
+        return project, 200, etag(project)
+
+    @bp.response(200, schemas.ProjectSchema)
+    @bp.doc(**VERSIONED_WRITE)
+    def delete(self, project_id):
+        """Archive a project; If-Match required"""
+        project = project_for(project_id)
+        service.archive_project(actor(), project, if_match_version(project))
+        return project, 200, etag(project)
+
+
+# Outcome reports -------------------------------------------------------------------------------
+
+
+@bp.route("/projects/<int:project_id>/outcomes")
+class ProjectOutcomes(MethodView):
+    @bp.arguments(PageArgs, location="query")
+    @bp.response(200, schemas.OutcomePageSchema)
+    def get(self, args, project_id):
+        """A project's outcome reports (not archived), oldest period first"""
+        project = project_for(project_id)
+        query = (
+            select(OutcomeReport)
+            .where(OutcomeReport.project_id == project.id, OutcomeReport.archived_at.is_(None))
+            .order_by(OutcomeReport.period_start, OutcomeReport.id)
+        )
+        return page(query, args)
+
+    @bp.arguments(schemas.OutcomeInput)
+    @bp.response(201, schemas.OutcomeSchema)
+    @bp.doc(**WRITE)
+    def post(self, data, project_id):
+        """Report what a project achieved in a period"""
+        project = project_for(project_id)
+        report = service.create_outcome(actor(), project, data)
+        return created(report, "api_projects.OutcomeDetail", outcome_id=report.id)
+
+
+def outcome_for(outcome_id: int) -> OutcomeReport:
+    report = find(OutcomeReport, outcome_id, "outcome report")
+    permissions.require(actor(), "project.view", report.project)
+    return report
+
+
+@bp.route("/outcomes/<int:outcome_id>")
+class OutcomeDetail(MethodView):
+    @bp.response(200, schemas.OutcomeSchema)
+    def get(self, outcome_id):
+        """An outcome report"""
+        report = outcome_for(outcome_id)
+        return report, 200, etag(report)
+
+    @bp.arguments(schemas.OutcomeInput(partial=True))
+    @bp.response(200, schemas.OutcomeSchema)
+    @bp.doc(**VERSIONED_WRITE)
+    def patch(self, data, outcome_id):
+        """Correct an outcome report; If-Match required"""
+        report = outcome_for(outcome_id)
+        service.update_outcome(actor(), report, data, if_match_version(report))
+        return report, 200, etag(report)
+
+    @bp.response(200, schemas.OutcomeSchema)
+    @bp.doc(**VERSIONED_WRITE)
+    def delete(self, outcome_id):
+        """Archive an outcome report; If-Match required"""
+        report = outcome_for(outcome_id)
+        service.archive_outcome(actor(), report, if_match_version(report))
+        return report, 200, etag(report)
+
+
+# Partnerships ----------------------------------------------------------------------------------
+
+
+def partnership_for(partnership_id: int) -> Partnership:
+    partnership = find(Partnership, partnership_id, "partnership")
+    permissions.require(actor(), "directory.view")
+    return partnership
+
+
+@bp.route("/partnerships")
+class Partnerships(MethodView):
+    @bp.arguments(schemas.PartnershipListArgs, location="query")
+    @bp.response(200, schemas.PartnershipPageSchema)
+    def get(self, args):
+        """Partnerships (not archived), optionally of one organisation (either side)"""
+        permissions.require(actor(), "directory.view")
+        query = select(Partnership).where(Partnership.archived_at.is_(None)).order_by(Partnership.id)
+        if "organization" in args:
+            org_id = args["organization"]
+            query = query.where(or_(Partnership.org_a_id == org_id, Partnership.org_b_id == org_id))
+        return page(query, args)
+
+    @bp.arguments(schemas.PartnershipCreateInput)
+    @bp.response(201, schemas.PartnershipSchema)
+    @bp.doc(**WRITE)
+    def post(self, data):
+        """Record a partnership of an organisation you speak for or manage with another one"""
+        org = find_for_field(Organization, data.pop("organization"), "organization", "organisation")
+        partnership = partnership_service.create_partnership(actor(), org, data)
+        return created(partnership, "api_projects.PartnershipDetail", partnership_id=partnership.id)
+
+
+@bp.route("/partnerships/<int:partnership_id>")
+class PartnershipDetail(MethodView):
+    @bp.response(200, schemas.PartnershipSchema)
+    def get(self, partnership_id):
+        """A partnership"""
+        partnership = partnership_for(partnership_id)
+        return partnership, 200, etag(partnership)
+
+    @bp.arguments(schemas.PartnershipInput(partial=True))
+    @bp.response(200, schemas.PartnershipSchema)
+    @bp.doc(**VERSIONED_WRITE)
+    def patch(self, data, partnership_id):
+        """Change a partnership; If-Match required"""
+        partnership = partnership_for(partnership_id)
+        partnership_service.update_partnership(actor(), partnership, data, if_match_version(partnership))
+        return partnership, 200, etag(partnership)
+
+    @bp.response(200, schemas.PartnershipSchema)
+    @bp.doc(**VERSIONED_WRITE)
+    def delete(self, partnership_id):
+        """Archive a partnership; If-Match required"""
+        partnership = partnership_for(partnership_id)
+        partnership_service.archive_partnership(actor(), partnership, if_match_version(partnership))
+        return partnership, 200, etag(partnership)

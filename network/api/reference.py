@@ -1,0 +1,101 @@
+"""Regions (UN M49 tree and countries), themes and network nodes: read-only."""
+
+from flask import abort
+from flask.views import MethodView
+from marshmallow import Schema, fields, validate
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from network import permissions
+from network.api import schemas
+from network.api.conventions import actor, etag, make_blueprint, paged
+from network.api.lookups import find_by_ref
+from network.extensions import db
+from network.models import Network, Region, Theme
+from network.models.geography import REGION_LEVELS
+
+bp = make_blueprint("api_reference", "Reference data: regions, countries, themes and network nodes")
+
+
+class RegionListArgs(Schema):
+    level = fields.String(validate=validate.OneOf(REGION_LEVELS))
+    parent = fields.String(metadata={"description": "code of the parent region"})
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=100, validate=validate.Range(min=1, max=100))
+
+
+class NetworkListArgs(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=100, validate=validate.Range(min=1, max=100))
+
+
+def page_query(query, args: dict, order_by):
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    items = db.session.scalars(
+        query.order_by(*order_by).limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"])
+    ).all()
+    return list(items), total
+
+
+@bp.route("/regions")
+class Regions(MethodView):
+    @bp.arguments(RegionListArgs, location="query")
+    @bp.response(200, schemas.RegionPageSchema)
+    def get(self, args):
+        """The M49 tree: world, regions, sub-regions and countries"""
+        permissions.require(actor(), "directory.view")
+        query = select(Region).options(selectinload(Region.parent))
+        if "level" in args:
+            query = query.where(Region.level == args["level"])
+        if "parent" in args:
+            parent = db.session.scalar(select(Region).where(Region.code == args["parent"][:3]))
+            query = query.where(Region.parent_id == (parent.id if parent else -1))
+        items, total = page_query(query, args, (Region.path,))
+        body, headers = paged(items, total, args)
+        return body, 200, headers
+
+
+@bp.route("/regions/<string:code>")
+class RegionDetail(MethodView):
+    @bp.response(200, schemas.RegionSchema)
+    def get(self, code):
+        """A region or country by M49 code or ISO alpha-2 code"""
+        permissions.require(actor(), "directory.view")
+        region = db.session.scalar(select(Region).where(Region.code == code[:3].upper())) if code.isascii() else None
+        if region is None:
+            abort(404, "No such region.")
+        return region
+
+
+@bp.route("/themes")
+class Themes(MethodView):
+    @bp.response(200, schemas.page_of(schemas.ThemeSchema, "ThemePage"))
+    def get(self):
+        """Every theme (there are few)"""
+        permissions.require(actor(), "directory.view")
+        items = list(db.session.scalars(select(Theme).order_by(Theme.position, Theme.slug)))
+        body, headers = paged(items, len(items), {"page": 1, "per_page": max(1, len(items))})
+        return body, 200, headers
+
+
+@bp.route("/networks")
+class Networks(MethodView):
+    @bp.arguments(NetworkListArgs, location="query")
+    @bp.response(200, schemas.NetworkPageSchema)
+    def get(self, args):
+        """The network and its nodes, in tree order"""
+        permissions.require(actor(), "network.view")
+        query = select(Network).where(Network.archived_at.is_(None)).options(selectinload(Network.region))
+        items, total = page_query(query, args, (Network.path,))
+        body, headers = paged(items, total, args)
+        return body, 200, headers
+
+
+@bp.route("/networks/<string:ref>")
+class NetworkDetail(MethodView):
+    @bp.response(200, schemas.NetworkSchema)
+    def get(self, ref):
+        """A network node by id or slug"""
+        node = find_by_ref(Network, ref, "network node")
+        permissions.require(actor(), "network.view", node)
+        return node, 200, etag(node)

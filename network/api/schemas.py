@@ -1,0 +1,468 @@
+"""Marshmallow schemas: what the API returns (``…Schema``) and accepts (``…Input``).
+
+Inputs check only the shape of a request (types, known fields); every rule about values (lengths,
+known countries and themes, dates in order, permissions) lives in the services, which the web
+forms call too. References are by code or slug, as the services take them: countries by ISO
+alpha-2 code, themes by slug, organisations by id or slug.
+"""
+
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
+
+from network.api.conventions import LinksSchema
+from network.models.initiative import PARTICIPANT_ROLES
+from network.models.organization import MEMBERSHIP_STATUSES
+
+
+def nul_paths(value, path: str = "") -> list[str]:
+    """Where a JSON value holds text with NUL characters (which PostgreSQL cannot store)."""
+    if isinstance(value, str):
+        return [path.lstrip(".")] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in nul_paths(v, f"{path}.{k}") + nul_paths(k, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in nul_paths(v, f"{path}.{i}")]
+    return []
+
+
+class StrictSchema(Schema):
+    """Request bodies: unknown fields are an error (422, marshmallow's default), as is NUL text."""
+
+    @pre_load
+    def refuse_nul_characters(self, data, **kwargs):
+        bad = nul_paths(data)
+        if bad:
+            raise ValidationError({path: ["Text must not contain NUL characters."] for path in bad})
+        return data
+
+
+MAX_ID = 2**31 - 1
+MAX_INT = 2**31 - 1  # the database's integer columns are 32-bit
+
+
+def Id(**kwargs) -> fields.Integer:
+    """A record id in a request body: a positive 32-bit integer."""
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+def Count(**kwargs) -> fields.Integer:
+    """A count stored in a 32-bit integer column."""
+    return fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_INT), **kwargs)
+
+
+def Money(**kwargs) -> fields.Decimal:
+    """Decimals travel as strings ("1250.50"), so no precision is lost in JSON."""
+    return fields.Decimal(as_string=True, metadata={"type": "string", "format": "decimal"}, **kwargs)
+
+
+def page_of(item_schema, name: str, **extra_fields):
+    """A page envelope schema: items, total, page, per_page, links (self/next/prev)."""
+    attrs = {
+        "items": fields.List(fields.Nested(item_schema)),
+        "total": fields.Integer(),
+        "page": fields.Integer(),
+        "per_page": fields.Integer(),
+        "links": fields.Nested(LinksSchema),
+        **extra_fields,
+    }
+    return Schema.from_dict(attrs, name=name)
+
+
+class ProblemFieldSchema(Schema):
+    field = fields.String()
+    pointer = fields.String(metadata={"description": "JSON pointer into the body, or empty"})
+    location = fields.String(metadata={"description": "body, query, header or path"})
+    detail = fields.String()
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details, with one entry per invalid field in ``errors``."""
+
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    errors = fields.List(fields.Nested(ProblemFieldSchema))
+    current_version = fields.Integer(allow_none=True)
+
+
+# Reference data --------------------------------------------------------------------------------
+
+
+class RegionSchema(Schema):
+    id = fields.Integer()
+    code = fields.String(metadata={"description": "ISO 3166 alpha-2 for countries, M49 code otherwise"})
+    m49 = fields.String(allow_none=True)
+    name = fields.String()
+    name_zh = fields.String(allow_none=True)
+    level = fields.String()
+    parent_code = fields.Function(lambda r: r.parent.code if r.parent else None, metadata={"type": ["string", "null"]})
+    path = fields.String()
+    ldc = fields.Boolean()
+    lldc = fields.Boolean()
+    sids = fields.Boolean()
+
+
+class ThemeSchema(Schema):
+    id = fields.Integer()
+    slug = fields.String()
+    name = fields.String()
+    name_zh = fields.String(allow_none=True)
+
+
+class NetworkSchema(Schema):
+    id = fields.Integer()
+    slug = fields.String()
+    name = fields.String()
+    name_local = fields.String(allow_none=True)
+    description = fields.String(allow_none=True)
+    parent_id = fields.Integer(allow_none=True)
+    region = fields.Function(lambda n: n.region.code if n.region else None, metadata={"type": ["string", "null"]})
+    path = fields.String()
+    version = fields.Integer()
+    archived_at = fields.DateTime(allow_none=True)
+
+
+# Organisations, memberships, people ------------------------------------------------------------
+
+
+class MembershipSchema(Schema):
+    id = fields.Integer()
+    organization_id = fields.Integer()
+    network_id = fields.Integer()
+    network = fields.Function(lambda m: m.network.slug, metadata={"type": "string"})
+    status = fields.String()
+    joined_on = fields.Date(allow_none=True)
+    left_on = fields.Date(allow_none=True)
+    version = fields.Integer()
+
+
+class OrganizationSummarySchema(Schema):
+    id = fields.Integer()
+    slug = fields.String()
+    name = fields.String()
+    name_local = fields.String(allow_none=True)
+    acronym = fields.String(allow_none=True)
+    kind = fields.String()
+    hq_country = fields.Function(
+        lambda o: o.hq_country.code if o.hq_country else None, metadata={"type": ["string", "null"]}
+    )
+    themes = fields.Function(
+        lambda o: [t.slug for t in o.themes], metadata={"type": "array", "items": {"type": "string"}}
+    )
+    website = fields.String(allow_none=True)
+    version = fields.Integer()
+    archived_at = fields.DateTime(allow_none=True)
+
+
+class OrganizationSchema(OrganizationSummarySchema):
+    countries = fields.Function(
+        lambda o: [c.code for c in o.countries], metadata={"type": "array", "items": {"type": "string"}}
+    )
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    description = fields.String(allow_none=True)
+    founded = fields.Integer(allow_none=True)
+    identifiers = fields.Function(
+        lambda o: sorted(i.value for i in o.identifiers), metadata={"type": "array", "items": {"type": "string"}}
+    )
+    memberships = fields.List(fields.Nested(MembershipSchema))
+    merged_into_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+OrganizationPageSchema = page_of(
+    OrganizationSummarySchema,
+    "OrganizationPage",
+    facets=fields.Dict(metadata={"description": "Counts by region, country, theme, kind, node and status"}),
+)
+
+
+class OrganizationInput(StrictSchema):
+    name = fields.String(required=True)
+    name_local = fields.String(allow_none=True)
+    acronym = fields.String(allow_none=True)
+    kind = fields.String(allow_none=True, metadata={"description": "ngo, company, think_tank, …"})
+    hq_country = fields.String(allow_none=True, metadata={"description": "ISO 3166 alpha-2 code"})
+    website = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    description = fields.String(allow_none=True)
+    founded = Count(allow_none=True)
+    countries = fields.List(fields.String(), metadata={"description": "ISO 3166 alpha-2 codes"})
+    themes = fields.List(fields.String(), metadata={"description": "theme slugs"})
+    identifiers = fields.List(fields.String(), metadata={"description": "org-id.guide identifiers"})
+
+
+class OrganizationCreateInput(OrganizationInput):
+    network = Id(allow_none=True, metadata={"description": "id of the node it joins (one you coordinate)"})
+    membership_status = fields.String(
+        load_default="active", validate=validate.OneOf(MEMBERSHIP_STATUSES), metadata={"description": "of that node"}
+    )
+
+
+class OrganizationListArgs(Schema):
+    """The directory's own query parameters; the search service interprets them."""
+
+    q = fields.String(metadata={"description": "words, prefixes, Chinese or pinyin"})
+    region = fields.List(fields.String(), metadata={"description": "M49 region code (includes the countries in it)"})
+    country = fields.List(fields.String(), metadata={"description": "ISO 3166 alpha-2 code"})
+    theme = fields.List(fields.String(), metadata={"description": "theme slug"})
+    kind = fields.List(fields.String(), metadata={"description": "organisation kind"})
+    network = fields.List(fields.String(), metadata={"description": "network node id or slug"})
+    status = fields.List(fields.String(), metadata={"description": "membership status"})
+    sort = fields.String(metadata={"description": "relevance, name, updated"})
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
+
+
+class MembershipInput(StrictSchema):
+    status = fields.String(allow_none=True, validate=validate.OneOf(MEMBERSHIP_STATUSES))
+    joined_on = fields.Date(allow_none=True)
+    left_on = fields.Date(allow_none=True)
+
+
+class MembershipCreateInput(MembershipInput):
+    organization = Id(required=True)
+    network = Id(required=True)
+
+
+class PersonSchema(Schema):
+    id = fields.Integer()
+    organization_id = fields.Integer()
+    name = fields.String()
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    title = fields.String(allow_none=True)
+    consent_to_list = fields.Boolean()
+    version = fields.Integer()
+    archived_at = fields.DateTime(allow_none=True)
+
+
+class PersonInput(StrictSchema):
+    name = fields.String(required=True)
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    title = fields.String(allow_none=True)
+    consent_to_list = fields.Boolean()
+
+
+class PersonCreateInput(PersonInput):
+    organization = Id(required=True)
+
+
+# Projects, outcome reports, partnerships -------------------------------------------------------
+
+
+class ProjectParticipantSchema(Schema):
+    organization_id = fields.Integer()
+    organization = fields.Function(lambda p: p.organization.slug, metadata={"type": "string"})
+    role = fields.String()
+
+
+class ProjectSchema(Schema):
+    id = fields.Integer()
+    lead_organization_id = fields.Integer()
+    title = fields.String()
+    title_local = fields.String(allow_none=True)
+    summary = fields.String(allow_none=True)
+    status = fields.String()
+    start_date = fields.Date(allow_none=True)
+    end_date = fields.Date(allow_none=True)
+    budget = Money(allow_none=True)
+    currency = fields.String(allow_none=True)
+    countries = fields.Function(
+        lambda p: [c.code for c in p.countries], metadata={"type": "array", "items": {"type": "string"}}
+    )
+    themes = fields.Function(
+        lambda p: [t.slug for t in p.themes], metadata={"type": "array", "items": {"type": "string"}}
+    )
+    participants = fields.List(fields.Nested(ProjectParticipantSchema))
+    version = fields.Integer()
+    archived_at = fields.DateTime(allow_none=True)
+
+
+class ProjectParticipantInput(StrictSchema):
+    organization = fields.String(required=True, metadata={"description": "organisation id or slug"})
+    role = fields.String(load_default="partner")
+
+
+class ProjectInput(StrictSchema):
+    title = fields.String(required=True)
+    title_local = fields.String(allow_none=True)
+    summary = fields.String(allow_none=True)
+    status = fields.String(allow_none=True)
+    start_date = fields.Date(allow_none=True)
+    end_date = fields.Date(allow_none=True)
+    budget = fields.Decimal(allow_none=True, metadata={"type": ["string", "number"]})
+    currency = fields.String(allow_none=True)
+    countries = fields.List(fields.String())
+    themes = fields.List(fields.String())
+    participants = fields.List(fields.Nested(ProjectParticipantInput))
+
+
+class ProjectCreateInput(ProjectInput):
+    organization = Id(required=True, metadata={"description": "the lead organisation"})
+
+
+class ProjectListArgs(Schema):
+    organization = fields.Integer(
+        validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "projects this organisation leads"}
+    )
+    status = fields.String()
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
+
+
+class OutcomeSchema(Schema):
+    id = fields.Integer()
+    project_id = fields.Integer()
+    period_start = fields.Date()
+    period_end = fields.Date()
+    tco2e_reduced = Money(allow_none=True)
+    basis = fields.String()
+    method = fields.String(allow_none=True)
+    people_reached = fields.Integer(allow_none=True)
+    note = fields.String(allow_none=True)
+    version = fields.Integer()
+    archived_at = fields.DateTime(allow_none=True)
+
+
+class OutcomeInput(StrictSchema):
+    period_start = fields.Date(required=True)
+    period_end = fields.Date(required=True)
+    tco2e_reduced = fields.Decimal(allow_none=True, metadata={"type": ["string", "number"]})
+    basis = fields.String(allow_none=True)
+    method = fields.String(allow_none=True)
+    people_reached = Count(allow_none=True)
+    note = fields.String(allow_none=True)
+
+
+class PartnershipSchema(Schema):
+    id = fields.Integer()
+    org_a_id = fields.Integer()
+    org_b_id = fields.Integer()
+    kind = fields.String()
+    status = fields.String()
+    start_date = fields.Date(allow_none=True)
+    end_date = fields.Date(allow_none=True)
+    description = fields.String(allow_none=True)
+    version = fields.Integer()
+    archived_at = fields.DateTime(allow_none=True)
+
+
+class PartnershipInput(StrictSchema):
+    kind = fields.String(required=True)
+    status = fields.String(allow_none=True)
+    start_date = fields.Date(allow_none=True)
+    end_date = fields.Date(allow_none=True)
+    description = fields.String(allow_none=True)
+
+
+class PartnershipCreateInput(PartnershipInput):
+    organization = Id(required=True, metadata={"description": "your side"})
+    partner = fields.String(required=True, metadata={"description": "the other side: id or slug"})
+
+
+class PartnershipListArgs(Schema):
+    organization = fields.Integer(
+        validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "partnerships of this organisation"}
+    )
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
+
+
+# Initiatives -----------------------------------------------------------------------------------
+
+
+class ParticipantSchema(Schema):
+    id = fields.Integer()
+    initiative_id = fields.Integer()
+    organization_id = fields.Integer()
+    organization = fields.Function(lambda p: p.organization.slug, metadata={"type": "string"})
+    role = fields.String()
+    invitation_status = fields.String()
+    share = Money(allow_none=True)
+    invited_at = fields.DateTime()
+    responded_at = fields.DateTime(allow_none=True)
+    version = fields.Integer()
+
+
+class TargetSchema(Schema):
+    label = fields.String()
+    unit = fields.String()
+    value = Money()
+    achieved = Money(allow_none=True)
+
+
+class TargetInput(StrictSchema):
+    label = fields.String(required=True)
+    unit = fields.String(required=True)
+    value = fields.Decimal(required=True, metadata={"type": ["string", "number"]})
+    achieved = fields.Decimal(allow_none=True, metadata={"type": ["string", "number"]})
+
+
+class InitiativeSchema(Schema):
+    id = fields.Integer()
+    slug = fields.String()
+    title = fields.String()
+    title_local = fields.String(allow_none=True)
+    goal = fields.String(allow_none=True)
+    description = fields.String(allow_none=True)
+    status = fields.String()
+    start_date = fields.Date(allow_none=True)
+    end_date = fields.Date(allow_none=True)
+    target_tco2e = Money(allow_none=True)
+    target_people = fields.Integer(allow_none=True)
+    network_id = fields.Integer(allow_none=True)
+    themes = fields.Function(
+        lambda i: [t.slug for t in i.themes], metadata={"type": "array", "items": {"type": "string"}}
+    )
+    regions = fields.Function(
+        lambda i: [r.code for r in i.regions], metadata={"type": "array", "items": {"type": "string"}}
+    )
+    targets = fields.List(fields.Nested(TargetSchema))
+    version = fields.Integer()
+    archived_at = fields.DateTime(allow_none=True)
+
+
+class InitiativeInput(StrictSchema):
+    title = fields.String(required=True)
+    title_local = fields.String(allow_none=True)
+    goal = fields.String(allow_none=True)
+    description = fields.String(allow_none=True)
+    status = fields.String(allow_none=True)
+    start_date = fields.Date(allow_none=True)
+    end_date = fields.Date(allow_none=True)
+    target_tco2e = fields.Decimal(allow_none=True, metadata={"type": ["string", "number"]})
+    target_people = Count(allow_none=True)
+    network = Id(allow_none=True, metadata={"description": "convening node id"})
+    themes = fields.List(fields.String())
+    regions = fields.List(fields.String(), metadata={"description": "country or region codes"})
+    targets = fields.List(fields.Nested(TargetInput), metadata={"description": "custom targets (replace all)"})
+
+
+class ParticipantInput(StrictSchema):
+    organization = fields.String(required=True, metadata={"description": "organisation id or slug"})
+    role = fields.String(load_default="partner", validate=validate.OneOf(PARTICIPANT_ROLES))
+
+
+class ParticipantResponseInput(StrictSchema):
+    accept = fields.Boolean(required=True)
+
+
+class StatusListArgs(Schema):
+    status = fields.String()
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
+
+
+RegionPageSchema = page_of(RegionSchema, "RegionPage")
+NetworkPageSchema = page_of(NetworkSchema, "NetworkPage")
+PersonPageSchema = page_of(PersonSchema, "PersonPage")
+MembershipPageSchema = page_of(MembershipSchema, "MembershipPage")
+ProjectPageSchema = page_of(ProjectSchema, "ProjectPage")
+OutcomePageSchema = page_of(OutcomeSchema, "OutcomePage")
+PartnershipPageSchema = page_of(PartnershipSchema, "PartnershipPage")
+InitiativePageSchema = page_of(InitiativeSchema, "InitiativePage")
+ParticipantPageSchema = page_of(ParticipantSchema, "ParticipantPage")
