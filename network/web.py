@@ -63,6 +63,10 @@ def set_security_headers(response):
 def render_http_error(error: HTTPException):
     if error.code is None or error.code < 400:
         return error
+    if request.path.startswith("/api/"):  # no API route matched (404, 405): still problem+json
+        from network.api.problems import render_http_error as render_api_error
+
+        return render_api_error(error)
     db.session.rollback()
     return render_template("error.html", code=error.code, title=error.name, message=error.description), error.code
 
