@@ -7,6 +7,7 @@ reset links are signed (itsdangerous), expire (INVITATION_MAX_AGE, RESET_MAX_AGE
 carries the user's session token, which every password change rotates.
 """
 
+import functools
 import re
 import secrets
 from collections.abc import Iterable
@@ -31,8 +32,6 @@ MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
 LOCALES = ("en", "zh")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-# Checked against when the email is unknown, so a login takes as long either way.
-_DUMMY_HASH = generate_password_hash("not a real password, only for timing")
 
 
 class TokenError(ServiceError):
@@ -95,11 +94,16 @@ def user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    return generate_password_hash("not a real password, only for timing")
+
+
 def authenticate(email: str, password: str) -> User | None:
     """The active user with this email and password, else None (same answer, same time)."""
     user = user_by_email(email)
     if user is None or not user.password_hash:
-        check_password_hash(_DUMMY_HASH, password or "")
+        check_password_hash(_dummy_hash(), password or "")  # so an unknown email takes as long
         return None
     if not check_password_hash(user.password_hash, password or "") or not user.active:
         return None
