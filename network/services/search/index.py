@@ -1,0 +1,350 @@
+"""The full-text index: what each document holds, how it is written and matched on each database,
+and the session hook that keeps it in step with every ORM write.
+
+Documents are rows of search_<entity>_fts (SQLite FTS5, rowid = entity id) or
+search_<entity>_documents (PostgreSQL tsvector). Both hold the tokens of network.services.search.
+text, so both databases match the same documents. Every indexed write also replaces
+search_state.generation, which tells each worker's in-memory facet index that it is stale.
+"""
+
+# ruff: noqa: S608  (SQL strings here take table names from ENTITIES and ids through int(); no user text)
+
+import random
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from network.models import (
+    Initiative,
+    Membership,
+    Network,
+    Organization,
+    OrganizationIdentifier,
+    Partnership,
+    Project,
+    ProjectParticipant,
+    Region,
+    Theme,
+)
+from network.services.search.text import index_tokens, is_cjk
+
+ENTITIES = ("organization", "project", "initiative")
+CHUNK = 500
+# (entity id, name tokens, all tokens, display name folded for trigram matching)
+Document = tuple[int, list[str], list[str], str]
+
+
+def chunks(ids: Iterable[int], size: int = CHUNK):
+    ids = sorted(set(ids))
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
+
+
+def _in(column: str, ids: Sequence[int]) -> str:
+    # ids are ints from the database, never user input.
+    return f"{column} IN ({', '.join(str(int(i)) for i in ids) or 'NULL'})"
+
+
+# --- what each document holds ---------------------------------------------------------------
+
+
+def organization_documents(conn: Connection, ids: Sequence[int]) -> tuple[list[Document], list[int]]:
+    """Documents of the given organisations, and the ids that must have none (archived, merged, gone)."""
+    rows = conn.execute(
+        text(
+            "SELECT id, name, name_local, acronym, description, website, archived_at, merged_into_id "
+            f"FROM organizations WHERE {_in('id', ids)}"
+        )
+    ).all()
+    extra: dict[int, list[str]] = defaultdict(list)
+    for org_id, value in conn.execute(
+        text(f"SELECT organization_id, value FROM organization_identifiers WHERE {_in('organization_id', ids)}")
+    ):
+        extra[org_id].append(value)
+    # Titles of the projects it leads or takes part in.
+    for org_id, title, title_local in conn.execute(
+        text(
+            "SELECT p.lead_organization_id, p.title, p.title_local FROM projects p "
+            f"WHERE p.archived_at IS NULL AND {_in('p.lead_organization_id', ids)} "
+            "UNION ALL SELECT pp.organization_id, p.title, p.title_local FROM project_participants pp "
+            "JOIN projects p ON p.id = pp.project_id "
+            f"WHERE p.archived_at IS NULL AND {_in('pp.organization_id', ids)}"
+        )
+    ):
+        extra[org_id] += [title, title_local or ""]
+    # Names of its partners (NGO ↔ firm): searching a firm's name finds the NGOs it works with.
+    for org_id, name, acronym in conn.execute(
+        text(
+            "SELECT pa.org_a_id, o.name, o.acronym FROM partnerships pa JOIN organizations o ON o.id = pa.org_b_id "
+            f"WHERE pa.archived_at IS NULL AND {_in('pa.org_a_id', ids)} "
+            "UNION ALL SELECT pa.org_b_id, o.name, o.acronym FROM partnerships pa "
+            "JOIN organizations o ON o.id = pa.org_a_id "
+            f"WHERE pa.archived_at IS NULL AND {_in('pa.org_b_id', ids)}"
+        )
+    ):
+        extra[org_id] += [name, acronym or ""]
+    documents, absent = [], set(ids)
+    for org_id, name, name_local, acronym, description, website, archived_at, merged_into_id in rows:
+        if archived_at is not None or merged_into_id is not None:
+            continue
+        absent.discard(org_id)
+        names = index_tokens(name, name_local, acronym)
+        body = index_tokens(description, website, *extra[org_id])
+        documents.append((org_id, names, body, " ".join(t for t in names if not is_cjk(t))))
+    return documents, sorted(absent)
+
+
+def project_documents(conn: Connection, ids: Sequence[int]) -> tuple[list[Document], list[int]]:
+    rows = conn.execute(
+        text(
+            "SELECT p.id, p.title, p.title_local, p.summary, p.archived_at, o.name, o.acronym FROM projects p "
+            f"JOIN organizations o ON o.id = p.lead_organization_id WHERE {_in('p.id', ids)}"
+        )
+    ).all()
+    documents, absent = [], set(ids)
+    for project_id, title, title_local, summary, archived_at, org_name, org_acronym in rows:
+        if archived_at is not None:
+            continue
+        absent.discard(project_id)
+        names = index_tokens(title, title_local)
+        documents.append((project_id, names, index_tokens(summary, org_name, org_acronym), ""))
+    return documents, sorted(absent)
+
+
+def initiative_documents(conn: Connection, ids: Sequence[int]) -> tuple[list[Document], list[int]]:
+    rows = conn.execute(
+        text(f"SELECT id, title, title_local, goal, description, archived_at FROM initiatives WHERE {_in('id', ids)}")
+    ).all()
+    documents, absent = [], set(ids)
+    for initiative_id, title, title_local, goal, description, archived_at in rows:
+        if archived_at is not None:
+            continue
+        absent.discard(initiative_id)
+        documents.append((initiative_id, index_tokens(title, title_local), index_tokens(goal, description), ""))
+    return documents, sorted(absent)
+
+
+DOCUMENT_BUILDERS = {
+    "organization": organization_documents,
+    "project": project_documents,
+    "initiative": initiative_documents,
+}
+
+
+# --- the two backends -----------------------------------------------------------------------
+
+
+class SQLiteBackend:
+    """FTS5 tables; a query is "tok"* AND "tok"* (tokens are plain word characters)."""
+
+    @staticmethod
+    def write(conn: Connection, entity: str, ids: Sequence[int], documents: list[Document]) -> None:
+        conn.execute(text(f"DELETE FROM search_{entity}_fts WHERE {_in('rowid', ids)}"))
+        if documents:
+            conn.execute(
+                text(f"INSERT INTO search_{entity}_fts (rowid, names, body) VALUES (:id, :names, :body)"),
+                [{"id": d[0], "names": " ".join(d[1]), "body": " ".join(d[1] + d[2])} for d in documents],
+            )
+
+    @staticmethod
+    def clear(conn: Connection, entity: str) -> None:
+        conn.execute(text(f"DELETE FROM search_{entity}_fts"))
+
+    @staticmethod
+    def expression(tokens: list[str]) -> str:
+        return " AND ".join(f'"{t}"*' for t in tokens)
+
+    def match_sql(self, entity: str, tokens: list[str], names_only: bool = False) -> tuple[str, dict]:
+        """A subquery selecting the ids of matching documents."""
+        expression = self.expression(tokens)
+        if names_only:
+            expression = "{names} : (" + expression + ")"
+        return f"SELECT rowid FROM search_{entity}_fts WHERE search_{entity}_fts MATCH :fts", {"fts": expression}
+
+    @staticmethod
+    def similar_names(conn: Connection, folded_query: str, limit: int) -> list[int] | None:
+        return None  # computed in memory over the facet index's names (rapidfuzz)
+
+
+class PostgresBackend:
+    """tsvector documents built from the same tokens (array_to_tsvector: no parser in between)."""
+
+    @staticmethod
+    def write(conn: Connection, entity: str, ids: Sequence[int], documents: list[Document]) -> None:
+        conn.execute(text(f"DELETE FROM search_{entity}_documents WHERE {_in(f'{entity}_id', ids)}"))
+        if documents:
+            conn.execute(
+                text(
+                    f"INSERT INTO search_{entity}_documents ({entity}_id, names, doc, name) "
+                    "VALUES (:id, array_to_tsvector(CAST(:names AS text[])), "
+                    "array_to_tsvector(CAST(:doc AS text[])), :name)"
+                ),
+                [{"id": d[0], "names": d[1], "doc": list(dict.fromkeys(d[1] + d[2])), "name": d[3]} for d in documents],
+            )
+
+    @staticmethod
+    def clear(conn: Connection, entity: str) -> None:
+        conn.execute(text(f"DELETE FROM search_{entity}_documents"))
+
+    @staticmethod
+    def expression(tokens: list[str]) -> str:
+        return " & ".join(f"'{t}':*" for t in tokens)
+
+    def match_sql(self, entity: str, tokens: list[str], names_only: bool = False) -> tuple[str, dict]:
+        column = "names" if names_only else "doc"
+        return (
+            f"SELECT {entity}_id FROM search_{entity}_documents WHERE {column} @@ CAST(:tsq AS tsquery)",
+            {"tsq": self.expression(tokens)},
+        )
+
+    @staticmethod
+    def similar_names(conn: Connection, folded_query: str, limit: int) -> list[int] | None:
+        """pg_trgm: names sharing most trigrams with the query (its GIN index answers <%)."""
+        rows = conn.execute(
+            text(
+                "SELECT organization_id FROM search_organization_documents WHERE :q <% name "
+                "ORDER BY word_similarity(:q, name) DESC, organization_id LIMIT :limit"
+            ),
+            {"q": folded_query, "limit": limit},
+        )
+        return [r[0] for r in rows]
+
+
+def backend_for(conn: Connection) -> SQLiteBackend | PostgresBackend:
+    return SQLiteBackend() if conn.dialect.name == "sqlite" else PostgresBackend()
+
+
+# --- keeping it in step ---------------------------------------------------------------------
+
+
+def bump_generation(conn: Connection) -> None:
+    generation = random.getrandbits(62)
+    if conn.execute(text("UPDATE search_state SET generation = :g"), {"g": generation}).rowcount == 0:
+        conn.execute(text("INSERT INTO search_state (id, generation) VALUES (1, :g)"), {"g": generation})
+
+
+def read_generation(conn: Connection) -> int:
+    return conn.execute(text("SELECT generation FROM search_state")).scalar() or 0
+
+
+def reindex(conn: Connection, entity: str, ids: Iterable[int]) -> None:
+    backend = backend_for(conn)
+    for chunk in chunks(i for i in ids if i is not None):
+        documents, _absent = DOCUMENT_BUILDERS[entity](conn, chunk)
+        backend.write(conn, entity, chunk, documents)
+
+
+def partners_of(conn: Connection, ids: Sequence[int]) -> set[int]:
+    found = set()
+    for chunk in chunks(ids):
+        for a, b in conn.execute(
+            text(
+                f"SELECT org_a_id, org_b_id FROM partnerships WHERE {_in('org_a_id', chunk)} OR {_in('org_b_id', chunk)}"
+            )
+        ):
+            found.update((a, b))
+    return found
+
+
+def project_organizations(conn: Connection, project_ids: Sequence[int]) -> set[int]:
+    found = set()
+    for chunk in chunks(project_ids):
+        found.update(
+            r[0]
+            for r in conn.execute(
+                text(
+                    f"SELECT lead_organization_id FROM projects WHERE {_in('id', chunk)} "
+                    f"UNION SELECT organization_id FROM project_participants WHERE {_in('project_id', chunk)}"
+                )
+            )
+        )
+    return found
+
+
+def rebuild_index(conn: Connection | None = None) -> dict[str, int]:
+    """Rewrite every document from the tables (after bulk inserts that bypassed the ORM)."""
+    if conn is None:
+        from network.extensions import db
+
+        conn = db.session.connection()
+    backend = backend_for(conn)
+    counts = {}
+    for entity in ENTITIES:
+        backend.clear(conn, entity)
+        ids = [r[0] for r in conn.execute(text(f"SELECT id FROM {entity}s"))]
+        reindex(conn, entity, ids)
+        counts[entity] = len(ids)
+    bump_generation(conn)
+    return counts
+
+
+def _changed(session: Session):
+    for obj in session.new:
+        yield obj, False
+    for obj in session.dirty:
+        yield obj, False
+    for obj in session.deleted:
+        yield obj, True
+
+
+@event.listens_for(Session, "after_flush")
+def index_changes(session: Session, flush_context) -> None:
+    """Rewrite the documents a flush touched, in the same transaction (so a rollback undoes both)."""
+    if session.info.get("search_index") is False:
+        return
+    orgs: set[int] = set()
+    renamed: set[int] = set()
+    projects: set[int] = set()
+    initiatives: set[int] = set()
+    facets_changed = False
+    for obj, _deleted in _changed(session):
+        if isinstance(obj, Organization):
+            orgs.add(obj.id)
+            facets_changed = True
+            if any(_has_changes(obj, key) for key in ("name", "acronym", "archived_at", "merged_into_id")):
+                renamed.add(obj.id)
+        elif isinstance(obj, Membership):
+            facets_changed = True
+        elif isinstance(obj, OrganizationIdentifier):
+            orgs.add(obj.organization_id)
+        elif isinstance(obj, Project):
+            projects.add(obj.id)
+        elif isinstance(obj, ProjectParticipant):
+            projects.add(obj.project_id)
+            orgs.add(obj.organization_id)
+        elif isinstance(obj, Partnership):
+            orgs.update((obj.org_a_id, obj.org_b_id))
+        elif isinstance(obj, Initiative):
+            initiatives.add(obj.id)
+        elif isinstance(obj, Region | Theme | Network):
+            facets_changed = True
+    if not (orgs or projects or initiatives or facets_changed):
+        return
+    conn = session.connection()
+    if projects:
+        orgs |= project_organizations(conn, list(projects))
+        reindex(conn, "project", projects)
+    if renamed:
+        # Partners carry this name in their documents; projects carry their lead's name.
+        orgs |= partners_of(conn, list(renamed))
+        projects_led = {
+            r[0]
+            for chunk in chunks(renamed)
+            for r in conn.execute(text(f"SELECT id FROM projects WHERE {_in('lead_organization_id', chunk)}"))
+        }
+        reindex(conn, "project", projects_led)
+    if orgs:
+        reindex(conn, "organization", orgs)
+    if initiatives:
+        reindex(conn, "initiative", initiatives)
+    if facets_changed or orgs:
+        bump_generation(conn)
+
+
+def _has_changes(obj, key: str) -> bool:
+    from sqlalchemy import inspect
+
+    return inspect(obj).attrs[key].history.has_changes()

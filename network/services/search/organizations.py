@@ -1,0 +1,414 @@
+"""Searching the directory of organisations: full text from the database's index, filters, facet
+counts, order and pages from the in-memory facet index, then one page of ORM objects."""
+
+import bisect
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+from flask import has_request_context
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from markupsafe import Markup
+from rapidfuzz import fuzz, process
+from sqlalchemy import select, text
+from sqlalchemy.orm import selectinload
+
+from network import labels, permissions
+from network.extensions import db
+from network.models import Organization
+from network.models.organization import MEMBERSHIP_STATUSES, ORGANIZATION_KINDS
+from network.services.search.facets import FacetIndex, Node, current_index
+from network.services.search.index import backend_for
+from network.services.search.params import SearchParams
+from network.services.search.text import highlight, is_cjk, query_tokens
+
+FACETS = ("region", "country", "theme", "kind", "network", "status", "founded")
+FUZZY_LIMIT = 50
+
+
+class FacetValue(NamedTuple):
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass
+class SearchResult:
+    params: SearchParams
+    items: list[Organization]
+    total: int
+    page: int
+    per_page: int
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    # Indentation of tree facets (region, network): value -> depth.
+    facet_depth: dict[str, dict[str, int]] = field(default_factory=dict)
+    # organisation id -> {"name": Markup, "snippet": Markup}
+    highlights: dict[int, dict[str, Markup]] = field(default_factory=dict)
+    suggestions: list[str] = field(default_factory=list)  # corrected queries ("did you mean")
+    # (what to drop, how many results there would be, query-string args without it)
+    relax: list[tuple[str, int, dict]] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    similar_names: bool = False  # no word matched; these are names that look like the query
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+@dataclass
+class _Matched:
+    """The outcome of the filters on the facet index."""
+
+    index: FacetIndex
+    masks: dict[str, np.ndarray]
+    mask: np.ndarray
+    score: np.ndarray | None
+    tokens: list[str]
+    similar: bool
+    notices: list[str]
+
+    def without(self, facet: str) -> np.ndarray:
+        mask = np.ones(self.index.size, dtype=bool)
+        for name, m in self.masks.items():
+            if name != facet:
+                mask &= m
+        return mask
+
+    def ordered_positions(self, sort: str, limit: int | None = None) -> np.ndarray:
+        positions = np.flatnonzero(self.mask)
+        index = self.index
+        if sort == "updated":
+            key = index.updated_rank[positions].astype(np.int64)
+        elif sort == "relevance" and self.score is not None:
+            key = (3 - self.score[positions]).astype(np.int64) * max(index.size, 1) + index.name_rank[positions]
+        else:
+            key = index.name_rank[positions].astype(np.int64)
+        if limit is not None and limit < positions.size:
+            top = np.argpartition(key, limit - 1)[:limit]
+            return positions[top[np.argsort(key[top], kind="stable")]]
+        return positions[np.argsort(key, kind="stable")]
+
+
+def _locale() -> str:
+    return str(get_locale()) if has_request_context() else "en"
+
+
+def _node_label(node: Node) -> str:
+    return (node.name_zh or node.name) if _locale() == "zh" else node.name
+
+
+def _codes(index: FacetIndex, facet: str, values: list[str], notices: list[str], level=None) -> list[int]:
+    known = index.by_code[facet]
+    ids = []
+    for value in values:
+        node_id = known.get(value)
+        node = index.regions.get(node_id) if facet == "region" and node_id else None
+        if node_id is None or (level and node and not level(node.level)):
+            notices.append(_("Unknown value %(value)s was ignored.", value=value))
+        else:
+            ids.append(node_id)
+    return ids
+
+
+def _text_match(conn, index: FacetIndex, tokens: list[str], q: str) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(mask of documents matching every token, relevance score, matched by similar name only)."""
+    backend = backend_for(conn)
+    sql, bind = backend.match_sql("organization", tokens)
+    matched = np.array(conn.execute(text(sql), bind).scalars().all(), dtype=np.int64)
+    mask = index.mask_of(matched)
+    score = mask.astype(np.int8)
+    similar = False
+    if not mask.any() and not all(is_cjk(t) for t in tokens):
+        similar_ids = similar_name_ids(conn, index, q)
+        if similar_ids.size:
+            mask = index.mask_of(similar_ids)
+            score = mask.astype(np.int8)
+            similar = True
+    elif mask.any():
+        sql, bind = backend.match_sql("organization", tokens, names_only=True)
+        in_names = index.mask_of(np.array(conn.execute(text(sql), bind).scalars().all(), dtype=np.int64))
+        score += (in_names & mask).astype(np.int8)
+        exact = index.exact.get(" ".join(tokens))
+        if exact:
+            score[np.array(exact)] += mask[np.array(exact)].astype(np.int8)
+    return mask, score, similar
+
+
+def similar_name_ids(conn, index: FacetIndex, q: str) -> np.ndarray:
+    """Organisations whose name looks like the (misspelt) query: pg_trgm on PostgreSQL, rapidfuzz
+    over the in-memory names on SQLite."""
+    folded = " ".join(t for t in query_tokens(q) if not is_cjk(t))
+    if len(folded) < 3:
+        return np.zeros(0, dtype=np.int64)
+    ids = backend_for(conn).similar_names(conn, folded, FUZZY_LIMIT)
+    if ids is not None:
+        return np.array(ids, dtype=np.int64)
+    hits = process.extract(folded, index.folded_names, scorer=fuzz.partial_ratio, limit=FUZZY_LIMIT, score_cutoff=80)
+    good = [
+        i
+        for _name, score, i in hits
+        if score >= 80 and fuzz.ratio(folded, index.folded_names[i][: len(folded) + 8]) >= 60
+    ]
+    return index.ids[np.array(good, dtype=np.int64)] if good else np.zeros(0, dtype=np.int64)
+
+
+def suggest(index: FacetIndex, tokens: list[str]) -> str | None:
+    """The query with each word no name starts with replaced by the closest word of a name."""
+    vocabulary = index.vocabulary
+    changed, words = False, []
+    for token in tokens:
+        i = bisect.bisect_left(vocabulary, token)
+        if is_cjk(token) or len(token) < 3 or (i < len(vocabulary) and vocabulary[i].startswith(token)):
+            words.append(token)
+            continue
+        best = process.extractOne(token, vocabulary, scorer=fuzz.ratio, score_cutoff=70)
+        if best:
+            words.append(best[0])
+            changed = True
+        else:
+            words.append(token)
+    return " ".join(words) if changed else None
+
+
+def _match(params: SearchParams, index: FacetIndex, conn) -> _Matched:
+    notices: list[str] = []
+    size = index.size
+    masks: dict[str, np.ndarray] = {}
+    tokens = query_tokens(params.q)
+    score, similar = None, False
+    if tokens:
+        masks["q"], score, similar = _text_match(conn, index, tokens, params.q)
+    pairs = index.region_pairs[params.match]
+    # Unknown codes are dropped (with a notice); a facet with no known value does not filter.
+    for facet, values, facet_pairs, level in (
+        ("region", params.region, pairs, None),
+        ("country", params.country, pairs, lambda level: level == "country"),
+        ("theme", params.theme, index.theme_pairs, None),
+        ("network", params.network, index.network_pairs, None),
+    ):
+        ids = _codes(index, "theme" if facet == "theme" else "network" if facet == "network" else "region",
+                     values, notices, level=level) if values else []  # fmt: skip
+        if ids:
+            masks[facet] = facet_pairs.mask_for(size, ids)
+    if params.kind:
+        masks["kind"] = np.isin(index.kind, [ORGANIZATION_KINDS.index(k) for k in params.kind])
+    if params.status:
+        masks["status"] = index.status_pairs.mask_for(size, [MEMBERSHIP_STATUSES.index(s) for s in params.status])
+    if params.founded_from is not None or params.founded_to is not None:
+        low, high = params.founded_from or 1000, params.founded_to or 2100
+        masks["founded"] = (index.founded >= low) & (index.founded <= high)
+    mask = np.ones(size, dtype=bool)
+    for m in masks.values():
+        mask &= m
+    return _Matched(index, masks, mask, score, tokens, similar, notices)
+
+
+def _facets(params: SearchParams, m: _Matched) -> tuple[dict[str, list[FacetValue]], dict[str, dict[str, int]]]:
+    index = m.index
+    facets: dict[str, list[FacetValue]] = {}
+    depth: dict[str, dict[str, int]] = {"region": {}, "network": {}}
+    pairs = index.region_pairs[params.match]
+
+    region_counts = pairs.count(m.without("region"), index.region_width)
+    tree = sorted(
+        (n for n in index.regions.values() if n.level in ("region", "subregion", "intermediate")), key=lambda n: n.path
+    )
+    facets["region"] = [
+        FacetValue(n.code, _node_label(n), int(region_counts[n.id]), n.code in params.region)
+        for n in tree
+        if region_counts[n.id] or n.code in params.region
+    ]
+    depth["region"] = {n.code: n.depth - 1 for n in tree}
+
+    country_counts = pairs.count(m.without("country"), index.region_width)
+    countries = [n for n in index.regions.values() if n.level == "country"]
+    facets["country"] = sorted(
+        (
+            FacetValue(n.code, _node_label(n), int(country_counts[n.id]), n.code in params.country)
+            for n in countries
+            if country_counts[n.id] or n.code in params.country
+        ),
+        key=lambda v: (-v.count, v.label),
+    )
+
+    theme_counts = index.theme_pairs.count(m.without("theme"), index.theme_width)
+    facets["theme"] = [
+        FacetValue(n.code, _node_label(n), int(theme_counts[n.id]), n.code in params.theme)
+        for n in sorted(index.themes.values(), key=lambda n: n.depth)  # depth holds the theme's position
+        if theme_counts[n.id] or n.code in params.theme
+    ]
+
+    kind_counts = np.bincount(index.kind[m.without("kind")], minlength=len(ORGANIZATION_KINDS))
+    facets["kind"] = sorted(
+        (
+            FacetValue(k, labels.label(labels.ORGANIZATION_KIND_LABELS, k), int(kind_counts[i]), k in params.kind)
+            for i, k in enumerate(ORGANIZATION_KINDS)
+            if kind_counts[i] or k in params.kind
+        ),
+        key=lambda v: -v.count,
+    )
+
+    network_counts = index.network_pairs.count(m.without("network"), index.network_width)
+    nodes = sorted(index.networks.values(), key=lambda n: [int(p) for p in n.path.strip("/").split("/") if p.isdigit()])
+    facets["network"] = [
+        FacetValue(n.code, n.name, int(network_counts[n.id]), n.code in params.network)
+        for n in nodes
+        if network_counts[n.id] or n.code in params.network
+    ]
+    depth["network"] = {n.code: max(0, n.depth) for n in nodes}
+
+    status_counts = index.status_pairs.count(m.without("status"), len(MEMBERSHIP_STATUSES))
+    facets["status"] = [
+        FacetValue(s, labels.label(labels.MEMBERSHIP_STATUS_LABELS, s), int(status_counts[i]), s in params.status)
+        for i, s in enumerate(MEMBERSHIP_STATUSES)
+        if status_counts[i] or s in params.status
+    ]
+
+    founded = index.founded[m.without("founded")]
+    decades = np.bincount(founded[founded > 0] // 10, minlength=211)
+    facets["founded"] = [
+        FacetValue(
+            str(d * 10),
+            f"{d * 10}s",
+            int(decades[d]),
+            params.founded_from == d * 10 and params.founded_to == d * 10 + 9,
+        )
+        for d in np.flatnonzero(decades)
+    ]
+    return facets, depth
+
+
+FILTER_LABELS = {
+    "q": "search words",
+    "region": "region",
+    "country": "country",
+    "theme": "theme",
+    "kind": "kind",
+    "network": "network node",
+    "status": "membership status",
+    "founded": "founding year",
+}
+
+
+def _relax(params: SearchParams, m: _Matched) -> list[tuple[str, int, dict]]:
+    """For an empty result: how many there would be without each filter."""
+    hints = []
+    for name in m.masks:
+        count = int(m.without(name).sum())
+        if count:
+            if name == "founded":
+                args = params.args(founded_from=None, founded_to=None, page=1)
+            else:
+                args = params.args(**{name: "" if name == "q" else [], "page": 1})
+            hints.append((_(FILTER_LABELS[name]), count, args))
+    return sorted(hints, key=lambda h: -h[1])
+
+
+def _load(ids: list[int]) -> list[Organization]:
+    """One page of organisations with what a result row shows, in a fixed number of queries."""
+    if not ids:
+        return []
+    rows = db.session.scalars(
+        select(Organization)
+        .where(Organization.id.in_(ids))
+        .options(
+            selectinload(Organization.hq_country),
+            selectinload(Organization.themes),
+            selectinload(Organization.countries),
+        )
+    ).all()
+    by_id = {o.id: o for o in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def search_organizations(actor, params: SearchParams) -> SearchResult:
+    """One page of the directory with total, facet counts (drill-down), highlights and hints."""
+    permissions.require(actor, "directory.view")
+    conn = db.session.connection()
+    index = current_index(conn)
+    m = _match(params, index, conn)
+    total = int(m.mask.sum())
+    pages = max(1, -(-total // params.per_page))
+    page = min(params.page, pages)
+    sort = params.sort if (params.sort != "relevance" or m.tokens) else "name"
+    positions = m.ordered_positions(sort, limit=page * params.per_page)[(page - 1) * params.per_page :]
+    items = _load([int(i) for i in index.ids[positions]])
+    facets, depth = _facets(params, m)
+    result = SearchResult(
+        params=params,
+        items=items,
+        total=total,
+        page=page,
+        per_page=params.per_page,
+        facets=facets,
+        facet_depth=depth,
+        notices=params.notices + m.notices,
+        similar_names=m.similar,
+    )
+    if m.tokens:
+        marks = list(m.tokens)
+        for org in items:
+            result.highlights[org.id] = {
+                "name": highlight(org.name, marks),
+                "name_local": highlight(org.name_local, marks),
+                "acronym": highlight(org.acronym, marks),
+                "snippet": highlight(org.description, marks, limit=220),
+            }
+        if total == 0 or m.similar:
+            suggestion = suggest(index, m.tokens)
+            if suggestion:
+                result.suggestions.append(suggestion)
+    if total == 0:
+        result.relax = _relax(params, m)
+    return result
+
+
+EXPORT_COLUMNS = (
+    "name", "acronym", "name_local", "kind", "hq_country", "countries", "themes", "website", "email",
+    "founded", "description", "slug",
+)  # fmt: skip
+
+
+def export_organization_rows(actor, params: SearchParams) -> Iterator[dict]:
+    """Every organisation the search matches (not just one page), in its order, as plain rows."""
+    permissions.require(actor, "directory.export")
+    conn = db.session.connection()
+    index = current_index(conn)
+    m = _match(params, index, conn)
+    sort = params.sort if (params.sort != "relevance" or m.tokens) else "name"
+    ids = [int(i) for i in index.ids[m.ordered_positions(sort)]]
+    for start in range(0, len(ids), 500):
+        for org in _load(ids[start : start + 500]):
+            yield {
+                "name": org.name,
+                "acronym": org.acronym or "",
+                "name_local": org.name_local or "",
+                "kind": org.kind,
+                "hq_country": org.hq_country.code if org.hq_country else "",
+                "countries": " ".join(c.code for c in org.countries),
+                "themes": " ".join(t.slug for t in org.themes),
+                "website": org.website or "",
+                "email": org.email or "",
+                "founded": org.founded or "",
+                "description": org.description or "",
+                "slug": org.slug,
+            }
+
+
+def organization_id_set(actor, params: SearchParams) -> set[int]:
+    """The ids a search matches (for tests and for callers that only need membership)."""
+    permissions.require(actor, "directory.view")
+    conn = db.session.connection()
+    index = current_index(conn)
+    return {int(i) for i in index.ids[_match(params, index, conn).mask]}
