@@ -1,9 +1,16 @@
 """Project pages. Read routes first; edit routes follow below them."""
 
-from flask import Blueprint, current_app, render_template
-from flask_login import current_user
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
 
-from network.services import profiles
+from network import permissions
+from network.editing import actor, form_status, save_form
+from network.extensions import db
+from network.models import Organization, OutcomeReport, Project
+from network.projects import forms
+from network.services import history, profiles, projects
 
 bp = Blueprint("projects", __name__)
 
@@ -17,3 +24,159 @@ def detail(id: int):
         project=page.project,
         initiative_pages="initiatives.detail" in current_app.view_functions,
     )
+
+
+# Editing ------------------------------------------------------------------------------------
+# Thin views: parse the form, call one service, flash and redirect, or show the messages.
+
+
+def project_or_404(id: int) -> Project:
+    return db.get_or_404(Project, id)
+
+
+def participant_choices(exclude_id: int) -> list[tuple[str, str]]:
+    """(slug, name) of organisations for the participants' type-ahead list."""
+    query = (
+        select(Organization.slug, Organization.name)
+        .where(Organization.id != exclude_id, Organization.archived_at.is_(None),
+               Organization.merged_into_id.is_(None))
+        .order_by(Organization.name)
+        .limit(2000)
+    )  # fmt: skip
+    return list(db.session.execute(query))
+
+
+@bp.route("/organizations/<slug>/projects/new", methods=["GET", "POST"])
+@login_required
+def create(slug: str):
+    org = db.first_or_404(select(Organization).where(Organization.slug == slug))
+    permissions.require(current_user, "project.create", org)
+    form = forms.ProjectForm(data={"status": "active"})
+    if form.is_submitted():
+        saved, _page = save_form(form, lambda data, _v: projects.create_project(actor(), org, data))
+        if saved:
+            flash(_("The project was created."), "success")
+            return redirect(url_for("projects.detail", id=saved.id))
+    else:
+        form.add_blank_rows()
+    return render_template(
+        "projects/edit.html", form=form, project=None, org=org, choices=participant_choices(org.id)
+    ), form_status(form)
+
+
+@bp.route("/projects/<int:id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(id: int):
+    project = project_or_404(id)
+    permissions.require(current_user, "project.update", project)
+    form = forms.ProjectForm(data=forms.project_form_data(project))
+    if form.is_submitted():
+        saved, page = save_form(
+            form, lambda data, version: projects.update_project(actor(), project, data, version),
+            record=project, cancel_url=url_for("projects.detail", id=project.id),
+        )  # fmt: skip
+        if page:
+            return page
+        if saved:
+            flash(_("The project was saved."), "success")
+            return redirect(url_for("projects.detail", id=project.id))
+    else:
+        form.add_blank_rows()
+    return render_template(
+        "projects/edit.html", form=form, project=project, org=project.lead_organization,
+        choices=participant_choices(project.lead_organization_id),
+    ), form_status(form)  # fmt: skip
+
+
+@bp.post("/projects/<int:id>/archive")
+@login_required
+def archive(id: int):
+    project = project_or_404(id)
+    projects.archive_project(actor(), project, request.form.get("version") or None)
+    flash(_("The project was archived. It can be restored."), "success")
+    return redirect(url_for("projects.detail", id=project.id))
+
+
+@bp.post("/projects/<int:id>/restore")
+@login_required
+def restore(id: int):
+    project = project_or_404(id)
+    projects.restore_project(actor(), project, request.form.get("version") or None)
+    flash(_("The project was restored."), "success")
+    return redirect(url_for("projects.detail", id=project.id))
+
+
+@bp.get("/projects/<int:id>/history")
+@login_required
+def history_page(id: int):
+    project = project_or_404(id)
+    permissions.require(current_user, "history.view", project.lead_organization)
+    events = history.project_history(project)
+    return render_template("projects/history.html", project=project, **history.history_context(events))
+
+
+# Outcome reports
+
+
+@bp.route("/projects/<int:id>/outcomes/new", methods=["GET", "POST"])
+@login_required
+def new_outcome(id: int):
+    project = project_or_404(id)
+    permissions.require(current_user, "outcome.manage", project)
+    form = forms.OutcomeForm(data={"basis": "estimated"})
+    if form.is_submitted():
+        saved, _page = save_form(form, lambda data, _v: projects.create_outcome(actor(), project, data))
+        if saved:
+            flash(_("The outcome report was added."), "success")
+            return redirect(url_for("projects.detail", id=project.id) + "#outcomes")
+    return render_template("projects/outcome_form.html", form=form, project=project, report=None), form_status(form)
+
+
+@bp.route("/outcomes/<int:id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_outcome(id: int):
+    report = db.get_or_404(OutcomeReport, id)
+    project = report.project
+    permissions.require(current_user, "outcome.manage", project)
+    form = forms.OutcomeForm(data=forms.outcome_form_data(report))
+    if form.is_submitted():
+        saved, page = save_form(
+            form, lambda data, version: projects.update_outcome(actor(), report, data, version),
+            record=report, cancel_url=url_for("projects.detail", id=project.id),
+        )  # fmt: skip
+        if page:
+            return page
+        if saved:
+            flash(_("The outcome report was saved."), "success")
+            return redirect(url_for("projects.detail", id=project.id) + "#outcomes")
+    return render_template("projects/outcome_form.html", form=form, project=project, report=report), (form_status(form))
+
+
+@bp.post("/outcomes/<int:id>/archive")
+@login_required
+def archive_outcome(id: int):
+    report = db.get_or_404(OutcomeReport, id)
+    projects.archive_outcome(actor(), report, request.form.get("version") or None)
+    flash(_("The outcome report was archived. It can be restored."), "success")
+    return redirect(url_for("projects.outcomes", id=report.project_id))
+
+
+@bp.post("/outcomes/<int:id>/restore")
+@login_required
+def restore_outcome(id: int):
+    report = db.get_or_404(OutcomeReport, id)
+    projects.restore_outcome(actor(), report)
+    flash(_("The outcome report was restored."), "success")
+    return redirect(url_for("projects.outcomes", id=report.project_id))
+
+
+@bp.get("/projects/<int:id>/outcomes")
+@login_required
+def outcomes(id: int):
+    """Every outcome report of the project, archived ones too, with their edit buttons."""
+    project = project_or_404(id)
+    permissions.require(current_user, "outcome.manage", project)
+    reports = db.session.scalars(
+        select(OutcomeReport).where(OutcomeReport.project_id == project.id).order_by(OutcomeReport.period_start)
+    ).all()
+    return render_template("projects/edit_outcomes.html", project=project, reports=reports)

@@ -194,15 +194,10 @@ def references(events) -> dict[tuple[str, object], str]:
     for model, ids in wanted.items():
         if not ids:
             continue
-        label = {Region: Region.code, Project: Project.title}.get(model, model.name)
+        label = {Region: Region.code, Project: Project.title}.get(model) or model.name
         for id_, name in db.session.execute(select(model.id, label).where(model.id.in_(ids))):
             names[(model, id_)] = name
-    return {
-        (key, id_): names[(model, id_)]
-        for key, model in REFERENCES.items()
-        for (m, id_) in names
-        if m is model
-    }
+    return {(key, id_): names[(model, id_)] for key, model in REFERENCES.items() for (m, id_) in names if m is model}
 
 
 def history_context(events) -> dict:

@@ -64,7 +64,7 @@ def participants(c: Cleaner) -> None:
         if not isinstance(row, dict):
             c.error("participants", _("Row %(n)d: must name an organisation and a role.", n=n))
             continue
-        if is_blank(row.get("organization")) and is_blank(row.get("role")):
+        if is_blank(row.get("organization")):
             continue  # an empty row of the form
         org = find_organization(row.get("organization"))
         role = row.get("role") or "partner"

@@ -1,0 +1,92 @@
+"""Forms for projects and their outcome reports. The services check the values (see
+network.organizations.forms for how their messages come back onto the fields)."""
+
+from flask_babel import lazy_gettext as _l
+from wtforms import Form, FormField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields import FieldList
+
+from network import labels
+from network.models.project import OUTCOME_BASES, PROJECT_ROLES, PROJECT_STATUSES
+from network.organizations.forms import EditForm, LooseDateField, Required, country_choices, theme_choices
+
+BLANK_PARTICIPANT_ROWS = 2
+
+
+class ParticipantRow(Form):
+    """One organisation taking part (a sub-form: the outer form carries the CSRF token)."""
+
+    organization = StringField(_l("Organisation"), render_kw={"list": "organization-choices", "autocomplete": "off"})
+    role = SelectField(_l("Role"), validate_choice=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        role_labels = getattr(labels, "PROJECT_ROLE_LABELS", {})
+        self.role.choices = [(r, labels.label(role_labels, r)) for r in PROJECT_ROLES]
+
+
+class ProjectForm(EditForm):
+    title = StringField(_l("Title"), validators=[Required()])
+    title_local = StringField(_l("Title in the local language"))
+    summary = TextAreaField(_l("Summary"), render_kw={"rows": 4})
+    status = SelectField(_l("Status"), validate_choice=False)
+    start_date = LooseDateField(_l("Start"))
+    end_date = LooseDateField(_l("End"))
+    budget = StringField(_l("Budget"), render_kw={"inputmode": "decimal"}, description=_l("Such as 250000.00"))
+    currency = StringField(
+        _l("Currency"), render_kw={"maxlength": 3}, description=_l("ISO 4217 code, such as USD, EUR or CNY.")
+    )
+    countries = SelectMultipleField(_l("Countries"), validate_choice=False, render_kw={"size": 8})
+    themes = SelectMultipleField(_l("Themes"), validate_choice=False, render_kw={"size": 8})
+    participants = FieldList(FormField(ParticipantRow), label=_l("Other organisations taking part"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.status.choices = [(s, labels.label(labels.PROJECT_STATUS_LABELS, s)) for s in PROJECT_STATUSES]
+        self.countries.choices = country_choices()
+        self.themes.choices = theme_choices()
+
+    def add_blank_rows(self) -> None:
+        for _ in range(BLANK_PARTICIPANT_ROWS):
+            self.participants.append_entry()
+
+    def data_for_service(self) -> dict:
+        data = super().data_for_service()
+        data["participants"] = [
+            {"organization": (row.get("organization") or "").strip(), "role": row.get("role")}
+            for row in self.participants.data
+        ]
+        return data
+
+
+def project_form_data(project) -> dict:
+    return {
+        "title": project.title, "title_local": project.title_local, "summary": project.summary,
+        "status": project.status, "start_date": project.start_date, "end_date": project.end_date,
+        "budget": project.budget, "currency": project.currency,
+        "countries": [c.code for c in project.countries], "themes": [t.slug for t in project.themes],
+        "participants": [{"organization": p.organization.slug, "role": p.role} for p in project.participants],
+        "version": project.version,
+    }  # fmt: skip
+
+
+class OutcomeForm(EditForm):
+    period_start = LooseDateField(_l("Period start"), validators=[Required()])
+    period_end = LooseDateField(_l("Period end"), validators=[Required()])
+    tco2e_reduced = StringField(_l("Emissions reduced (tCO2e)"), render_kw={"inputmode": "decimal"})
+    basis = SelectField(_l("Basis"), validate_choice=False)
+    method = StringField(_l("Method"), description=_l("How the reduction was estimated or verified."))
+    people_reached = StringField(_l("People reached"), render_kw={"inputmode": "numeric"})
+    note = TextAreaField(_l("Note"), render_kw={"rows": 3})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        basis_labels = getattr(labels, "OUTCOME_BASIS_LABELS", {})
+        self.basis.choices = [(b, labels.label(basis_labels, b)) for b in OUTCOME_BASES]
+
+
+def outcome_form_data(report) -> dict:
+    return {
+        "period_start": report.period_start, "period_end": report.period_end, "tco2e_reduced": report.tco2e_reduced,
+        "basis": report.basis, "method": report.method, "people_reached": report.people_reached,
+        "note": report.note, "version": report.version,
+    }  # fmt: skip
