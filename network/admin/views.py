@@ -3,9 +3,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
+from network import permissions
+from network.admin.forms import AuditFilterForm
 from network.auth.forms import ChangeRoleForm, InviteUserForm, show_errors
 from network.labels import ROLE_LABELS, label
-from network.services import accounts
+from network.services import accounts, history
 from network.services.errors import PermissionDenied, ValidationError
 
 bp = Blueprint("admin", __name__)
@@ -104,3 +106,29 @@ def resend_invitation(user_id: int):
     accounts.resend_invitation(current_user, user)
     flash(_("A new invitation link is on its way to %(email)s.", email=user.email), "success")
     return redirect(url_for("admin.users"))
+
+
+# ---------------------------------------------------------------- audit log (editing feature)
+
+
+@bp.get("/admin/audit")
+@login_required
+def audit():
+    """Every change anyone made, newest first, filtered by who, what kind of record and when."""
+    permissions.require(current_user, "audit.view_all")
+    form = AuditFilterForm(request.args)
+    if request.args:
+        form.validate()
+    clean = lambda f: f.data if f.data and not f.errors else None  # noqa: E731
+    actor_id = clean(form.actor)
+    filters = history.AuditFilter(
+        actor_id=int(actor_id) if actor_id else None,
+        entity_type=clean(form.entity),
+        action=clean(form.action),
+        since=clean(form.since),
+        until=clean(form.until),
+    )
+    page = history.audit_log(filters, page=request.args.get("page", 1, type=int))
+    return render_template(
+        "admin/audit.html", form=form, page=page, args=filters.args(), **history.history_context(page.items)
+    )
