@@ -37,7 +37,10 @@ def authors(activities: list[Activity]) -> dict[int, User]:
     ids = {a.author_id for a in activities if a.author_id}
     if not ids:
         return {}
-    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)).options(selectinload(User.organization)))}
+    return {
+        u.id: u
+        for u in db.session.scalars(select(User).where(User.id.in_(ids)).options(selectinload(User.organization)))
+    }
 
 
 @operation

@@ -229,8 +229,9 @@ def network_totals() -> NetworkTotals:
         .subquery()
     )
     counts = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(case((per_project.c.n > 1, 1), else_=0)), 0))
-        .select_from(per_project)
+        select(func.count(), func.coalesce(func.sum(case((per_project.c.n > 1, 1), else_=0)), 0)).select_from(
+            per_project
+        )
     ).one()
     return NetworkTotals(
         projects=int(counts[0]),
