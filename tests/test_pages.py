@@ -95,7 +95,8 @@ def test_merged_organization_redirects_permanently_to_survivor(client, db_sessio
 
 
 def test_unknown_organization_and_project_are_404(client):
-    for url in ["/organizations/no-such-org", "/projects/999999", "/projects/abc", "/projects/-1"]:
+    for url in ["/organizations/no-such-org", "/organizations/%00x", "/organizations/" + "x" * 500,
+                "/projects/999999", "/projects/abc", "/projects/-1", "/projects/0", "/projects/99999999999999999999"]:  # fmt: skip
         response = client.get(url)
         assert response.status_code == 404, url
         assert b"Back to the start" in response.data

@@ -29,6 +29,8 @@ from network.services.errors import NotFound
 
 # Longest chain of merges we follow (A merged into B, later B into C, …) before giving up.
 MAX_MERGE_HOPS = 10
+MAX_SLUG_LENGTH = 120
+MAX_ID = 2**31 - 1
 # Invitation states shown to everyone; the others only to people with rights over the record.
 PUBLIC_INVITATION_STATUSES = ("accepted",)
 PRIVATE_INVITATION_STATUSES = ("accepted", "invited")
@@ -78,6 +80,8 @@ class ProjectPage:
 
 def find_organization(slug: str) -> Organization:
     """The organisation with this slug, archived or merged ones included; NotFound otherwise."""
+    if not slug or len(slug) > MAX_SLUG_LENGTH or any(ord(c) < 32 for c in slug):
+        raise NotFound("No organisation has this address.")  # PostgreSQL refuses NUL in a query
     # The profile's collections come with it: one SELECT … IN per collection.
     org = db.session.scalar(
         select(Organization)
@@ -181,6 +185,8 @@ def organization_page(user, org: Organization) -> OrganizationPage:
 
 def project_page(user, project_id: int) -> ProjectPage:
     """Everything the project page shows, in a fixed number of queries."""
+    if not 0 < project_id <= MAX_ID:
+        raise NotFound("No project has this number.")  # beyond the integer column: no such row
     project = db.session.scalar(
         select(Project)
         .where(Project.id == project_id)
