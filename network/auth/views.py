@@ -2,6 +2,7 @@
 
 from urllib.parse import urlsplit
 
+import flask_babel
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -43,9 +44,10 @@ def load_user(user_id: str):
 
 @bp.before_app_request
 def load_user_afresh() -> None:
-    # Flask-Login caches the user in g, which lives as long as the app context: tests keep one
-    # app context across requests, so without this one client's user would answer for the next.
+    # Flask-Login caches the user (and Flask-Babel the locale) in g, which lives as long as the app
+    # context: tests keep one app context across requests, so one client's would answer for the next.
     g.pop("_login_user", None)
+    flask_babel.refresh()
 
 
 @bp.app_context_processor
