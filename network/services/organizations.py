@@ -112,6 +112,12 @@ def profile_values(org: Organization, fields=PROFILE_FIELDS) -> dict:
 
 
 def assign_profile(org: Organization, cleaned: dict) -> None:
+    # No flush half-way (the look-ups below would autoflush): one UPDATE, one version, one audit row.
+    with db.session.no_autoflush:
+        _assign_profile(org, cleaned)
+
+
+def _assign_profile(org: Organization, cleaned: dict) -> None:
     for key, value in cleaned.items():
         if key == "hq_country":
             # The column itself, so the audit hook sees the change before the flush.

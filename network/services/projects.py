@@ -98,6 +98,12 @@ def plain_submitted(cleaned: dict) -> dict:
 
 
 def assign_project(project: Project, cleaned: dict) -> None:
+    # No flush half-way (the look-ups below would autoflush): one UPDATE, one version, one audit row.
+    with db.session.no_autoflush:
+        _assign_project(project, cleaned)
+
+
+def _assign_project(project: Project, cleaned: dict) -> None:
     for key, value in cleaned.items():
         if key == "countries":
             project.countries = regions_by_code(value)
