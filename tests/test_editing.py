@@ -8,9 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from network.models import Membership, Organization, OutcomeReport, Partnership, Person, Project
-from network.services import PermissionDenied, ValidationError
+from network.services import PermissionDenied, ValidationError, partnerships, projects
 from network.services import organizations as orgs
-from network.services import partnerships, projects
 from tests import factories as f
 
 
