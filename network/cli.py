@@ -19,8 +19,8 @@ def load_reference_command() -> None:
 
 def init_app(app: Flask) -> None:
     from network.auth.commands import commands as auth_commands
-    from network.demo import seed_demo_command
+    from network.demo import demo_logins_command, seed_demo_command
     from network.imports.commands import commands as import_commands
 
-    for command in (load_reference_command, seed_demo_command, *auth_commands, *import_commands):
+    for command in (load_reference_command, seed_demo_command, demo_logins_command, *auth_commands, *import_commands):
         app.cli.add_command(command)
