@@ -9,6 +9,7 @@
 
   const SVG = "http://www.w3.org/2000/svg";
   const WIDTH = 960;
+  const MARGIN = 6; // keeps Greenland and the coasts off the frame
   const STEPS = 6; // colour classes .map-q1 … .map-q6 in app.css
   const ANTARCTICA = "010"; // left out: no members, and it takes a third of the height
 
@@ -54,10 +55,10 @@
       minX = Math.min(minX, x); maxX = Math.max(maxX, x);
       minY = Math.min(minY, y); maxY = Math.max(maxY, y);
     });
-    const scale = WIDTH / (maxX - minX);
-    const height = Math.ceil((maxY - minY) * scale);
-    const toX = (x) => ((x - minX) * scale).toFixed(1);
-    const toY = (y) => ((maxY - y) * scale).toFixed(1);
+    const scale = (WIDTH - 2 * MARGIN) / (maxX - minX);
+    const height = Math.ceil((maxY - minY) * scale) + 2 * MARGIN;
+    const toX = (x) => (MARGIN + (x - minX) * scale).toFixed(1);
+    const toY = (y) => (MARGIN + (maxY - y) * scale).toFixed(1);
 
     function pathData(featureRings) {
       return featureRings
