@@ -357,3 +357,51 @@ def test_audit_records_the_actor(world, initiative, client_as):
                                  AuditEvent.action == "update")
     )  # fmt: skip
     assert event_row.actor_id == world.users["member_a"].id
+
+
+def test_organisation_page_offers_add_graph_and_activity(world, client_as):
+    f.partnership(world.org_a, f.organization("Tyre Maker", kind="company"))
+    db.session.commit()
+    coordinator = client_as("coordinator_x").get("/organizations/org-a").data.decode()
+    assert 'data-testid="add-to-initiative"' in coordinator
+    assert "/organizations/org-a/graph.json" in coordinator
+    assert 'id="activity"' in coordinator
+    viewer = client_as("viewer").get("/organizations/org-a").data.decode()
+    assert 'data-testid="add-to-initiative"' not in viewer and 'id="activity"' not in viewer
+    assert "/organizations/org-a/graph.json" in viewer
+
+
+def test_activity_log_on_initiative_and_organisation(world, initiative, client_as):
+    coordinator = client_as("coordinator_x")
+    response = coordinator.post("/initiatives/road-freight/activities",
+                                data={"kind": "meeting", "subject": "Kick-off with the freight platform",
+                                      "occurred_on": "2026-03-02", "body": "Agreed on the targets."})  # fmt: skip
+    assert response.status_code == 302
+    assert b"Kick-off with the freight platform" in coordinator.get("/initiatives/road-freight").data
+    # Not visible to a viewer, nor to a member whose organisation is not taking part.
+    assert b"Kick-off" not in client_as("viewer").get("/initiatives/road-freight").data
+    assert b"Kick-off" not in client_as("member_b").get("/initiatives/road-freight").data
+    f.participant(initiative, world.org_b)
+    db.session.commit()
+    assert b"Kick-off" in client_as("member_b").get("/initiatives/road-freight").data
+    # Members cannot write on the initiative's log; bad kinds are refused.
+    assert client_as("member_b").post("/initiatives/road-freight/activities",
+                                      data={"kind": "note", "subject": "x"}).status_code == 403  # fmt: skip
+    from network.services import activities
+
+    with pytest.raises(ValidationError):
+        activities.record_activity(world.users["coordinator_x"], initiative, {"kind": "party", "subject": ""})
+    # On an organisation: its own members and its coordinators record and read.
+    assert client_as("member_a").post("/organizations/org-a/activities",
+                                      data={"kind": "call", "subject": "Called about the audit"}).status_code == 302  # fmt: skip
+    assert b"Called about the audit" in client_as("coordinator_x").get("/organizations/org-a").data
+    assert client_as("member_b").post("/organizations/org-a/activities",
+                                      data={"kind": "call", "subject": "Snooping"}).status_code == 403  # fmt: skip
+    assert b"Called about the audit" not in client_as("viewer").get("/organizations/org-a").data
+
+
+def test_notices_indicator_counts_unread(world, initiative, client_as):
+    service.invite_participant(world.users["coordinator_x"], initiative, world.org_b)
+    db.session.commit()
+    page = client_as("member_b").get("/initiatives").data.decode()
+    assert 'data-testid="unread-count">1<' in page

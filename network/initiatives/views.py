@@ -5,6 +5,7 @@ Views stay thin: parse the form, call one service, flash and redirect (or render
 
 import csv
 import io
+from types import SimpleNamespace
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -470,6 +471,20 @@ def mark_notifications_read():
     raw = request.form.get("id", "")
     notifications.mark_read(current_user, int(raw) if raw.isdigit() else None)
     return redirect(url_for("initiatives.notifications_page"))
+
+
+@bp.app_template_global()
+def activity_log_for(subject):
+    """For an organisation's page: its activity log, or None without the rights to see it."""
+    if not permissions.can(current_user, "activity.view", subject):
+        return None
+    found = activities.activities_for(current_user, subject)
+    return SimpleNamespace(
+        activities=found,
+        authors=activities.authors(found),
+        labels=ACTIVITY_KIND_LABELS,
+        form=ActivityForm() if permissions.can(current_user, "activity.record", subject) else None,
+    )
 
 
 # Labels used by the templates, in one place.
