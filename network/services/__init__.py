@@ -8,7 +8,7 @@ it changed is rolled back to the savepoint it started from, so nothing is half-s
 import functools
 
 from flask import g
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from network.extensions import db
@@ -37,6 +37,14 @@ def operation(func):
             savepoint.rollback()
             # A race past the service's own checks (two imports creating the same slug, …).
             raise Conflict("The change clashes with data saved at the same time; please try again.") from exc
+        except OperationalError as exc:
+            # SQLite: another connection wrote since this transaction read (SQLITE_BUSY_SNAPSHOT).
+            if "locked" not in str(exc.orig).lower():
+                if savepoint.is_active:
+                    savepoint.rollback()
+                raise
+            db.session.rollback()  # the transaction's snapshot is stale: only a new one can write
+            raise Conflict() from exc
         except BaseException:
             if savepoint.is_active:
                 savepoint.rollback()
