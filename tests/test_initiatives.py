@@ -405,3 +405,9 @@ def test_notices_indicator_counts_unread(world, initiative, client_as):
     db.session.commit()
     page = client_as("member_b").get("/initiatives").data.decode()
     assert 'data-testid="unread-count">1<' in page
+
+
+def test_directory_results_offer_add_to_initiative(world, client_as):
+    page = client_as("coordinator_x").get("/organizations").data.decode()
+    assert "/initiatives/add?organization=org-a" in page
+    assert "/initiatives/add?organization=" not in client_as("viewer").get("/organizations").data.decode()
