@@ -177,3 +177,11 @@ def test_bad_query_parameters_never_500(client, green, path, query):
 def test_project_page_bad_query_parameters(client, green):
     led = green[1]
     assert client.get(f"/projects/{led.id}?page=abc&x=%00").status_code == 200
+
+
+def test_pages_in_chinese_show_chinese_names(client, green):
+    html = client.get("/organizations/green-earth?lang=zh").get_data(as_text=True)
+    assert "中国" in html and "绿色地球" in html
+    assert client.get("/map.json?lang=zh").get_json()["countries"]["156"]["name"] == "中国"
+    assert client.get("/?lang=zh").status_code == 200
+    assert client.get(f"/projects/{green[1].id}?lang=zh").status_code == 200
