@@ -141,6 +141,7 @@ SHOWCASE = (
     ("TZ", "cbo"), ("PH", "trade_union"), ("GB", "government"), ("ID", "other"), ("CN", "ngo"), ("BD", "women"),
     ("IN", "ngo"), ("PT", "ngo"), ("ES", "company"),
 )  # fmt: skip
+SHOWCASE_STATUSES = {3: "applicant", 10: "suspended", 12: "lapsed"}  # by position in SHOWCASE; others active
 MEMBERSHIP_STATUS_WEIGHTS = {"active": 80, "applicant": 7, "suspended": 4, "lapsed": 9}
 PARTNERSHIP_KIND_WEIGHTS = {"funding": 30, "technical": 25, "implementation": 20, "in_kind": 15, "advocacy": 10}
 PROJECT_STATUS_WEIGHTS = {"active": 50, "completed": 30, "planned": 15, "cancelled": 5}
@@ -350,7 +351,7 @@ class DemoBuilder:
         part_type = self.rng.choice(types)
         part_topic = self.rng.choice(topics or vocab["topics"])
         part_place = self.place_for(country)
-        template = self.rng.choice(vocab["templates"])
+        template = self.rng.choice((kind == "company" and vocab.get("company_templates")) or vocab["templates"])
         name = template[0].format(type=latin(part_type), topic=latin(part_topic), place=latin(part_place))
         name_local = None
         if len(template) > 1:
@@ -537,8 +538,12 @@ class DemoBuilder:
                 homes.append(parent or "can-europe")
         rows = []
         for position, slug in enumerate(dict.fromkeys(homes)):
-            # The first organisations are active, so the demo member and small seeds have members.
-            status = "active" if story or index < 60 and position == 0 else weighted(rng, MEMBERSHIP_STATUS_WEIGHTS)
+            # The showcase organisations have fixed statuses, so even a small seed has members of each.
+            showcase = index - (len(STORY) if self.total >= 20 else 0)
+            if story or 0 <= showcase < len(SHOWCASE) and position == 0:
+                status = SHOWCASE_STATUSES.get(showcase, "active")
+            else:
+                status = weighted(rng, MEMBERSHIP_STATUS_WEIGHTS)
             joined = date(max(founded or 1990, 1995), 1, 1) + timedelta(days=rng.randint(0, 365 * 8))
             joined = min(joined, self.today - timedelta(days=30))
             left = None
