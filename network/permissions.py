@@ -182,6 +182,10 @@ RULES = {
     "organization.import": lambda u, r, network: (
         r == "coordinator" and (network is None or manages_network(u, network))
     ),
+    # The duplicate review queue (obj None): coordinators see pairs within their nodes
+    "duplicates.review": lambda u, r, o: r == "coordinator",
+    # Undo a whole import (obj is the ImportJob): the coordinator who ran it
+    "import.undo": lambda u, r, job: r == "coordinator" and job.user_id == u.id,
     "change_request.review": lambda u, r, cr: manages_organization(u, cr.organization) and cr.proposed_by_id != u.id,
     # obj is the ChangeRequest: the organisation's members follow and withdraw their own requests
     "change_request.view": lambda u, r, cr: has_rights_over(u, cr.organization),

@@ -1,3 +1,183 @@
-from flask import Blueprint
+"""Import pages (upload, preview, commit with progress, log, undo), export, and duplicate review."""
+
+import io
+import uuid
+
+
+from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.utils import secure_filename
+
+from network import permissions
+from network.extensions import db
+from network.imports.forms import MergeForm, UploadForm
+from network.models import Network, Organization
+from network.services import duplicates, exporting, importing
+from network.services.errors import NotFound, ValidationError
 
 bp = Blueprint("imports", __name__)
+
+
+def node_choices() -> list[tuple[str, str]]:
+    nodes = db.session.scalars(select(Network).where(Network.archived_at.is_(None)).order_by(Network.path)).all()
+    allowed = [n for n in nodes if permissions.can(current_user, "organization.import", n)]
+    choices = [(str(n.id), ("— " * n.depth) + n.name) for n in allowed]
+    if permissions.role_of(current_user) == "admin":
+        choices.insert(0, ("", _("No node (only the network column)")))
+    return choices
+
+
+@bp.route("/imports", methods=["GET", "POST"])
+@login_required
+def index():
+    permissions.require(current_user, "organization.import", None)
+    status = 200
+    try:
+        form = UploadForm()  # reads the request body: a body over the limit fails here
+        form.node.choices = node_choices()
+        submitted = form.validate_on_submit()
+    except RequestEntityTooLarge:
+        form = UploadForm(formdata=None)
+        form.node.choices = node_choices()
+        submitted = False
+        limit = current_app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
+        form.file.errors = [_("The file is larger than the limit of %(limit)s MB.", limit=f"{limit:g}")]
+        status = 413
+    if submitted:
+        upload = form.file.data
+        if not upload or not upload.filename:
+            form.file.errors = [_("Choose a file to upload.")]
+        else:
+            filename = secure_filename(upload.filename) or "upload.csv"
+            path = importing.import_folder() / f"{uuid.uuid4().hex}-{filename}"
+            upload.save(path)
+            node = db.session.get(Network, int(form.node.data)) if form.node.data else None
+            try:
+                job = importing.preview_upload(current_user, path, upload.filename, node)
+            except ValidationError as error:
+                path.unlink(missing_ok=True)
+                form.file.errors = [m for msgs in error.errors.values() for m in msgs]
+            else:
+                return redirect(url_for("imports.show", job_id=job.id))
+        status = 422
+    elif request.method == "POST" and status == 200:
+        status = 422
+    jobs = importing.import_log(current_user)
+    return render_template("imports/index.html", form=form, jobs=jobs, columns=importing.HEADER_ALIASES), status
+
+
+@bp.get("/imports/<int:job_id>")
+@login_required
+def show(job_id: int):
+    job = importing.get_job(current_user, job_id)
+    return render_template("imports/show.html", job=job, progress=importing.job_progress(job),
+                           details=job.details or {})  # fmt: skip
+
+
+@bp.get("/imports/<int:job_id>/progress")
+@login_required
+def progress(job_id: int):
+    job = importing.get_job(current_user, job_id)
+    return jsonify(importing.job_progress(job))
+
+
+@bp.post("/imports/<int:job_id>/commit")
+@login_required
+def commit(job_id: int):
+    job = importing.get_job(current_user, job_id)
+    decisions = {key.removeprefix("decision-"): value for key, value in request.form.items()
+                 if key.startswith("decision-")}  # fmt: skip
+    try:
+        importing.start_commit(current_user, job, decisions)
+    except ValidationError as error:
+        flash(error.message, "error")
+        return redirect(url_for("imports.show", job_id=job.id))
+    # The worker waits until this request's commit makes the job visible as running.
+    importing.start_in_background(current_app._get_current_object(), job.id, current_user.id)
+    return redirect(url_for("imports.show", job_id=job.id))
+
+
+@bp.post("/imports/<int:job_id>/undo")
+@login_required
+def undo(job_id: int):
+    job = importing.get_job(current_user, job_id)
+    try:
+        importing.undo_import(current_user, job)
+    except ValidationError as error:
+        flash(error.message, "error")
+        return redirect(url_for("imports.show", job_id=job.id))
+    flash(_("The import was undone: what it created is archived and what it changed is put back."), "success")
+    return redirect(url_for("imports.show", job_id=job.id))
+
+
+@bp.get("/imports/export")
+@login_required
+def export():
+    """The directory, or the search in the query string, in the import columns (CSV or XLSX)."""
+    fmt = request.args.get("format", "csv")
+    if fmt not in exporting.FORMATS:
+        raise NotFound(_("Unknown export format."))
+    args = request.args.copy()
+    args.pop("format", None)
+    rows = exporting.export_rows(current_user, args)
+    if fmt == "xlsx":
+        buffer = io.BytesIO()
+        exporting.write_xlsx(rows, buffer)
+        return Response(buffer.getvalue(), headers={"Content-Disposition": 'attachment; filename="organisations.xlsx"'},
+                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
+    text = io.StringIO()
+    text.write("\ufeff")
+    exporting.write_csv(rows, text)
+    return Response(text.getvalue().encode("utf-8"), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="organisations.csv"'})  # fmt: skip
+
+
+# Duplicates --------------------------------------------------------------------------------------
+
+
+@bp.get("/duplicates")
+@login_required
+def duplicate_queue():
+    pairs, seconds = duplicates.duplicate_pairs(current_user)
+    return render_template("duplicates/index.html", pairs=pairs, seconds=seconds)
+
+
+def _organization(org_id) -> Organization:
+    org = db.session.get(Organization, org_id) if str(org_id).isdigit() else None
+    if org is None:
+        raise NotFound(_("No such organisation."))
+    return org
+
+
+@bp.route("/duplicates/merge", methods=["GET", "POST"])
+@login_required
+def merge():
+    survivor = _organization(request.values.get("survivor"))
+    duplicate = _organization(request.values.get("duplicate"))
+    permissions.require(current_user, "organization.merge", survivor)
+    permissions.require(current_user, "organization.merge", duplicate)
+    form = MergeForm()
+    if form.validate_on_submit():
+        choices = {name: request.form.get(f"choice-{name}", "survivor") for name in duplicates.MERGE_FIELDS}
+        try:
+            duplicates.merge_organizations(
+                current_user, survivor, duplicate, choices=choices,
+                survivor_version=int(form.survivor_version.data or -1),
+                duplicate_version=int(form.duplicate_version.data or -1),
+            )  # fmt: skip
+        except ValidationError as error:
+            flash(error.message, "error")
+        else:
+            flash(_("%(duplicate)s was merged into %(survivor)s.", duplicate=duplicate.name, survivor=survivor.name),
+                  "success")  # fmt: skip
+            return redirect(url_for("imports.duplicate_queue"))
+    form.survivor_version.data = survivor.version
+    form.duplicate_version.data = duplicate.version
+    score, reasons = duplicates.score_pair(duplicates.features_of(survivor), duplicates.features_of(duplicate))
+    return render_template("duplicates/merge.html", form=form, survivor=survivor, duplicate=duplicate,
+                           fields=duplicates.MERGE_FIELDS, score=score, reasons=reasons)  # fmt: skip
+
+

@@ -949,9 +949,11 @@ class BatchWriter:
                 "founded": v.get("founded"), "version": 1, "created_at": now, "updated_at": now,
             })  # fmt: skip
         table = Organization.__table__
-        ids = list(
-            db.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), records).scalars()
-        )
+        # RETURNING the unique slug maps ids to rows; asking SQLAlchemy to keep the parameter order
+        # instead makes it insert row by row on SQLite.
+        conn = db.session.connection()
+        returned = dict(conn.execute(insert(table).returning(table.c.slug, table.c.id), records).all())
+        ids = [returned[record["slug"]] for record in records]
         countries, themes, identifiers, memberships, audit = [], [], [], [], []
         refs_region = self.existing_region
         for org_id, row, record in zip(ids, rows, records, strict=True):
@@ -975,23 +977,27 @@ class BatchWriter:
             audit.append(self.event("create", "organizations", org_id, changes, now))
             self.result.created.append([org_id, 1])
         if countries:
-            db.session.execute(insert(organization_countries), countries)
+            conn.execute(insert(organization_countries), countries)
         if themes:
-            db.session.execute(insert(organization_themes), themes)
+            conn.execute(insert(organization_themes), themes)
         if identifiers:
-            db.session.execute(insert(OrganizationIdentifier.__table__), identifiers)
+            conn.execute(insert(OrganizationIdentifier.__table__), identifiers)
         if memberships:
             mtable = Membership.__table__
-            member_ids = db.session.execute(
-                insert(mtable).returning(mtable.c.id, sort_by_parameter_order=True), memberships
-            ).scalars()
+            returned_members = {
+                (org_id, network_id): membership_id
+                for membership_id, org_id, network_id in conn.execute(
+                    insert(mtable).returning(mtable.c.id, mtable.c.organization_id, mtable.c.network_id), memberships
+                )
+            }
+            member_ids = [returned_members[(m["organization_id"], m["network_id"])] for m in memberships]
             for membership_id, m in zip(member_ids, memberships, strict=True):
                 self.result.memberships.append(membership_id)
                 audit.append(self.event("create", "memberships", membership_id, {
                     "organization_id": [None, m["organization_id"]], "network_id": [None, m["network_id"]],
                     "status": [None, m["status"]], "joined_on": [None, m["joined_on"] and m["joined_on"].isoformat()],
                 }, now))  # fmt: skip
-        db.session.execute(insert(AuditEvent.__table__), audit)
+        conn.execute(insert(AuditEvent.__table__), audit)
         for org_id, row in zip(ids, rows, strict=True):
             for value in row.values.get("identifiers") or ():
                 self.existing.by_identifier[value] = org_id
@@ -1192,6 +1198,30 @@ def execute_job(job_id: int, actor_id: int) -> None:
     db.session.commit()
 
 
+def start_in_background(app, job_id: int, actor_id: int) -> threading.Thread:
+    """Run a started job in a thread with its own session, once the request's commit is visible."""
+
+    def work():
+        import time
+
+        from flask import g
+
+        with app.app_context():
+            g.actor_id = actor_id
+            for _attempt in range(400):
+                status = db.session.scalar(select(ImportJob.status).where(ImportJob.id == job_id))
+                db.session.rollback()
+                if status == "running":
+                    execute_job(job_id, actor_id)
+                    break
+                time.sleep(0.05)
+            db.session.remove()
+
+    thread = threading.Thread(target=work, name=f"import-{job_id}", daemon=True)
+    thread.start()
+    return thread
+
+
 @operation
 def _write_import(actor, path: Path, filename: str, options: ImportOptions) -> ImportResult:
     return run_import(actor, path, filename, options)
@@ -1218,9 +1248,7 @@ def record_job(actor, filename: str, result: ImportResult, node: Network | None,
 @operation
 def undo_import(actor, job: ImportJob) -> ImportJob:
     """Archive what an import created and put back what it changed, if none of it changed since."""
-    if permissions.role_of(actor) not in ("admin", "coordinator") or (
-        permissions.role_of(actor) != "admin" and job.user_id != actor.id
-    ):
+    if not permissions.can(actor, "import.undo", job):
         raise PermissionDenied(_("Only the coordinator who imported (or an admin) can undo an import."))
     if job.status != "committed":
         raise ValidationError({"": [_("Only a committed import can be undone.")]})
