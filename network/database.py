@@ -7,9 +7,11 @@ from sqlalchemy.engine import Engine
 
 def configure(app: Flask) -> None:
     url = app.config["SQLALCHEMY_DATABASE_URI"]
-    options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    # A copy: the default dict lives on the config class and would leak into the next app (a SQLite
+    # timeout passed to psycopg when one process makes a SQLite app, then a PostgreSQL one).
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if url.startswith("sqlite"):
-        options.setdefault("connect_args", {}).setdefault("timeout", 15)
+        options["connect_args"] = {"timeout": 15, **options.get("connect_args", {})}
     else:
         options.setdefault("pool_pre_ping", True)
 
