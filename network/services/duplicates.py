@@ -56,6 +56,12 @@ FREE_MAIL = {
     "protonmail.com", "proton.me", "qq.com", "163.com", "126.com", "sina.com", "gmx.de", "web.de", "mail.ru",
     "yandex.ru", "yahoo.co.uk", "btinternet.com",
 }  # fmt: skip
+# Pages on these hosts belong to many organisations: sharing one says nothing.
+SHARED_HOSTS = {
+    "facebook.com", "m.facebook.com", "twitter.com", "x.com", "instagram.com", "linkedin.com", "wordpress.com",
+    "blogspot.com", "wixsite.com", "google.com", "sites.google.com", "youtube.com", "weebly.com", "github.io",
+    "weibo.com", "mp.weixin.qq.com",
+}  # fmt: skip
 CYRILLIC = dict(zip(
     "абвгдеёжзийклмнопрстуфхцчшщъыьэюяієїґў",
     ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r", "s", "t", "u",
@@ -65,6 +71,7 @@ CYRILLIC = dict(zip(
 FOLD_EXTRA = {"ß": "ss", "æ": "ae", "ø": "o", "œ": "oe", "đ": "d", "ł": "l", "þ": "th", "&": " and "}
 CJK = re.compile(r"[\u3400-\u9fff]")
 NOT_WORD = re.compile(r"[^\w]+")
+DIGITS = re.compile(r"\d+")
 
 
 @lru_cache(maxsize=4096)
@@ -135,7 +142,7 @@ class OrgFeatures:
             key=normalise_name(name),
             country=(country or None),
             acronym=(acronym or "").strip().upper().replace(".", "") or None,
-            website=domain_of(website),
+            website=None if domain_of(website) in SHARED_HOSTS else domain_of(website),
             email_domain=None if email_domain in FREE_MAIL else email_domain,
             identifiers=frozenset(i.strip().upper() for i in identifiers if i and i.strip()),
             local_key=normalise_name(name_local) if name_local else None,
@@ -159,13 +166,19 @@ def score_pair(a: OrgFeatures, b: OrgFeatures) -> tuple[float, list[str]]:
     if similarity >= 0.999:
         score = 0.8
         reasons.append(_("same name once case, accents, punctuation and legal form are ignored"))
-    elif similarity >= 0.85:
+    elif similarity >= 0.9:
         score = similarity * 0.75
+        reasons.append(_("names %(percent)s%% alike", percent=round(similarity * 100)))
+    elif similarity >= 0.8:  # one distinctive word apart ("Venice/Providence Community Housing")
+        score = similarity * 0.6
         reasons.append(_("names %(percent)s%% alike", percent=round(similarity * 100)))
     else:
         score = similarity * 0.5
+    if similarity < 0.999 and set(DIGITS.findall(a.key)) != set(DIGITS.findall(b.key)):
+        score -= 0.3  # "School No. 5" and "School No. 6" are different organisations
+        reasons.append(_("different numbers in the names"))
     if a.website and a.website == b.website:
-        score += 0.3
+        score += 0.45
         reasons.append(_("same website %(domain)s", domain=a.website))
     if a.email_domain and a.email_domain == b.email_domain:
         score += 0.2
