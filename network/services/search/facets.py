@@ -45,6 +45,50 @@ class Pairs:
 
 
 @dataclass
+class Bitsets:
+    """One bit row per value: bit i is set when the organisation at position i has the value.
+
+    Counting a facet under a filter mask is then AND + popcount over rows of 64-bit words, which
+    costs the same however many values each organisation has (numpy's bitwise_count)."""
+
+    values: np.ndarray  # the value ids that occur, sorted
+    bits: np.ndarray  # (len(values), words) uint64
+    size: int
+
+    @classmethod
+    def of(cls, pairs: Pairs, size: int, keep=None) -> "Bitsets":
+        org, value = pairs.org, pairs.value
+        if keep is not None:
+            chosen = keep(value)
+            org, value = org[chosen], value[chosen]
+        values = np.unique(value)
+        bits = np.zeros((len(values), (size + 63) // 64), dtype=np.uint64)
+        if org.size:
+            rows = np.searchsorted(values, value)
+            np.bitwise_or.at(bits, (rows, org // 64), np.left_shift(np.uint64(1), (org % 64).astype(np.uint64)))
+        return cls(values, bits, size)
+
+    def mask_for(self, values: list[int]) -> np.ndarray:
+        rows = np.flatnonzero(np.isin(self.values, values))
+        if rows.size == 0:
+            return np.zeros(self.size, dtype=bool)
+        union = np.bitwise_or.reduce(self.bits[rows], axis=0)
+        return np.unpackbits(union.view(np.uint8), bitorder="little", count=self.size).astype(bool)
+
+    def count(self, packed_mask: np.ndarray, width: int) -> np.ndarray:
+        counts = np.zeros(width, dtype=np.int64)
+        if self.values.size:
+            counts[self.values] = np.bitwise_count(self.bits & packed_mask).sum(axis=1)
+        return counts
+
+
+def pack(mask: np.ndarray) -> np.ndarray:
+    """A boolean mask as little-endian 64-bit words (the layout of Bitsets rows)."""
+    packed = np.packbits(mask, bitorder="little")
+    return np.pad(packed, (0, (-packed.size) % 8)).view(np.uint64)
+
+
+@dataclass
 class Node:
     """A region or network node, for facet labels and tree indentation."""
 
@@ -69,16 +113,24 @@ class FacetIndex:
     exact: dict[str, list[int]]  # folded name or acronym -> positions
     vocabulary: list[str]  # sorted words of names, for "did you mean"
     regions: dict[int, Node]
-    region_pairs: dict[str, Pairs]
+    # Per match mode ("any", "hq", "operation"): world regions and sub-regions, and countries.
+    region_sets: dict[str, Bitsets]
+    country_sets: dict[str, Bitsets]
     themes: dict[int, Node]
-    theme_pairs: Pairs
+    theme_sets: Bitsets
     networks: dict[int, Node]
-    network_pairs: Pairs
-    status_pairs: Pairs
+    network_sets: Bitsets
+    status_sets: Bitsets
     region_width: int = 1
     theme_width: int = 1
     network_width: int = 1
     by_code: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Facet display orders, computed once: region tree by path, countries, themes, network tree.
+    region_tree: list[Node] = field(default_factory=list)
+    countries: list[Node] = field(default_factory=list)
+    theme_order: list[Node] = field(default_factory=list)
+    network_tree: list[Node] = field(default_factory=list)
+    facet_depth: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -178,6 +230,10 @@ def build(conn: Connection, generation: int) -> FacetIndex:
         np.concatenate([hq_pairs.org, op_pairs.org]), np.concatenate([hq_pairs.value, op_pairs.value]), width
     )
 
+    by_mode = {"hq": hq_pairs, "operation": op_pairs, "any": any_pairs}
+    is_country = np.zeros(width, dtype=bool)
+    is_country[[n.id for n in regions.values() if n.level == "country"]] = True
+
     themes = {
         r[0]: Node(r[0], r[1], r[2], r[3], "theme", "/", r[4])
         for r in conn.execute(text("SELECT id, slug, name, name_zh, position FROM themes"))
@@ -209,15 +265,28 @@ def build(conn: Connection, generation: int) -> FacetIndex:
         exact=exact,
         vocabulary=sorted(words),
         regions=regions,
-        region_pairs={"hq": hq_pairs, "operation": op_pairs, "any": any_pairs},
+        region_sets={mode: Bitsets.of(p, size, keep=lambda v: ~is_country[v]) for mode, p in by_mode.items()},
+        country_sets={mode: Bitsets.of(p, size, keep=lambda v: is_country[v]) for mode, p in by_mode.items()},
         themes=themes,
-        theme_pairs=Pairs(theme_org, theme_value),
+        theme_sets=Bitsets.of(Pairs(theme_org, theme_value), size),
         networks=networks,
-        network_pairs=network_pairs,
-        status_pairs=Pairs.unique(s_org, s_value, len(MEMBERSHIP_STATUSES)),
+        network_sets=Bitsets.of(network_pairs, size),
+        status_sets=Bitsets.of(Pairs.unique(s_org, s_value, len(MEMBERSHIP_STATUSES)), size),
         region_width=width,
         theme_width=theme_width,
         network_width=network_anc.shape[0],
+        region_tree=sorted(
+            (n for n in regions.values() if n.level in ("region", "subregion", "intermediate")), key=lambda n: n.path
+        ),
+        countries=[n for n in regions.values() if n.level == "country"],
+        theme_order=sorted(themes.values(), key=lambda n: n.depth),  # depth holds the theme's position
+        network_tree=sorted(
+            networks.values(), key=lambda n: [int(p) for p in n.path.strip("/").split("/") if p.isdigit()]
+        ),
+        facet_depth={
+            "region": {n.code: n.depth - 1 for n in regions.values()},
+            "network": {n.code: max(0, n.depth) for n in networks.values()},
+        },
         by_code={
             "region": region_ids,
             "theme": {n.code: n.id for n in themes.values()},

@@ -13,16 +13,16 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from rapidfuzz import fuzz, process
 from sqlalchemy import select, text
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from network import labels, permissions
 from network.extensions import db
 from network.models import Organization
 from network.models.organization import MEMBERSHIP_STATUSES, ORGANIZATION_KINDS
-from network.services.search.facets import FacetIndex, Node, current_index
+from network.services.search.facets import FacetIndex, Node, current_index, pack
 from network.services.search.index import backend_for
 from network.services.search.params import SearchParams
-from network.services.search.text import highlight, is_cjk, query_tokens
+from network.services.search.text import highlight, highlight_pattern, is_cjk, query_tokens
 
 FACETS = ("region", "country", "theme", "kind", "network", "status", "founded")
 FUZZY_LIMIT = 50
@@ -77,8 +77,18 @@ class _Matched:
     tokens: list[str]
     similar: bool
     notices: list[str]
+    _packed: dict = field(default_factory=dict)
+
+    def packed_without(self, facet: str) -> np.ndarray:
+        """without(facet), packed for Bitsets.count; facets with no filter share the total mask."""
+        key = facet if facet in self.masks else None
+        if key not in self._packed:
+            self._packed[key] = pack(self.without(facet))
+        return self._packed[key]
 
     def without(self, facet: str) -> np.ndarray:
+        if facet not in self.masks:
+            return self.mask
         mask = np.ones(self.index.size, dtype=bool)
         for name, m in self.masks.items():
             if name != facet:
@@ -104,8 +114,8 @@ def _locale() -> str:
     return str(get_locale()) if has_request_context() else "en"
 
 
-def _node_label(node: Node) -> str:
-    return (node.name_zh or node.name) if _locale() == "zh" else node.name
+def _node_label(node: Node, zh: bool) -> str:
+    return (node.name_zh or node.name) if zh else node.name
 
 
 def _codes(index: FacetIndex, facet: str, values: list[str], notices: list[str], level=None) -> list[int]:
@@ -121,12 +131,24 @@ def _codes(index: FacetIndex, facet: str, values: list[str], notices: list[str],
     return ids
 
 
-def _text_match(conn, index: FacetIndex, tokens: list[str], q: str) -> tuple[np.ndarray, np.ndarray, bool]:
+def _ids(conn, sql: str, bind: dict) -> np.ndarray:
+    """Ids from a one-column query, fetched by the driver directly (200,000 rows in a few ms)."""
+    statement = text(sql).bindparams(**bind).compile(conn)
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        if conn.dialect.name == "sqlite":
+            cursor.execute(str(statement), [statement.params[k] for k in statement.positiontup])
+        else:
+            cursor.execute(str(statement), statement.params)
+        return np.array(cursor.fetchall(), dtype=np.int64).reshape(-1)
+    finally:
+        cursor.close()
+
+
+def _text_match(conn, index: FacetIndex, tokens: list[str], q: str, rank: bool) -> tuple[np.ndarray, np.ndarray, bool]:
     """(mask of documents matching every token, relevance score, matched by similar name only)."""
     backend = backend_for(conn)
-    sql, bind = backend.match_sql("organization", tokens)
-    matched = np.array(conn.execute(text(sql), bind).scalars().all(), dtype=np.int64)
-    mask = index.mask_of(matched)
+    mask = index.mask_of(_ids(conn, *backend.match_sql("organization", tokens)))
     score = mask.astype(np.int8)
     similar = False
     if not mask.any() and not all(is_cjk(t) for t in tokens):
@@ -135,9 +157,8 @@ def _text_match(conn, index: FacetIndex, tokens: list[str], q: str) -> tuple[np.
             mask = index.mask_of(similar_ids)
             score = mask.astype(np.int8)
             similar = True
-    elif mask.any():
-        sql, bind = backend.match_sql("organization", tokens, names_only=True)
-        in_names = index.mask_of(np.array(conn.execute(text(sql), bind).scalars().all(), dtype=np.int64))
+    elif mask.any() and rank:
+        in_names = index.mask_of(_ids(conn, *backend.match_sql("organization", tokens, names_only=True)))
         score += (in_names & mask).astype(np.int8)
         exact = index.exact.get(" ".join(tokens))
         if exact:
@@ -146,21 +167,19 @@ def _text_match(conn, index: FacetIndex, tokens: list[str], q: str) -> tuple[np.
 
 
 def similar_name_ids(conn, index: FacetIndex, q: str) -> np.ndarray:
-    """Organisations whose name looks like the (misspelt) query: pg_trgm on PostgreSQL, rapidfuzz
-    over the in-memory names on SQLite."""
+    """Organisations whose name looks like the (misspelt) query: pg_trgm on PostgreSQL; on SQLite,
+    each word corrected to the closest word of any name (rapidfuzz), then names matched with those."""
     folded = " ".join(t for t in query_tokens(q) if not is_cjk(t))
     if len(folded) < 3:
         return np.zeros(0, dtype=np.int64)
-    ids = backend_for(conn).similar_names(conn, folded, FUZZY_LIMIT)
+    backend = backend_for(conn)
+    ids = backend.similar_names(conn, folded, FUZZY_LIMIT)
     if ids is not None:
         return np.array(ids, dtype=np.int64)
-    hits = process.extract(folded, index.folded_names, scorer=fuzz.partial_ratio, limit=FUZZY_LIMIT, score_cutoff=80)
-    good = [
-        i
-        for _name, score, i in hits
-        if score >= 80 and fuzz.ratio(folded, index.folded_names[i][: len(folded) + 8]) >= 60
-    ]
-    return index.ids[np.array(good, dtype=np.int64)] if good else np.zeros(0, dtype=np.int64)
+    corrected = suggest(index, query_tokens(folded))
+    if not corrected:
+        return np.zeros(0, dtype=np.int64)
+    return _ids(conn, *backend.match_sql("organization", query_tokens(corrected), names_only=True))[:FUZZY_LIMIT]
 
 
 def suggest(index: FacetIndex, tokens: list[str]) -> str | None:
@@ -188,23 +207,22 @@ def _match(params: SearchParams, index: FacetIndex, conn) -> _Matched:
     tokens = query_tokens(params.q)
     score, similar = None, False
     if tokens:
-        masks["q"], score, similar = _text_match(conn, index, tokens, params.q)
-    pairs = index.region_pairs[params.match]
+        masks["q"], score, similar = _text_match(conn, index, tokens, params.q, rank=params.sort == "relevance")
     # Unknown codes are dropped (with a notice); a facet with no known value does not filter.
     for facet, values, facet_pairs, level in (
-        ("region", params.region, pairs, None),
-        ("country", params.country, pairs, lambda level: level == "country"),
-        ("theme", params.theme, index.theme_pairs, None),
-        ("network", params.network, index.network_pairs, None),
+        ("region", params.region, index.region_sets[params.match], lambda level: level != "country"),
+        ("country", params.country, index.country_sets[params.match], lambda level: level == "country"),
+        ("theme", params.theme, index.theme_sets, None),
+        ("network", params.network, index.network_sets, None),
     ):
         ids = _codes(index, "theme" if facet == "theme" else "network" if facet == "network" else "region",
                      values, notices, level=level) if values else []  # fmt: skip
         if ids:
-            masks[facet] = facet_pairs.mask_for(size, ids)
+            masks[facet] = facet_pairs.mask_for(ids)
     if params.kind:
         masks["kind"] = np.isin(index.kind, [ORGANIZATION_KINDS.index(k) for k in params.kind])
     if params.status:
-        masks["status"] = index.status_pairs.mask_for(size, [MEMBERSHIP_STATUSES.index(s) for s in params.status])
+        masks["status"] = index.status_sets.mask_for([MEMBERSHIP_STATUSES.index(s) for s in params.status])
     if params.founded_from is not None or params.founded_to is not None:
         low, high = params.founded_from or 1000, params.founded_to or 2100
         masks["founded"] = (index.founded >= low) & (index.founded <= high)
@@ -216,36 +234,29 @@ def _match(params: SearchParams, index: FacetIndex, conn) -> _Matched:
 
 def _facets(params: SearchParams, m: _Matched) -> tuple[dict[str, list[FacetValue]], dict[str, dict[str, int]]]:
     index = m.index
+    zh = _locale() == "zh"
     facets: dict[str, list[FacetValue]] = {}
-    depth: dict[str, dict[str, int]] = {"region": {}, "network": {}}
-    pairs = index.region_pairs[params.match]
-
-    region_counts = pairs.count(m.without("region"), index.region_width)
-    tree = sorted(
-        (n for n in index.regions.values() if n.level in ("region", "subregion", "intermediate")), key=lambda n: n.path
-    )
+    region_counts = index.region_sets[params.match].count(m.packed_without("region"), index.region_width)
     facets["region"] = [
-        FacetValue(n.code, _node_label(n), int(region_counts[n.id]), n.code in params.region)
-        for n in tree
+        FacetValue(n.code, _node_label(n, zh), int(region_counts[n.id]), n.code in params.region)
+        for n in index.region_tree
         if region_counts[n.id] or n.code in params.region
     ]
-    depth["region"] = {n.code: n.depth - 1 for n in tree}
 
-    country_counts = pairs.count(m.without("country"), index.region_width)
-    countries = [n for n in index.regions.values() if n.level == "country"]
+    country_counts = index.country_sets[params.match].count(m.packed_without("country"), index.region_width)
     facets["country"] = sorted(
         (
-            FacetValue(n.code, _node_label(n), int(country_counts[n.id]), n.code in params.country)
-            for n in countries
+            FacetValue(n.code, _node_label(n, zh), int(country_counts[n.id]), n.code in params.country)
+            for n in index.countries
             if country_counts[n.id] or n.code in params.country
         ),
         key=lambda v: (-v.count, v.label),
     )
 
-    theme_counts = index.theme_pairs.count(m.without("theme"), index.theme_width)
+    theme_counts = index.theme_sets.count(m.packed_without("theme"), index.theme_width)
     facets["theme"] = [
-        FacetValue(n.code, _node_label(n), int(theme_counts[n.id]), n.code in params.theme)
-        for n in sorted(index.themes.values(), key=lambda n: n.depth)  # depth holds the theme's position
+        FacetValue(n.code, _node_label(n, zh), int(theme_counts[n.id]), n.code in params.theme)
+        for n in index.theme_order
         if theme_counts[n.id] or n.code in params.theme
     ]
 
@@ -259,16 +270,14 @@ def _facets(params: SearchParams, m: _Matched) -> tuple[dict[str, list[FacetValu
         key=lambda v: -v.count,
     )
 
-    network_counts = index.network_pairs.count(m.without("network"), index.network_width)
-    nodes = sorted(index.networks.values(), key=lambda n: [int(p) for p in n.path.strip("/").split("/") if p.isdigit()])
+    network_counts = index.network_sets.count(m.packed_without("network"), index.network_width)
     facets["network"] = [
         FacetValue(n.code, n.name, int(network_counts[n.id]), n.code in params.network)
-        for n in nodes
+        for n in index.network_tree
         if network_counts[n.id] or n.code in params.network
     ]
-    depth["network"] = {n.code: max(0, n.depth) for n in nodes}
 
-    status_counts = index.status_pairs.count(m.without("status"), len(MEMBERSHIP_STATUSES))
+    status_counts = index.status_sets.count(m.packed_without("status"), len(MEMBERSHIP_STATUSES))
     facets["status"] = [
         FacetValue(s, labels.label(labels.MEMBERSHIP_STATUS_LABELS, s), int(status_counts[i]), s in params.status)
         for i, s in enumerate(MEMBERSHIP_STATUSES)
@@ -286,7 +295,7 @@ def _facets(params: SearchParams, m: _Matched) -> tuple[dict[str, list[FacetValu
         )
         for d in np.flatnonzero(decades)
     ]
-    return facets, depth
+    return facets, index.facet_depth
 
 
 FILTER_LABELS = {
@@ -315,19 +324,14 @@ def _relax(params: SearchParams, m: _Matched) -> list[tuple[str, int, dict]]:
     return sorted(hints, key=lambda h: -h[1])
 
 
-def _load(ids: list[int]) -> list[Organization]:
+def _load(ids: list[int], with_countries: bool = False) -> list[Organization]:
     """One page of organisations with what a result row shows, in a fixed number of queries."""
     if not ids:
         return []
-    rows = db.session.scalars(
-        select(Organization)
-        .where(Organization.id.in_(ids))
-        .options(
-            selectinload(Organization.hq_country),
-            selectinload(Organization.themes),
-            selectinload(Organization.countries),
-        )
-    ).all()
+    options = [joinedload(Organization.hq_country), selectinload(Organization.themes)]
+    if with_countries:
+        options.append(selectinload(Organization.countries))
+    rows = db.session.scalars(select(Organization).where(Organization.id.in_(ids)).options(*options)).all()
     by_id = {o.id: o for o in rows}
     return [by_id[i] for i in ids if i in by_id]
 
@@ -357,7 +361,7 @@ def search_organizations(actor, params: SearchParams) -> SearchResult:
         similar_names=m.similar,
     )
     if m.tokens:
-        marks = list(m.tokens)
+        marks = highlight_pattern(m.tokens)
         for org in items:
             result.highlights[org.id] = {
                 "name": highlight(org.name, marks),
@@ -389,7 +393,7 @@ def export_organization_rows(actor, params: SearchParams) -> Iterator[dict]:
     sort = params.sort if (params.sort != "relevance" or m.tokens) else "name"
     ids = [int(i) for i in index.ids[m.ordered_positions(sort)]]
     for start in range(0, len(ids), 500):
-        for org in _load(ids[start : start + 500]):
+        for org in _load(ids[start : start + 500], with_countries=True):
             yield {
                 "name": org.name,
                 "acronym": org.acronym or "",

@@ -88,50 +88,63 @@ def is_cjk(token: str) -> bool:
     return bool(_CJK_RUN.fullmatch(token))
 
 
-def highlight(text: str | None, tokens: list[str], limit: int | None = None) -> Markup:
+def highlight_pattern(tokens: list[str]) -> re.Pattern | None:
+    """One regular expression for all query tokens (longest first), compiled once per search."""
+    words = sorted({t for t in tokens if t}, key=len, reverse=True)
+    return re.compile("|".join(re.escape(t) for t in words)) if words else None
+
+
+def _folded_with_owners(text: str) -> tuple[str, list[int] | None]:
+    """The folded text and, unless it is plain ASCII (same length), each folded char's source index."""
+    if text.isascii():
+        return text.lower(), None
+    parts, owners = [], []
+    for i, char in enumerate(text):
+        f = fold_char(char)
+        parts.append(f)
+        owners.extend([i] * len(f))
+    return "".join(parts), owners
+
+
+def highlight(text: str | None, tokens: list[str] | re.Pattern | None, limit: int | None = None) -> Markup:
     """The text HTML-escaped, with every place a query token matches (accent-insensitively) marked.
 
     With ``limit``, a snippet of about that many characters around the first match.
     """
     if not text:
         return Markup("")
-    folded_parts, owners = [], []
-    for i, char in enumerate(text):
-        f = fold_char(char)
-        folded_parts.append(f)
-        owners.extend([i] * len(f))
-    folded = "".join(folded_parts)
-    marked = [False] * len(text)
-    words = [t for t in tokens if t]
-    if words:
-        pattern = re.compile("|".join(re.escape(t) for t in sorted(words, key=len, reverse=True)))
+    pattern = tokens if isinstance(tokens, re.Pattern) or tokens is None else highlight_pattern(tokens)
+    if limit:
+        text = text[:4000]
+    spans: list[tuple[int, int]] = []
+    if pattern is not None:
+        folded, owners = _folded_with_owners(text)
         for m in pattern.finditer(folded):
             # Latin tokens match at the start of a word only (prefix search); Chinese anywhere.
-            if m.start() > 0 and not is_cjk(m.group()) and folded[m.start() - 1].isalnum():
+            if m.start() > 0 and folded[m.start() - 1].isalnum() and not is_cjk(m.group()[0]):
                 continue
-            for j in range(m.start(), m.end()):
-                marked[owners[j]] = True
-    start, end = 0, len(text)
+            start, end = (m.start(), m.end()) if owners is None else (owners[m.start()], owners[m.end() - 1] + 1)
+            if spans and start <= spans[-1][1]:
+                spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
+            else:
+                spans.append((start, end))
+    begin, finish = 0, len(text)
     if limit and len(text) > limit:
-        first = marked.index(True) if True in marked else 0
-        start = max(0, first - limit // 3)
-        end = min(len(text), start + limit)
-    out, run_marked, run = [], None, []
-
-    def flush():
-        if run:
-            chunk = escape("".join(run))
-            out.append(Markup("<mark>") + chunk + Markup("</mark>") if run_marked else chunk)
-
-    for i in range(start, end):
-        if marked[i] != run_marked:
-            flush()
-            run, run_marked = [], marked[i]
-        run.append(text[i])
-    flush()
+        first = spans[0][0] if spans else 0
+        begin = max(0, first - limit // 3)
+        finish = min(len(text), begin + limit)
+    out, position = [], begin
+    for start, end in spans:
+        if end <= begin or start >= finish:
+            continue
+        start, end = max(start, begin), min(end, finish)
+        out.append(escape(text[position:start]))
+        out.append(Markup("<mark>") + escape(text[start:end]) + Markup("</mark>"))
+        position = end
+    out.append(escape(text[position:finish]))
     result = Markup("").join(out)
-    if start > 0:
+    if begin > 0:
         result = Markup("… ") + result
-    if end < len(text):
+    if finish < len(text):
         result = result + Markup(" …")
     return result
