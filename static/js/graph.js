@@ -36,7 +36,8 @@
           elements: elements,
           style: STYLE,
           layout: { name: graph.nodes.length > 40 ? "circle" : "cose", animate: false, padding: 20 },
-          wheelSensitivity: 0.3,
+          maxZoom: 1.6,
+          minZoom: 0.2,
         });
         // Clicking a node opens its page.
         cy.on("tap", "node", (event) => {
