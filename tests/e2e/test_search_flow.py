@@ -1,0 +1,36 @@
+"""In Chromium: search the directory, narrow by region and theme (results update in place with
+htmx, the URL follows), then open a result."""
+
+from tests import factories
+
+
+def test_search_narrow_by_region_and_theme_then_open_a_result(live_server, page, db_session):
+    factories.organization("Dhaka Solar Collective", slug="dhaka-solar", country="BD", themes=["energy-transition"],
+                           description="Solar home systems for rural Bangladesh.")  # fmt: skip
+    factories.organization("Delhi Solar Transit", country="IN", themes=["transport"], description="Solar buses.")
+    factories.organization("Nairobi Solar Hub", country="KE", themes=["energy-transition"])
+    factories.organization("Lagos Water Trust", country="NG", themes=["water"])
+    db_session.commit()
+
+    page.goto(f"{live_server}/organizations")
+    page.fill("#q", "solar")
+    page.press("#q", "Enter")
+    page.wait_for_url("**/organizations?q=solar**")
+    assert page.locator("#result-count strong").inner_text() == "3"
+    assert page.locator("ol.results mark").first.inner_text().lower() == "solar"
+
+    # Narrow by region: Asia (a world region containing India and Bangladesh).
+    page.locator('a[data-facet="region"][data-value="142"]').click()
+    page.wait_for_url("**region=142**")
+    assert page.locator("#result-count strong").inner_text() == "2"
+    assert page.locator("ol.results").inner_text().count("Nairobi") == 0
+
+    # Then by theme; the region stays chosen.
+    page.locator('a[data-facet="theme"][data-value="energy-transition"]').click()
+    page.wait_for_url("**theme=energy-transition**")
+    assert "region=142" in page.url
+    assert page.locator("#result-count strong").inner_text() == "1"
+
+    page.get_by_role("link", name="Dhaka Solar Collective").click()
+    page.wait_for_url("**/organizations/dhaka-solar")
+    assert "Dhaka Solar Collective" in page.locator("h1").inner_text()
