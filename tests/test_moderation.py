@@ -219,3 +219,12 @@ def test_reject_through_the_page_and_conflict_on_approval(world, client_as, db_s
     db_session.expire_all()
     assert world.org_a.name == "First name"
     assert (first.status, second.status, second.comment) == ("approved", "rejected", "No acronym")
+
+
+def test_the_organisation_page_shows_how_many_changes_wait(world, client_as, db_session):
+    propose(world)
+    db_session.commit()
+    link = 'data-testid="change-requests-link"'
+    page = client_as("member_a").get("/organizations/org-a").data.decode()
+    assert link in page and '<span class="badge text-bg-warning" title="waiting for approval">1</span>' in page
+    assert link not in client_as("viewer").get("/organizations/org-a").data.decode()

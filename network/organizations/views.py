@@ -150,6 +150,12 @@ def edit_records(slug: str):
 # Moderated profile changes
 
 
+@bp.app_template_global()
+def pending_change_count(org: Organization) -> int:
+    """How many of the organisation's change requests wait for review (for its action bar)."""
+    return organizations.pending_count(org)
+
+
 @bp.get("/organizations/<slug>/changes")
 @login_required
 def changes(slug: str):

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 from flask_babel import gettext as _
 from pypinyin import lazy_pinyin
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from network import permissions
 from network.extensions import db
@@ -332,6 +332,13 @@ def pending_change_requests(actor, *, status: str = "pending") -> list[ChangeReq
         )
         query = query.where(ChangeRequest.organization_id.in_(in_scope))
     return list(db.session.scalars(query))
+
+
+def pending_count(org: Organization) -> int:
+    query = select(func.count(ChangeRequest.id)).where(
+        ChangeRequest.organization_id == org.id, ChangeRequest.status == "pending"
+    )
+    return db.session.scalar(query) or 0
 
 
 def change_requests_of(org: Organization) -> list[ChangeRequest]:
