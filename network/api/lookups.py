@@ -49,6 +49,6 @@ def if_match_version(obj) -> int:
     if request.if_match.star_tag:
         return obj.version
     for tag in request.if_match.as_set(include_weak=False):
-        if tag.isascii() and tag.isdigit() and len(tag) < 10:
+        if tag and tag.isascii() and tag.isdigit() and len(tag) < 10:
             return int(tag)
     return -1
