@@ -411,3 +411,38 @@ def test_directory_results_offer_add_to_initiative(world, client_as):
     page = client_as("coordinator_x").get("/organizations").data.decode()
     assert "/initiatives/add?organization=org-a" in page
     assert "/initiatives/add?organization=" not in client_as("viewer").get("/organizations").data.decode()
+
+
+def test_edit_page_round_trip_and_stale_version(world, initiative, client_as):
+    client = client_as("coordinator_x")
+    form = client.get("/initiatives/road-freight/edit")
+    assert form.status_code == 200 and b"Road freight programme" in form.data
+    data = {"title": "Road freight programme", "status": "active", "target_tco2e": "1200", "themes": ["transport"],
+            "regions": ["KE"], "custom_targets": "Trucks; trucks; 50", "version": str(initiative.version)}  # fmt: skip
+    assert client.post("/initiatives/road-freight/edit", data=data).status_code == 302
+    db.session.expire_all()
+    saved = db.session.scalar(select(Initiative))
+    assert saved.target_tco2e == Decimal("1200") and [t.label for t in saved.targets] == ["Trucks"]
+    # The same (now stale) version again: an edit conflict, nothing saved.
+    stale = client.post("/initiatives/road-freight/edit", data=dict(data, target_tco2e="5"))
+    assert stale.status_code == 409
+    db.session.expire_all()
+    assert db.session.scalar(select(Initiative)).target_tco2e == Decimal("1200")
+    assert client_as("coordinator_y").get("/initiatives/road-freight/edit").status_code == 403
+    bad = client.post("/initiatives/road-freight/edit", data=dict(data, version=str(saved.version),
+                                                                  custom_targets="Trucks; trucks; -1"))  # fmt: skip
+    assert bad.status_code == 422 and b"Line 1" in bad.data
+
+
+def test_bad_query_parameters_and_ids(world, initiative, client_as):
+    client = client_as("coordinator_x")
+    assert client.get("/initiatives?page=abc&status=bogus").status_code == 200
+    assert client.get("/initiatives?page=-1").status_code == 200
+    assert client.post("/initiatives/road-freight/participants/999/accept").status_code == 404
+    assert (
+        client.post("/initiatives/road-freight/invite", data={"organization": "nope", "role": "lead"}).status_code
+        == 404
+    )
+    assert client.post("/initiatives/road-freight/projects", data={"project": "x"}).status_code == 404
+    shares = client.post("/initiatives/road-freight/shares", data={"share-abc": "1"}, follow_redirects=True)
+    assert shares.status_code == 200
