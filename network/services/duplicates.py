@@ -131,21 +131,26 @@ class OrgFeatures:
     email_domain: str | None = None
     identifiers: frozenset[str] = field(default_factory=frozenset)
     local_key: str | None = None
+    digits: frozenset[str] = field(default_factory=frozenset)
+    initials: str = ""
 
     @classmethod
     def build(cls, *, id=None, name="", country=None, acronym=None, website=None, email=None,
               identifiers=(), name_local=None) -> OrgFeatures:  # fmt: skip
         email_domain = domain_of(email)
+        key = normalise_name(name)
         return cls(
             id=id,
             name=name,
-            key=normalise_name(name),
+            key=key,
             country=(country or None),
             acronym=(acronym or "").strip().upper().replace(".", "") or None,
             website=None if domain_of(website) in SHARED_HOSTS else domain_of(website),
             email_domain=None if email_domain in FREE_MAIL else email_domain,
             identifiers=frozenset(i.strip().upper() for i in identifiers if i and i.strip()),
             local_key=normalise_name(name_local) if name_local else None,
+            digits=frozenset(DIGITS.findall(key)),
+            initials=initials(key),
         )
 
 
@@ -155,50 +160,78 @@ def initials(key: str) -> str:
 
 def score_pair(a: OrgFeatures, b: OrgFeatures) -> tuple[float, list[str]]:
     """A likelihood in 0..1 that a and b are the same organisation, and the reasons for it."""
+    score, reasons = raw_score(a, b)
+    return score, [explain(code, value) for code, value in reasons]
+
+
+def raw_score(a: OrgFeatures, b: OrgFeatures) -> tuple[float, list[tuple[str, object]]]:
+    """The score and untranslated reason codes (translating is slow, so only hits are explained)."""
     shared = a.identifiers & b.identifiers
     if shared:
-        return 1.0, [_("same identifier %(value)s", value=sorted(shared)[0])]
-    reasons: list[str] = []
+        return 1.0, [("identifier", sorted(shared)[0])]
+    reasons: list[tuple[str, object]] = []
     similarity = fuzz.token_sort_ratio(a.key, b.key) / 100 if a.key and b.key else 0.0
     for x, y in ((a.local_key, b.key), (a.key, b.local_key), (a.local_key, b.local_key)):
         if x and y:
             similarity = max(similarity, fuzz.token_sort_ratio(x, y) / 100)
     if similarity >= 0.999:
         score = 0.8
-        reasons.append(_("same name once case, accents, punctuation and legal form are ignored"))
+        reasons.append(("same_name", None))
     elif similarity >= 0.9:
         score = similarity * 0.75
-        reasons.append(_("names %(percent)s%% alike", percent=round(similarity * 100)))
+        reasons.append(("alike", round(similarity * 100)))
     elif similarity >= 0.8:  # one distinctive word apart ("Venice/Providence Community Housing")
         score = similarity * 0.6
-        reasons.append(_("names %(percent)s%% alike", percent=round(similarity * 100)))
+        reasons.append(("alike", round(similarity * 100)))
     else:
         score = similarity * 0.5
-    if similarity < 0.999 and set(DIGITS.findall(a.key)) != set(DIGITS.findall(b.key)):
+    if similarity < 0.999 and a.digits != b.digits:
         score -= 0.3  # "School No. 5" and "School No. 6" are different organisations
-        reasons.append(_("different numbers in the names"))
+        reasons.append(("numbers", None))
     if a.website and a.website == b.website:
         score += 0.45
-        reasons.append(_("same website %(domain)s", domain=a.website))
+        reasons.append(("website", a.website))
     if a.email_domain and a.email_domain == b.email_domain:
         score += 0.2
-        reasons.append(_("same e-mail domain %(domain)s", domain=a.email_domain))
+        reasons.append(("email", a.email_domain))
     if a.acronym and b.acronym and a.acronym == b.acronym:
         score += 0.1
-        reasons.append(_("same acronym %(acronym)s", acronym=a.acronym))
-    elif (a.acronym and len(a.acronym) > 2 and a.acronym == initials(b.key)) or (
-        b.acronym and len(b.acronym) > 2 and b.acronym == initials(a.key)
+        reasons.append(("acronym", a.acronym))
+    elif (a.acronym and len(a.acronym) > 2 and a.acronym == b.initials) or (
+        b.acronym and len(b.acronym) > 2 and b.acronym == a.initials
     ):
         score += 0.1
-        reasons.append(_("acronym matches the other name's initials"))
+        reasons.append(("initials", None))
     if a.country and b.country:
         if a.country == b.country:
             score += 0.1
-            reasons.append(_("same country %(code)s", code=a.country))
+            reasons.append(("country", a.country))
         else:
             score -= 0.25
-            reasons.append(_("different countries (%(a)s, %(b)s)", a=a.country, b=b.country))
+            reasons.append(("countries", (a.country, b.country)))
     return max(0.0, min(1.0, round(score, 3))), reasons
+
+
+def explain(code: str, value) -> str:
+    if code == "identifier":
+        return _("same identifier %(value)s", value=value)
+    if code == "same_name":
+        return _("same name once case, accents, punctuation and legal form are ignored")
+    if code == "alike":
+        return _("names %(percent)s%% alike", percent=value)
+    if code == "numbers":
+        return _("different numbers in the names")
+    if code == "website":
+        return _("same website %(domain)s", domain=value)
+    if code == "email":
+        return _("same e-mail domain %(domain)s", domain=value)
+    if code == "acronym":
+        return _("same acronym %(acronym)s", acronym=value)
+    if code == "initials":
+        return _("acronym matches the other name's initials")
+    if code == "country":
+        return _("same country %(code)s", code=value)
+    return _("different countries (%(a)s, %(b)s)", a=value[0], b=value[1])
 
 
 def blocking_keys(f: OrgFeatures, frequency: Counter | None = None) -> set[str]:
@@ -223,7 +256,7 @@ def blocking_keys(f: OrgFeatures, frequency: Counter | None = None) -> set[str]:
 class DuplicateIndex:
     """Blocking index over many records: pairs within it, or the best matches for a new record."""
 
-    MAX_BLOCK = 60  # larger blocks are compared only with their neighbours in name order
+    MAX_BLOCK = 40  # larger blocks are compared only with their neighbours in name order
     WINDOW = 6
 
     def __init__(self, records: list[OrgFeatures]):
@@ -255,11 +288,11 @@ class DuplicateIndex:
                 if pair in seen:
                     continue
                 seen.add(pair)
-                score, reasons = score_pair(self.records[pair[0]], self.records[pair[1]])
+                score, codes = raw_score(self.records[pair[0]], self.records[pair[1]])
                 if score >= threshold:
-                    found.append((score, pair[0], pair[1], reasons))
+                    found.append((score, pair[0], pair[1], codes))
         found.sort(key=lambda p: (-p[0], p[1], p[2]))
-        return found
+        return [(score, a, b, [explain(c, v) for c, v in codes]) for score, a, b, codes in found]
 
     def add(self, record: OrgFeatures) -> None:
         self.records[record.id] = record
@@ -275,11 +308,11 @@ class DuplicateIndex:
         for cid in candidates:
             if cid == f.id:
                 continue
-            score, reasons = score_pair(f, self.records[cid])
+            score, codes = raw_score(f, self.records[cid])
             if score >= threshold:
-                scored.append((score, cid, reasons))
+                scored.append((score, cid, codes))
         scored.sort(key=lambda s: (-s[0], s[1]))
-        return scored[:limit]
+        return [(score, cid, [explain(c, v) for c, v in codes]) for score, cid, codes in scored[:limit]]
 
 
 def load_features(scope_paths: list[str] | None = None) -> list[OrgFeatures]:
