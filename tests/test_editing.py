@@ -465,3 +465,33 @@ def test_factories_may_go_through_the_services(world):
     assert org.slug == "factory-made" and org.memberships[0].network == world.x1
     project = f.project(org, "Through the service", actor=world.users["coordinator_x"], countries=["KE"])
     assert project.lead_organization == org and [c.code for c in project.countries] == ["KE"]
+
+
+def test_either_side_of_a_partnership_edits_it_and_returns_to_its_own_page(world, client_as, db_session):
+    partnership = partnerships.create_partnership(world.users["member_a"], world.org_a, {"partner": "org-b",
+                                                                                           "kind": "funding"})  # fmt: skip
+    db_session.commit()
+    client = client_as("member_b")
+    response = client.post(f"/partnerships/{partnership.id}/edit", data={"kind": "technical", "status": "active",
+                                                                         "version": "1"})  # fmt: skip
+    assert response.status_code == 302 and "/organizations/org-b" in response.headers["Location"]
+    response = client.post(f"/partnerships/{partnership.id}/archive", data={"version": "2"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/organizations/org-b/records")
+    db_session.expire_all()
+    assert partnership.kind == "technical" and partnership.is_archived
+    assert client_as("viewer").post(f"/partnerships/{partnership.id}/restore").status_code == 403
+
+
+@pytest.mark.app_config(WTF_CSRF_ENABLED=True)
+def test_edit_forms_and_buttons_need_the_csrf_token(world, client_as, db_session):
+    import re
+
+    client = client_as("coordinator_x")
+    page = client.get("/organizations/org-a/edit").data.decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    data = {"version": "1", "name": "With token", "kind": "ngo"}
+    assert client.post("/organizations/org-a/edit", data=data | {"name": "No token"}).status_code == 400
+    assert client.post("/organizations/org-a/archive").status_code == 400
+    assert client.post("/organizations/org-a/edit", data=data | {"csrf_token": token}).status_code == 302
+    db_session.expire_all()
+    assert world.org_a.name == "With token" and not world.org_a.is_archived

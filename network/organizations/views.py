@@ -360,6 +360,12 @@ def partner_choices(org: Organization) -> list[tuple[str, str]]:
     return list(db.session.execute(query))
 
 
+def own_side(partnership: Partnership) -> Organization:
+    """The side of the partnership the user speaks for or manages (pages return there)."""
+    sides = (partnership.org_a, partnership.org_b)
+    return next((o for o in sides if permissions.can(current_user, "organization.view_private", o)), sides[0])
+
+
 @bp.route("/organizations/<slug>/partnerships/new", methods=["GET", "POST"])
 @login_required
 def new_partnership(slug: str):
@@ -381,7 +387,7 @@ def new_partnership(slug: str):
 def edit_partnership(id: int):
     partnership = db.get_or_404(Partnership, id)
     permissions.require(current_user, "partnership.update", partnership)
-    org = partnership.org_a
+    org = own_side(partnership)
     form = forms.PartnershipForm(data={"kind": partnership.kind, "status": partnership.status,
                                        "start_date": partnership.start_date, "end_date": partnership.end_date,
                                        "description": partnership.description, "version": partnership.version})  # fmt: skip
@@ -406,7 +412,7 @@ def archive_partnership(id: int):
     partnership = db.get_or_404(Partnership, id)
     partnerships.archive_partnership(actor(), partnership, request.form.get("version") or None)
     flash(_("The partnership was archived. It can be restored."), "success")
-    return redirect(url_for("organizations.edit_records", slug=partnership.org_a.slug))
+    return redirect(url_for("organizations.edit_records", slug=own_side(partnership).slug))
 
 
 @bp.post("/partnerships/<int:id>/restore")
@@ -415,7 +421,7 @@ def restore_partnership(id: int):
     partnership = db.get_or_404(Partnership, id)
     partnerships.restore_partnership(actor(), partnership, request.form.get("version") or None)
     flash(_("The partnership was restored."), "success")
-    return redirect(url_for("organizations.edit_records", slug=partnership.org_a.slug))
+    return redirect(url_for("organizations.edit_records", slug=own_side(partnership).slug))
 
 
 @bp.get("/partnerships/<int:id>/history")
