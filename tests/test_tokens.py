@@ -68,3 +68,55 @@ def test_bad_token_requests_are_refused(world, db_session):
     with pytest.raises(PermissionDenied):
         tokens.create_token(AnonymousUserMixin(), "anon")
     assert db_session.scalar(select(ApiToken)) is None
+
+
+# The account pages -----------------------------------------------------------------------------
+
+
+def test_account_page_creates_a_token_shown_once_and_revokes_it(client, world, db_session):
+    from tests.conftest import login
+
+    viewer = world.users["viewer"]
+    login(client, viewer)
+    assert "API tokens" in client.get("/account").get_data(as_text=True)
+    response = client.post("/account/tokens", data={"name": "Website", "scope": "read", "expires_in_days": "30"})
+    assert response.status_code == 201
+    assert response.headers["Cache-Control"] == "no-store"
+    token = db_session.scalar(select(ApiToken).where(ApiToken.user_id == viewer.id))
+    page = response.get_data(as_text=True)
+    secret = page.split('<code id="new-token">')[1].split("</code>")[0]
+    assert tokens.hash_token(secret) == token.token_hash
+    # Afterwards only the prefix is shown.
+    listing = client.get("/account/tokens").get_data(as_text=True)
+    assert secret not in listing and f"net_{token.prefix}_" in listing
+    assert client.get("/api/v1/themes", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    assert client.post(f"/account/tokens/{token.id}/revoke").status_code == 302
+    assert client.get("/api/v1/themes", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+
+
+def test_token_form_errors_and_others_tokens(client, world, db_session):
+    from tests.conftest import login
+
+    other = tokens.create_token(world.users["admin"], "admin's")
+    db_session.commit()
+    login(client, world.users["viewer"])
+    response = client.post("/account/tokens", data={"name": "", "scope": "root", "expires_in_days": "30"})
+    assert response.status_code == 422
+    assert client.post(f"/account/tokens/{other.token.id}/revoke").status_code == 404
+    db_session.refresh(other.token)
+    assert other.token.revoked_at is None
+
+
+def test_token_pages_need_login(client, world):
+    assert client.get("/account/tokens").status_code == 302
+    assert client.post("/account/tokens", data={"name": "x"}).status_code == 302
+
+
+@pytest.mark.app_config(WTF_CSRF_ENABLED=True)
+def test_token_forms_keep_csrf(client, world, db_session):
+    from tests.conftest import login
+
+    login(client, world.users["viewer"])
+    response = client.post("/account/tokens", data={"name": "No CSRF", "scope": "read", "expires_in_days": "30"})
+    assert response.status_code in (400, 422)
+    assert db_session.scalar(select(ApiToken)) is None

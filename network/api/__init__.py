@@ -49,7 +49,9 @@ def schema_name(schema) -> str:
 
 
 def init_app(app: Flask) -> None:
-    from network.api import docs, initiatives, organizations, projects, reference
+    from network.api import account, docs, initiatives, organizations, projects, reference
+    from network.api.forms import ApiTokenForm
+    from network.services import tokens
 
     app.config.setdefault("API_TITLE", "network API")
     app.config.setdefault("API_VERSION", "v1")
@@ -66,4 +68,7 @@ def init_app(app: Flask) -> None:
     for module in (reference, organizations, projects, initiatives):
         api.register_blueprint(module.bp)
     app.register_blueprint(docs.bp)
+    app.register_blueprint(account.bp)
+    # For the tokens section the account page includes (templates/api/_tokens.html).
+    app.jinja_env.globals.update(api_tokens_of=tokens.list_tokens, api_token_form=ApiTokenForm, token_form=None)
     app.extensions["network-api"] = api
