@@ -200,6 +200,19 @@ def table_of(target):
     return getattr(target, "__table__", target)
 
 
+def insert_returning_ids(table, rows: list[dict], key: tuple[str, ...]) -> list[int]:
+    """The new rows' ids in the order of `rows`, matched on a key unique within the batch.
+
+    Asking the database for ids in parameter order (sort_by_parameter_order) makes SQLAlchemy insert
+    row by row on SQLite; matching on a key keeps the batched multi-row INSERT … RETURNING.
+    """
+    result = db.session.execute(insert(table).returning(table.c.id, *(table.c[k] for k in key)), rows)
+    ids = {tuple(row[1:]): row[0] for row in result}
+    if len(ids) != len(rows):
+        raise RuntimeError(f"{table.name}: the key {key} is not unique within the batch")
+    return [ids[tuple(row[k] for k in key)] for row in rows]
+
+
 def load_json(name: str) -> dict:
     return json.loads(resources.files("network.data").joinpath("demo", name).read_text(encoding="utf-8"))
 
@@ -458,9 +471,7 @@ class DemoBuilder:
                 "updated_at": created + timedelta(days=rng.randint(0, 25)), "archived_at": None,
             })  # fmt: skip
             planned.append((index, country, lang, kind, themes, story, founded))
-        ids = db.session.scalars(
-            insert(Organization.__table__).returning(Organization.__table__.c.id, sort_by_parameter_order=True), rows
-        ).all()
+        ids = insert_returning_ids(Organization.__table__, rows, ("slug",))
         self.counts["organizations"] = self.counts.get("organizations", 0) + len(ids)
 
         countries, themes, identifiers, memberships, people = [], [], [], [], []
@@ -485,10 +496,13 @@ class DemoBuilder:
             memberships += self.memberships_of(org_id, index, country.code, kind, story, founded)
             people += self.people_of(org_id, lang, rows[index - start]["email"].split("@")[1])
             if kind not in ("company", "government"):
+                titles = set()
                 for _ in range(rng.choice((0, 0, 0, 0, 0, 1, 1, 1, 2)) if not story else 0):
                     project, meta = self.project_for(org_id, country, lang, org_themes)
-                    projects.append(project)
-                    project_meta.append(meta)
+                    if project["title"] not in titles:  # (lead, title) identifies the new project's id
+                        titles.add(project["title"])
+                        projects.append(project)
+                        project_meta.append(meta)
         self.insert(organization_countries, countries)
         self.insert(organization_themes, themes)
         self.insert(OrganizationIdentifier, identifiers)
@@ -601,9 +615,7 @@ class DemoBuilder:
     def insert_projects(self, projects: list[dict], meta: list[tuple]) -> list[int]:
         if not projects:
             return []
-        ids = db.session.scalars(
-            insert(Project.__table__).returning(Project.__table__.c.id, sort_by_parameter_order=True), projects
-        ).all()
+        ids = insert_returning_ids(Project.__table__, projects, ("lead_organization_id", "title"))
         self.counts["projects"] = self.counts.get("projects", 0) + len(ids)
         rng = self.rng
         countries, themes, participants, outcomes = [], [], [], []
@@ -883,6 +895,7 @@ class DemoBuilder:
         self.create_networks()
         with click.progressbar(length=self.total, label="Organisations", show_pos=True) as bar:
             self.build_organizations(bar)
+        click.echo("Partnerships, initiatives and demo users…")
         self.build_story()
         self.build_partnerships()
         self.build_initiatives()
@@ -931,6 +944,7 @@ def seed(orgs: int, seed_value: int) -> tuple[list[DemoLogin], dict[str, int]]:
         builder = DemoBuilder(orgs, seed_value)
         logins = builder.build()
         db.session.flush()
+        click.echo("Search index…")
         rebuild_search_index()
     finally:
         for key, value in saved.items():
