@@ -238,10 +238,13 @@ def test_pages_for_each_role(world, initiative, client_as):
     anonymous = client_as("anonymous").get("/initiatives/road-freight")
     assert anonymous.status_code == 200 and b"Organisation A" in anonymous.data
     assert b"Suggested partners" not in anonymous.data
+    # Invitations are the business of the initiative's coordinators and participants.
+    assert b"Organisation B" not in anonymous.data and b'id="history"' not in anonymous.data
+    assert b"Organisation B" not in client_as("viewer").get("/initiatives/road-freight/participants.csv").data
     coordinator = client_as("coordinator_x").get("/initiatives/road-freight")
     assert b"Invite an organisation" in coordinator.data and b"Suggested partners" in coordinator.data
     member_b = client_as("member_b").get("/initiatives/road-freight")
-    assert b'data-testid="invitation"' in member_b.data
+    assert b'data-testid="invitation"' in member_b.data and b'id="history"' in member_b.data
     assert f"/participants/{invited.id}/accept".encode() in member_b.data
     assert b"Invite an organisation" not in member_b.data
     assert client_as("viewer").get("/initiatives").status_code == 200

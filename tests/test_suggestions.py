@@ -62,13 +62,16 @@ def test_initiative_graph_json(world, client_as):
     f.partnership(world.org_a, f.organization("Old firm", kind="company"), status="ended")
     db.session.commit()
 
-    graph = client_as("anonymous").get("/initiatives/freight/graph.json").get_json()
+    graph = client_as("coordinator_x").get("/initiatives/freight/graph.json").get_json()
     nodes = {n["name"]: n for n in graph["nodes"]}
     assert set(nodes) == {"Organisation A", "Organisation B", "Tyre Maker"}
     assert nodes["Organisation A"]["role"] == "lead" and nodes["Organisation B"]["status"] == "invited"
     assert nodes["Tyre Maker"]["company"] is True and nodes["Tyre Maker"]["participant"] is False
     assert {e["id"] for e in graph["edges"]} == {f"p{between.id}", f"p{with_firm.id}"}
     assert all(e["source"] in {n["id"] for n in graph["nodes"]} for e in graph["edges"])
+    # Readers outside it see only those who accepted (and their firms).
+    public = client_as("anonymous").get("/initiatives/freight/graph.json").get_json()
+    assert {n["name"] for n in public["nodes"]} == {"Organisation A"}
 
 
 def test_organization_graph_is_one_hop(world, client_as):

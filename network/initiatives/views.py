@@ -141,14 +141,16 @@ def detail(slug: str):
     activity_list = activities.activities_for(current_user, initiative)
     finding = request.args.get("find", "").strip()[:100]
     linkable = service.linkable_projects(current_user, initiative)
+    private = permissions.can(current_user, "initiative.view_private", initiative)
     return render_template(
         "initiatives/detail.html",
         initiative=initiative,
+        participants=service.visible_participants(current_user, initiative),
         manage=manage,
         own=own,
         rollup=rollup,
         shares=service.effective_shares(initiative),
-        history=service.participant_history(initiative),
+        history=service.participant_history(initiative) if private else None,
         activities=activity_list,
         activity_authors=activities.authors(activity_list),
         can_view_activities=permissions.can(current_user, "activity.view", initiative),
@@ -170,7 +172,8 @@ def detail(slug: str):
 def report(slug: str):
     initiative = service.find_initiative(slug)
     permissions.require(current_user, "initiative.view", initiative)
-    return render_template("initiatives/report.html", initiative=initiative, rollup=outcomes.roll_up(initiative))
+    return render_template("initiatives/report.html", initiative=initiative, rollup=outcomes.roll_up(initiative),
+                           participants=service.visible_participants(current_user, initiative))  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------- participants
@@ -381,7 +384,8 @@ def record_organization_activity(slug: str):
 def graph(slug: str):
     initiative = service.find_initiative(slug)
     permissions.require(current_user, "initiative.view", initiative)
-    return jsonify(service.initiative_graph(initiative))
+    private = permissions.can(current_user, "initiative.view_private", initiative)
+    return jsonify(service.initiative_graph(initiative, include_invited=private))
 
 
 @bp.get("/organizations/<slug>/graph.json")
@@ -427,7 +431,7 @@ def participants_csv(slug: str):
     permissions.require(current_user, "initiative.export", initiative)
     shares = service.effective_shares(initiative)
     rows = [["organization", "kind", "country", "role", "status", "invited_at", "responded_at", "share_percent"]]
-    for p in initiative.participants:
+    for p in service.visible_participants(current_user, initiative):
         org = p.organization
         rows.append([org.name, org.kind, org.hq_country.code if org.hq_country else "", p.role, p.invitation_status,
                      p.invited_at.isoformat(), p.responded_at.isoformat() if p.responded_at else "",

@@ -114,6 +114,14 @@ def manageable_initiatives(actor) -> list[Initiative]:
     return [i for i in candidates if permissions.can(actor, "initiative.manage_participants", i)]
 
 
+def visible_participants(actor, initiative: Initiative) -> list[Participant]:
+    """Everyone for its coordinators and participants; only those who accepted for other readers
+    (an invitation, a refusal or a departure is the organisations' business)."""
+    if permissions.can(actor, "initiative.view_private", initiative):
+        return list(initiative.participants)
+    return [p for p in initiative.participants if p.invitation_status == "accepted"]
+
+
 def participant_history(initiative: Initiative) -> list[AuditEvent]:
     """Every change to this initiative's participants, newest first: who invited, accepted, left…"""
     ids = [p.id for p in initiative.participants]
@@ -577,9 +585,10 @@ def _partnerships_touching(org_ids: set[int]) -> list[Partnership]:
     )
 
 
-def initiative_graph(initiative: Initiative) -> dict:
+def initiative_graph(initiative: Initiative, include_invited: bool = True) -> dict:
     """Participants (invited or in), their partnerships with each other, and with firms outside."""
-    members = {p.organization_id: p for p in initiative.participants if p.invitation_status in ACTIVE_STATUSES}
+    statuses = ACTIVE_STATUSES if include_invited else ("accepted",)
+    members = {p.organization_id: p for p in initiative.participants if p.invitation_status in statuses}
     nodes = {
         f"o{p.organization.id}": _org_node(p.organization, role=p.role, status=p.invitation_status, participant=True)
         for p in members.values()
