@@ -62,7 +62,18 @@ def test_list_uses_the_directory_search_with_pages_and_links(client, world):
     second = client.get(body["links"]["next"]).get_json()
     assert len(second["items"]) == 1 and second["links"]["next"] is None
     assert {i["hq_country"] for i in body["items"] + second["items"]} == {"KE"}
-    assert "facets" in body
+    kinds = {v["value"]: v for v in body["facets"]["kind"]}
+    assert kinds["cbo"]["count"] == 3 and kinds["cbo"]["selected"] is True
+
+
+def test_list_full_text_and_region_filters_like_the_directory(client, world):
+    f.organization("Solar Mamas", country="IN")
+    f.organization("Solar Kenya", country="KE")
+    f.organization("Wind Asia", country="IN")
+    db.session.commit()
+    body = client.get("/api/v1/organizations?q=solar&region=142").get_json()
+    assert [i["name"] for i in body["items"]] == ["Solar Mamas"]
+    assert body["total"] == 1
 
 
 def test_reference_resources(client, world):

@@ -40,8 +40,15 @@ class Organizations(MethodView):
     def get(self, args):
         """Search the directory: the same query parameters, filters and facets as /organizations"""
         result = search.search_organizations(actor(), search.parse_search_params(request.args))
-        body, headers = paged(result.items, result.total, {"page": result.page, "per_page": result.per_page},
-                              facets=result.facets)  # fmt: skip
+        facets = {
+            name: [{**value._asdict(), "label": str(value.label),
+                    "depth": result.facet_depth.get(name, {}).get(value.value, 0)} for value in values]
+            for name, values in result.facets.items()
+        }  # fmt: skip
+        body, headers = paged(
+            result.items, result.total, {"page": result.page, "per_page": result.per_page}, facets=facets,
+            suggestions=[str(s) for s in result.suggestions], notices=[str(n) for n in result.notices],
+        )  # fmt: skip
         return body, 200, headers
 
     @bp.arguments(schemas.OrganizationCreateInput)

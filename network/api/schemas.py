@@ -171,10 +171,24 @@ class OrganizationSchema(OrganizationSummarySchema):
     updated_at = fields.DateTime()
 
 
+class FacetValueSchema(Schema):
+    value = fields.String()
+    label = fields.String()
+    count = fields.Integer()
+    selected = fields.Boolean()
+    depth = fields.Integer(metadata={"description": "indentation in tree facets (region, network)"})
+
+
 OrganizationPageSchema = page_of(
     OrganizationSummarySchema,
     "OrganizationPage",
-    facets=fields.Dict(metadata={"description": "Counts by region, country, theme, kind, node and status"}),
+    facets=fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.Nested(FacetValueSchema)),
+        metadata={"description": "Counts by region, country, theme, kind, network node and membership status"},
+    ),
+    suggestions=fields.List(fields.String(), metadata={"description": "did you mean"}),
+    notices=fields.List(fields.String(), metadata={"description": "parameters that were ignored, and why"}),
 )
 
 
@@ -211,6 +225,11 @@ class OrganizationListArgs(Schema):
     kind = fields.List(fields.String(), metadata={"description": "organisation kind"})
     network = fields.List(fields.String(), metadata={"description": "network node id or slug"})
     status = fields.List(fields.String(), metadata={"description": "membership status"})
+    founded_from = fields.Integer(metadata={"description": "founded in or after this year"})
+    founded_to = fields.Integer(metadata={"description": "founded in or before this year"})
+    match = fields.String(
+        metadata={"description": "region/country match the HQ, the countries of operation, or either"}
+    )
     sort = fields.String(metadata={"description": "relevance, name, updated"})
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
