@@ -115,7 +115,9 @@ def test_find_similar_organizations_warns_at_create_time(app):
     found = find_similar_organizations({"name": "Green-Earth Kenya Ltd.", "country": "KE"})
     assert [o.id for o, _s, _r in found] == [org.id]
     assert find_similar_organizations({"name": "Completely New Name", "country": "KE"}) == []
-    by_site = find_similar_organizations({"name": "Green Earth Organisation", "website": "http://www.greenearth.ke/", "country": "KE"})
+    by_site = find_similar_organizations(
+        {"name": "Green Earth Organisation", "website": "http://www.greenearth.ke/", "country": "KE"}
+    )
     assert by_site and by_site[0][0].id == org.id
 
 

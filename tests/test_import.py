@@ -111,7 +111,7 @@ def test_xlsx_import(tmp_path, admin):
     sheet = workbook.active
     sheet.append(["名称", "country", "founded", "network", "joined_on"])
     node = f.network("CAN Asia", slug="can-asia")
-    sheet.append(["Asia Green", "India", 1999, "CAN Asia", datetime(2019, 5, 1)])
+    sheet.append(["Asia Green", "India", 1999, "CAN Asia", datetime(2019, 5, 1)])  # noqa: DTZ001 - Excel dates are naive
     sheet.append([None, None, None, None, None])
     sheet.append(["Delhi Clean Air", "IN", 2001.0, "can-asia", None])
     path = tmp_path / "orgs.xlsx"
@@ -311,3 +311,11 @@ def test_cli_checks_size(runner, tmp_path, admin):
     path = write(tmp_path, "big.csv", "name,country\n" + "Org,KE\n" * 50)
     out = runner.invoke(args=["import", str(path)])
     assert out.exit_code != 0 and "limit" in out.output
+
+
+def test_coordinator_rows_must_join_a_node(tmp_path, node):
+    coordinator = f.user("coordinator", networks=[node])
+    path = write(tmp_path, "n.csv", "name,country,network\nNo Node,KE,\nWith Node,KE,can-kenya\n")
+    result = run_import(coordinator, path, path.name, ImportOptions())
+    assert [(e["row"], e["column"]) for e in result.errors] == [(2, "network")]
+    assert result.counts["new"] == 1

@@ -60,7 +60,10 @@ def test_merge_moves_everything(pair):
     assert duplicate.merged_into_id == survivor.id and duplicate.archived_at is not None
 
     memberships = db.session.scalars(select(Membership).where(Membership.organization_id == survivor.id)).all()
-    assert sorted((m.network.slug, m.status) for m in memberships) == [("can-africa", "active"), ("can-kenya", "active")]
+    assert sorted((m.network.slug, m.status) for m in memberships) == [
+        ("can-africa", "active"),
+        ("can-kenya", "active"),
+    ]
     assert not db.session.scalars(select(Membership).where(Membership.organization_id == duplicate.id)).all()
     assert db.session.get(type(person), person.id).organization_id == survivor.id
     assert db.session.get(type(led), led.id).lead_organization_id == survivor.id
@@ -72,7 +75,10 @@ def test_merge_moves_everything(pair):
     assert db.session.get(Partnership, between.id).archived_at is not None
     in_both = db.session.scalars(select(Participant).where(Participant.initiative_id == both.id)).all()
     assert [(p.organization_id, p.role, p.invitation_status) for p in in_both] == [(survivor.id, "lead", "accepted")]
-    assert db.session.scalar(select(Participant.organization_id).where(Participant.initiative_id == only_dup.id)) == survivor.id
+    assert (
+        db.session.scalar(select(Participant.organization_id).where(Participant.initiative_id == only_dup.id))
+        == survivor.id
+    )
     assert db.session.get(type(member), member.id).organization_id == survivor.id
     assert db.session.scalar(select(Activity.organization_id)) == survivor.id
 

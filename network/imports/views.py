@@ -3,7 +3,6 @@
 import io
 import uuid
 
-
 from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -179,5 +178,3 @@ def merge():
     score, reasons = duplicates.score_pair(duplicates.features_of(survivor), duplicates.features_of(duplicate))
     return render_template("duplicates/merge.html", form=form, survivor=survivor, duplicate=duplicate,
                            fields=duplicates.MERGE_FIELDS, score=score, reasons=reasons)  # fmt: skip
-
-

@@ -275,7 +275,9 @@ def _open_xlsx(path: Path, sample: bytes) -> Table:
         try:
             workbook = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many kinds for damaged files
-            raise ImportFileError(_("This .xlsx workbook could not be read (%(error)s).", error=type(exc).__name__))
+            raise ImportFileError(
+                _("This .xlsx workbook could not be read (%(error)s).", error=type(exc).__name__)
+            ) from exc
         return workbook, workbook.worksheets[0]
 
     def records(sheet):
@@ -392,6 +394,8 @@ class References:
         self.node_names = {n.id: n.name for n in live_nodes}
         self.allowed_nodes = {n.id for n in live_nodes if permissions.can(actor, "organization.import", n)}
         self.default_node = default_node
+        # Coordinators manage organisations through memberships: what they import must join a node.
+        self.node_required = permissions.role_of(actor) != "admin"
         self.kinds: dict[str, str] = {k: k for k in ORGANIZATION_KINDS}
         from network.labels import MEMBERSHIP_STATUS_LABELS, ORGANIZATION_KIND_LABELS
 
@@ -603,7 +607,10 @@ def _clean_nodes(number: int, cells: dict, refs: References, issues: list[Issue]
     dates = split_aligned(cells["joined_on"]) if "joined_on" in cells else []
     if not names:
         if refs.default_node is None:
-            if statuses or dates:
+            if refs.node_required:
+                issues.append(Issue(number, "network", _("Name the network node the organisation joins (a "
+                                                         "network column, or the node chosen for the import).")))  # fmt: skip
+            elif statuses or dates:
                 issues.append(Issue(number, "network", _("A membership status or date needs a network node.")))
             return []
         names = [refs.default_node.slug]
@@ -658,7 +665,7 @@ class ImportResult:
         return self.counts["invalid"] == 0
 
     def summary(self) -> dict:
-        return {k: v for k, v in self.counts.items()}
+        return dict(self.counts)
 
 
 class Existing:
@@ -1252,7 +1259,7 @@ def undo_import(actor, job: ImportJob) -> ImportJob:
         raise PermissionDenied(_("Only the coordinator who imported (or an admin) can undo an import."))
     if job.status != "committed":
         raise ValidationError({"": [_("Only a committed import can be undone.")]})
-    created = {org_id: version for org_id, version in job.details.get("created", [])}
+    created = dict(job.details.get("created", []))
     updated = {entry["id"]: entry for entry in job.details.get("updated", [])}
     changed = []
     ids = list(created) + list(updated)
