@@ -21,11 +21,19 @@ def actor():
     return current_user._get_current_object()
 
 
-def save_form(form, save: Callable[[dict, object], object], *, record=None, cancel_url: str | None = None):
+def save_form(
+    form,
+    save: Callable[[dict, object], object],
+    *,
+    record=None,
+    cancel_url: str | None = None,
+    fresh: Callable[[], object] | None = None,
+):
     """Run ``save(data, version)`` for a submitted form.
 
     Returns ``(saved, response)``: ``saved`` is the service's result; ``response`` is set when the
-    page to show is the conflict page. With neither, the form carries its messages.
+    page to show is the conflict page. With neither, the form carries its messages. ``fresh``
+    builds the form from the record as stored now (for the conflict page).
     """
     version = form.version.data if "version" in form._fields else None
     try:
@@ -34,17 +42,28 @@ def save_form(form, save: Callable[[dict, object], object], *, record=None, canc
         form.show_errors(error.errors)
         return None, None
     except Conflict as conflict:
-        return None, conflict_page(conflict, form=form, record=record, cancel_url=cancel_url)
+        return None, conflict_page(conflict, form=form, record=record, cancel_url=cancel_url, fresh=fresh)
 
 
-def conflict_page(conflict: Conflict, *, form=None, record=None, cancel_url: str | None = None):
+def conflict_page(conflict: Conflict, *, form=None, record=None, cancel_url: str | None = None, fresh=None):
+    """Their values beside yours. The form below holds the stored values with only the fields you
+    changed replaced by yours, so saving it re-applies your edit without undoing theirs."""
+    touched = form.touched_fields() if form is not None and hasattr(form, "touched_fields") else None
+    if form is not None and fresh is not None:
+        merged = fresh()
+        merged.remember_original()
+        merged.take_changes_from(form, form.service_fields() if touched is None else touched)
+        form = merged
     if form is not None and conflict.current_version is not None:
         form.set_version(conflict.current_version)
+    elif form is not None and record is not None and getattr(record, "version", None) is not None:
+        form.set_version(record.version)
     changed_by = history.last_change(entity_type(record), record.id) if record is not None else None
     return render_template(
         "conflict.html",
         error=conflict,
         form=form,
+        touched=touched,
         action=request.path,
         cancel_url=cancel_url,
         changed_by=changed_by,

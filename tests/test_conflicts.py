@@ -148,3 +148,36 @@ def test_two_members_proposing_from_the_same_page(world, client_as, db_session):
     from network.models import ChangeRequest
 
     assert db_session.scalar(select(ChangeRequest)) is None
+
+
+def hidden(html: str, name: str) -> str:
+    import html as html_lib
+
+    tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', html).group(0)
+    return html_lib.unescape(re.search(r'value="([^"]*)"', tag).group(1))
+
+
+def test_reapplying_keeps_their_changes_to_fields_you_did_not_touch(world, client_as, db_session):
+    """Three-way: you changed the acronym, they changed the website. The conflict page's form holds
+    their website and your acronym, so saving it loses neither."""
+    mine, theirs = client_as("coordinator_x"), client_as("admin")
+    page = mine.get("/organizations/org-a/edit").data.decode()
+    form = {"version": hidden(page, "version"), "original": hidden(page, "original"), "name": "Organisation A",
+            "kind": "ngo", "hq_country": "KE"}  # fmt: skip
+    their_page = theirs.get("/organizations/org-a/edit").data.decode()
+    assert theirs.post("/organizations/org-a/edit", data={
+        "version": hidden(their_page, "version"), "original": hidden(their_page, "original"), "name": "Organisation A",
+        "kind": "ngo", "hq_country": "KE", "website": "https://theirs.example.org"}).status_code == 302  # fmt: skip
+
+    conflict = mine.post("/organizations/org-a/edit", data=form | {"acronym": "MINE"})
+    assert conflict.status_code == 409
+    html = conflict.data.decode()
+    assert "yours (you changed it)" in html and "theirs (you did not change it)" in html
+    assert 'name="website" type="text" value="https://theirs.example.org"' in html
+    assert 'name="acronym" type="text" value="MINE"' in html
+
+    resubmitted = {"version": hidden(html, "version"), "original": hidden(html, "original"), "name": "Organisation A",
+                   "kind": "ngo", "hq_country": "KE", "acronym": "MINE", "website": "https://theirs.example.org"}  # fmt: skip
+    assert mine.post("/organizations/org-a/edit", data=resubmitted).status_code == 302
+    db_session.expire_all()
+    assert (world.org_a.acronym, world.org_a.website) == ("MINE", "https://theirs.example.org")

@@ -5,6 +5,8 @@ ValidationError messages are put back on the fields with ``show_errors``. So the
 and the importer check the same things in one place.
 """
 
+import json
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -41,13 +43,48 @@ class LooseDateField(StringField):
 
 
 class EditForm(FlaskForm):
-    """Every edit form carries the version it was read at, so a stale save is detected."""
+    """Every edit form carries the version it was read at, so a stale save is detected, and the
+    values it showed (``original``), so a conflict can tell the fields you changed from the rest."""
 
     version = HiddenField()
+    original = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_submitted():
+            self.remember_original()
+
+    def service_fields(self) -> list[str]:
+        skip = {"version", "original", "csrf_token", *getattr(self, "not_for_service", ())}
+        return [name for name in self._fields if name not in skip]
 
     def data_for_service(self) -> dict:
-        skip = {"version", "csrf_token", *getattr(self, "not_for_service", ())}
-        return {name: field.data for name, field in self._fields.items() if name not in skip}
+        return {name: self._fields[name].data for name in self.service_fields()}
+
+    def comparable(self) -> dict:
+        """The fields' values in a form that compares equal when the person left them alone."""
+        return {name: comparable_value(self._fields[name].data) for name in self.service_fields()}
+
+    def remember_original(self) -> None:
+        value = json.dumps(self.comparable(), sort_keys=True)
+        self.original.data, self.original.raw_data = value, [value]
+
+    def touched_fields(self) -> set[str] | None:
+        """The fields changed since the form was shown; None when that is unknown."""
+        try:
+            original = json.loads(self.original.data or "")
+        except ValueError:
+            return None
+        if not isinstance(original, dict):
+            return None
+        return {name for name, value in self.comparable().items() if original.get(name) != value}
+
+    def take_changes_from(self, submitted: "EditForm", names) -> None:
+        """Carry the person's own values over onto this (fresh) form: re-applying after a conflict."""
+        for name in names:
+            if name in self._fields and name in submitted._fields:
+                self._fields[name] = submitted._fields[name]
+                setattr(self, name, submitted._fields[name])
 
     def show_errors(self, errors: dict[str, list[str]]) -> None:
         """Put a service's per-field messages on the fields; others go above the form."""
@@ -62,6 +99,22 @@ class EditForm(FlaskForm):
         """Re-arm the form against the version now stored (re-applying after a conflict)."""
         self.version.data = str(version)
         self.version.raw_data = [str(version)]
+
+
+def comparable_value(value):
+    if value is None or value == "":
+        return ""
+    if isinstance(value, list):
+        rows = [comparable_value(v) for v in value]
+        return sorted(
+            json.dumps(r, sort_keys=True) if isinstance(r, dict) else str(r) for r in rows if r not in ("", {})
+        )
+    if isinstance(value, dict):  # a sub-form row (project participants): empty rows do not count
+        row = {k: comparable_value(v) for k, v in value.items()}
+        return row if row.get("organization", "x") else {}
+    if isinstance(value, bool):
+        return value
+    return str(value).replace("\r\n", "\n").strip()
 
 
 def kind_choices():
@@ -196,3 +249,19 @@ class ArchiveForm(FlaskForm):
     """Archive / restore buttons: the version guards against archiving what someone just changed."""
 
     version = HiddenField()
+
+
+def membership_form_data(membership) -> dict:
+    return {"status": membership.status, "joined_on": membership.joined_on, "left_on": membership.left_on,
+            "version": membership.version}  # fmt: skip
+
+
+def person_form_data(person) -> dict:
+    return {"name": person.name, "title": person.title, "email": person.email, "phone": person.phone,
+            "consent_to_list": person.consent_to_list, "version": person.version}  # fmt: skip
+
+
+def partnership_form_data(partnership) -> dict:
+    return {"kind": partnership.kind, "status": partnership.status, "start_date": partnership.start_date,
+            "end_date": partnership.end_date, "description": partnership.description,
+            "version": partnership.version}  # fmt: skip

@@ -79,16 +79,20 @@ def edit(slug: str):
     change of its core profile, which waits for a coordinator."""
     org = organization_or_404(slug)
     if permissions.can(current_user, "organization.update", org):
-        form = forms.OrganizationForm(data=forms.organization_form_data(org))
+        form_class = forms.OrganizationForm
         save = lambda data, version: organizations.update_organization(actor(), org, data, version)  # noqa: E731
         done = _("The profile was saved.")
     else:
         permissions.require(current_user, "organization.propose_change", org)
-        form = forms.ProfileChangeForm(data=forms.organization_form_data(org))
+        form_class = forms.ProfileChangeForm
         save = lambda data, version: organizations.propose_profile_change(actor(), org, data, version)  # noqa: E731
         done = _("Your change was sent to the coordinators for approval.")
+    form = form_class(data=forms.organization_form_data(org))
     if form.is_submitted():
-        saved, page = save_form(form, save, record=org, cancel_url=url_for("organizations.detail", slug=org.slug))
+        saved, page = save_form(
+            form, save, record=org, cancel_url=url_for("organizations.detail", slug=org.slug),
+            fresh=lambda: form_class(formdata=None, data=forms.organization_form_data(org)),
+        )  # fmt: skip
         if page:
             return page
         if saved:
@@ -263,12 +267,12 @@ def edit_membership(id: int):
     membership = db.get_or_404(Membership, id)
     org = membership.organization
     permissions.require(current_user, "membership.manage", membership)
-    form = forms.MembershipForm(data={"status": membership.status, "joined_on": membership.joined_on,
-                                      "left_on": membership.left_on, "version": membership.version})  # fmt: skip
+    form = forms.MembershipForm(data=forms.membership_form_data(membership))
     if form.is_submitted():
         saved, page = save_form(
             form, lambda data, version: organizations.update_membership(actor(), membership, data, version),
             record=membership, cancel_url=url_for("organizations.edit_records", slug=org.slug),
+            fresh=lambda: forms.MembershipForm(formdata=None, data=forms.membership_form_data(membership)),
         )  # fmt: skip
         if page:
             return page
@@ -312,13 +316,12 @@ def edit_person(id: int):
     person = db.get_or_404(Person, id)
     org = person.organization
     permissions.require(current_user, "person.manage", org)
-    form = forms.PersonForm(data={"name": person.name, "title": person.title, "email": person.email,
-                                  "phone": person.phone, "consent_to_list": person.consent_to_list,
-                                  "version": person.version})  # fmt: skip
+    form = forms.PersonForm(data=forms.person_form_data(person))
     if form.is_submitted():
         saved, page = save_form(
             form, lambda data, version: organizations.update_person(actor(), person, data, version),
             record=person, cancel_url=url_for("organizations.edit_records", slug=org.slug),
+            fresh=lambda: forms.PersonForm(formdata=None, data=forms.person_form_data(person)),
         )  # fmt: skip
         if page:
             return page
@@ -388,13 +391,12 @@ def edit_partnership(id: int):
     partnership = db.get_or_404(Partnership, id)
     permissions.require(current_user, "partnership.update", partnership)
     org = own_side(partnership)
-    form = forms.PartnershipForm(data={"kind": partnership.kind, "status": partnership.status,
-                                       "start_date": partnership.start_date, "end_date": partnership.end_date,
-                                       "description": partnership.description, "version": partnership.version})  # fmt: skip
+    form = forms.PartnershipForm(data=forms.partnership_form_data(partnership))
     if form.is_submitted():
         saved, page = save_form(
             form, lambda data, version: partnerships.update_partnership(actor(), partnership, data, version),
             record=partnership, cancel_url=url_for("organizations.detail", slug=org.slug),
+            fresh=lambda: forms.PartnershipForm(formdata=None, data=forms.partnership_form_data(partnership)),
         )  # fmt: skip
         if page:
             return page

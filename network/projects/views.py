@@ -74,6 +74,7 @@ def edit(id: int):
         saved, page = save_form(
             form, lambda data, version: projects.update_project(actor(), project, data, version),
             record=project, cancel_url=url_for("projects.detail", id=project.id),
+            fresh=lambda: forms.ProjectForm(formdata=None, data=forms.project_form_data(project)),
         )  # fmt: skip
         if page:
             return page
@@ -143,6 +144,7 @@ def edit_outcome(id: int):
         saved, page = save_form(
             form, lambda data, version: projects.update_outcome(actor(), report, data, version),
             record=report, cancel_url=url_for("projects.detail", id=project.id),
+            fresh=lambda: forms.OutcomeForm(formdata=None, data=forms.outcome_form_data(report)),
         )  # fmt: skip
         if page:
             return page
