@@ -74,7 +74,7 @@ FIELD_LABELS = {
     "organization_id": _l("Organisation"), "org_a_id": _l("Organisation"), "org_b_id": _l("Partner"),
     "lead_organization_id": _l("Lead organisation"), "network_id": _l("Network node"),
     "project_id": _l("Project"), "merged_into_id": _l("Merged into"), "comment": _l("Comment"),
-    "proposed_by_id": _l("Proposed by"), "reviewed_by_id": _l("Reviewed by"), "changes": _l("Changes"),
+    "proposed_by_id": _l("Proposed by"), "base_version": _l("Version proposed against"), "reviewed_by_id": _l("Reviewed by"), "changes": _l("Changes"),
 }  # fmt: skip
 # Diff fields holding ids, and what they point at (shown by name).
 REFERENCES = {
