@@ -249,6 +249,7 @@ def test_login_limit_on_the_configured_storage(app, client, users):
         with other.app_context():
             status = log_in(other.test_client(), "admin@example.org").status_code
             db.session.remove()
+            db.engine.dispose()  # its pooled connection would otherwise be closed by the garbage collector
         assert status == (429 if REDIS_URL else 302)
     finally:
         limiter.reset()
