@@ -154,8 +154,14 @@ class OrganizationForm(ProfileChangeForm):
     phone = StringField(_l("Phone"))
     description = TextAreaField(_l("Description"), render_kw={"rows": 5})
     founded = StringField(_l("Year founded"), render_kw={"inputmode": "numeric"})
-    countries = SelectMultipleField(_l("Countries of operation"), validate_choice=False, render_kw={"size": 8})
-    themes = SelectMultipleField(_l("Themes"), validate_choice=False, render_kw={"size": 8})
+    countries = SelectMultipleField(
+        _l("Countries of operation"),
+        validate_choice=False,
+        render_kw={"size": 8, "data-filter": _l("Filter countries")},
+    )
+    themes = SelectMultipleField(
+        _l("Themes"), validate_choice=False, render_kw={"size": 8, "data-filter": _l("Filter themes")}
+    )
     identifiers = StringField(
         _l("Identifiers"), description=_l("org-id.guide identifiers separated by commas, such as GB-CHC-1000003.")
     )

@@ -35,8 +35,12 @@ class ProjectForm(EditForm):
     currency = StringField(
         _l("Currency"), render_kw={"maxlength": 3}, description=_l("ISO 4217 code, such as USD, EUR or CNY.")
     )
-    countries = SelectMultipleField(_l("Countries"), validate_choice=False, render_kw={"size": 8})
-    themes = SelectMultipleField(_l("Themes"), validate_choice=False, render_kw={"size": 8})
+    countries = SelectMultipleField(
+        _l("Countries"), validate_choice=False, render_kw={"size": 8, "data-filter": _l("Filter countries")}
+    )
+    themes = SelectMultipleField(
+        _l("Themes"), validate_choice=False, render_kw={"size": 8, "data-filter": _l("Filter themes")}
+    )
     participants = FieldList(FormField(ParticipantRow), label=_l("Other organisations taking part"))
 
     def __init__(self, *args, **kwargs):
@@ -47,7 +51,7 @@ class ProjectForm(EditForm):
 
     def add_blank_rows(self) -> None:
         for _ in range(BLANK_PARTICIPANT_ROWS):
-            self.participants.append_entry()
+            self.participants.append_entry({"organization": "", "role": "partner"})
 
     def data_for_service(self) -> dict:
         data = super().data_for_service()
