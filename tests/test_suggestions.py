@@ -99,3 +99,18 @@ def test_graph_service_matches_endpoint(world):
     graph = service.initiative_graph(ini)
     assert graph == {"nodes": [graph["nodes"][0]], "edges": []}
     assert graph["nodes"][0]["url"] == "/organizations/org-a"
+
+
+def test_suggestions_fragment_and_page(world, client_as):
+    ini = f.initiative("Freight", network=world.x, slug="freight")
+    ini.themes = [f.theme("transport")]
+    f.organization("Transport Think Tank", themes=["transport"])
+    db.session.commit()
+    coordinator = client_as("coordinator_x")
+    fragment = coordinator.get("/initiatives/freight/suggestions", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200 and b"<html" not in fragment.data
+    assert b"Transport Think Tank" in fragment.data and b"Works on Transport" in fragment.data
+    page = coordinator.get("/initiatives/freight/suggestions")
+    assert b"<html" in page.data and b"Transport Think Tank" in page.data
+    assert b"/initiatives/freight/suggestions" in coordinator.get("/initiatives/freight").data
+    assert client_as("member_a").get("/initiatives/freight/suggestions").status_code == 403

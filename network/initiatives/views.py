@@ -157,7 +157,6 @@ def detail(slug: str):
         can_record_activity=permissions.can(current_user, "activity.record", initiative),
         can_edit=permissions.can(current_user, "initiative.update", initiative),
         can_export=permissions.can(current_user, "initiative.export", initiative),
-        suggestions=suggestions.suggest_partners(initiative) if manage else [],
         finding=finding,
         found=service.find_organizations_to_invite(initiative, finding) if manage and finding else [],
         invite_form=InviteForm(),
@@ -166,6 +165,16 @@ def detail(slug: str):
         confirm_form=ConfirmForm(),
         activity_labels=ACTIVITY_KIND_LABELS,
     )
+
+
+@bp.get("/initiatives/<slug>/suggestions")
+@login_required
+def suggested_partners(slug: str):
+    """The ranked suggestions: a fragment for htmx, a page of its own otherwise."""
+    initiative = service.find_initiative(slug)
+    permissions.require(current_user, "initiative.manage_participants", initiative)
+    template = "initiatives/_suggestions.html" if request.headers.get("HX-Request") else "initiatives/suggestions.html"
+    return render_template(template, initiative=initiative, suggestions=suggestions.suggest_partners(initiative))
 
 
 @bp.get("/initiatives/<slug>/report")

@@ -76,4 +76,7 @@ def test_coordinator_builds_member_accepts_progress_shows(live_server, browser, 
     coordinator.reload()
     expect(coordinator.locator("[data-testid=participants]")).to_contain_text("Accepted")
     expect(coordinator.locator("[data-testid=history]")).to_contain_text("Accepted")
+    # Suggested partners load into the page (htmx): the NGO's firm, with the reason.
+    expect(coordinator.locator("[data-testid=suggestions]")).to_contain_text("Tyre Maker Ltd")
+    expect(coordinator.locator("[data-testid=suggestions]")).to_contain_text("Technical partner of Sunrise")
     assert errors == []
