@@ -319,3 +319,20 @@ def test_openapi_document_and_docs_page(client):
     assert "swagger-ui-dist-5.35.0/swagger-ui-bundle.js" in html and "js/api-docs.js" in html
     assert "<script>" not in html  # the CSP allows no inline script
     assert json.loads(json.dumps(spec))  # serialisable as JSON
+
+
+def test_huge_ids_in_bodies_are_field_errors_not_database_errors(client, world):
+    headers = bearer(world.users["admin"])
+    huge = "99999999999"
+    partnership = client.post(
+        "/api/v1/partnerships",
+        json={"organization": world.org_a.id, "partner": huge, "kind": "technical"},
+        headers=headers,
+    )
+    assert [e["field"] for e in assert_problem(partnership, 422)["errors"]] == ["partner"]
+    ini = f.initiative(network=world.x)
+    db.session.commit()
+    invite = client.post(f"/api/v1/initiatives/{ini.id}/participants", json={"organization": huge}, headers=headers)
+    assert [e["field"] for e in assert_problem(invite, 422)["errors"]] == ["organization"]
+    project = client.post("/api/v1/projects", json={"organization": 2**40, "title": "T"}, headers=headers)
+    assert [e["field"] for e in assert_problem(project, 422)["errors"]] == ["organization"]

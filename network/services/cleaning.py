@@ -265,8 +265,9 @@ class Cleaner:
 def find_organization(value) -> Organization | None:
     if isinstance(value, Organization):
         return value
-    if isinstance(value, int) or isinstance(value, str) and value.isdigit():
-        return db.session.get(Organization, int(value))
+    if isinstance(value, int) or isinstance(value, str) and value.isascii() and value.isdigit():
+        # Ids are 32-bit on PostgreSQL: a larger number names nothing (and must not reach the database).
+        return db.session.get(Organization, int(value)) if 0 < int(value) < 2**31 else None
     if isinstance(value, str):
         return db.session.scalar(select(Organization).where(Organization.slug == value))
     return None
