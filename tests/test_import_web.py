@@ -62,6 +62,13 @@ def test_upload_preview_commit_undo(client, coordinator):
     assert all(m.network_id == node_id for o in orgs for m in o.memberships)
     assert client.get(f"/imports/{job.id}/progress").get_json()["percent"] == 100
 
+    from network.services import search
+
+    def found(text):
+        return search.organization_id_set(coordinator, search.parse_search_params({"q": text}))
+
+    assert found("Victoria") == {o.id for o in orgs if o.name == "Lake Victoria Watch"}
+
     log = client.get("/imports")
     assert "orgs.csv" in log.text and "committed" in log.text
 
@@ -70,6 +77,7 @@ def test_upload_preview_commit_undo(client, coordinator):
     db.session.expire_all()
     assert all(o.archived_at is not None for o in db.session.scalars(select(Organization)))
     assert db.session.get(ImportJob, job.id).status == "undone"
+    assert found("Victoria") == set()  # the search index follows the undo
 
 
 def test_undo_refused_once_a_record_changed(client, coordinator):

@@ -1068,18 +1068,22 @@ class BatchWriter:
     def finish(self) -> None:
         _current_cache.clear()
         if self.wrote:
-            sync_search_index()
+            sync_search_index([org_id for org_id, _version in self.result.created])
 
 
-def sync_search_index() -> None:
-    """Bulk inserts bypass the search engine's session hook: rebuild its index."""
+def sync_search_index(org_ids: list[int] | None = None) -> None:
+    """Bulk inserts bypass the search engine's session hook: index the organisations written (new
+    ones have no partners or projects whose documents would change), or rebuild everything."""
     try:
-        from network.services import search
+        from network.services.search import index
     except ImportError:
         return
-    rebuild = getattr(search, "rebuild_index", None)
-    if rebuild is not None:
-        rebuild()
+    conn = db.session.connection()
+    if org_ids is None:
+        index.rebuild_index(conn)
+        return
+    index.reindex(conn, "organization", org_ids)
+    index.bump_generation(conn)
 
 
 # --- Jobs: the web flow, the CLI and undo -----------------------------------------------------
@@ -1321,7 +1325,7 @@ def undo_import(actor, job: ImportJob) -> ImportJob:
     job.details = {**job.details, "undone_at": now.isoformat(), "undone_by": actor.id}
     db.session.flush()
     if created_ids or updated:
-        sync_search_index()
+        sync_search_index(created_ids)
     return job
 
 
