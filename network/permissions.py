@@ -158,9 +158,8 @@ def _own_project(user, role, project: Project) -> bool:
 RULES = {
     # Reading
     "directory.view": _read,
-    "organization.view": lambda u, r, org: (
-        _read(u, r, org) and (not org.is_archived or has_rights_over(u, org) or r == "viewer")
-    ),
+    # Archived organisations leave the public directory; people who log in still find them.
+    "organization.view": lambda u, r, org: _read(u, r, org) and (not org.is_archived or r is not None),
     "organization.view_private": lambda u, r, org: has_rights_over(u, org),
     # obj is the Person: listed people are public, unlisted ones (and contact details) private
     "person.view": lambda u, r, p: (

@@ -1,0 +1,223 @@
+"""Unit tests for every rule in network/permissions.py, for every role of the shared world.
+
+Each row: the action, the object it is asked about, and the roles that may do it. Admins may do
+everything; every other role is checked both ways (allowed ones True, all others False).
+"""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from network import permissions
+from network.extensions import db
+from network.models import ChangeRequest, ImportJob, Notification
+from network.permissions import RULES, Grant, can, require
+from network.services.errors import PermissionDenied
+from tests import factories as f
+from tests.conftest import ROLE_NAMES
+
+EVERYONE = set(ROLE_NAMES)
+LOGGED_IN = EVERYONE - {"anonymous"}
+ADMIN = {"admin"}
+COORDINATORS = {"coordinator_x", "coordinator_y"}
+A_SIDE = {"member_a", "coordinator_x"}  # who has rights over organisation A (admin implied)
+B_SIDE = {"member_b", "coordinator_y"}
+
+
+class Things:
+    """The objects the rules are asked about, built on the shared world."""
+
+    def __init__(self, world):
+        w = self.world = world
+        self.archived_org = f.organization("Old Org", networks=[w.x1], archived_at=datetime.now(UTC))
+        self.company = f.organization("Firm C", kind="company")  # no membership anywhere
+        self.listed = f.person(w.org_a, "Listed Person", consent_to_list=True, phone="+254 700 000000")
+        self.unlisted = f.person(w.org_a, "Unlisted Person", consent_to_list=False)
+        self.membership_a = w.org_a.memberships[0]
+        self.membership_b = w.org_b.memberships[0]
+        self.change = ChangeRequest(
+            organization=w.org_a, proposed_by=w.users["member_a"], changes={"name": ["A", "A2"]}, base_version=1
+        )
+        self.initiative_x = f.initiative("Convened by X", network=w.x)
+        self.participant_a = f.participant(self.initiative_x, w.org_a, role="partner", status="accepted")
+        self.partnership_ab = f.partnership(w.org_a, w.org_b)
+        self.partnership_ac = f.partnership(w.org_a, self.company)
+        self.notice_a = Notification(user_id=w.users["member_a"].id, message="Hello")
+        self.job_x = ImportJob(user_id=w.users["coordinator_x"].id, filename="members.xlsx")
+        db.session.add_all([self.change, self.notice_a, self.job_x])
+        db.session.flush()
+        db.session.commit()
+
+
+@pytest.fixture
+def things(world):
+    return Things(world)
+
+
+def u(world, role_name):
+    return None if role_name == "anonymous" else world.users[role_name]
+
+
+# (action, object builder, roles allowed besides admin). Object builders take Things.
+CASES = [
+    # Reading
+    ("directory.view", lambda t: None, EVERYONE),
+    ("organization.view", lambda t: t.world.org_a, EVERYONE),
+    ("organization.view", lambda t: t.archived_org, LOGGED_IN),
+    ("organization.view_private", lambda t: t.world.org_a, A_SIDE),
+    ("organization.view_private", lambda t: t.world.org_b, B_SIDE),
+    ("organization.view_private", lambda t: t.company, set()),
+    ("person.view", lambda t: t.listed, EVERYONE),
+    ("person.view", lambda t: t.unlisted, A_SIDE),
+    ("project.view", lambda t: t.world.project_a, EVERYONE),
+    ("initiative.view", lambda t: t.initiative_x, EVERYONE),
+    ("network.view", lambda t: t.world.x, EVERYONE),
+    ("directory.export", lambda t: None, LOGGED_IN),
+    ("search.save", lambda t: None, LOGGED_IN),
+    # Organisations
+    ("organization.create", lambda t: None, COORDINATORS),
+    ("organization.create", lambda t: t.world.x1, {"coordinator_x"}),
+    ("organization.create", lambda t: t.world.y, {"coordinator_y"}),
+    ("organization.update", lambda t: t.world.org_a, {"coordinator_x"}),
+    ("organization.update", lambda t: t.world.org_b, {"coordinator_y"}),
+    ("organization.update", lambda t: t.company, set()),
+    ("organization.propose_change", lambda t: t.world.org_a, {"member_a"}),
+    ("organization.archive", lambda t: t.world.org_a, {"coordinator_x"}),
+    ("organization.merge", lambda t: t.world.org_b, {"coordinator_y"}),
+    ("organization.import", lambda t: None, COORDINATORS),
+    ("organization.import", lambda t: t.world.x, {"coordinator_x"}),
+    ("duplicates.review", lambda t: None, COORDINATORS),
+    ("import.undo", lambda t: t.job_x, {"coordinator_x"}),
+    # Moderated changes: the member cannot approve its own change
+    ("change_request.review", lambda t: t.change, {"coordinator_x"}),
+    ("change_request.view", lambda t: t.change, A_SIDE),
+    ("change_request.withdraw", lambda t: t.change, {"member_a"}),
+    ("change_request.queue", lambda t: None, COORDINATORS),
+    ("history.view", lambda t: t.world.org_a, A_SIDE),
+    # Memberships, people, projects, outcomes, partnerships
+    ("membership.manage", lambda t: t.membership_a, {"coordinator_x"}),
+    ("membership.manage", lambda t: t.membership_b, {"coordinator_y"}),
+    ("person.manage", lambda t: t.world.org_a, A_SIDE),
+    ("project.create", lambda t: t.world.org_b, B_SIDE),
+    ("project.update", lambda t: t.world.project_a, A_SIDE),
+    ("project.update", lambda t: t.world.project_b, B_SIDE),
+    ("outcome.manage", lambda t: t.world.project_a, A_SIDE),
+    ("partnership.manage", lambda t: t.world.org_a, A_SIDE),
+    ("partnership.update", lambda t: t.partnership_ab, A_SIDE | B_SIDE),
+    ("partnership.update", lambda t: t.partnership_ac, A_SIDE),
+    # Initiatives
+    ("initiative.create", lambda t: None, COORDINATORS),
+    ("initiative.create", lambda t: t.world.x, {"coordinator_x"}),
+    ("initiative.update", lambda t: t.initiative_x, {"coordinator_x"}),
+    ("initiative.manage_participants", lambda t: t.initiative_x, {"coordinator_x"}),
+    ("initiative.view_private", lambda t: t.initiative_x, {"coordinator_x", "member_a"}),
+    ("participation.respond", lambda t: t.participant_a, {"member_a"}),
+    ("initiative.link_project", lambda t: (t.initiative_x, t.world.project_a), {"coordinator_x", "member_a"}),
+    ("initiative.link_project", lambda t: (t.initiative_x, t.world.project_b), {"coordinator_x"}),
+    ("initiative.export", lambda t: t.initiative_x, LOGGED_IN),
+    ("activity.view", lambda t: t.initiative_x, {"coordinator_x", "member_a"}),
+    ("activity.view", lambda t: t.world.org_b, B_SIDE),
+    ("activity.record", lambda t: t.initiative_x, {"coordinator_x"}),
+    ("activity.record", lambda t: t.world.org_a, A_SIDE),
+    ("notification.view", lambda t: t.notice_a, {"member_a"}),
+    ("notification.view", lambda t: None, LOGGED_IN),
+    # Users: coordinators grant only inside their own scope; admins alone grant admin and viewer
+    ("user.list", lambda t: None, COORDINATORS),
+    ("user.invite", lambda t: Grant("admin"), set()),
+    ("user.invite", lambda t: Grant("viewer"), set()),
+    ("user.invite", lambda t: Grant("coordinator", networks=[t.world.x1]), {"coordinator_x"}),
+    ("user.invite", lambda t: Grant("coordinator", networks=[t.world.x, t.world.y]), set()),
+    ("user.invite", lambda t: Grant("coordinator", networks=[]), set()),
+    ("user.invite", lambda t: Grant("member", organization=t.world.org_a), {"coordinator_x"}),
+    ("user.invite", lambda t: Grant("member", organization=t.world.org_b), {"coordinator_y"}),
+    ("user.invite", lambda t: Grant("member", organization=t.company), set()),
+    ("user.manage", lambda t: t.world.users["member_a"], {"coordinator_x"}),
+    ("user.manage", lambda t: t.world.users["coordinator_y"], set()),
+    ("user.manage", lambda t: t.world.users["viewer"], set()),
+    ("user.manage", lambda t: t.world.users["admin"], set()),
+    ("user.manage", lambda t: t.world.users["coordinator_x"], set()),  # not even themselves
+    ("account.update", lambda t: t.world.users["member_a"], {"member_a"}),
+    ("account.update", lambda t: t.world.users["viewer"], {"viewer"}),
+    ("audit.view_all", lambda t: None, set()),
+    ("network.manage", lambda t: t.world.x1, {"coordinator_x"}),
+    ("network.manage", lambda t: t.world.y, {"coordinator_y"}),
+    ("network.manage", lambda t: None, set()),
+]
+
+
+@pytest.mark.parametrize("action,build,allowed", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_rule(things, action, build, allowed):
+    obj = build(things)
+    answers = {role: can(u(things.world, role), action, obj) for role in ROLE_NAMES}
+    expected = {role: role in allowed | ADMIN for role in ROLE_NAMES}
+    assert answers == expected
+
+
+def test_every_rule_has_cases():
+    tested = {case[0] for case in CASES}
+    assert set(RULES) - tested == set(), "add rows to CASES for the new rules"
+
+
+@pytest.mark.app_config(PUBLIC_DIRECTORY=False)
+@pytest.mark.parametrize("action", ["directory.view", "organization.view", "project.view", "network.view"])
+def test_private_directory_is_closed_to_anonymous_visitors(things, action):
+    obj = {"organization.view": things.world.org_a, "project.view": things.world.project_a}.get(action)
+    assert not can(None, action, obj)
+    assert can(things.world.users["viewer"], action, obj)
+
+
+@pytest.mark.app_config(PUBLIC_DIRECTORY=False)
+def test_private_directory_hides_listed_people_from_anonymous(things):
+    assert not can(None, "person.view", things.listed)
+    assert can(things.world.users["viewer"], "person.view", things.listed)
+
+
+def test_deactivated_users_have_no_rights(things):
+    admin = things.world.users["admin"]
+    coordinator = things.world.users["coordinator_x"]
+    admin.active = coordinator.active = False
+    assert permissions.role_of(admin) is None
+    assert not can(admin, "audit.view_all")
+    assert not can(coordinator, "organization.update", things.world.org_a)
+    assert can(coordinator, "organization.view", things.world.org_a)  # reads like anyone (public directory)
+
+
+def test_coordinator_of_a_parent_node_covers_the_whole_subtree(things):
+    w = things.world
+    deep = f.network("Node X1a", parent=w.x1)
+    org = f.organization("Deep Org", networks=[deep])
+    assert permissions.manages_network(w.users["coordinator_x"], deep)
+    assert can(w.users["coordinator_x"], "organization.update", org)
+    assert not can(w.users["coordinator_y"], "organization.update", org)
+    # A coordinator of the child does not manage the parent.
+    child_coordinator = f.user("coordinator", networks=[w.x1])
+    assert not permissions.manages_network(child_coordinator, w.x)
+    assert not can(child_coordinator, "user.invite", Grant("coordinator", networks=[w.x]))
+
+
+def test_node_paths_are_prefixes_not_substrings(app, world):
+    """Node /1/ must not cover node /11/: paths end with a slash, so prefixes are whole ids."""
+    nodes = [f.network(f"N{i}") for i in range(12)]
+    node_1 = next(n for n in nodes + [world.x, world.x1, world.y] if n.path == "/1/")
+    node_11 = next((n for n in nodes if n.path == "/11/"), None)
+    assert node_11 is not None
+    coordinator = f.user("coordinator", networks=[node_1])
+    assert not permissions.manages_network(coordinator, node_11)
+
+
+def test_member_of_an_organisation_in_several_nodes(things):
+    w = things.world
+    f.membership(w.org_b, w.x1)  # B joins X1 as well: coordinator X now manages B too
+    assert can(w.users["coordinator_x"], "organization.update", w.org_b)
+    assert can(w.users["coordinator_x"], "user.manage", w.users["member_b"])
+
+
+def test_unknown_action_is_a_programming_error(world):
+    with pytest.raises(KeyError):
+        can(world.users["admin"], "organisation.update", world.org_a)
+
+
+def test_require_raises_permission_denied(world):
+    with pytest.raises(PermissionDenied):
+        require(world.users["member_a"], "organization.update", world.org_b)
+    require(world.users["member_a"], "organization.propose_change", world.org_a)
