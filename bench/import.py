@@ -13,6 +13,7 @@ model_type -> kind, registration id -> identifier); the mapping is not timed.
 import argparse
 import csv
 import json
+import os
 import random
 import resource
 import sqlite3
@@ -93,12 +94,13 @@ def run_one(path: Path, folder: Path) -> dict:
         node.path = f"/{node.id}/"
         db.session.commit()
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         result = write_import(admin, path, path.name, ImportOptions(write=True, skip_invalid=True))
         record_job(admin, path.name, result, None, path)
         db.session.commit()
         seconds = time.perf_counter() - started
-    return {"rows": result.total, "seconds": seconds, "counts": result.counts, "rss_mb_before": rss_before,
+        cpu = time.process_time() - cpu_started
+    return {"rows": result.total, "seconds": seconds, "cpu_seconds": cpu, "counts": result.counts, "rss_mb_before": rss_before,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}  # fmt: skip
 
 
@@ -142,7 +144,8 @@ def scenario(label: str, rows: list[dict]) -> None:
         stats = json.loads(child.stdout.strip().splitlines()[-1])
         bare = bare_sqlite(rows, folder)
     rate = stats["rows"] / stats["seconds"]
-    print(f"{label}: {stats['rows']:,} rows in {stats['seconds']:.1f} s = {rate:,.0f} rows/s; "
+    print(f"{label}: {stats['rows']:,} rows in {stats['seconds']:.1f} s = {rate:,.0f} rows/s "
+          f"(CPU {stats['cpu_seconds']:.1f} s; the machine's load average is {os.getloadavg()[0]:.1f}); "
           f"peak RSS {stats['peak_rss_mb']:.0f} MB (app ready: {stats['rss_mb_before']:.0f} MB); "
           f"bare sqlite3 executemany of the same rows {bare:.2f} s (import takes {stats['seconds'] / bare:.0f}x as long)")  # fmt: skip
     print(f"   outcome: {stats['counts']}")

@@ -925,6 +925,20 @@ def _differences(row: CleanRow, org_id: int) -> dict:
     return changes
 
 
+def bulk_insert(conn, table, rows: list[dict]) -> None:
+    """executemany straight to the driver, converting values with the columns' own bind processors
+    (SQLAlchemy's per-row parameter handling costs more than the database for wide batches)."""
+    columns = list(rows[0])
+    dialect = conn.dialect
+    processors = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+    values = [
+        tuple(p(row[c]) if p else row[c] for c, p in zip(columns, processors, strict=True)) for row in rows
+    ]  # fmt: skip
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    names = ", ".join(dialect.identifier_preparer.quote(c) for c in columns)
+    conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({', '.join([mark] * len(columns))})", values)
+
+
 class BatchWriter:
     """Writes batches of classified rows in the current transaction, recording what it did for undo."""
 
@@ -984,11 +998,11 @@ class BatchWriter:
             audit.append(self.event("create", "organizations", org_id, changes, now))
             self.result.created.append([org_id, 1])
         if countries:
-            conn.execute(insert(organization_countries), countries)
+            bulk_insert(conn, organization_countries, countries)
         if themes:
-            conn.execute(insert(organization_themes), themes)
+            bulk_insert(conn, organization_themes, themes)
         if identifiers:
-            conn.execute(insert(OrganizationIdentifier.__table__), identifiers)
+            bulk_insert(conn, OrganizationIdentifier.__table__, identifiers)
         if memberships:
             mtable = Membership.__table__
             returned_members = {
@@ -1004,7 +1018,7 @@ class BatchWriter:
                     "organization_id": [None, m["organization_id"]], "network_id": [None, m["network_id"]],
                     "status": [None, m["status"]], "joined_on": [None, m["joined_on"] and m["joined_on"].isoformat()],
                 }, now))  # fmt: skip
-        conn.execute(insert(AuditEvent.__table__), audit)
+        bulk_insert(conn, AuditEvent.__table__, audit)
         for org_id, row in zip(ids, rows, strict=True):
             for value in row.values.get("identifiers") or ():
                 self.existing.by_identifier[value] = org_id
