@@ -725,6 +725,7 @@ def run_import(actor, path: Path, filename: str, options: ImportOptions) -> Impo
     if not permissions.can(actor, "organization.import", options.node):
         raise PermissionDenied(_("You do not have permission to import into this node."))
     table = open_table(path, filename)
+    _cache().clear()  # never compare with values read before this run
     refs = References(actor, options.node)
     existing = Existing(_manageable_organizations(actor))
     result = ImportResult(total=table.count)
@@ -895,19 +896,24 @@ def _best_exact(row: CleanRow, ids: list[int]) -> int:
     return ids[0]
 
 
-_current_cache: dict[int, dict] = {}
+_local = threading.local()  # stored values read during one import run, per thread
+
+
+def _cache() -> dict[int, dict]:
+    return _local.__dict__.setdefault("current", {})
 
 
 def current_values(org_ids: list[int]) -> dict[int, dict]:
     """Stored values in the row's plain form (codes, slugs, lists), for the given organisations."""
     from network.services.exporting import plain_records
 
-    missing = [i for i in org_ids if i not in _current_cache]
+    cache = _cache()
+    missing = [i for i in org_ids if i not in cache]
     if missing:
-        if len(_current_cache) > 5000:
-            _current_cache.clear()
-        _current_cache.update(plain_records(missing))
-    return {i: _current_cache[i] for i in org_ids}
+        if len(cache) > 5000:
+            cache.clear()
+        cache.update(plain_records(missing))
+    return {i: cache[i] for i in org_ids}
 
 
 def _differences(row: CleanRow, org_id: int) -> dict:
@@ -936,7 +942,9 @@ def bulk_insert(conn, table, rows: list[dict]) -> None:
     ]  # fmt: skip
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     names = ", ".join(dialect.identifier_preparer.quote(c) for c in columns)
-    conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({', '.join([mark] * len(columns))})", values)
+    # Table and column names come from the models, never from the file.
+    statement = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join([mark] * len(columns))})"  # noqa: S608
+    conn.exec_driver_sql(statement, values)
 
 
 class BatchWriter:
@@ -1077,10 +1085,10 @@ class BatchWriter:
             self.result.memberships.extend(m.id for m in added)
             self.result.updated.append({"id": org.id, "version": org.version,
                                         "before": {k: before.get(k) for k in changes}})  # fmt: skip
-            _current_cache.pop(org.id, None)
+            _cache().pop(org.id, None)
 
     def finish(self) -> None:
-        _current_cache.clear()
+        _cache().clear()
         if self.wrote:
             sync_search_index([org_id for org_id, _version in self.result.created])
 
