@@ -1,6 +1,7 @@
 """The JSON API: tokens, permissions through the API, versions, errors as problem+json."""
 
 import json
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -336,3 +337,87 @@ def test_huge_ids_in_bodies_are_field_errors_not_database_errors(client, world):
     assert [e["field"] for e in assert_problem(invite, 422)["errors"]] == ["organization"]
     project = client.post("/api/v1/projects", json={"organization": 2**40, "title": "T"}, headers=headers)
     assert [e["field"] for e in assert_problem(project, 422)["errors"]] == ["organization"]
+
+
+def test_member_proposes_a_profile_change_instead_of_editing(client, world):
+    from network.models import ChangeRequest
+
+    org = world.org_a
+    response = client.post(
+        f"/api/v1/organizations/{org.id}/change-requests",
+        json={"acronym": "OA"},
+        headers={**bearer(world.users["member_a"]), "If-Match": f'"{org.version}"'},
+    )
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["changes"] == {"acronym": [None, "OA"]}
+    assert db.session.scalar(select(ChangeRequest)).status == "pending"
+    db.session.expire_all()
+    assert db.session.get(Organization, org.id).acronym is None  # not applied until reviewed
+    other = client.post(
+        f"/api/v1/organizations/{world.org_b.id}/change-requests",
+        json={"acronym": "OB"},
+        headers={**bearer(world.users["member_a"]), "If-Match": f'"{world.org_b.version}"'},
+    )
+    assert_problem(other, 403)
+
+
+def test_if_none_match_answers_304(client, world):
+    first = client.get(f"/api/v1/organizations/{world.org_a.id}")
+    again = client.get(f"/api/v1/organizations/{world.org_a.id}", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and not again.data
+
+
+@pytest.mark.parametrize(
+    ("role", "node", "status"),
+    [("coordinator_x", "x1", 201), ("coordinator_y", "x1", 403), ("member_b", "y", 403), ("admin", "y", 201)],
+)
+def test_who_may_add_a_membership(client, world, role, node, status):
+    org = f.organization("Newcomer")
+    db.session.commit()
+    response = client.post(
+        "/api/v1/memberships",
+        json={"organization": org.id, "network": getattr(world, node).id, "status": "applicant"},
+        headers=bearer(world.users[role]),
+    )
+    assert response.status_code == status, response.get_data(as_text=True)
+
+
+def test_initiative_coordinators_only_manage_their_own(client, world):
+    ini = f.initiative("Clean cookstoves", network=world.x)
+    db.session.commit()
+    url = f"/api/v1/initiatives/{ini.slug}"
+    etag = client.get(url).headers["ETag"]
+    denied = client.patch(url, json={"goal": "Y"}, headers={**bearer(world.users["coordinator_y"]), "If-Match": etag})
+    assert_problem(denied, 403)
+    allowed = client.patch(url, json={"goal": "X"}, headers={**bearer(world.users["coordinator_x"]), "If-Match": etag})
+    assert allowed.status_code == 200 and allowed.get_json()["goal"] == "X"
+    assert allowed.get_json()["title"] == "Clean cookstoves"  # fields not sent are kept
+    invite = client.post(
+        f"{url}/participants",
+        json={"organization": "org-b", "role": "partner"},
+        headers=bearer(world.users["coordinator_x"]),
+    )
+    assert invite.status_code == 201
+    participant_id = invite.get_json()["id"]
+    # Only B's members answer B's invitation.
+    assert_problem(
+        client.post(f"/api/v1/participants/{participant_id}/response", json={"accept": True},
+                    headers=bearer(world.users["member_a"])),
+        403,
+    )  # fmt: skip
+    accepted = client.post(
+        f"/api/v1/participants/{participant_id}/response",
+        json={"accept": True},
+        headers=bearer(world.users["member_b"]),
+    )
+    assert accepted.get_json()["invitation_status"] == "accepted"
+
+
+def test_member_reports_outcomes_of_own_project(client, world):
+    url = f"/api/v1/projects/{world.project_a.id}/outcomes"
+    body = {"period_start": "2024-01-01", "period_end": "2024-12-31", "tco2e_reduced": "12.5"}
+    created = client.post(url, json=body, headers=bearer(world.users["member_a"]))
+    assert created.status_code == 201 and Decimal(created.get_json()["tco2e_reduced"]) == Decimal("12.5")
+    assert_problem(client.post(url, json=body, headers=bearer(world.users["member_b"])), 403)
+    backwards = client.post(url, json={**body, "period_end": "2023-01-01"}, headers=bearer(world.users["member_a"]))
+    assert [e["field"] for e in assert_problem(backwards, 422)["errors"]] == ["period_end"]

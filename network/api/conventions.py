@@ -33,6 +33,7 @@ def make_blueprint(name: str, description: str) -> Blueprint:
     bp = Blueprint(name, __name__, url_prefix="/api/v1", description=description)
     bp.before_request(authenticate_request)
     bp.after_request(add_cors_headers)
+    bp.after_request(answer_conditional_reads)
     bp.register_error_handler(HTTPException, problems.render_http_error)
     bp.register_error_handler(ServiceError, problems.render_service_error)
     bp.register_error_handler(Exception, problems.render_unexpected_error)
@@ -66,6 +67,13 @@ def authenticate_request() -> None:
 def actor():
     """The token's user, or an anonymous visitor (reads of the public directory)."""
     return g.get("api_actor") or AnonymousUserMixin()
+
+
+def answer_conditional_reads(response):
+    """If-None-Match on a read: 304 when the client already has this version."""
+    if request.method in ("GET", "HEAD") and response.status_code == 200 and "ETag" in response.headers:
+        response.make_conditional(request)
+    return response
 
 
 def add_cors_headers(response):
@@ -133,6 +141,10 @@ def paged(query_items, total: int, args: dict, **extra):
 def etag(obj) -> dict:
     return {"ETag": f'"{obj.version}"'}
 
+
+ETAG_HEADER = {"ETag": {"description": 'The record\'s version, e.g. "3": send it back in If-Match',
+                        "schema": {"type": "string"}}}  # fmt: skip
+LINK_HEADER = {"Link": {"description": "RFC 8288 links to the next and previous pages", "schema": {"type": "string"}}}
 
 IF_MATCH_PARAMETER = {
     "in": "header",

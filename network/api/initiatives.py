@@ -8,7 +8,7 @@ from werkzeug.exceptions import PreconditionFailed
 
 from network import permissions
 from network.api import schemas
-from network.api.conventions import IF_MATCH_PARAMETER, actor, etag, make_blueprint, paged
+from network.api.conventions import ETAG_HEADER, IF_MATCH_PARAMETER, LINK_HEADER, actor, etag, make_blueprint, paged
 from network.api.lookups import find, find_by_ref, if_match_version
 from network.extensions import db
 from network.models import Initiative, Organization, Participant
@@ -58,7 +58,7 @@ def organization_in(data: dict) -> Organization:
 @bp.route("/initiatives")
 class Initiatives(MethodView):
     @bp.arguments(schemas.StatusListArgs, location="query")
-    @bp.response(200, schemas.InitiativePageSchema)
+    @bp.response(200, schemas.InitiativePageSchema, headers=LINK_HEADER)
     def get(self, args):
         """Initiatives (not archived), newest first"""
         permissions.require(actor(), "initiative.view")
@@ -71,7 +71,7 @@ class Initiatives(MethodView):
         return body, 200, headers
 
     @bp.arguments(schemas.InitiativeInput)
-    @bp.response(201, schemas.InitiativeSchema)
+    @bp.response(201, schemas.InitiativeSchema, headers=ETAG_HEADER)
     @bp.doc(**WRITE)
     def post(self, data):
         """Convene an initiative (coordinators; in their node unless another is given)"""
@@ -82,14 +82,14 @@ class Initiatives(MethodView):
 
 @bp.route("/initiatives/<string:ref>")
 class InitiativeDetail(MethodView):
-    @bp.response(200, schemas.InitiativeSchema)
+    @bp.response(200, schemas.InitiativeSchema, headers=ETAG_HEADER)
     def get(self, ref):
         """An initiative by id or slug"""
         initiative = initiative_for(ref)
         return initiative, 200, etag(initiative)
 
     @bp.arguments(schemas.InitiativeInput(partial=True))
-    @bp.response(200, schemas.InitiativeSchema)
+    @bp.response(200, schemas.InitiativeSchema, headers=ETAG_HEADER)
     @bp.doc(**VERSIONED_WRITE)
     def patch(self, data, ref):
         """Change some fields (its coordinators); If-Match required"""
@@ -99,7 +99,7 @@ class InitiativeDetail(MethodView):
         service.update_initiative(actor(), initiative, service_values(data, initiative), if_match_version(initiative))
         return initiative, 200, etag(initiative)
 
-    @bp.response(200, schemas.InitiativeSchema)
+    @bp.response(200, schemas.InitiativeSchema, headers=ETAG_HEADER)
     @bp.doc(**VERSIONED_WRITE)
     def delete(self, ref):
         """Archive an initiative (its coordinators); If-Match required"""
@@ -114,7 +114,7 @@ class InitiativeDetail(MethodView):
 
 @bp.route("/initiatives/<string:ref>/participants")
 class InitiativeParticipants(MethodView):
-    @bp.response(200, schemas.ParticipantPageSchema)
+    @bp.response(200, schemas.ParticipantPageSchema, headers=LINK_HEADER)
     def get(self, ref):
         """The organisations taking part; invitations too for its coordinators and participants"""
         initiative = initiative_for(ref)
@@ -128,7 +128,7 @@ class InitiativeParticipants(MethodView):
         return body, 200, headers
 
     @bp.arguments(schemas.ParticipantInput)
-    @bp.response(201, schemas.ParticipantSchema)
+    @bp.response(201, schemas.ParticipantSchema, headers=ETAG_HEADER)
     @bp.doc(**WRITE)
     def post(self, data, ref):
         """Invite an organisation (its coordinators); its members are notified"""
@@ -146,13 +146,13 @@ def participant_for(participant_id: int) -> Participant:
 
 @bp.route("/participants/<int:participant_id>")
 class ParticipantDetail(MethodView):
-    @bp.response(200, schemas.ParticipantSchema)
+    @bp.response(200, schemas.ParticipantSchema, headers=ETAG_HEADER)
     def get(self, participant_id):
         """A participant"""
         participant = participant_for(participant_id)
         return participant, 200, etag(participant)
 
-    @bp.response(200, schemas.ParticipantSchema)
+    @bp.response(200, schemas.ParticipantSchema, headers=ETAG_HEADER)
     @bp.doc(**WRITE)
     def delete(self, participant_id):
         """Remove an organisation from the initiative (its coordinators)"""
@@ -164,7 +164,7 @@ class ParticipantDetail(MethodView):
 @bp.route("/participants/<int:participant_id>/response")
 class ParticipantResponse(MethodView):
     @bp.arguments(schemas.ParticipantResponseInput)
-    @bp.response(200, schemas.ParticipantSchema)
+    @bp.response(200, schemas.ParticipantSchema, headers=ETAG_HEADER)
     @bp.doc(**WRITE)
     def post(self, data, participant_id):
         """Accept or decline an invitation (members of the invited organisation)"""
@@ -175,7 +175,7 @@ class ParticipantResponse(MethodView):
 
 @bp.route("/participants/<int:participant_id>/leave")
 class ParticipantLeave(MethodView):
-    @bp.response(200, schemas.ParticipantSchema)
+    @bp.response(200, schemas.ParticipantSchema, headers=ETAG_HEADER)
     @bp.doc(**WRITE)
     def post(self, participant_id):
         """Leave an initiative (members of the participating organisation)"""

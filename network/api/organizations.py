@@ -7,7 +7,7 @@ from sqlalchemy.orm import selectinload
 
 from network import permissions
 from network.api import schemas
-from network.api.conventions import IF_MATCH_PARAMETER, actor, etag, make_blueprint, paged
+from network.api.conventions import ETAG_HEADER, IF_MATCH_PARAMETER, LINK_HEADER, actor, etag, make_blueprint, paged
 from network.api.lookups import find, find_by_ref, find_for_field, if_match_version
 from network.extensions import db
 from network.models import Membership, Network, Organization, Person
@@ -36,7 +36,7 @@ def created(obj, endpoint: str, **values):
 @bp.route("/organizations")
 class Organizations(MethodView):
     @bp.arguments(schemas.OrganizationListArgs, location="query")
-    @bp.response(200, schemas.OrganizationPageSchema)
+    @bp.response(200, schemas.OrganizationPageSchema, headers=LINK_HEADER)
     def get(self, args):
         """Search the directory: the same query parameters, filters and facets as /organizations"""
         result = search.search_organizations(actor(), search.parse_search_params(request.args))
@@ -52,7 +52,7 @@ class Organizations(MethodView):
         return body, 200, headers
 
     @bp.arguments(schemas.OrganizationCreateInput)
-    @bp.response(201, schemas.OrganizationSchema)
+    @bp.response(201, schemas.OrganizationSchema, headers=ETAG_HEADER)
     @bp.doc(**WRITE)
     def post(self, data):
         """Create an organisation (coordinators, into a node they coordinate)"""
@@ -64,14 +64,14 @@ class Organizations(MethodView):
 
 @bp.route("/organizations/<string:ref>")
 class OrganizationDetail(MethodView):
-    @bp.response(200, schemas.OrganizationSchema)
+    @bp.response(200, schemas.OrganizationSchema, headers=ETAG_HEADER)
     def get(self, ref):
         """An organisation by id or slug (ETag: its version)"""
         org = organization_for(ref)
         return org, 200, etag(org)
 
     @bp.arguments(schemas.OrganizationInput(partial=True))
-    @bp.response(200, schemas.OrganizationSchema)
+    @bp.response(200, schemas.OrganizationSchema, headers=ETAG_HEADER)
     @bp.doc(**VERSIONED_WRITE)
     def patch(self, data, ref):
         """Change some fields (coordinators of its node, admins); If-Match required"""
@@ -79,7 +79,7 @@ class OrganizationDetail(MethodView):
         service.update_organization(actor(), org, data, if_match_version(org))
         return org, 200, etag(org)
 
-    @bp.response(200, schemas.OrganizationSchema)
+    @bp.response(200, schemas.OrganizationSchema, headers=ETAG_HEADER)
     @bp.doc(**VERSIONED_WRITE)
     def delete(self, ref):
         """Archive (nothing is deleted; POST …/restore brings it back); If-Match required"""
@@ -90,7 +90,7 @@ class OrganizationDetail(MethodView):
 
 @bp.route("/organizations/<string:ref>/restore")
 class OrganizationRestore(MethodView):
-    @bp.response(200, schemas.OrganizationSchema)
+    @bp.response(200, schemas.OrganizationSchema, headers=ETAG_HEADER)
     @bp.doc(**VERSIONED_WRITE)
     def post(self, ref):
         """Restore an archived organisation; If-Match required"""
@@ -99,12 +99,24 @@ class OrganizationRestore(MethodView):
         return org, 200, etag(org)
 
 
+@bp.route("/organizations/<string:ref>/change-requests")
+class OrganizationChangeRequests(MethodView):
+    @bp.arguments(schemas.ChangeRequestInput)
+    @bp.response(201, schemas.ChangeRequestSchema)
+    @bp.doc(**VERSIONED_WRITE)
+    def post(self, data, ref):
+        """Propose a change of your organisation's core profile (members); a coordinator reviews it"""
+        org = organization_for(ref)
+        change_request = service.propose_profile_change(actor(), org, data, if_match_version(org))
+        return change_request
+
+
 # Memberships -----------------------------------------------------------------------------------
 
 
 @bp.route("/organizations/<string:ref>/memberships")
 class OrganizationMemberships(MethodView):
-    @bp.response(200, schemas.MembershipPageSchema)
+    @bp.response(200, schemas.MembershipPageSchema, headers=LINK_HEADER)
     def get(self, ref):
         """The nodes an organisation belongs to"""
         org = organization_for(ref)
@@ -119,7 +131,7 @@ class OrganizationMemberships(MethodView):
 @bp.route("/memberships")
 class Memberships(MethodView):
     @bp.arguments(schemas.MembershipCreateInput)
-    @bp.response(201, schemas.MembershipSchema)
+    @bp.response(201, schemas.MembershipSchema, headers=ETAG_HEADER)
     @bp.doc(**WRITE)
     def post(self, data):
         """Make an organisation a member of a node (coordinators of that node)"""
@@ -137,14 +149,14 @@ def membership_for(membership_id: int) -> Membership:
 
 @bp.route("/memberships/<int:membership_id>")
 class MembershipDetail(MethodView):
-    @bp.response(200, schemas.MembershipSchema)
+    @bp.response(200, schemas.MembershipSchema, headers=ETAG_HEADER)
     def get(self, membership_id):
         """A membership"""
         membership = membership_for(membership_id)
         return membership, 200, etag(membership)
 
     @bp.arguments(schemas.MembershipInput(partial=True))
-    @bp.response(200, schemas.MembershipSchema)
+    @bp.response(200, schemas.MembershipSchema, headers=ETAG_HEADER)
     @bp.doc(**VERSIONED_WRITE)
     def patch(self, data, membership_id):
         """Change status or dates; If-Match required"""
@@ -152,7 +164,7 @@ class MembershipDetail(MethodView):
         service.update_membership(actor(), membership, data, if_match_version(membership))
         return membership, 200, etag(membership)
 
-    @bp.response(200, schemas.MembershipSchema)
+    @bp.response(200, schemas.MembershipSchema, headers=ETAG_HEADER)
     @bp.doc(**VERSIONED_WRITE)
     def delete(self, membership_id):
         """End a membership (it lapses today; nothing is deleted); If-Match required"""
@@ -166,7 +178,7 @@ class MembershipDetail(MethodView):
 
 @bp.route("/organizations/<string:ref>/people")
 class OrganizationPeople(MethodView):
-    @bp.response(200, schemas.PersonPageSchema)
+    @bp.response(200, schemas.PersonPageSchema, headers=LINK_HEADER)
     def get(self, ref):
         """An organisation's contacts: those who agreed to be listed, or all for those with rights"""
         org = organization_for(ref)
@@ -179,7 +191,7 @@ class OrganizationPeople(MethodView):
 @bp.route("/people")
 class People(MethodView):
     @bp.arguments(schemas.PersonCreateInput)
-    @bp.response(201, schemas.PersonSchema)
+    @bp.response(201, schemas.PersonSchema, headers=ETAG_HEADER)
     @bp.doc(**WRITE)
     def post(self, data):
         """Add a contact to an organisation (its members and coordinators)"""
@@ -199,14 +211,14 @@ def person_for(person_id: int) -> Person:
 
 @bp.route("/people/<int:person_id>")
 class PersonDetail(MethodView):
-    @bp.response(200, schemas.PersonSchema)
+    @bp.response(200, schemas.PersonSchema, headers=ETAG_HEADER)
     def get(self, person_id):
         """A contact"""
         person = person_for(person_id)
         return person, 200, etag(person)
 
     @bp.arguments(schemas.PersonInput(partial=True))
-    @bp.response(200, schemas.PersonSchema)
+    @bp.response(200, schemas.PersonSchema, headers=ETAG_HEADER)
     @bp.doc(**VERSIONED_WRITE)
     def patch(self, data, person_id):
         """Change a contact; If-Match required"""
@@ -214,7 +226,7 @@ class PersonDetail(MethodView):
         service.update_person(actor(), person, data, if_match_version(person))
         return person, 200, etag(person)
 
-    @bp.response(200, schemas.PersonSchema)
+    @bp.response(200, schemas.PersonSchema, headers=ETAG_HEADER)
     @bp.doc(**VERSIONED_WRITE)
     def delete(self, person_id):
         """Archive a contact; If-Match required"""

@@ -7,7 +7,16 @@ from sqlalchemy.orm import selectinload
 
 from network import permissions
 from network.api import schemas
-from network.api.conventions import IF_MATCH_PARAMETER, PageArgs, actor, etag, make_blueprint, paged
+from network.api.conventions import (
+    ETAG_HEADER,
+    IF_MATCH_PARAMETER,
+    LINK_HEADER,
+    PageArgs,
+    actor,
+    etag,
+    make_blueprint,
+    paged,
+)
 from network.api.lookups import find, find_for_field, if_match_version
 from network.extensions import db
 from network.models import Organization, OutcomeReport, Partnership, Project, ProjectParticipant
@@ -42,7 +51,7 @@ def project_for(project_id: int) -> Project:
 @bp.route("/projects")
 class Projects(MethodView):
     @bp.arguments(schemas.ProjectListArgs, location="query")
-    @bp.response(200, schemas.ProjectPageSchema)
+    @bp.response(200, schemas.ProjectPageSchema, headers=LINK_HEADER)
     def get(self, args):
         """Projects (not archived), optionally of one lead organisation or status"""
         permissions.require(actor(), "project.view")
@@ -63,7 +72,7 @@ class Projects(MethodView):
         return page(query, args)
 
     @bp.arguments(schemas.ProjectCreateInput)
-    @bp.response(201, schemas.ProjectSchema)
+    @bp.response(201, schemas.ProjectSchema, headers=ETAG_HEADER)
     @bp.doc(**WRITE)
     def post(self, data):
         """Create a project led by an organisation you speak for or manage"""
@@ -74,14 +83,14 @@ class Projects(MethodView):
 
 @bp.route("/projects/<int:project_id>")
 class ProjectDetail(MethodView):
-    @bp.response(200, schemas.ProjectSchema)
+    @bp.response(200, schemas.ProjectSchema, headers=ETAG_HEADER)
     def get(self, project_id):
         """A project"""
         project = project_for(project_id)
         return project, 200, etag(project)
 
     @bp.arguments(schemas.ProjectInput(partial=True))
-    @bp.response(200, schemas.ProjectSchema)
+    @bp.response(200, schemas.ProjectSchema, headers=ETAG_HEADER)
     @bp.doc(**VERSIONED_WRITE)
     def patch(self, data, project_id):
         """Change some fields; If-Match required"""
@@ -89,7 +98,7 @@ class ProjectDetail(MethodView):
         service.update_project(actor(), project, data, if_match_version(project))
         return project, 200, etag(project)
 
-    @bp.response(200, schemas.ProjectSchema)
+    @bp.response(200, schemas.ProjectSchema, headers=ETAG_HEADER)
     @bp.doc(**VERSIONED_WRITE)
     def delete(self, project_id):
         """Archive a project; If-Match required"""
@@ -104,7 +113,7 @@ class ProjectDetail(MethodView):
 @bp.route("/projects/<int:project_id>/outcomes")
 class ProjectOutcomes(MethodView):
     @bp.arguments(PageArgs, location="query")
-    @bp.response(200, schemas.OutcomePageSchema)
+    @bp.response(200, schemas.OutcomePageSchema, headers=LINK_HEADER)
     def get(self, args, project_id):
         """A project's outcome reports (not archived), oldest period first"""
         project = project_for(project_id)
@@ -116,7 +125,7 @@ class ProjectOutcomes(MethodView):
         return page(query, args)
 
     @bp.arguments(schemas.OutcomeInput)
-    @bp.response(201, schemas.OutcomeSchema)
+    @bp.response(201, schemas.OutcomeSchema, headers=ETAG_HEADER)
     @bp.doc(**WRITE)
     def post(self, data, project_id):
         """Report what a project achieved in a period"""
@@ -133,14 +142,14 @@ def outcome_for(outcome_id: int) -> OutcomeReport:
 
 @bp.route("/outcomes/<int:outcome_id>")
 class OutcomeDetail(MethodView):
-    @bp.response(200, schemas.OutcomeSchema)
+    @bp.response(200, schemas.OutcomeSchema, headers=ETAG_HEADER)
     def get(self, outcome_id):
         """An outcome report"""
         report = outcome_for(outcome_id)
         return report, 200, etag(report)
 
     @bp.arguments(schemas.OutcomeInput(partial=True))
-    @bp.response(200, schemas.OutcomeSchema)
+    @bp.response(200, schemas.OutcomeSchema, headers=ETAG_HEADER)
     @bp.doc(**VERSIONED_WRITE)
     def patch(self, data, outcome_id):
         """Correct an outcome report; If-Match required"""
@@ -148,7 +157,7 @@ class OutcomeDetail(MethodView):
         service.update_outcome(actor(), report, data, if_match_version(report))
         return report, 200, etag(report)
 
-    @bp.response(200, schemas.OutcomeSchema)
+    @bp.response(200, schemas.OutcomeSchema, headers=ETAG_HEADER)
     @bp.doc(**VERSIONED_WRITE)
     def delete(self, outcome_id):
         """Archive an outcome report; If-Match required"""
@@ -169,7 +178,7 @@ def partnership_for(partnership_id: int) -> Partnership:
 @bp.route("/partnerships")
 class Partnerships(MethodView):
     @bp.arguments(schemas.PartnershipListArgs, location="query")
-    @bp.response(200, schemas.PartnershipPageSchema)
+    @bp.response(200, schemas.PartnershipPageSchema, headers=LINK_HEADER)
     def get(self, args):
         """Partnerships (not archived), optionally of one organisation (either side)"""
         permissions.require(actor(), "directory.view")
@@ -180,7 +189,7 @@ class Partnerships(MethodView):
         return page(query, args)
 
     @bp.arguments(schemas.PartnershipCreateInput)
-    @bp.response(201, schemas.PartnershipSchema)
+    @bp.response(201, schemas.PartnershipSchema, headers=ETAG_HEADER)
     @bp.doc(**WRITE)
     def post(self, data):
         """Record a partnership of an organisation you speak for or manage with another one"""
@@ -191,14 +200,14 @@ class Partnerships(MethodView):
 
 @bp.route("/partnerships/<int:partnership_id>")
 class PartnershipDetail(MethodView):
-    @bp.response(200, schemas.PartnershipSchema)
+    @bp.response(200, schemas.PartnershipSchema, headers=ETAG_HEADER)
     def get(self, partnership_id):
         """A partnership"""
         partnership = partnership_for(partnership_id)
         return partnership, 200, etag(partnership)
 
     @bp.arguments(schemas.PartnershipInput(partial=True))
-    @bp.response(200, schemas.PartnershipSchema)
+    @bp.response(200, schemas.PartnershipSchema, headers=ETAG_HEADER)
     @bp.doc(**VERSIONED_WRITE)
     def patch(self, data, partnership_id):
         """Change a partnership; If-Match required"""
@@ -206,7 +215,7 @@ class PartnershipDetail(MethodView):
         partnership_service.update_partnership(actor(), partnership, data, if_match_version(partnership))
         return partnership, 200, etag(partnership)
 
-    @bp.response(200, schemas.PartnershipSchema)
+    @bp.response(200, schemas.PartnershipSchema, headers=ETAG_HEADER)
     @bp.doc(**VERSIONED_WRITE)
     def delete(self, partnership_id):
         """Archive a partnership; If-Match required"""

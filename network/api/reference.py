@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from network import permissions
 from network.api import schemas
-from network.api.conventions import actor, etag, make_blueprint, paged
+from network.api.conventions import ETAG_HEADER, LINK_HEADER, actor, etag, make_blueprint, paged
 from network.api.lookups import find_by_ref
 from network.extensions import db
 from network.models import Network, Region, Theme
@@ -40,7 +40,7 @@ def page_query(query, args: dict, order_by):
 @bp.route("/regions")
 class Regions(MethodView):
     @bp.arguments(RegionListArgs, location="query")
-    @bp.response(200, schemas.RegionPageSchema)
+    @bp.response(200, schemas.RegionPageSchema, headers=LINK_HEADER)
     def get(self, args):
         """The M49 tree: world, regions, sub-regions and countries"""
         permissions.require(actor(), "directory.view")
@@ -57,7 +57,7 @@ class Regions(MethodView):
 
 @bp.route("/regions/<string:code>")
 class RegionDetail(MethodView):
-    @bp.response(200, schemas.RegionSchema)
+    @bp.response(200, schemas.RegionSchema, headers=ETAG_HEADER)
     def get(self, code):
         """A region or country by M49 code or ISO alpha-2 code"""
         permissions.require(actor(), "directory.view")
@@ -69,7 +69,7 @@ class RegionDetail(MethodView):
 
 @bp.route("/themes")
 class Themes(MethodView):
-    @bp.response(200, schemas.page_of(schemas.ThemeSchema, "ThemePage"))
+    @bp.response(200, schemas.page_of(schemas.ThemeSchema, "ThemePage"), headers=LINK_HEADER)
     def get(self):
         """Every theme (there are few)"""
         permissions.require(actor(), "directory.view")
@@ -81,7 +81,7 @@ class Themes(MethodView):
 @bp.route("/networks")
 class Networks(MethodView):
     @bp.arguments(NetworkListArgs, location="query")
-    @bp.response(200, schemas.NetworkPageSchema)
+    @bp.response(200, schemas.NetworkPageSchema, headers=LINK_HEADER)
     def get(self, args):
         """The network and its nodes, in tree order"""
         permissions.require(actor(), "network.view")
@@ -93,7 +93,7 @@ class Networks(MethodView):
 
 @bp.route("/networks/<string:ref>")
 class NetworkDetail(MethodView):
-    @bp.response(200, schemas.NetworkSchema)
+    @bp.response(200, schemas.NetworkSchema, headers=ETAG_HEADER)
     def get(self, ref):
         """A network node by id or slug"""
         node = find_by_ref(Network, ref, "network node")

@@ -235,6 +235,28 @@ class OrganizationListArgs(Schema):
     per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
 
 
+class ChangeRequestSchema(Schema):
+    id = fields.Integer()
+    organization_id = fields.Integer()
+    status = fields.String(metadata={"description": "pending, approved, rejected or withdrawn"})
+    changes = fields.Dict(metadata={"description": '{"field": [value when proposed, proposed value]}'})
+    base_version = fields.Integer()
+    comment = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class ChangeRequestInput(StrictSchema):
+    """A member's proposed change of its organisation's core profile."""
+
+    name = fields.String()
+    name_local = fields.String(allow_none=True)
+    acronym = fields.String(allow_none=True)
+    kind = fields.String(allow_none=True)
+    hq_country = fields.String(allow_none=True)
+    website = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+
+
 class MembershipInput(StrictSchema):
     status = fields.String(allow_none=True, validate=validate.OneOf(MEMBERSHIP_STATUSES))
     joined_on = fields.Date(allow_none=True)
