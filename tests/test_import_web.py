@@ -98,11 +98,12 @@ def test_undo_refused_once_a_record_changed(client, coordinator):
 
 def test_preview_shows_errors_and_blocks_commit(client, coordinator):
     login(client, coordinator)
-    response = upload(client, "name,country\nGood,KE\nBad,Kenia\n", node=str(coordinator.networks[0].id))
+    response = upload(client, "name,country,shoe size\nGood,KE,\nBad,Kenia,\n", node=str(coordinator.networks[0].id))
     job = db.session.scalar(select(ImportJob))
     page = client.get(response.headers["Location"])
     assert "Kenia" in page.text and "Did you mean Kenya (KE)?" in page.text
     assert "Fix the invalid rows first" in page.text
+    assert "not recognised, ignored: shoe size" in page.text
     client.post(f"/imports/{job.id}/commit")
     db.session.expire_all()
     assert db.session.get(ImportJob, job.id).status == "previewed"

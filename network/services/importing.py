@@ -14,7 +14,6 @@ from __future__ import annotations
 import codecs
 import csv
 import difflib
-import io
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -659,6 +658,8 @@ class ImportResult:
     updated: list[dict] = field(default_factory=list)  # {"id", "version", "before"}
     memberships: list[int] = field(default_factory=list)
     total: int = 0
+    ignored_columns: list[str] = field(default_factory=list)
+    encoding: str | None = None
 
     @property
     def clean(self) -> bool:
@@ -728,7 +729,7 @@ def run_import(actor, path: Path, filename: str, options: ImportOptions) -> Impo
     _cache().clear()  # never compare with values read before this run
     refs = References(actor, options.node)
     existing = Existing(_manageable_organizations(actor))
-    result = ImportResult(total=table.count)
+    result = ImportResult(total=table.count, ignored_columns=table.ignored, encoding=table.encoding)
     writer = BatchWriter(actor, existing, result) if options.write else None
     seen_keys: dict[tuple, tuple[int, tuple]] = {}
     seen_identifiers: dict[str, int] = {}
@@ -1156,7 +1157,8 @@ def preview_upload(actor, path: Path, filename: str, node: Network | None) -> Im
     job.details = {
         "path": str(path), "node_id": node.id if node else None, "errors": result.errors,
         "error_count": result.error_count, "warnings": result.warnings, "duplicates": result.duplicates,
-        "kind": Path(filename).suffix.lower(),
+        "kind": Path(filename).suffix.lower(), "ignored_columns": result.ignored_columns,
+        "encoding": result.encoding,
     }  # fmt: skip
     db.session.add(job)
     return job
@@ -1362,12 +1364,3 @@ def write_rejected(path: Path, table_columns: list[str | None], rejected: list) 
                                 for i in issues)  # fmt: skip
             writer.writerow([number, reasons, *record])
     return out
-
-
-def rows_as_csv_bytes(rows: list[dict]) -> bytes:
-    """A small CSV in the import columns (tests and examples)."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8")
