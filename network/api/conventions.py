@@ -9,10 +9,11 @@ from flask import abort, current_app, g, request, url_for
 from flask_login import AnonymousUserMixin
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
+from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
 from network.api import problems
-from network.extensions import csrf, limiter
+from network.extensions import csrf, db, limiter
 from network.services import tokens
 from network.services.errors import ServiceError
 
@@ -129,6 +130,14 @@ def link_header(links: dict) -> dict:
     return {"Link": ", ".join(parts)} if parts else {}
 
 
+def paged_query(query, args: dict):
+    """(body, 200, headers) for one page of a select: count, then just that page's rows."""
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.scalars(query.limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"])).all()
+    body, headers = paged(list(rows), total, args)
+    return body, 200, headers
+
+
 def paged(query_items, total: int, args: dict, **extra):
     """(body, headers) for a page: the envelope and an RFC 8288 Link header."""
     body = page_envelope(query_items, total, args["page"], args["per_page"], **extra)
@@ -142,6 +151,11 @@ def etag(obj) -> dict:
     return {"ETag": f'"{obj.version}"'}
 
 
+def created(obj, endpoint: str, **values):
+    """201 with the new record, its ETag and its Location."""
+    return obj, 201, {**etag(obj), "Location": url_for(endpoint, **values)}
+
+
 ETAG_HEADER = {"ETag": {"description": 'The record\'s version, e.g. "3": send it back in If-Match',
                         "schema": {"type": "string"}}}  # fmt: skip
 LINK_HEADER = {"Link": {"description": "RFC 8288 links to the next and previous pages", "schema": {"type": "string"}}}
@@ -153,3 +167,6 @@ IF_MATCH_PARAMETER = {
     "description": "The ETag from your last read of this record (optimistic locking).",
     "schema": {"type": "string"},
 }
+# OpenAPI notes for writes: a bearer token, and If-Match where the record is versioned.
+WRITE = {"security": [{"bearerAuth": []}]}
+VERSIONED_WRITE = {**WRITE, "parameters": [IF_MATCH_PARAMETER]}

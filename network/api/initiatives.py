@@ -1,14 +1,24 @@
 """Joint initiatives and the organisations taking part in them."""
 
-from flask import url_for
 from flask.views import MethodView
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import PreconditionFailed
 
 from network import permissions
 from network.api import schemas
-from network.api.conventions import ETAG_HEADER, IF_MATCH_PARAMETER, LINK_HEADER, actor, etag, make_blueprint, paged
+from network.api.conventions import (
+    ETAG_HEADER,
+    LINK_HEADER,
+    VERSIONED_WRITE,
+    WRITE,
+    actor,
+    created,
+    etag,
+    make_blueprint,
+    paged,
+    paged_query,
+)
 from network.api.lookups import find, find_by_ref, if_match_version
 from network.extensions import db
 from network.models import Initiative, Organization, Participant
@@ -17,8 +27,6 @@ from network.services.cleaning import find_organization
 from network.services.errors import ValidationError
 
 bp = make_blueprint("api_initiatives", "Joint initiatives and their participants")
-WRITE = {"security": [{"bearerAuth": []}]}
-VERSIONED_WRITE = {**WRITE, "parameters": [IF_MATCH_PARAMETER]}
 # Initiative fields the service takes as a whole: a PATCH fills in the ones not sent.
 EDITABLE = ("title", "title_local", "goal", "description", "status", "start_date", "end_date", "target_tco2e",
             "target_people")  # fmt: skip
@@ -65,10 +73,7 @@ class Initiatives(MethodView):
         query = service.list_initiatives(args.get("status")).options(
             selectinload(Initiative.regions), selectinload(Initiative.targets)
         )
-        total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-        items = db.session.scalars(query.limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"]))
-        body, headers = paged(list(items), total, args)
-        return body, 200, headers
+        return paged_query(query, args)
 
     @bp.arguments(schemas.InitiativeInput)
     @bp.response(201, schemas.InitiativeSchema, headers=ETAG_HEADER)
@@ -76,8 +81,7 @@ class Initiatives(MethodView):
     def post(self, data):
         """Convene an initiative (coordinators; in their node unless another is given)"""
         initiative = service.create_initiative(actor(), service_values(data))
-        return initiative, 201, {**etag(initiative),
-                                 "Location": url_for("api_initiatives.InitiativeDetail", ref=initiative.id)}  # fmt: skip
+        return created(initiative, "api_initiatives.InitiativeDetail", ref=initiative.id)
 
 
 @bp.route("/initiatives/<string:ref>")
@@ -134,8 +138,7 @@ class InitiativeParticipants(MethodView):
         """Invite an organisation (its coordinators); its members are notified"""
         initiative = initiative_for(ref)
         participant = service.invite_participant(actor(), initiative, organization_in(data), data["role"])
-        return participant, 201, {**etag(participant),
-                                  "Location": url_for("api_initiatives.ParticipantDetail", participant_id=participant.id)}  # fmt: skip
+        return created(participant, "api_initiatives.ParticipantDetail", participant_id=participant.id)
 
 
 def participant_for(participant_id: int) -> Participant:

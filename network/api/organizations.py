@@ -1,13 +1,23 @@
 """Organisations (the directory, with its search), their memberships of nodes, and their people."""
 
-from flask import request, url_for
+from flask import request
 from flask.views import MethodView
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from network import permissions
 from network.api import schemas
-from network.api.conventions import ETAG_HEADER, IF_MATCH_PARAMETER, LINK_HEADER, actor, etag, make_blueprint, paged
+from network.api.conventions import (
+    ETAG_HEADER,
+    LINK_HEADER,
+    VERSIONED_WRITE,
+    WRITE,
+    actor,
+    created,
+    etag,
+    make_blueprint,
+    paged,
+)
 from network.api.lookups import find, find_by_ref, find_for_field, if_match_version
 from network.extensions import db
 from network.models import Membership, Network, Organization, Person
@@ -16,18 +26,12 @@ from network.services import search
 from network.services.errors import NotFound
 
 bp = make_blueprint("api_organizations", "Organisations, their memberships of network nodes, and their people")
-WRITE = {"security": [{"bearerAuth": []}]}
-VERSIONED_WRITE = {**WRITE, "parameters": [IF_MATCH_PARAMETER]}
 
 
 def organization_for(ref: str) -> Organization:
     org = find_by_ref(Organization, ref, "organisation")
     permissions.require(actor(), "organization.view", org)
     return org
-
-
-def created(obj, endpoint: str, **values):
-    return obj, 201, {**etag(obj), "Location": url_for(endpoint, **values)}
 
 
 # Organisations ---------------------------------------------------------------------------------

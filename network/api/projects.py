@@ -1,42 +1,29 @@
 """Projects, their outcome reports, and partnerships between organisations."""
 
-from flask import url_for
 from flask.views import MethodView
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from network import permissions
 from network.api import schemas
 from network.api.conventions import (
     ETAG_HEADER,
-    IF_MATCH_PARAMETER,
     LINK_HEADER,
+    VERSIONED_WRITE,
+    WRITE,
     PageArgs,
     actor,
+    created,
     etag,
     make_blueprint,
-    paged,
+    paged_query,
 )
 from network.api.lookups import find, find_for_field, if_match_version
-from network.extensions import db
 from network.models import Organization, OutcomeReport, Partnership, Project, ProjectParticipant
 from network.services import partnerships as partnership_service
 from network.services import projects as service
 
 bp = make_blueprint("api_projects", "Projects, outcome reports and partnerships")
-WRITE = {"security": [{"bearerAuth": []}]}
-VERSIONED_WRITE = {**WRITE, "parameters": [IF_MATCH_PARAMETER]}
-
-
-def created(obj, endpoint: str, **values):
-    return obj, 201, {**etag(obj), "Location": url_for(endpoint, **values)}
-
-
-def page(query, args: dict):
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    items = db.session.scalars(query.limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"])).all()
-    body, headers = paged(list(items), total, args)
-    return body, 200, headers
 
 
 # Projects --------------------------------------------------------------------------------------
@@ -69,7 +56,7 @@ class Projects(MethodView):
             query = query.where(Project.lead_organization_id == args["organization"])
         if "status" in args:
             query = query.where(Project.status == args["status"])
-        return page(query, args)
+        return paged_query(query, args)
 
     @bp.arguments(schemas.ProjectCreateInput)
     @bp.response(201, schemas.ProjectSchema, headers=ETAG_HEADER)
@@ -122,7 +109,7 @@ class ProjectOutcomes(MethodView):
             .where(OutcomeReport.project_id == project.id, OutcomeReport.archived_at.is_(None))
             .order_by(OutcomeReport.period_start, OutcomeReport.id)
         )
-        return page(query, args)
+        return paged_query(query, args)
 
     @bp.arguments(schemas.OutcomeInput)
     @bp.response(201, schemas.OutcomeSchema, headers=ETAG_HEADER)
@@ -186,7 +173,7 @@ class Partnerships(MethodView):
         if "organization" in args:
             org_id = args["organization"]
             query = query.where(or_(Partnership.org_a_id == org_id, Partnership.org_b_id == org_id))
-        return page(query, args)
+        return paged_query(query, args)
 
     @bp.arguments(schemas.PartnershipCreateInput)
     @bp.response(201, schemas.PartnershipSchema, headers=ETAG_HEADER)

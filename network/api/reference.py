@@ -3,12 +3,20 @@
 from flask import abort
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from network import permissions
 from network.api import schemas
-from network.api.conventions import ETAG_HEADER, LINK_HEADER, actor, etag, make_blueprint, paged
+from network.api.conventions import (
+    ETAG_HEADER,
+    LINK_HEADER,
+    actor,
+    etag,
+    make_blueprint,
+    paged,
+    paged_query,
+)
 from network.api.lookups import find_by_ref
 from network.extensions import db
 from network.models import Network, Region, Theme
@@ -29,14 +37,6 @@ class NetworkListArgs(Schema):
     per_page = fields.Integer(load_default=100, validate=validate.Range(min=1, max=100))
 
 
-def page_query(query, args: dict, order_by):
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    items = db.session.scalars(
-        query.order_by(*order_by).limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"])
-    ).all()
-    return list(items), total
-
-
 @bp.route("/regions")
 class Regions(MethodView):
     @bp.arguments(RegionListArgs, location="query")
@@ -50,9 +50,7 @@ class Regions(MethodView):
         if "parent" in args:
             parent = db.session.scalar(select(Region).where(Region.code == args["parent"][:3]))
             query = query.where(Region.parent_id == (parent.id if parent else -1))
-        items, total = page_query(query, args, (Region.path,))
-        body, headers = paged(items, total, args)
-        return body, 200, headers
+        return paged_query(query.order_by(Region.path), args)
 
 
 @bp.route("/regions/<string:code>")
@@ -86,9 +84,7 @@ class Networks(MethodView):
         """The network and its nodes, in tree order"""
         permissions.require(actor(), "network.view")
         query = select(Network).where(Network.archived_at.is_(None)).options(selectinload(Network.region))
-        items, total = page_query(query, args, (Network.path,))
-        body, headers = paged(items, total, args)
-        return body, 200, headers
+        return paged_query(query.order_by(Network.path), args)
 
 
 @bp.route("/networks/<string:ref>")
