@@ -449,3 +449,24 @@ def test_bad_query_parameters_and_ids(world, initiative, client_as):
     assert client.post("/initiatives/road-freight/projects", data={"project": "x"}).status_code == 404
     shares = client.post("/initiatives/road-freight/shares", data={"share-abc": "1"}, follow_redirects=True)
     assert shares.status_code == 200
+
+
+def test_archive_and_restore(world, initiative, client_as):
+    coordinator = client_as("coordinator_x")
+    assert client_as("coordinator_y").post("/initiatives/road-freight/archive").status_code == 403
+    assert coordinator.post("/initiatives/road-freight/archive").status_code == 302
+    assert b"Road freight programme" not in client_as("viewer").get("/initiatives").data
+    assert client_as("viewer").get("/initiatives/road-freight").status_code == 404
+    assert b"Restore" in coordinator.get("/initiatives/road-freight").data
+    coordinator.post("/initiatives/road-freight/archive")
+    assert client_as("viewer").get("/initiatives/road-freight").status_code == 200
+
+
+def test_invitation_mail_links_to_the_page(world, initiative, client):
+    from network.services.mail import outbox_messages
+
+    with client.application.test_request_context():
+        service.invite_participant(world.users["coordinator_x"], initiative, world.org_b)
+    db.session.commit()
+    [mail] = outbox_messages()
+    assert "http://localhost/initiatives/road-freight" in mail.get_content()

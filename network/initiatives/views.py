@@ -185,6 +185,17 @@ def report(slug: str):
                            participants=service.visible_participants(current_user, initiative))  # fmt: skip
 
 
+@bp.post("/initiatives/<slug>/archive")
+@login_required
+def archive(slug: str):
+    initiative = service.find_initiative(slug)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    service.archive_initiative(current_user, initiative, archived=not initiative.is_archived)
+    flash(_("Initiative archived.") if initiative.is_archived else _("Initiative restored."), "info")
+    return _back(initiative)
+
+
 # ---------------------------------------------------------------------------------- participants
 
 

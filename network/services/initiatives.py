@@ -357,10 +357,11 @@ def archive_initiative(actor, initiative: Initiative, archived: bool = True) -> 
 # ---------------------------------------------------------------------------------- participants
 
 
-def _link(initiative: Initiative) -> str | None:
+def _link(initiative: Initiative, external: bool = False) -> str:
+    """The initiative's address: a path for in-app notices, a full URL for mail when known."""
     if not has_request_context():
         return f"/initiatives/{initiative.slug}"
-    return url_for("initiatives.detail", slug=initiative.slug)
+    return url_for("initiatives.detail", slug=initiative.slug, _external=external)
 
 
 def _participant(initiative: Initiative, organization: Organization) -> Participant | None:
@@ -398,10 +399,10 @@ def invite_participant(actor, initiative: Initiative, organization: Organization
     participant.invited_by_id = getattr(actor, "id", None)
     message = _("%(org)s is invited to join the initiative “%(title)s” as %(role)s.", org=organization.name,
                 title=initiative.title, role=label(PARTICIPANT_ROLE_LABELS, role))  # fmt: skip
-    link = _link(initiative)
-    notify(organization_users(organization), message, link,
+    notify(organization_users(organization), message, _link(initiative),
            mail_subject=_("Invitation: %(title)s", title=initiative.title),
-           mail_body=message + "\n\n" + _("Accept or decline on the initiative's page: %(link)s", link=link))  # fmt: skip
+           mail_body=message + "\n\n" + _("Accept or decline on the initiative's page: %(link)s",
+                                           link=_link(initiative, external=True)))  # fmt: skip
     return participant
 
 
