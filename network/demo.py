@@ -6,10 +6,12 @@ bulk inserts, organisation by organisation in chunks, with the audit and search 
 not a user's change); the search index is rebuilt once at the end and everything commits once.
 """
 
+import csv
 import json
 import os
 import random
 import secrets
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -218,8 +220,6 @@ def load_json(name: str) -> dict:
 
 
 def load_csv(name: str) -> list[dict]:
-    import csv
-
     with resources.files("network.data").joinpath("demo", name).open(encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
 
@@ -280,7 +280,7 @@ class DemoBuilder:
         self.projects_by_org: dict[int, list[int]] = {}
         self.story_ids: dict[str, int] = {}
         self.story_project_id: int | None = None
-        self.counts: dict[str, int] = {}
+        self.counts: Counter[str] = Counter()  # rows inserted, by table
 
     # -- reference data and the node tree -----------------------------------------------------------
 
@@ -322,6 +322,7 @@ class DemoBuilder:
             db.session.add(node)
             created[spec.slug] = node
         db.session.flush()
+        self.counts["networks"] += len(NODES)
         for spec in NODES:
             node = created[spec.slug]
             node.path = (node.parent.path if node.parent else "/") + f"{node.id}/"
@@ -331,7 +332,6 @@ class DemoBuilder:
         for node in self.nodes.values():
             if node.spec.parent:
                 self.nodes[node.spec.parent].children.append(node)
-        self.counts["networks"] = len(NODES)
         # Country -> the node it joins first: national node, else explicit claim, else region claim.
         national = {s.region: s.slug for s in NODES if len(s.region) == 2 and not s.countries}
         explicit = {code: s.slug for s in NODES for code in s.countries}
@@ -472,7 +472,7 @@ class DemoBuilder:
             })  # fmt: skip
             planned.append((index, country, lang, kind, themes, story, founded))
         ids = insert_returning_ids(Organization.__table__, rows, ("slug",))
-        self.counts["organizations"] = self.counts.get("organizations", 0) + len(ids)
+        self.counts["organizations"] += len(ids)
 
         countries, themes, identifiers, memberships, people = [], [], [], [], []
         projects: list[dict] = []
@@ -616,7 +616,7 @@ class DemoBuilder:
         if not projects:
             return []
         ids = insert_returning_ids(Project.__table__, projects, ("lead_organization_id", "title"))
-        self.counts["projects"] = self.counts.get("projects", 0) + len(ids)
+        self.counts["projects"] += len(ids)
         rng = self.rng
         countries, themes, participants, outcomes = [], [], [], []
         for project_id, (lead_id, code, theme, status, start) in zip(ids, meta, strict=True):
@@ -686,7 +686,6 @@ class DemoBuilder:
             kind = weighted(rng, PARTNERSHIP_KIND_WEIGHTS)
             rows.append(self.partnership(ngo, firm, kind, rng.choice(self.theme_slugs)))
         self.insert(Partnership, rows)
-        self.counts["partnerships"] = len(rows)
 
     def country_of_ngo(self, org_id: int) -> str:
         # Cheap reverse lookup built lazily: org id -> country code.
@@ -723,7 +722,6 @@ class DemoBuilder:
             self.partnership(s["certifier"], s["freight"], "technical", "transport", status="proposed",
                              description="Certifying the platform's low-carbon freight label."),
         ])  # fmt: skip
-        self.counts["partnerships"] = self.counts.get("partnerships", 0) + 5
         cn = self.countries["CN"]
         project, meta = self.project_for(s["gtpa"], cn, "zh", ["transport"],
                                          title="Eco-driving and low-rolling-resistance tyres for 10,000 trucks")  # fmt: skip
@@ -734,8 +732,8 @@ class DemoBuilder:
             insert(Project.__table__).returning(Project.__table__.c.id, sort_by_parameter_order=True), [project]
         ).all()
         self.story_project_id = project_id
+        self.counts["projects"] += 1
         self.projects_by_org.setdefault(s["gtpa"], []).append(project_id)
-        self.counts["projects"] = self.counts.get("projects", 0) + 1
         self.insert(project_countries, [{"project_id": project_id, "region_id": cn.id}])
         self.insert(project_themes, [{"project_id": project_id, "theme_id": self.themes["transport"]}])
         self.insert(ProjectParticipant, [
@@ -830,7 +828,7 @@ class DemoBuilder:
                 "created_at": self.now, "updated_at": self.now, "archived_at": None,
             }],
         ).all()  # fmt: skip
-        self.counts["initiatives"] = self.counts.get("initiatives", 0) + 1
+        self.counts["initiatives"] += 1
         region_id = self.region_ids.get(node.spec.region)
         if region_id:
             self.insert(initiative_regions, [{"initiative_id": initiative_id, "region_id": region_id}])
@@ -843,7 +841,6 @@ class DemoBuilder:
              "version": 1, "created_at": invited, "updated_at": invited}
             for org_id, role, status in participants
         ])  # fmt: skip
-        self.counts["participants"] = self.counts.get("participants", 0) + len(participants)
         self.insert(InitiativeTarget, [
             {"initiative_id": initiative_id, "label": label, "unit": unit, "value": value, "achieved": achieved}
             for label, unit, value, achieved in targets
@@ -878,16 +875,16 @@ class DemoBuilder:
                 "created_at": self.now, "updated_at": self.now,
             } for login in logins],
         ).all()  # fmt: skip
+        self.counts["users"] += len(ids)
         self.insert(user_networks, [{"user_id": ids[1], "network_id": cansa.id}])
-        self.counts["users"] = len(ids)
         return logins
 
     # -- running it --------------------------------------------------------------------------------
 
-    @staticmethod
-    def insert(target, rows: list[dict]) -> None:
+    def insert(self, target, rows: list[dict]) -> None:
         if rows:
             db.session.execute(insert(table_of(target)), rows)
+            self.counts[table_of(target).name] += len(rows)
 
     def build(self) -> list[DemoLogin]:
         self.load_reference()
@@ -934,7 +931,7 @@ def write_logins(logins: list[DemoLogin]) -> Path:
     return path
 
 
-def seed(orgs: int, seed_value: int) -> tuple[list[DemoLogin], dict[str, int]]:
+def seed(orgs: int, seed_value: int) -> tuple[list[DemoLogin], Counter[str]]:
     """Build the demo network in the current session (no commit)."""
     info = db.session.info
     saved = {key: info.get(key) for key in ("audit", "search_index")}
@@ -981,7 +978,11 @@ def seed_demo_command(orgs: int, seed_value: int, force: bool, if_empty: bool) -
     logins, counts = seed(orgs, seed_value)
     db.session.commit()
     path = write_logins(logins)
-    click.echo(", ".join(f"{n:,} {name}" for name, n in counts.items()) + ".")
+    shown = {"networks": "network nodes", "organizations": "organisations", "memberships": "memberships",
+             "people": "people", "projects": "projects", "outcome_reports": "outcome reports",
+             "partnerships": "partnerships", "initiatives": "initiatives", "participants": "initiative participants",
+             "users": "users"}  # fmt: skip
+    click.echo("Built " + ", ".join(f"{counts[table]:,} {label}" for table, label in shown.items()) + ".")
     click.echo(path.read_text(encoding="utf-8"), nl=False)
 
 
