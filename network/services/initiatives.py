@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from network import permissions
 from network.extensions import db
-from network.labels import PARTICIPANT_ROLE_LABELS, label
+from network.labels import INVITATION_STATUS_LABELS, PARTICIPANT_ROLE_LABELS, label
 from network.models import (
     AuditEvent,
     Initiative,
@@ -421,8 +421,8 @@ def respond_to_invitation(actor, participant: Participant, accept: bool,
                           organization: Organization | None = None) -> Participant:  # fmt: skip
     _respond_check(actor, participant, organization)
     if participant.invitation_status != "invited":
-        status = participant.invitation_status
-        raise ValidationError({"": [_("This invitation was already answered (%(status)s).", status=_(status))]})
+        status = label(INVITATION_STATUS_LABELS, participant.invitation_status).lower()
+        raise ValidationError({"": [_("This invitation was already answered (%(status)s).", status=status)]})
     participant.invitation_status = "accepted" if accept else "declined"
     participant.responded_at = utcnow()
     _tell_managers(participant, _("%(org)s %(answer)s the invitation to “%(title)s”.", org=participant.organization.name,
