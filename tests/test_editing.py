@@ -303,7 +303,7 @@ def test_edit_form_shows_a_message_under_each_invalid_field(world, client_as, db
     page = client.get("/organizations/org-a/edit")
     assert page.status_code == 200
     assert b'name="version" type="hidden" value="1"' in page.data
-    assert b'<select class="form-select" id="countries" multiple' in page.data
+    assert b'<select class="form-select" data-filter="Filter countries" id="countries" multiple' in page.data
     response = client.post("/organizations/org-a/edit", data={
         "version": "1", "name": "", "kind": "ngo", "website": "not a url", "email": "nope", "founded": "1200000",
         "hq_country": "ZZ",
