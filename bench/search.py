@@ -379,7 +379,7 @@ def serve_app(url: str) -> tuple[subprocess.Popen, int]:
                NETWORK_SECRET_KEY="bench",  # noqa: S106
                NETWORK_RATELIMIT_ENABLED="false")  # fmt: skip
     process = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+        [str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "600",
          "network:create_app()"],
         cwd=ROOT, env=env, start_new_session=True,
     )  # fmt: skip

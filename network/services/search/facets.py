@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 
 from network.models.organization import MEMBERSHIP_STATUSES, ORGANIZATION_KINDS
 from network.services.search.index import read_generation
-from network.services.search.text import fold, is_cjk, query_tokens
+from network.services.search.text import fold, is_cjk, words_of_folded
 
 MATCH_MODES = ("any", "hq", "operation")
 
@@ -62,11 +62,11 @@ class Bitsets:
             chosen = keep(value)
             org, value = org[chosen], value[chosen]
         values = np.unique(value)
-        bits = np.zeros((len(values), (size + 63) // 64), dtype=np.uint64)
-        if org.size:
-            rows = np.searchsorted(values, value)
-            np.bitwise_or.at(bits, (rows, org // 64), np.left_shift(np.uint64(1), (org % 64).astype(np.uint64)))
-        return cls(values, bits, size)
+        words = (size + 63) // 64
+        present = np.zeros((len(values), words * 64), dtype=bool)
+        present[np.searchsorted(values, value), org] = True
+        bits = np.packbits(present, axis=1, bitorder="little").view(np.uint64).reshape(len(values), words)
+        return cls(values, np.ascontiguousarray(bits), size)
 
     def mask_for(self, values: list[int]) -> np.ndarray:
         rows = np.flatnonzero(np.isin(self.values, values))
@@ -185,13 +185,22 @@ def _pairs_of(index_ids: np.ndarray, rows) -> tuple[np.ndarray, np.ndarray]:
     return pos[keep].astype(np.int32), data[keep, 1].astype(np.int32)
 
 
+def _fetch(conn: Connection, sql: str) -> list[tuple]:
+    """Plain tuples straight from the driver (no Row objects: 200,000 rows in well under a second)."""
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.execute(sql)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 def build(conn: Connection, generation: int) -> FacetIndex:
-    rows = conn.execute(
-        text(
-            "SELECT id, kind, hq_country_id, founded, updated_at, name, acronym FROM organizations "
-            "WHERE archived_at IS NULL AND merged_into_id IS NULL ORDER BY id"
-        )
-    ).all()
+    rows = _fetch(
+        conn,
+        "SELECT id, kind, hq_country_id, founded, updated_at, name, acronym FROM organizations "
+        "WHERE archived_at IS NULL AND merged_into_id IS NULL ORDER BY id",
+    )
     size = len(rows)
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     kind_code = {k: i for i, k in enumerate(ORGANIZATION_KINDS)}
@@ -208,22 +217,22 @@ def build(conn: Connection, generation: int) -> FacetIndex:
     exact: dict[str, list[int]] = {}
     words: set[str] = set()
     for i, r in enumerate(rows):
-        for value in (folded_names[i], fold(r[6]) if r[6] else None):
-            if value:
-                exact.setdefault(" ".join(query_tokens(value)), []).append(i)
-        words.update(t for t in query_tokens(folded_names[i]) if len(t) >= 3 and not is_cjk(t))
+        name_words = words_of_folded(folded_names[i])
+        exact.setdefault(" ".join(name_words), []).append(i)
+        if r[6]:
+            exact.setdefault(" ".join(words_of_folded(fold(r[6]))), []).append(i)
+        words.update(name_words)
+    words = {w for w in words if len(w) >= 3 and not is_cjk(w)}
 
     regions = {
         r[0]: Node(r[0], r[1], r[2], r[3], r[4], r[5], r[5].count("/") - 2)
-        for r in conn.execute(text("SELECT id, code, name, name_zh, level, path FROM regions"))
+        for r in _fetch(conn, "SELECT id, code, name, name_zh, level, path FROM regions")
     }
     region_ids = {n.code: n.id for n in regions.values()}
     region_anc = _ancestors(regions, region_ids.get)
     hq_keep = hq >= 0
     hq_pairs = _expand(np.flatnonzero(hq_keep).astype(np.int32), hq[hq_keep], region_anc)
-    op_org, op_value = _pairs_of(
-        ids, conn.execute(text("SELECT organization_id, region_id FROM organization_countries")).all()
-    )
+    op_org, op_value = _pairs_of(ids, _fetch(conn, "SELECT organization_id, region_id FROM organization_countries"))
     op_pairs = _expand(op_org, op_value, region_anc)
     width = region_anc.shape[0]
     any_pairs = Pairs.unique(
@@ -236,11 +245,9 @@ def build(conn: Connection, generation: int) -> FacetIndex:
 
     themes = {
         r[0]: Node(r[0], r[1], r[2], r[3], "theme", "/", r[4])
-        for r in conn.execute(text("SELECT id, slug, name, name_zh, position FROM themes"))
+        for r in _fetch(conn, "SELECT id, slug, name, name_zh, position FROM themes")
     }
-    theme_org, theme_value = _pairs_of(
-        ids, conn.execute(text("SELECT organization_id, theme_id FROM organization_themes")).all()
-    )
+    theme_org, theme_value = _pairs_of(ids, _fetch(conn, "SELECT organization_id, theme_id FROM organization_themes"))
     theme_width = max(themes, default=0) + 1
 
     networks = {
@@ -248,7 +255,7 @@ def build(conn: Connection, generation: int) -> FacetIndex:
         for r in conn.execute(text("SELECT id, slug, name, name_local, path FROM networks WHERE archived_at IS NULL"))
     }
     network_anc = _ancestors(networks, lambda p: int(p) if p.isdigit() and int(p) in networks else None)
-    memberships = conn.execute(text("SELECT organization_id, network_id, status FROM memberships")).all()
+    memberships = _fetch(conn, "SELECT organization_id, network_id, status FROM memberships")
     m_org, m_node = _pairs_of(ids, [(m[0], m[1] if m[1] in networks else 0) for m in memberships])
     network_pairs = _expand(m_org, m_node, network_anc) if networks else Pairs(m_org[:0], m_node[:0])
     status_code = {s: i for i, s in enumerate(MEMBERSHIP_STATUSES)}

@@ -31,7 +31,14 @@ def fold_char(char: str) -> str:
 
 def fold(text: str) -> str:
     """São Paulo -> sao paulo; full-width forms and ligatures become plain letters."""
+    if text.isascii():
+        return text.lower()
     return "".join(fold_char(c) for c in text)
+
+
+def words_of_folded(folded: str) -> list[str]:
+    """The word tokens of already folded text (Chinese runs kept whole)."""
+    return _TOKEN.findall(folded)
 
 
 def cjk_words(run: str) -> list[str]:
