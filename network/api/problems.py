@@ -88,8 +88,8 @@ def render_service_error(error: ServiceError):
             401, "Unauthorized", "Send a valid API token.", headers={"WWW-Authenticate": 'Bearer realm="api"'}
         )
     if isinstance(error, Conflict):
-        # A version check that came from If-Match is a failed precondition; anything else a conflict.
-        status = 412 if request.headers.get("If-Match") else 409
+        # A stale version the client sent in If-Match is a failed precondition; anything else a conflict.
+        status = 412 if request.headers.get("If-Match") and error.current_version is not None else 409
         title = "Precondition failed" if status == 412 else error.title
         return problem(status, title, error.message, current_version=error.current_version)
     return problem(error.status, error.title, error.message)
