@@ -349,7 +349,8 @@ def index_changes(session: Session, flush_context) -> None:
         reindex(conn, "organization", orgs)
     if initiatives:
         reindex(conn, "initiative", initiatives)
-    if facets_changed or orgs:
+    # Documents are read live; only what the in-memory facet index holds needs a new generation.
+    if facets_changed:
         bump_generation(conn)
 
 

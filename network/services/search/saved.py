@@ -3,6 +3,7 @@
 import secrets
 from urllib.parse import parse_qsl, urlencode
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from network import permissions
@@ -25,9 +26,9 @@ def save_search(actor, name: str, query_string: str) -> SavedSearch:
     permissions.require(actor, "search.save")
     name = (name or "").strip()
     if not name:
-        raise ValidationError({"name": ["Give the search a name."]})
+        raise ValidationError({"name": [_("Give the search a name.")]})
     if len(name) > 120:
-        raise ValidationError({"name": ["At most 120 characters."]})
+        raise ValidationError({"name": [_("At most 120 characters.")]})
     saved = SavedSearch(
         user_id=actor.id, name=name, query=normalised_query(query_string), share_token=secrets.token_hex(16)
     )
@@ -39,9 +40,9 @@ def save_search(actor, name: str, query_string: str) -> SavedSearch:
 def delete_saved_search(actor, saved_id: int) -> None:
     saved = db.session.get(SavedSearch, saved_id)
     if saved is None:
-        raise NotFound("No such saved search.")
+        raise NotFound(_("No such saved search."))
     if getattr(actor, "id", None) != saved.user_id:
-        raise PermissionDenied("Only its owner may delete a saved search.")
+        raise PermissionDenied(_("Only its owner may delete a saved search."))
     db.session.delete(saved)
 
 
@@ -56,5 +57,5 @@ def shared_search(token: str) -> SavedSearch:
     """A saved search by its share token (anyone with the link may open the search)."""
     saved = db.session.scalar(select(SavedSearch).where(SavedSearch.share_token == (token or "")[:64]))
     if saved is None:
-        raise NotFound("This shared search link is not valid.")
+        raise NotFound(_("This shared search link is not valid."))
     return saved
