@@ -495,3 +495,26 @@ def test_edit_forms_and_buttons_need_the_csrf_token(world, client_as, db_session
     assert client.post("/organizations/org-a/edit", data=data | {"csrf_token": token}).status_code == 302
     db_session.expire_all()
     assert world.org_a.name == "With token" and not world.org_a.is_archived
+
+
+def test_bad_input_gets_messages_never_a_crash(world, client_as, db_session):
+    coordinator = world.users["coordinator_x"]
+    errors = errors_of(orgs.update_organization, coordinator, world.org_a,
+                       {"name": "Nul\x00name", "description": "bell\x07", "website": "https://a\x00.org"}, 1)  # fmt: skip
+    assert errors == {key: ["Contains characters that are not allowed."] for key in ("name", "description", "website")}
+    errors = errors_of(projects.create_outcome, coordinator, world.project_a, {
+        "period_start": "2024-02-30", "period_end": "2024-03-01", "people_reached": 3_000_000_000,
+        "tco2e_reduced": "NaN"})  # fmt: skip
+    assert errors["period_start"] == ["Not a valid date; use YYYY-MM-DD."]
+    assert errors["people_reached"][0].startswith("Must be between 0 and")
+    assert errors["tco2e_reduced"] == ["Must be a number, such as 1250.50."]
+    errors = errors_of(projects.create_project, coordinator, world.org_a,
+                       {"title": ["not", "text"], "budget": "1e20", "currency": "USD", "countries": {"KE": 1}})  # fmt: skip
+    assert errors["title"] == ["Must be text."] and errors["budget"] == ["Too large."]
+    client = client_as("coordinator_x")
+    response = client.post("/organizations/org-a/edit", data={"version": "one", "name": "A", "kind": "ngo"})
+    assert response.status_code == 422 and b"Must be a whole number." in response.data  # shown above the form
+    assert client.post("/changes/999999", data={"decision": "approve"}).status_code == 404
+    assert client.get("/admin/audit").status_code == 403
+    db_session.expire_all()
+    assert world.org_a.name == "Organisation A"

@@ -90,7 +90,7 @@ class EditForm(FlaskForm):
         """Put a service's per-field messages on the fields; others go above the form."""
         for key, messages in errors.items():
             target = self._fields.get(key)
-            if target is not None and key != "csrf_token":
+            if target is not None and key != "csrf_token" and target.type != "HiddenField":
                 target.errors = list(target.errors or []) + list(messages)
             else:
                 self.form_errors.extend(messages)

@@ -21,6 +21,7 @@ from network.models import Organization, Region, Theme
 from network.services.errors import ValidationError
 
 PHONE = re.compile(r"^\+?[0-9 ().\-/]{3,50}$")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 IDENTIFIER = re.compile(r"^[A-Z]{2,4}-[A-Z0-9]{2,12}-\S{1,100}$")
 
 
@@ -54,6 +55,13 @@ class Cleaner:
         value = self.data.get(key)
         return value.strip() if isinstance(value, str) else value
 
+    def forbidden_characters(self, key: str, value: str) -> bool:
+        """NUL and other control characters (databases refuse NUL) get a message, not a crash."""
+        if CONTROL.search(value):
+            self.error(key, _("Contains characters that are not allowed."))
+            return True
+        return False
+
     def missing(self, key: str, required: bool) -> bool:
         """True (after recording a message if required) when the field is empty."""
         if is_empty(self.raw(key)):
@@ -78,6 +86,8 @@ class Cleaner:
         if not isinstance(value, str):
             self.error(key, _("Must be text."))
             return
+        if self.forbidden_characters(key, value):
+            return
         if not multiline and ("\n" in value or "\r" in value):
             self.error(key, _("Must be a single line."))
         elif len(value) > max_length:
@@ -101,6 +111,8 @@ class Cleaner:
         value = self.raw(key)
         if not isinstance(value, str):
             self.error(key, _("Must be text."))
+            return
+        if self.forbidden_characters(key, value):
             return
         if "://" not in value and re.match(r"^[\w-]+(\.[\w-]+)+", value):
             value = "https://" + value  # people type "example.org"

@@ -180,7 +180,7 @@ def validate_outcome(data: dict, *, existing: OutcomeReport | None = None) -> di
     else:
         c.choice("basis", OUTCOME_BASES, required=True)
     c.text("method", max_length=300)
-    c.integer("people_reached", minimum=0, maximum=10_000_000_000)
+    c.integer("people_reached", minimum=0, maximum=2_147_483_647)  # a 32-bit column
     c.text("note", max_length=20_000, multiline=True)
     return c.done()
 
