@@ -150,6 +150,12 @@ def _read(user, role, obj) -> bool:
     return role is not None or public_directory()
 
 
+def _has_membership(organization: Organization) -> bool:
+    return organization.id is not None and db.session.scalar(
+        select(exists().where(Membership.organization_id == organization.id))
+    )
+
+
 def _own_project(user, role, project: Project) -> bool:
     org = project.lead_organization
     return manages_organization(user, org) or speaks_for(user, org)
@@ -195,6 +201,13 @@ RULES = {
     "history.view": lambda u, r, org: has_rights_over(u, org),
     # Memberships: obj is the Membership (with network and organization set)
     "membership.manage": lambda u, r, m: r == "coordinator" and manages_network(u, m.network),
+    # obj has .network and .organization: a coordinator adds organisations it already manages, or
+    # ones in no node at all, to its nodes; never takes over an organisation of another node that way
+    "membership.add": lambda u, r, m: (
+        r == "coordinator"
+        and manages_network(u, m.network)
+        and (manages_organization(u, m.organization) or not _has_membership(m.organization))
+    ),
     # People, projects, outcome reports: obj is the organisation or project they belong to
     "person.manage": lambda u, r, org: has_rights_over(u, org),
     "project.create": lambda u, r, org: has_rights_over(u, org),

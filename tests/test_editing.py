@@ -518,3 +518,16 @@ def test_bad_input_gets_messages_never_a_crash(world, client_as, db_session):
     assert client.get("/admin/audit").status_code == 403
     db_session.expire_all()
     assert world.org_a.name == "Organisation A"
+
+
+def test_a_coordinator_cannot_take_over_another_nodes_organisation_by_adding_a_membership(world, client_as):
+    coordinator_x = world.users["coordinator_x"]
+    with pytest.raises(PermissionDenied):
+        orgs.add_membership(coordinator_x, world.org_b, world.x)  # B is Y's
+    assert client_as("coordinator_x").post("/organizations/org-b/memberships/new",
+                                           data={"network": str(world.x.id)}).status_code == 403  # fmt: skip
+    # An organisation in no node yet (a company, say) may be brought in; one it manages may join more nodes.
+    firm = f.organization("Tyre Maker Ltd", kind="company")
+    assert orgs.add_membership(coordinator_x, firm, world.x).status == "active"
+    assert orgs.add_membership(coordinator_x, world.org_a, world.x).network == world.x
+    assert orgs.add_membership(world.users["admin"], world.org_b, world.x).organization == world.org_b

@@ -237,7 +237,8 @@ def membership_networks(org: Organization) -> list[Network]:
     query = select(Network).where(Network.archived_at.is_(None)).order_by(Network.path)
     return [
         n for n in db.session.scalars(query)
-        if n.id not in taken and permissions.can(current_user, "membership.manage", SimpleNamespace(network=n))
+        if n.id not in taken
+        and permissions.can(current_user, "membership.add", SimpleNamespace(network=n, organization=org))
     ]  # fmt: skip
 
 

@@ -374,7 +374,7 @@ def is_blank(value) -> bool:
 
 @operation
 def add_membership(actor, org: Organization, network: Network, data: dict | None = None) -> Membership:
-    permissions.require(actor, "membership.manage", SimpleNamespace(network=network, organization=org))
+    permissions.require(actor, "membership.add", SimpleNamespace(network=network, organization=org))
     cleaned = validate_membership(data or {})
     if org.id is not None and db.session.scalar(
         select(Membership.id).where(Membership.organization_id == org.id, Membership.network_id == network.id)
