@@ -17,6 +17,7 @@ Anonymous visitors read the public directory when PUBLIC_DIRECTORY is on.
 from dataclasses import dataclass, field
 
 from flask import current_app, has_app_context
+from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
 from network.extensions import db
@@ -143,7 +144,7 @@ def can(user, action: str, obj=None) -> bool:
 
 def require(user, action: str, obj=None) -> None:
     if not can(user, action, obj):
-        raise PermissionDenied("You do not have permission to do this.")
+        raise PermissionDenied(_("You do not have permission to do this."))
 
 
 def _read(user, role, obj) -> bool:

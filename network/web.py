@@ -2,6 +2,8 @@
 
 from flask import Flask, current_app, has_request_context, render_template, request, session
 from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
@@ -21,6 +23,21 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "form-action 'self'",
     "frame-ancestors 'none'",
 ])  # fmt: skip
+
+# Error pages in the reader's language: werkzeug's names and descriptions, and ServiceError titles, are English.
+ERROR_TITLES = {
+    400: _l("Bad request"), 403: _l("Forbidden"), 404: _l("Not found"), 405: _l("Method not allowed"),
+    409: _l("Edit conflict"), 413: _l("Too large"), 422: _l("Invalid input"), 429: _l("Too many requests"),
+    500: _l("Server error"),
+}  # fmt: skip
+ERROR_DESCRIPTIONS = {
+    400: _l("The request could not be understood."),
+    403: _l("You do not have permission to see this page."),
+    404: _l("There is no page at this address."),
+    405: _l("This address does not accept this kind of request."),
+    413: _l("What was sent is larger than the limit."),
+    429: _l("Too many requests in a short time. Wait a minute and try again."),
+}
 
 
 def init_app(app: Flask) -> None:
@@ -68,7 +85,11 @@ def render_http_error(error: HTTPException):
 
         return render_api_error(error)
     db.session.rollback()
-    return render_template("error.html", code=error.code, title=error.name, message=error.description), error.code
+    title = ERROR_TITLES.get(error.code, error.name)
+    message = error.description
+    if message == type(error).description:  # werkzeug's default text, not one the view gave
+        message = ERROR_DESCRIPTIONS.get(error.code, message)
+    return render_template("error.html", code=error.code, title=title, message=message), error.code
 
 
 def render_service_error(error: ServiceError):
@@ -78,7 +99,8 @@ def render_service_error(error: ServiceError):
     message = error.message
     if isinstance(error, ValidationError):
         message = "; ".join(f"{field + ': ' if field else ''}{m}" for field, msgs in error.errors.items() for m in msgs)
-    return render_template("error.html", code=error.status, title=error.title, message=message), error.status
+    title = ERROR_TITLES.get(error.status, error.title)
+    return render_template("error.html", code=error.status, title=title, message=message), error.status
 
 
 def render_unexpected_error(error: Exception):
@@ -87,7 +109,10 @@ def render_unexpected_error(error: Exception):
     if current_app.testing and current_app.config.get("PROPAGATE_UNEXPECTED_ERRORS", True):
         raise error
     return render_template(
-        "error.html", code=500, title="Server error", message="Something went wrong on our side. It has been logged."
+        "error.html",
+        code=500,
+        title=_("Server error"),
+        message=_("Something went wrong on our side. It has been logged."),
     ), 500
 
 

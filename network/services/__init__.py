@@ -8,6 +8,7 @@ it changed is rolled back to the savepoint it started from, so nothing is half-s
 import functools
 
 from flask import g
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -36,7 +37,7 @@ def operation(func):
         except IntegrityError as exc:
             savepoint.rollback()
             # A race past the service's own checks (two imports creating the same slug, …).
-            raise Conflict("The change clashes with data saved at the same time; please try again.") from exc
+            raise Conflict(_("The change clashes with data saved at the same time; please try again.")) from exc
         except OperationalError as exc:
             # SQLite: another connection wrote since this transaction read (SQLITE_BUSY_SNAPSHOT).
             if "locked" not in str(exc.orig).lower():

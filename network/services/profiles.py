@@ -7,6 +7,7 @@ partnerships or initiatives the record has (tests/test_query_counts.py holds us 
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -81,7 +82,7 @@ class ProjectPage:
 def find_organization(slug: str) -> Organization:
     """The organisation with this slug, archived or merged ones included; NotFound otherwise."""
     if not slug or len(slug) > MAX_SLUG_LENGTH or any(ord(c) < 32 for c in slug):
-        raise NotFound("No organisation has this address.")  # PostgreSQL refuses NUL in a query
+        raise NotFound(_("No organisation has this address."))  # PostgreSQL refuses NUL in a query
     # The profile's collections come with it: one SELECT … IN per collection.
     org = db.session.scalar(
         select(Organization)
@@ -94,21 +95,21 @@ def find_organization(slug: str) -> Organization:
         )
     )
     if org is None:
-        raise NotFound("No organisation has this address.")
+        raise NotFound(_("No organisation has this address."))
     return org
 
 
 def merge_survivor(org: Organization) -> Organization:
     """The record a merged organisation now lives on (following chains of merges)."""
     seen = {org.id}
-    for _ in range(MAX_MERGE_HOPS):
+    for _hop in range(MAX_MERGE_HOPS):
         if org.merged_into_id is None:
             return org
         org = db.session.get(Organization, org.merged_into_id)
         if org is None or org.id in seen:
             break
         seen.add(org.id)
-    raise NotFound("This organisation was merged into a record that no longer exists.")
+    raise NotFound(_("This organisation was merged into a record that no longer exists."))
 
 
 def organization_page(user, org: Organization) -> OrganizationPage:
@@ -186,7 +187,7 @@ def organization_page(user, org: Organization) -> OrganizationPage:
 def project_page(user, project_id: int) -> ProjectPage:
     """Everything the project page shows, in a fixed number of queries."""
     if not 0 < project_id <= MAX_ID:
-        raise NotFound("No project has this number.")  # beyond the integer column: no such row
+        raise NotFound(_("No project has this number."))  # beyond the integer column: no such row
     project = db.session.scalar(
         select(Project)
         .where(Project.id == project_id)
@@ -199,7 +200,7 @@ def project_page(user, project_id: int) -> ProjectPage:
         )
     )
     if project is None:
-        raise NotFound("No project has this number.")
+        raise NotFound(_("No project has this number."))
     permissions.require(user, "project.view", project)
 
     outcomes = [r for r in project.outcome_reports if r.archived_at is None]

@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from network.extensions import db
@@ -45,7 +46,7 @@ def _signed_in(actor) -> bool:
 @operation
 def create_token(actor: User, name: str, scope: str = "read", expires_in_days: int | None = 90) -> CreatedToken:
     if not _signed_in(actor):
-        raise PermissionDenied("Sign in to create API tokens.")
+        raise PermissionDenied(_("Sign in to create API tokens."))
     errors: dict[str, list[str]] = {}
     name = (name or "").strip()
     if not name:
@@ -86,7 +87,7 @@ def revoke_token(actor: User, token_id: int) -> ApiToken:
     token = db.session.get(ApiToken, token_id)
     # Another user's token is "not found", so ids of others' tokens are not confirmed.
     if token is None or not _signed_in(actor) or token.user_id != actor.id:
-        raise NotFound("No such token.")
+        raise NotFound(_("No such token."))
     if token.revoked_at is None:
         token.revoked_at = utcnow()
     return token
