@@ -531,3 +531,35 @@ def test_a_coordinator_cannot_take_over_another_nodes_organisation_by_adding_a_m
     assert orgs.add_membership(coordinator_x, firm, world.x).status == "active"
     assert orgs.add_membership(coordinator_x, world.org_a, world.x).network == world.x
     assert orgs.add_membership(world.users["admin"], world.org_b, world.x).organization == world.org_b
+
+
+def test_every_edit_page_opens_for_those_who_may_use_it(world, client_as, db_session):
+    member = world.users["member_a"]
+    person = orgs.create_person(member, world.org_a, {"name": "Ann"})
+    report = projects.create_outcome(
+        member, world.project_a, {"period_start": "2024-01-01", "period_end": "2024-02-01"}
+    )
+    partnership = partnerships.create_partnership(member, world.org_a, {"partner": "org-b", "kind": "funding"})
+    orgs.archive_person(member, person)
+    db_session.commit()
+    pages = {
+        "member_a": ["/organizations/org-a/records", f"/partnerships/{partnership.id}/edit", f"/outcomes/{report.id}/edit",
+                     f"/projects/{world.project_a.id}/outcomes", "/organizations/org-a/people/new",
+                     "/organizations/org-a/partnerships/new", "/organizations/org-a/projects/new",
+                     f"/projects/{world.project_a.id}/outcomes/new", "/organizations/org-a/changes"],
+        "coordinator_x": [f"/memberships/{world.org_a.memberships[0].id}/edit", "/changes?status=approved",
+                          "/changes?status=nonsense", "/organizations/org-a/records"],
+    }  # fmt: skip
+    for role, urls in pages.items():
+        client = client_as(role)
+        for url in urls:
+            assert client.get(url).status_code == 200, (role, url)
+    records = client_as("member_a").get("/organizations/org-a/records").data.decode()
+    assert f'action="/people/{person.id}/restore"' in records  # archived people can be restored
+    assert "/memberships/new" not in records  # memberships are the coordinators' business
+    for role in ("member_b", "coordinator_y", "viewer"):
+        client = client_as(role)
+        for url in pages["member_a"]:
+            if url.startswith("/partnerships/") and role != "viewer":
+                continue  # B is the partnership's other side: its people may edit it too
+            assert client.get(url).status_code == 403, (role, url)
