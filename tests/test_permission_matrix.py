@@ -1,0 +1,655 @@
+"""The permission matrix: every route of the app × anonymous, viewer, member of A, member of B,
+coordinator of X, coordinator of Y and admin, with the answer each must get.
+
+Every (endpoint, method) in app.url_map must have a row in TABLE (test_every_route_is_in_the_table
+fails otherwise), so a new page cannot ship without deciding who may use it.
+
+Each row names the roles that get through; every other role must be refused: 401/403, or for an
+anonymous visitor a redirect to the login page. Getting through means any answer that is not a
+refusal and not a server error: 2xx/3xx, or 409/422 (the permission check passed and the input was
+then judged). Rows that send a form send a plausible one; a refusal must come whatever is sent.
+
+The world (tests/conftest.py World): node X with child X1, node Y; organisation A (member of X1),
+B (member of Y). Its users: admin, coordinator_x, coordinator_y, member_a, member_b, viewer.
+
+Speed: requests that change nothing (GET) run every role against one world. Requests that may
+change data run the refused roles together against one world (and check that they wrote no audit
+event: nothing changed), then each allowed role against a fresh world of its own.
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pytest
+from itsdangerous.timed import TimestampSigner
+from sqlalchemy import func, select
+
+from network.extensions import db
+from network.models import ApiToken, AuditEvent, ChangeRequest, ImportJob, InitiativeProject, Notification, SavedSearch
+from network.services import accounts, tokens
+from tests import factories as f
+from tests.conftest import ROLE_NAMES
+
+EVERYONE = frozenset(ROLE_NAMES)
+LOGGED_IN = EVERYONE - {"anonymous"}
+ADMIN = frozenset({"admin"})
+COORDINATORS = frozenset({"coordinator_x", "coordinator_y", "admin"})
+A_SIDE = frozenset({"member_a", "coordinator_x", "admin"})  # rights over organisation A
+B_SIDE = frozenset({"member_b", "coordinator_y", "admin"})
+A_COORD = frozenset({"coordinator_x", "admin"})
+B_COORD = frozenset({"coordinator_y", "admin"})
+NOBODY = frozenset()
+
+MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+@dataclass
+class Case:
+    """One request: ``path`` is formatted with the Targets' fields (and ``me``, the acting user's
+    id); ``allowed`` are the roles that get through, or ``status`` is the one answer for all."""
+
+    path: str
+    allowed: frozenset = NOBODY
+    data: dict | None = None
+    json: dict | None = None
+    status: int | None = None
+    note: str = ""
+    denied: str = "denied"  # "missing" where refusing says 404, so as not to reveal that it exists
+    only: frozenset = field(default_factory=lambda: frozenset(ROLE_NAMES))
+
+
+def row(*cases: Case) -> list[Case]:
+    return list(cases)
+
+
+def c(path, allowed=NOBODY, **kw) -> Case:
+    return Case(path, frozenset(allowed), **kw)
+
+
+ORG_FORM = {"name": "Renamed", "kind": "ngo", "hq_country": "KE", "version": "1"}
+PROJECT_FORM = {"title": "Renamed project", "status": "active", "version": "1"}
+PERSON_FORM = {"name": "Renamed Person", "email": "p@example.org", "version": "1"}
+PARTNERSHIP_FORM = {"kind": "technical", "status": "active", "version": "1"}
+OUTCOME_FORM = {"period_start": "2024-01-01", "period_end": "2024-12-31", "tco2e_reduced": "5",
+                "basis": "estimated", "version": "1"}  # fmt: skip
+
+# (endpoint, method) -> cases. Attacks are marked in the note.
+TABLE: dict[tuple[str, str], list[Case]] = {
+    # ------------------------------------------------------------ public pages
+    ("main.home", "GET"): row(c("/", EVERYONE)),
+    ("main.member_map", "GET"): row(c("/map.json", EVERYONE)),
+    ("main.networks", "GET"): row(c("/networks", EVERYONE)),
+    ("directory.index", "GET"): row(c("/organizations", EVERYONE), c("/organizations?q=Organisation", EVERYONE)),
+    ("directory.export_csv", "GET"): row(c("/organizations/export.csv", LOGGED_IN)),
+    ("directory.saved", "GET"): row(c("/organizations/saved", LOGGED_IN)),
+    ("directory.save", "POST"): row(c("/organizations/saved", LOGGED_IN, data={"name": "Mine", "query": "q=a"})),
+    ("directory.delete_saved", "POST"): row(
+        c("/organizations/saved/{saved_a}/delete", {"member_a", "admin"}, note="another user's saved search")
+    ),
+    ("directory.shared", "GET"): row(c("/organizations/shared/{saved_a_token}", EVERYONE)),
+    ("organizations.detail", "GET"): row(c("/organizations/{org_a}", EVERYONE), c("/organizations/{org_b}", EVERYONE)),
+    ("organizations.history_page", "GET"): row(
+        c("/organizations/{org_a}/history", A_SIDE), c("/organizations/{org_b}/history", B_SIDE)
+    ),
+    ("organizations.changes", "GET"): row(c("/organizations/{org_a}/changes", A_SIDE)),
+    ("organizations.edit_records", "GET"): row(c("/organizations/{org_a}/records", A_SIDE)),
+    ("initiatives.organization_graph", "GET"): row(c("/organizations/{org_a}/graph.json", EVERYONE)),
+    ("projects.detail", "GET"): row(c("/projects/{project_a}", EVERYONE)),
+    ("projects.history_page", "GET"): row(c("/projects/{project_a}/history", A_SIDE)),
+    ("projects.outcomes", "GET"): row(c("/projects/{project_a}/outcomes", A_SIDE)),
+    ("organizations.partnership_history", "GET"): row(c("/partnerships/{partnership_a}/history", A_SIDE)),
+    # ------------------------------------------------------------ accounts
+    ("auth.login", "GET"): row(c("/login", EVERYONE)),
+    ("auth.login", "POST"): row(c("/login", EVERYONE, data={"email": "nobody@example.org", "password": "x"})),
+    ("auth.logout", "POST"): row(c("/logout", EVERYONE)),
+    ("auth.account", "GET"): row(c("/account", LOGGED_IN)),
+    ("auth.account", "POST"): row(c("/account", LOGGED_IN, data={"profile-name": "Renamed", "profile-locale": ""})),
+    ("auth.forgot_password", "GET"): row(c("/reset", EVERYONE)),
+    ("auth.forgot_password", "POST"): row(c("/reset", EVERYONE, data={"email": "nobody@example.org"})),
+    ("auth.reset_password", "GET"): row(
+        c("/reset/{reset_token}", EVERYONE),
+        c("/reset/forged-token", status=400, note="attack: forged reset token"),
+        c("/reset/{expired_reset_token}", status=400, note="attack: expired reset token"),
+    ),
+    ("auth.reset_password", "POST"): row(
+        c("/reset/forged-token", status=400, data={"password": "x" * 12, "confirm": "x" * 12}, note="attack"),
+        c(
+            "/reset/{used_reset_token}",
+            status=400,
+            data={"password": "a long passphrase", "confirm": "a long passphrase"},
+            note="attack: reused reset token",
+        ),
+    ),  # fmt: skip
+    ("auth.accept_invitation", "GET"): row(
+        c("/invitation/{invitation_token}", EVERYONE),
+        c("/invitation/forged-token", status=400, note="attack: forged invitation token"),
+        c("/invitation/{expired_invitation_token}", status=400, note="attack: expired invitation token"),
+        c("/invitation/{used_invitation_token}", status=400, note="attack: reused invitation token"),
+        c("/invitation/{reset_token}", status=400, note="attack: a reset token used as an invitation"),
+    ),
+    ("auth.accept_invitation", "POST"): row(
+        c(
+            "/invitation/forged-token",
+            status=400,
+            data={"name": "X", "password": "a long passphrase", "confirm": "a long passphrase"},
+            note="attack: forged invitation token",
+        ),
+        c(
+            "/invitation/{used_invitation_token}",
+            status=400,
+            data={"name": "X", "password": "a long passphrase", "confirm": "a long passphrase"},
+            note="attack: reused invitation token",
+        ),
+    ),  # fmt: skip
+    ("api_tokens.index", "GET"): row(c("/account/tokens", LOGGED_IN)),
+    ("api_tokens.create", "POST"): row(c("/account/tokens", LOGGED_IN, data={"name": "CI", "scope": "read"})),
+    ("api_tokens.revoke", "POST"): row(c("/account/tokens/{token_a}/revoke", {"member_a", "admin"})),
+    # ------------------------------------------------------------ users administration
+    ("admin.users", "GET"): row(c("/admin/users", COORDINATORS)),
+    ("admin.invite_user", "GET"): row(c("/admin/users/invite", COORDINATORS)),
+    ("admin.invite_user", "POST"): row(
+        c(
+            "/admin/users/invite",
+            {"coordinator_x", "admin"},
+            note="member of A invited by X",
+            data={"email": "n@example.org", "name": "N", "role": "member", "organization": "org-a"},
+        ),
+        c(
+            "/admin/users/invite",
+            ADMIN,
+            note="attack: coordinators inviting an admin",
+            data={"email": "n@example.org", "name": "N", "role": "admin"},
+        ),
+    ),  # fmt: skip
+    ("admin.change_role", "GET"): row(
+        c("/admin/users/{member_a_user}/role", A_COORD), c("/admin/users/{me}/role", ADMIN, only=LOGGED_IN)
+    ),
+    ("admin.change_role", "POST"): row(
+        c(
+            "/admin/users/{me}/role",
+            NOBODY,
+            only=LOGGED_IN,
+            data={"role": "admin"},
+            note="attack: escalating one's own role",
+        ),
+        c(
+            "/admin/users/{member_b_user}/role",
+            ADMIN | {"coordinator_y"},
+            data={"role": "viewer"},
+            note="coordinator Y may not make a viewer either",
+        ),
+    ),  # fmt: skip
+    ("admin.deactivate_user", "POST"): row(c("/admin/users/{member_a_user}/deactivate", A_COORD)),
+    ("admin.reactivate_user", "POST"): row(c("/admin/users/{inactive_member_a_user}/reactivate", A_COORD)),
+    ("admin.resend_invitation", "POST"): row(c("/admin/users/{invited_member_a_user}/resend", A_COORD)),
+    ("admin.audit", "GET"): row(c("/admin/audit", ADMIN)),
+    # ------------------------------------------------------------ editing organisations
+    ("organizations.create", "GET"): row(c("/organizations/new", COORDINATORS)),
+    ("organizations.create", "POST"): row(
+        c("/organizations/new", COORDINATORS, data={"name": "New Org", "kind": "ngo"})
+    ),
+    ("organizations.edit", "GET"): row(
+        c("/organizations/{org_a}/edit", A_SIDE), c("/organizations/{org_b}/edit", B_SIDE)
+    ),
+    ("organizations.edit", "POST"): row(
+        c("/organizations/{org_b}/edit", B_SIDE, data=ORG_FORM, note="attack: coordinator X editing an org only in Y"),
+    ),
+    ("organizations.archive", "POST"): row(c("/organizations/{org_b}/archive", B_COORD, data={"version": "1"})),
+    ("organizations.restore", "POST"): row(c("/organizations/{archived_org_a}/restore", A_COORD)),
+    ("organizations.new_membership", "GET"): row(c("/organizations/{org_a}/memberships/new", COORDINATORS)),
+    ("organizations.new_membership", "POST"): row(
+        c(
+            "/organizations/{org_b}/memberships/new",
+            A_COORD,
+            data={"network": "{x1_id}", "status": "active"},
+            note="coordinator X adds B to X1; Y may not add to X1",
+        ),
+    ),  # fmt: skip
+    ("organizations.edit_membership", "GET"): row(c("/memberships/{membership_a}/edit", A_COORD)),
+    ("organizations.edit_membership", "POST"): row(
+        c("/memberships/{membership_b}/edit", B_COORD, data={"status": "suspended", "version": "1"})
+    ),
+    ("organizations.end_membership", "POST"): row(c("/memberships/{membership_b}/end", B_COORD)),
+    ("organizations.new_person", "GET"): row(c("/organizations/{org_a}/people/new", A_SIDE)),
+    ("organizations.new_person", "POST"): row(
+        c("/organizations/{org_b}/people/new", B_SIDE, data={"name": "New Person", "email": "np@example.org"})
+    ),
+    ("organizations.edit_person", "GET"): row(c("/people/{person_a}/edit", A_SIDE)),
+    ("organizations.edit_person", "POST"): row(
+        c("/people/{person_b}/edit", B_SIDE, data=PERSON_FORM, note="attack: member of A editing B's contact")
+    ),
+    ("organizations.archive_person", "POST"): row(c("/people/{person_b}/archive", B_SIDE)),
+    ("organizations.restore_person", "POST"): row(c("/people/{archived_person_a}/restore", A_SIDE)),
+    ("organizations.new_partnership", "GET"): row(c("/organizations/{org_a}/partnerships/new", A_SIDE)),
+    ("organizations.new_partnership", "POST"): row(
+        c("/organizations/{org_a}/partnerships/new", A_SIDE, data={"partner": "{company}", "kind": "technical"})
+    ),
+    ("organizations.edit_partnership", "GET"): row(c("/partnerships/{partnership_a}/edit", A_SIDE)),
+    ("organizations.edit_partnership", "POST"): row(
+        c("/partnerships/{partnership_b}/edit", B_SIDE, data=PARTNERSHIP_FORM)
+    ),
+    ("organizations.archive_partnership", "POST"): row(c("/partnerships/{partnership_b}/archive", B_SIDE)),
+    ("organizations.restore_partnership", "POST"): row(c("/partnerships/{archived_partnership_a}/restore", A_SIDE)),
+    # ------------------------------------------------------------ moderated changes
+    ("organizations.change_queue", "GET"): row(c("/changes", COORDINATORS)),
+    ("organizations.review_change", "GET"): row(c("/changes/{change_a}", A_SIDE, note="its member follows it")),
+    ("organizations.review_change", "POST"): row(
+        c(
+            "/changes/{change_a}",
+            A_COORD,
+            data={"decision": "approve", "comment": "ok"},
+            note="attack: the member approving its own change",
+        ),
+    ),  # fmt: skip
+    ("organizations.withdraw_change", "POST"): row(c("/changes/{change_a}/withdraw", {"member_a", "admin"})),
+    # ------------------------------------------------------------ projects
+    ("projects.create", "GET"): row(c("/organizations/{org_a}/projects/new", A_SIDE)),
+    ("projects.create", "POST"): row(
+        c("/organizations/{org_b}/projects/new", B_SIDE, data={"title": "New", "status": "active"})
+    ),
+    ("projects.edit", "GET"): row(c("/projects/{project_b}/edit", B_SIDE)),
+    ("projects.edit", "POST"): row(
+        c("/projects/{project_b}/edit", B_SIDE, data=PROJECT_FORM, note="attack: member of A editing B's project by id")
+    ),
+    ("projects.archive", "POST"): row(c("/projects/{project_b}/archive", B_SIDE)),
+    ("projects.restore", "POST"): row(c("/projects/{archived_project_a}/restore", A_SIDE)),
+    ("projects.new_outcome", "GET"): row(c("/projects/{project_a}/outcomes/new", A_SIDE)),
+    ("projects.new_outcome", "POST"): row(c("/projects/{project_b}/outcomes/new", B_SIDE, data=OUTCOME_FORM)),
+    ("projects.edit_outcome", "GET"): row(c("/outcomes/{outcome_a}/edit", A_SIDE)),
+    ("projects.edit_outcome", "POST"): row(c("/outcomes/{outcome_b}/edit", B_SIDE, data=OUTCOME_FORM)),
+    ("projects.archive_outcome", "POST"): row(c("/outcomes/{outcome_b}/archive", B_SIDE)),
+    ("projects.restore_outcome", "POST"): row(c("/outcomes/{archived_outcome_a}/restore", A_SIDE)),
+    # ------------------------------------------------------------ initiatives
+    ("initiatives.index", "GET"): row(c("/initiatives", EVERYONE)),
+    ("initiatives.detail", "GET"): row(c("/initiatives/{initiative_x}", EVERYONE)),
+    ("initiatives.graph", "GET"): row(c("/initiatives/{initiative_x}/graph.json", EVERYONE)),
+    ("initiatives.progress", "GET"): row(c("/initiatives/{initiative_x}/progress.json", EVERYONE)),
+    ("initiatives.report", "GET"): row(c("/initiatives/{initiative_x}/report", EVERYONE)),
+    ("initiatives.outcomes_csv", "GET"): row(c("/initiatives/{initiative_x}/outcomes.csv", LOGGED_IN)),
+    ("initiatives.participants_csv", "GET"): row(c("/initiatives/{initiative_x}/participants.csv", LOGGED_IN)),
+    ("initiatives.suggested_partners", "GET"): row(c("/initiatives/{initiative_x}/suggestions", A_COORD)),
+    ("initiatives.create", "GET"): row(c("/initiatives/new", COORDINATORS)),
+    ("initiatives.create", "POST"): row(
+        c("/initiatives/new", COORDINATORS, data={"title": "Joint", "status": "proposed"})
+    ),
+    ("initiatives.add_organization", "GET"): row(c("/initiatives/add?organization={org_b}", COORDINATORS)),
+    ("initiatives.add_organization", "POST"): row(
+        c("/initiatives/add?organization={org_b}", A_COORD, data={"initiative": "{initiative_x}", "role": "partner"})
+    ),
+    ("initiatives.edit", "GET"): row(c("/initiatives/{initiative_x}/edit", A_COORD)),
+    ("initiatives.edit", "POST"): row(
+        c("/initiatives/{initiative_x}/edit", A_COORD, data={"title": "Renamed", "status": "active", "version": "1"})
+    ),
+    ("initiatives.invite", "POST"): row(
+        c("/initiatives/{initiative_x}/invite", A_COORD, data={"organization": "{org_b_id}", "role": "partner"})
+    ),
+    ("initiatives.remove", "POST"): row(c("/initiatives/{initiative_x}/participants/{participant_a}/remove", A_COORD)),
+    ("initiatives.accept", "POST"): row(
+        c(
+            "/initiatives/{initiative_x}/participants/{participant_b}/accept",
+            {"member_b", "admin"},
+            note="attack: member of A answering for B",
+        ),
+    ),  # fmt: skip
+    ("initiatives.decline", "POST"): row(
+        c("/initiatives/{initiative_x}/participants/{participant_b}/decline", {"member_b", "admin"})
+    ),
+    ("initiatives.leave", "POST"): row(
+        c("/initiatives/{initiative_x}/participants/{participant_a}/leave", {"member_a", "admin"})
+    ),
+    ("initiatives.set_shares", "POST"): row(c("/initiatives/{initiative_x}/shares", A_COORD, data={})),
+    ("initiatives.link_project", "POST"): row(
+        c(
+            "/initiatives/{initiative_x}/projects",
+            {"member_a", "coordinator_x", "admin"},
+            data={"project": "{project_a}"},
+        ),
+    ),  # fmt: skip
+    ("initiatives.unlink_project", "POST"): row(
+        c("/initiatives/{initiative_x}/projects/{linked_project_a}/unlink", {"member_a", "coordinator_x", "admin"})
+    ),
+    ("initiatives.record_activity", "POST"): row(
+        c("/initiatives/{initiative_x}/activities", A_COORD, data={"kind": "meeting", "summary": "Met"})
+    ),
+    ("initiatives.record_organization_activity", "POST"): row(
+        c("/organizations/{org_b}/activities", B_SIDE, data={"kind": "meeting", "summary": "Met"})
+    ),
+    ("initiatives.notifications_page", "GET"): row(c("/notifications", LOGGED_IN)),
+    ("initiatives.mark_notifications_read", "POST"): row(c("/notifications/read", LOGGED_IN)),
+    # ------------------------------------------------------------ imports and duplicates
+    ("imports.index", "GET"): row(c("/imports", COORDINATORS)),
+    ("imports.index", "POST"): row(c("/imports", COORDINATORS, data={})),
+    ("imports.show", "GET"): row(c("/imports/{job_x}", A_COORD)),
+    ("imports.progress", "GET"): row(c("/imports/{job_x}/progress", A_COORD)),
+    ("imports.commit", "POST"): row(c("/imports/{job_x}/commit", A_COORD)),
+    ("imports.undo", "POST"): row(c("/imports/{job_x}/undo", A_COORD)),
+    ("imports.export", "GET"): row(c("/imports/export", LOGGED_IN)),
+    ("imports.duplicate_queue", "GET"): row(c("/duplicates", COORDINATORS)),
+    ("imports.merge", "GET"): row(c("/duplicates/merge?survivor={org_b_id}&duplicate={org_b2_id}", B_COORD)),
+    ("imports.merge", "POST"): row(
+        c(
+            "/duplicates/merge?survivor={org_b_id}&duplicate={org_b2_id}",
+            B_COORD,
+            data={"survivor": "{org_b_id}", "duplicate": "{org_b2_id}"},
+        ),
+    ),  # fmt: skip
+    # ------------------------------------------------------------ API (bearer tokens; the session is ignored)
+    ("api_docs.index", "GET"): row(c("/api/v1/docs", EVERYONE)),
+    ("api-docs.openapi_json", "GET"): row(c("/api/v1/openapi.json", EVERYONE)),
+    ("api_reference.Regions", "GET"): row(c("/api/v1/regions", EVERYONE)),
+    ("api_reference.RegionDetail", "GET"): row(c("/api/v1/regions/KE", EVERYONE)),
+    ("api_reference.Themes", "GET"): row(c("/api/v1/themes", EVERYONE)),
+    ("api_reference.Networks", "GET"): row(c("/api/v1/networks", EVERYONE)),
+    ("api_reference.NetworkDetail", "GET"): row(c("/api/v1/networks/node-x", EVERYONE)),
+    ("api_organizations.Organizations", "GET"): row(c("/api/v1/organizations", EVERYONE)),
+    ("api_organizations.Organizations", "POST"): row(
+        c("/api/v1/organizations", COORDINATORS, json={"name": "API Org", "kind": "ngo"})
+    ),
+    ("api_organizations.OrganizationDetail", "GET"): row(c("/api/v1/organizations/{org_a}", EVERYONE)),
+    ("api_organizations.OrganizationDetail", "PATCH"): row(
+        c(
+            "/api/v1/organizations/{org_b}",
+            B_COORD,
+            json={"website": "https://b.example.org"},
+            note="attack: coordinator X editing an org only in Y, by the API",
+        ),
+    ),  # fmt: skip
+    ("api_organizations.OrganizationDetail", "DELETE"): row(c("/api/v1/organizations/{org_b}", B_COORD)),
+    ("api_organizations.OrganizationChangeRequests", "POST"): row(
+        c(
+            "/api/v1/organizations/{org_a}/change-requests",
+            {"member_a", "admin"},
+            json={"acronym": "OA"},
+            note="members propose changes to their own organisation only",
+        ),
+    ),  # fmt: skip
+    ("api_organizations.OrganizationRestore", "POST"): row(
+        c("/api/v1/organizations/{archived_org_a}/restore", A_COORD)
+    ),
+    ("api_organizations.OrganizationMemberships", "GET"): row(c("/api/v1/organizations/{org_a}/memberships", EVERYONE)),
+    ("api_organizations.OrganizationPeople", "GET"): row(c("/api/v1/organizations/{org_a}/people", EVERYONE)),
+    ("api_organizations.Memberships", "POST"): row(
+        c("/api/v1/memberships", A_COORD, json={"organization": "{org_b}", "network": "node-x1", "status": "active"})
+    ),
+    ("api_organizations.MembershipDetail", "GET"): row(c("/api/v1/memberships/{membership_a}", EVERYONE)),
+    ("api_organizations.MembershipDetail", "PATCH"): row(
+        c("/api/v1/memberships/{membership_b}", B_COORD, json={"status": "suspended"})
+    ),
+    ("api_organizations.MembershipDetail", "DELETE"): row(c("/api/v1/memberships/{membership_b}", B_COORD)),
+    ("api_organizations.People", "POST"): row(
+        c("/api/v1/people", B_SIDE, json={"organization": "{org_b}", "name": "API Person"})
+    ),
+    ("api_organizations.PersonDetail", "GET"): row(
+        c("/api/v1/people/{listed_person_a}", EVERYONE),
+        c("/api/v1/people/{person_a}", A_SIDE, denied="missing", note="unlisted: hidden from those without rights"),
+    ),
+    ("api_organizations.PersonDetail", "PATCH"): row(c("/api/v1/people/{person_b}", B_SIDE, json={"title": "Chair"})),
+    ("api_organizations.PersonDetail", "DELETE"): row(c("/api/v1/people/{person_b}", B_SIDE)),
+    ("api_projects.Projects", "GET"): row(c("/api/v1/projects", EVERYONE)),
+    ("api_projects.Projects", "POST"): row(
+        c("/api/v1/projects", B_SIDE, json={"lead_organization": "{org_b}", "title": "API project", "status": "active"})
+    ),
+    ("api_projects.ProjectDetail", "GET"): row(c("/api/v1/projects/{project_a}", EVERYONE)),
+    ("api_projects.ProjectDetail", "PATCH"): row(
+        c(
+            "/api/v1/projects/{project_b}",
+            B_SIDE,
+            json={"title": "Renamed"},
+            note="attack: member of A editing B's project by id, by the API",
+        ),
+    ),  # fmt: skip
+    ("api_projects.ProjectDetail", "DELETE"): row(c("/api/v1/projects/{project_b}", B_SIDE)),
+    ("api_projects.ProjectOutcomes", "GET"): row(c("/api/v1/projects/{project_a}/outcomes", EVERYONE)),
+    ("api_projects.ProjectOutcomes", "POST"): row(
+        c(
+            "/api/v1/projects/{project_b}/outcomes",
+            B_SIDE,
+            json={"period_start": "2024-01-01", "period_end": "2024-12-31", "tco2e_reduced": "5", "basis": "estimated"},
+        ),
+    ),  # fmt: skip
+    ("api_projects.OutcomeDetail", "GET"): row(c("/api/v1/outcomes/{outcome_a}", EVERYONE)),
+    ("api_projects.OutcomeDetail", "PATCH"): row(c("/api/v1/outcomes/{outcome_b}", B_SIDE, json={"note": "checked"})),
+    ("api_projects.OutcomeDetail", "DELETE"): row(c("/api/v1/outcomes/{outcome_b}", B_SIDE)),
+    ("api_projects.Partnerships", "GET"): row(c("/api/v1/partnerships", EVERYONE)),
+    ("api_projects.Partnerships", "POST"): row(
+        c("/api/v1/partnerships", B_SIDE, json={"org_a": "{org_b}", "org_b": "{company}", "kind": "technical"})
+    ),
+    ("api_projects.PartnershipDetail", "GET"): row(c("/api/v1/partnerships/{partnership_a}", EVERYONE)),
+    ("api_projects.PartnershipDetail", "PATCH"): row(
+        c("/api/v1/partnerships/{partnership_b}", B_SIDE, json={"description": "x"})
+    ),
+    ("api_projects.PartnershipDetail", "DELETE"): row(c("/api/v1/partnerships/{partnership_b}", B_SIDE)),
+    ("api_initiatives.Initiatives", "GET"): row(c("/api/v1/initiatives", EVERYONE)),
+    ("api_initiatives.Initiatives", "POST"): row(
+        c("/api/v1/initiatives", COORDINATORS, json={"title": "API initiative", "status": "proposed"})
+    ),
+    ("api_initiatives.InitiativeDetail", "GET"): row(c("/api/v1/initiatives/{initiative_x}", EVERYONE)),
+    ("api_initiatives.InitiativeDetail", "PATCH"): row(
+        c("/api/v1/initiatives/{initiative_x}", A_COORD, json={"goal": "More"})
+    ),
+    ("api_initiatives.InitiativeDetail", "DELETE"): row(c("/api/v1/initiatives/{initiative_x}", A_COORD)),
+    ("api_initiatives.InitiativeParticipants", "GET"): row(
+        c("/api/v1/initiatives/{initiative_x}/participants", EVERYONE)
+    ),
+    ("api_initiatives.InitiativeParticipants", "POST"): row(
+        c(
+            "/api/v1/initiatives/{initiative_x}/participants",
+            A_COORD,
+            json={"organization": "{company}", "role": "partner"},
+        ),
+    ),  # fmt: skip
+    ("api_initiatives.ParticipantDetail", "GET"): row(c("/api/v1/participants/{participant_a}", EVERYONE)),
+    ("api_initiatives.ParticipantDetail", "DELETE"): row(c("/api/v1/participants/{participant_a}", A_COORD)),
+    ("api_initiatives.ParticipantLeave", "POST"): row(
+        c("/api/v1/participants/{participant_a}/leave", {"member_a", "admin"})
+    ),
+    ("api_initiatives.ParticipantResponse", "POST"): row(
+        c(
+            "/api/v1/participants/{participant_b}/response",
+            {"member_b", "admin"},
+            json={"response": "accepted"},
+            note="attack: member of A answering for B, by the API",
+        ),
+    ),  # fmt: skip
+}
+
+
+# ---------------------------------------------------------------- the world the requests act on
+
+
+class Targets:
+    """Records of every kind on both sides (A in X1, B in Y), archived ones to restore, tokens."""
+
+    def __init__(self, app, world):
+        w = self.world = world
+        now = datetime.now(UTC)
+        company = f.organization("Firm C", slug="firm-c", kind="company")
+        org_b2 = f.organization("Organisation B Duplicate", slug="org-b2", networks=[w.y])
+        archived_org_a = f.organization("Old A", slug="old-a", networks=[w.x1], archived_at=now)
+        person_a, person_b = f.person(w.org_a, "Pat A"), f.person(w.org_b, "Pat B")
+        listed_person_a = f.person(w.org_a, "Listed Pat", consent_to_list=True)
+        archived_person_a = f.person(w.org_a, "Old Pat", archived_at=now)
+        partnership_a = f.partnership(w.org_a, company)
+        partnership_b = f.partnership(w.org_b, company)
+        archived_partnership_a = f.partnership(w.org_a, org_b2, archived_at=now)
+        archived_project_a = f.project(w.org_a, "Old project", archived_at=now)
+        outcome_a, outcome_b = f.outcome(w.project_a), f.outcome(w.project_b)
+        archived_outcome_a = f.outcome(w.project_a, year=2023, archived_at=now)
+        initiative_x = f.initiative("Convened by X", slug="convened-by-x", network=w.x, status="active")
+        participant_a = f.participant(initiative_x, w.org_a, role="partner", status="accepted")
+        participant_b = f.participant(initiative_x, w.org_b, role="partner", status="invited")
+
+        db.session.add(InitiativeProject(initiative=initiative_x, project=w.project_a))
+        change_a = ChangeRequest(organization=w.org_a, proposed_by=w.users["member_a"],
+                                 changes={"acronym": [None, "OA"]}, base_version=w.org_a.version)  # fmt: skip
+        job_x = ImportJob(user_id=w.users["coordinator_x"].id, filename="members.csv", status="previewed")
+        saved_a = SavedSearch(user_id=w.users["member_a"].id, name="Mine", query="q=a", share_token="s" * 32)
+        notice = Notification(user_id=w.users["member_a"].id, message="Hello")
+        db.session.add_all([change_a, job_x, saved_a, notice])
+        inactive = f.user("member", organization=w.org_a, active=False)
+        invited = accounts.invite_user(w.users["admin"], email="invited@example.org", name="Inv", role="member",
+                                       organization=w.org_a)  # fmt: skip
+        # Tokens: bearer tokens for the API, one per role; member A's to revoke.
+        self.bearer = {
+            role: tokens.create_token(user, "matrix", scope="read-write").secret for role, user in w.users.items()
+        }
+        token_a = db.session.scalar(select(ApiToken).where(ApiToken.user_id == w.users["member_a"].id))
+        used_invited = accounts.invite_user(w.users["admin"], email="used@example.org", name="Used", role="viewer")
+        db.session.flush()
+        used_invitation_token = accounts.make_token("invitation", used_invited)
+        accounts.accept_invitation(used_invitation_token, password="a long passphrase")
+        reset_user = w.users["viewer"]
+        used_reset_token = accounts.make_token("reset", reset_user)
+        accounts.reset_password(used_reset_token, password=f.PASSWORD + "!")
+        db.session.flush()
+        real = TimestampSigner.get_timestamp
+        TimestampSigner.get_timestamp = lambda self: real(self) - 30 * 86400
+        try:
+            expired_invitation_token = accounts.make_token("invitation", invited)
+            expired_reset_token = accounts.make_token("reset", w.users["member_b"])
+        finally:
+            TimestampSigner.get_timestamp = real
+        self.values = {
+            "org_a": w.org_a.slug, "org_b": w.org_b.slug, "org_b_id": w.org_b.id, "org_b2_id": org_b2.id,
+            "archived_org_a": archived_org_a.slug, "company": company.slug,
+            "x1_id": w.x1.id, "project_a": w.project_a.id, "project_b": w.project_b.id,
+            "archived_project_a": archived_project_a.id, "linked_project_a": w.project_a.id,
+            "person_a": person_a.id, "person_b": person_b.id, "listed_person_a": listed_person_a.id, "archived_person_a": archived_person_a.id,
+            "membership_a": w.org_a.memberships[0].id, "membership_b": w.org_b.memberships[0].id,
+            "partnership_a": partnership_a.id, "partnership_b": partnership_b.id,
+            "archived_partnership_a": archived_partnership_a.id,
+            "outcome_a": outcome_a.id, "outcome_b": outcome_b.id, "archived_outcome_a": archived_outcome_a.id,
+            "initiative_x": initiative_x.slug, "participant_a": participant_a.id, "participant_b": participant_b.id,
+            "change_a": None, "job_x": None, "saved_a": None, "saved_a_token": saved_a.share_token,
+            "token_a": token_a.id, "member_a_user": w.users["member_a"].id, "member_b_user": w.users["member_b"].id,
+            "inactive_member_a_user": inactive.id, "invited_member_a_user": invited.id,
+            "invitation_token": accounts.make_token("invitation", invited),
+            "used_invitation_token": used_invitation_token, "expired_invitation_token": expired_invitation_token,
+            "reset_token": accounts.make_token("reset", w.users["member_a"]),
+            "used_reset_token": used_reset_token, "expired_reset_token": expired_reset_token,
+        }  # fmt: skip
+        db.session.flush()
+        self.values.update(change_a=change_a.id, job_x=job_x.id, saved_a=saved_a.id)
+        db.session.commit()
+
+    def fill(self, template, role: str):
+        """The template (a path, or a form/JSON dict) with the targets' values filled in."""
+        values = {**self.values, "me": self.world.users[role].id if role != "anonymous" else 0}
+        if isinstance(template, str):
+            return template.format(**values)
+        return {k: self.fill(v, role) if isinstance(v, str) else v for k, v in template.items()}
+
+
+def outcome_of(response, role: str, api: bool) -> str:
+    """ok (got through), denied, invalid (400: a bad link or form), missing (404) or error (5xx)."""
+    status = response.status_code
+    location = response.headers.get("Location", "")
+    if status >= 500:
+        return "error"
+    if status in (401, 403):
+        return "denied"
+    if status in (301, 302, 303) and "/login" in location and role != "anonymous" and not api:
+        return "error"  # a logged-in user sent to log in again: the session was lost
+    if status in (301, 302, 303) and "/login" in location:
+        return "denied"
+    if status == 404:
+        return "missing"
+    if status == 400:
+        return "invalid"
+    return "ok"  # 2xx, other 3xx, 409 and 422: past the permission check
+
+
+def expected_outcome(case: Case, role: str) -> str:
+    if case.status is not None:
+        return {400: "invalid", 404: "missing"}.get(case.status, "ok" if case.status < 400 else "denied")
+    return "ok" if role in case.allowed else case.denied
+
+
+def send(app, targets: Targets, method: str, case: Case, role: str):
+    from tests.conftest import login
+
+    client = app.test_client()
+    path = targets.fill(case.path, role)
+    api = path.startswith("/api/")
+    headers = {}
+    if api and role != "anonymous":
+        headers["Authorization"] = f"Bearer {targets.bearer[role]}"
+    elif role != "anonymous":
+        login(client, targets.world.users[role])
+    kwargs = {"headers": headers}
+    if case.json is not None or (api and method in MUTATING):
+        kwargs["json"] = targets.fill(case.json or {}, role)
+    elif case.data is not None:
+        kwargs["data"] = targets.fill(case.data, role)
+    response = client.open(path, method=method, **kwargs)
+    return outcome_of(response, role, api), response
+
+
+def cases_of(kind: str):
+    """(id, endpoint, method, case[, role]) for pytest: 'read' rows, 'refused' and 'allowed' runs."""
+    for (endpoint, method), cases in TABLE.items():
+        for index, case in enumerate(cases):
+            ident = f"{method} {endpoint} #{index}"
+            if (kind == "read") == (method not in MUTATING) and kind in ("read", "refused"):
+                yield pytest.param(method, case, id=ident)
+            elif kind == "allowed" and method in MUTATING:
+                for role in sorted(ROLE_NAMES):
+                    if role in case.only and expected_outcome(case, role) != "denied":
+                        yield pytest.param(method, case, role, id=f"{ident} as {role}")
+
+
+@pytest.fixture
+def targets(app, world):
+    return Targets(app, world)
+
+
+def audit_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(AuditEvent))
+
+
+@pytest.mark.parametrize("method,case", list(cases_of("read")))
+def test_reading(app, targets, method, case):
+    roles = [r for r in ROLE_NAMES if r in case.only]
+    got = {role: send(app, targets, method, case, role)[0] for role in roles}
+    expected = {role: expected_outcome(case, role) for role in roles}
+    assert got == expected, f"{case.note} got {differences(got, expected)}"
+
+
+def differences(got: dict, expected: dict) -> dict:
+    return {role: f"{got[role]} (expected {expected[role]})" for role in got if got[role] != expected[role]}
+
+
+@pytest.mark.parametrize("method,case", list(cases_of("refused")))
+def test_refused_writes_change_nothing(app, targets, method, case):
+    roles = [r for r in ROLE_NAMES if r in case.only and expected_outcome(case, r) != "ok"]
+    before = audit_count()
+    got = {role: send(app, targets, method, case, role)[0] for role in roles}
+    expected = {role: expected_outcome(case, role) for role in roles}
+    assert got == expected, f"{case.note} got {differences(got, expected)}"
+    db.session.expire_all()
+    assert audit_count() == before, "a refused request changed data"
+
+
+@pytest.mark.parametrize("method,case,role", list(cases_of("allowed")))
+def test_allowed_write(app, targets, method, case, role):
+    got, response = send(app, targets, method, case, role)
+    assert got == expected_outcome(case, role), (case.note, response.status_code, response.data[:300])
+
+
+def test_every_route_is_in_the_table(app):
+    routes = {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    missing = sorted(routes - set(TABLE))
+    assert missing == [], "routes without a row in TABLE (decide who may use them): " + ", ".join(map(str, missing))
+    stale = sorted(set(TABLE) - routes)
+    assert stale == [], "rows for routes that no longer exist: " + ", ".join(map(str, stale))
+
+
+def test_matrix_size():
+    """The matrix covers every route × the seven roles (reported in the issue note)."""
+    requests = sum(len(cases) for cases in TABLE.values()) * len(ROLE_NAMES)
+    assert len(TABLE) >= 100 and requests >= 700
