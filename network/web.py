@@ -30,6 +30,11 @@ ERROR_TITLES = {
     409: _l("Edit conflict"), 413: _l("Too large"), 422: _l("Invalid input"), 429: _l("Too many requests"),
     500: _l("Server error"),
 }  # fmt: skip
+# ServiceError titles are English class attributes; a subclass's own title (e.g. "Invalid link") stays specific.
+SERVICE_ERROR_TITLES = {
+    "Bad request": _l("Bad request"), "Invalid input": _l("Invalid input"), "Forbidden": _l("Forbidden"),
+    "Not found": _l("Not found"), "Edit conflict": _l("Edit conflict"), "Invalid link": _l("Invalid link"),
+}  # fmt: skip
 ERROR_DESCRIPTIONS = {
     400: _l("The request could not be understood."),
     403: _l("You do not have permission to see this page."),
@@ -99,7 +104,7 @@ def render_service_error(error: ServiceError):
     message = error.message
     if isinstance(error, ValidationError):
         message = "; ".join(f"{field + ': ' if field else ''}{m}" for field, msgs in error.errors.items() for m in msgs)
-    title = ERROR_TITLES.get(error.status, error.title)
+    title = SERVICE_ERROR_TITLES.get(error.title, error.title)
     return render_template("error.html", code=error.status, title=title, message=message), error.status
 
 

@@ -50,15 +50,15 @@ def create_token(actor: User, name: str, scope: str = "read", expires_in_days: i
     errors: dict[str, list[str]] = {}
     name = (name or "").strip()
     if not name:
-        errors["name"] = ["Give the token a name, e.g. the system that will use it."]
+        errors["name"] = [_("Give the token a name, e.g. the system that will use it.")]
     elif len(name) > 100:
-        errors["name"] = ["At most 100 characters."]
+        errors["name"] = [_("At most 100 characters.")]
     if scope not in TOKEN_SCOPES:
-        errors["scope"] = ["Choose read or read-write."]
+        errors["scope"] = [_("Choose read or read-write.")]
     if expires_in_days is not None and not (
         isinstance(expires_in_days, int) and 1 <= expires_in_days <= MAX_EXPIRY_DAYS
     ):
-        errors["expires_in_days"] = [f"Between 1 and {MAX_EXPIRY_DAYS} days, or never."]
+        errors["expires_in_days"] = [_("Between 1 and %(n)d days, or never.", n=MAX_EXPIRY_DAYS)]
     if errors:
         raise ValidationError(errors)
     prefix = secrets.token_hex(4)
