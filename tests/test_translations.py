@@ -122,10 +122,12 @@ def page(client, url, **kwargs) -> str:
     return response.get_data(as_text=True)
 
 
-def test_home_page_in_chinese(client, green):
+def test_home_page_in_chinese(client, green, db_session):
+    green.website = "https://green.example.org/"  # an update: the recent changes name the field
+    db_session.commit()
     html = page(client, "/?lang=zh")
     assert 'lang="zh-Hans"' in html
-    for text in ["名录", "联合行动", "成员组织", "最近的修改", "全球成员分布"]:
+    for text in ["名录", "联合行动", "成员组织", "最近的修改", "全球成员分布", "· 网站", "中国"]:
         assert text in html, text
     assert ">Directory<" not in html and "Recent changes" not in html
 

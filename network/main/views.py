@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from network import permissions
 from network.services import overview
+from network.services.history import FIELD_LABELS
 
 bp = Blueprint("main", __name__)
 
@@ -25,6 +26,7 @@ def home():
         # Names of who changed what are for signed-in users only.
         show_actors=permissions.role_of(current_user) is not None,
         initiative_pages="initiatives.detail" in current_app.view_functions,
+        field_labels=FIELD_LABELS,
     )
 
 
