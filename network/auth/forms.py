@@ -69,14 +69,18 @@ class ChangePasswordForm(FlaskForm):
 class ScopeFieldsMixin:
     """Role and scope; the view fills the choices with what the current user may grant."""
 
-    role = SelectField(_l("Role"), validators=[DataRequired()])
+    # The choices only offer what the user may grant; the service decides (403 for the rest).
+    role = SelectField(_l("Role"), validators=[DataRequired()], validate_choice=False)
     organization = StringField(
         _l("Organisation"),
         validators=[Optional(), Length(max=120)],
         description=_l("For members: the organisation they speak for (its short address name, e.g. green-earth)."),
     )
     networks = SelectMultipleField(
-        _l("Network nodes"), coerce=int, description=_l("For coordinators: the nodes they manage (and all below).")
+        _l("Network nodes"),
+        coerce=int,
+        validate_choice=False,
+        description=_l("For coordinators: the nodes they manage (and all below)."),
     )
 
 

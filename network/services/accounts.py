@@ -318,9 +318,9 @@ def change_role(
 @operation
 def deactivate_user(actor, user: User) -> User:
     """The user can no longer log in; every session of theirs ends. Nothing is deleted."""
+    permissions.require(actor, "user.manage", user)
     if permissions.is_same_user(actor, user):
         raise ValidationError(_("You cannot deactivate yourself."))
-    permissions.require(actor, "user.manage", user)
     user.active = False
     rotate_session_token(user)
     return user
