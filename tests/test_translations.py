@@ -14,6 +14,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
+from network.extensions import db
 from tests import factories as f
 from tests.conftest import login
 
@@ -182,8 +183,6 @@ def test_unknown_language_is_ignored(client, green):
 
 def test_a_users_own_language_beats_the_browsers(client, green):
     user = f.user("viewer", locale="zh")
-    from network.extensions import db
-
     db.session.commit()
     login(client, user)
     html = page(client, "/organizations", headers={"Accept-Language": "en"})
@@ -217,3 +216,14 @@ def test_service_messages_follow_the_language(app):
     with app.test_request_context("/?lang=zh"), pytest.raises(PermissionDenied) as denied:
         permissions.require(None, "organization.create")
     assert denied.value.message == "您无权执行此操作。"
+
+
+@pytest.mark.parametrize("url", ["/initiatives/new", "/organizations/new"])
+def test_form_choices_name_countries_and_themes_in_chinese(client, green, url):
+    admin = f.user("admin", locale="zh")
+    db.session.commit()
+    login(client, admin)
+    html = page(client, url)
+    assert '<option value="CN">中国</option>' in html or 'value="CN" selected>中国' in html
+    assert ">交通运输</option>" in html
+    assert ">Transport</option>" not in html

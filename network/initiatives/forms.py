@@ -1,5 +1,6 @@
 """Forms of the initiatives feature: one per use."""
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -40,11 +41,13 @@ class InitiativeForm(FlaskForm):
     def __init__(self, *args, networks: list[Network] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.status.choices = _choices(INITIATIVE_STATUSES, labels.INITIATIVE_STATUS_LABELS)
-        self.network_id.choices = [("", "—")] + [(str(n.id), n.name) for n in networks or []]
-        self.themes.choices = [(t.slug, t.name) for t in db.session.scalars(select(Theme).order_by(Theme.position))]
+        locale = get_locale()  # names of nodes, themes and regions in the reader's language where known
+        self.network_id.choices = [("", "—")] + [(str(n.id), labels.localized_name(n, locale)) for n in networks or []]
+        themes = db.session.scalars(select(Theme).order_by(Theme.position))
+        self.themes.choices = [(t.slug, labels.localized_name(t, locale)) for t in themes]
         regions = db.session.scalars(select(Region).where(Region.level != "world").order_by(Region.level != "country",
                                                                                               Region.name))  # fmt: skip
-        self.regions.choices = [(r.code, r.name) for r in regions]
+        self.regions.choices = [(r.code, labels.localized_name(r, locale)) for r in regions]
 
     def validate_end_date(self, field):
         if field.data and self.start_date.data and field.data < self.start_date.data:

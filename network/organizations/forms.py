@@ -7,6 +7,7 @@ and the importer check the same things in one place.
 
 import json
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -122,13 +123,18 @@ def kind_choices():
 
 
 def country_choices(blank: bool = False):
-    rows = db.session.execute(select(Region.code, Region.name).where(Region.level == "country").order_by(Region.name))
-    choices = [(code, name) for code, name in rows]
+    zh = str(get_locale()) == "zh"  # Chinese names for Chinese readers, where the reference data has them
+    rows = db.session.execute(
+        select(Region.code, Region.name, Region.name_zh).where(Region.level == "country").order_by(Region.name)
+    )
+    choices = [(code, (zh and name_zh) or name) for code, name, name_zh in rows]
     return [("", _l("— none —"))] + choices if blank else choices
 
 
 def theme_choices():
-    return [(slug, name) for slug, name in db.session.execute(select(Theme.slug, Theme.name).order_by(Theme.position))]
+    zh = str(get_locale()) == "zh"
+    rows = db.session.execute(select(Theme.slug, Theme.name, Theme.name_zh).order_by(Theme.position))
+    return [(slug, (zh and name_zh) or name) for slug, name, name_zh in rows]
 
 
 class ProfileChangeForm(EditForm):
