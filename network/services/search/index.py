@@ -155,7 +155,8 @@ class SQLiteBackend:
 
     @staticmethod
     def expression(tokens: list[str]) -> str:
-        return " AND ".join(f'"{t}"*' for t in tokens)
+        # A one-letter word is matched whole: as a prefix it would merge nearly every doclist.
+        return " AND ".join(f'"{t}"' if len(t) == 1 and t.isascii() else f'"{t}"*' for t in tokens)
 
     def match_sql(self, entity: str, tokens: list[str], names_only: bool = False) -> tuple[str, dict]:
         """A subquery selecting the ids of matching documents."""
@@ -191,7 +192,7 @@ class PostgresBackend:
 
     @staticmethod
     def expression(tokens: list[str]) -> str:
-        return " & ".join(f"'{t}':*" for t in tokens)
+        return " & ".join(f"'{t}'" if len(t) == 1 and t.isascii() else f"'{t}':*" for t in tokens)
 
     def match_sql(self, entity: str, tokens: list[str], names_only: bool = False) -> tuple[str, dict]:
         column = "names" if names_only else "doc"
