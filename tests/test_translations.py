@@ -15,6 +15,7 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from network.extensions import db
+from network.models import InitiativeProject
 from tests import factories as f
 from tests.conftest import login
 
@@ -110,9 +111,11 @@ def green(db_session):
     node = f.network("CAN East Asia", slug="can-ea")
     org = f.organization("Green Earth", slug="green-earth", country="CN", kind="ngo", networks=[node])
     f.person(org, "Listed Li", consent_to_list=True)
-    f.project(org, "Truck Retrofit")
+    project = f.project(org, "Truck Retrofit", themes=["transport"], countries=["KE"])
+    f.outcome(project, "120")
     ini = f.initiative("Clean Freight Asia", slug="clean-freight", network=node)
     f.participant(ini, org, role="lead")
+    db_session.add(InitiativeProject(initiative=ini, project=project))
     db_session.commit()
     return org
 
@@ -155,9 +158,10 @@ def test_organization_page_in_chinese(client, green):
 
 def test_initiative_page_in_chinese(client, green):
     html = page(client, "/initiatives/clean-freight?lang=zh")
-    for text in ["参与方", "目标完成进展", "牵头方", "关联项目", "Green Earth"]:
+    # the breakdown by country and theme names them in Chinese too
+    for text in ["参与方", "目标完成进展", "牵头方", "关联项目", "Green Earth", "交通运输", "肯尼亚"]:
         assert text in html, text
-    assert "Participants" not in html
+    assert "Participants" not in html and ">Transport<" not in html and ">Kenya<" not in html
 
 
 def test_login_page_in_chinese_and_its_messages(client, green):

@@ -10,9 +10,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from flask_babel import get_locale
 from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import selectinload
 
+from network import labels
 from network.extensions import db
 from network.models import Initiative, InitiativeProject, OutcomeReport, Participant, Project
 from network.services.initiatives import effective_shares
@@ -130,12 +132,13 @@ def roll_up(initiative: Initiative, unspecified: str = "—") -> RollUp:
     by_period: dict[str, Figures] = defaultdict(Figures)
     by_country: dict[str, Figures] = defaultdict(Figures)
     by_theme: dict[str, Figures] = defaultdict(Figures)
+    locale = get_locale()  # country and theme names in the reader's language
     for link in links:
         project = link.project
         counted = project.lead_organization_id in accepted and not project.is_archived
         figures = Figures()
-        countries = [c.name for c in project.countries] or [unspecified]
-        themes = [t.name for t in project.themes] or [unspecified]
+        countries = [labels.localized_name(c, locale) for c in project.countries] or [unspecified]
+        themes = [labels.localized_name(t, locale) for t in project.themes] or [unspecified]
         for report in project.outcome_reports:
             if report.is_archived:
                 continue
