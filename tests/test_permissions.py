@@ -5,6 +5,7 @@ everything; every other role is checked both ways (allowed ones True, all others
 """
 
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 
@@ -97,6 +98,11 @@ CASES = [
     # Memberships, people, projects, outcomes, partnerships
     ("membership.manage", lambda t: t.membership_a, {"coordinator_x"}),
     ("membership.manage", lambda t: t.membership_b, {"coordinator_y"}),
+    # Adding: into one's own nodes, organisations one manages or that belong to no node yet
+    ("membership.add", lambda t: SimpleNamespace(network=t.world.y, organization=t.world.org_a), set()),
+    ("membership.add", lambda t: SimpleNamespace(network=t.world.x1, organization=t.world.org_a), {"coordinator_x"}),
+    ("membership.add", lambda t: SimpleNamespace(network=t.world.x1, organization=t.world.org_b), set()),
+    ("membership.add", lambda t: SimpleNamespace(network=t.world.x1, organization=t.company), {"coordinator_x"}),
     ("person.manage", lambda t: t.world.org_a, A_SIDE),
     ("project.create", lambda t: t.world.org_b, B_SIDE),
     ("project.update", lambda t: t.world.project_a, A_SIDE),
