@@ -416,7 +416,7 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ),
     ("api_organizations.PersonDetail", "GET"): row(
         c("/api/v1/people/{listed_person_a}", EVERYONE),
-        c("/api/v1/people/{person_a}", A_SIDE, denied="missing", note="unlisted: hidden from those without rights"),
+        c("/api/v1/people/{person_a}", A_SIDE, denied=("missing",), note="unlisted: hidden from those without rights"),
     ),
     # Person B is unlisted: to those without rights over B it does not exist (404).
     ("api_organizations.PersonDetail", "PATCH"): row(
