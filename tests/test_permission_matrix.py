@@ -618,7 +618,8 @@ def expected_outcome(case: Case, role: str) -> frozenset:
         return frozenset({{400: "invalid", 404: "missing"}.get(case.status, "ok" if case.status < 400 else "denied")})
     if role in case.allowed:
         return frozenset({"ok", "rejected"})
-    return frozenset(case.denied) | ({"denied"} if role == "anonymous" else set())
+    denied = {case.denied} if isinstance(case.denied, str) else set(case.denied)
+    return frozenset(denied | ({"denied"} if role == "anonymous" else set()))
 
 
 def send(app, targets: Targets, method: str, case: Case, role: str):
