@@ -1,5 +1,7 @@
 """Human labels for the coded values in the models, translated (forms and templates use these)."""
 
+import re
+
 from flask_babel import lazy_gettext as _l
 
 ORGANIZATION_KIND_LABELS = {
@@ -60,8 +62,15 @@ def label(labels: dict, value) -> str:
     return str(labels.get(value, value or ""))
 
 
+HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
 def localized_name(obj, locale: str) -> str:
-    """A region's, theme's or organisation's name in the reader's language where there is one."""
+    """A region's, theme's or organisation's name in the reader's language where there is one.
+
+    A local name counts as Chinese only when it is written in Han characters (not Bengali, Arabic…).
+    """
     if str(locale) == "zh":
-        return getattr(obj, "name_zh", None) or getattr(obj, "name_local", None) or obj.name
+        local = getattr(obj, "name_local", None)
+        return getattr(obj, "name_zh", None) or (local if local and HAN.search(local) else None) or obj.name
     return obj.name

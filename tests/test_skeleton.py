@@ -37,3 +37,14 @@ def test_factories_and_audit(app, db_session):
     assert [e.action for e in events] == ["create", "update"]
     assert events[1].changes["name"] == ["Green Earth", "Green Earth Network"]
     assert events[0].changes["themes"] == [None, ["transport"]]
+
+
+def test_chinese_interface_shows_a_local_name_only_when_it_is_chinese(app):
+    from network.labels import localized_name
+    from tests import factories as f
+
+    chinese = f.organization("Green Transport Association", name_local="绿色交通促进会")
+    bengali = f.organization("Coastal Youth Forum", name_local="উপকূলীয় যুব ফোরাম")
+    assert localized_name(chinese, "zh") == "绿色交通促进会"
+    assert localized_name(bengali, "zh") == "Coastal Youth Forum"
+    assert localized_name(bengali, "en") == "Coastal Youth Forum"
