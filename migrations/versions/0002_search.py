@@ -22,6 +22,10 @@ def upgrade():
     # in-memory facet index knows it is stale when the value differs from the one it was built at.
     op.execute("CREATE TABLE search_state (id INTEGER PRIMARY KEY, generation BIGINT NOT NULL)")
     op.execute("INSERT INTO search_state (id, generation) VALUES (1, 0)")
+    # Which organisations each generation changed (NULL: anything may have), so a worker can patch
+    # its facet index instead of rebuilding it; only the last generations are kept.
+    op.execute("CREATE TABLE search_changes (generation BIGINT NOT NULL, organization_id INTEGER)")
+    op.execute("CREATE INDEX search_changes_generation ON search_changes (generation)")
     if op.get_bind().dialect.name == "sqlite":
         for entity in ENTITIES:
             # rowid is the entity id; "names" ranks above "body".
@@ -50,4 +54,5 @@ def downgrade():
             op.execute(f"DROP TABLE IF EXISTS search_{entity}_fts")
         else:
             op.execute(f"DROP TABLE IF EXISTS search_{entity}_documents")
+    op.execute("DROP TABLE IF EXISTS search_changes")
     op.execute("DROP TABLE IF EXISTS search_state")

@@ -2,16 +2,22 @@
 
 Counting six facets with drill-down semantics in SQL takes SQLite hundreds of milliseconds at
 200,000 organisations; over these arrays it is a few boolean ANDs and np.bincount calls. Each
-worker process keeps one index per database and rebuilds it when search_state.generation (replaced
-in the same transaction as every indexed write) differs from the one it was built at, so several
-gunicorn workers stay correct without talking to each other.
+worker process keeps one index per database, checked against search_state.generation (replaced in
+the same transaction as every indexed write), so several gunicorn workers stay correct without
+talking to each other. A stale index is patched from the search_changes log (re-reading only the
+organisations changed since its generation) or, when the log cannot tell or too much changed,
+rebuilt in full.
 
 Multi-valued facets are "pairs": two parallel arrays (organisation position, value id), one row per
 distinct pair. Regions and network nodes are expanded to every ancestor, so choosing Asia matches
 every organisation in a country below it, and each organisation counts once per node.
 """
 
+# ruff: noqa: S608  (SQL strings here take ids through int(); no user text)
+
+import bisect
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,10 +25,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from network.models.organization import MEMBERSHIP_STATUSES, ORGANIZATION_KINDS
-from network.services.search.index import read_generation
+from network.services.search.index import changes_since, read_generation
 from network.services.search.text import fold, is_cjk, words_of_folded
 
 MATCH_MODES = ("any", "hq", "operation")
+MAX_PATCHED = 2_000  # more changed organisations than this: rebuild instead of patching
 
 
 @dataclass
@@ -67,6 +74,32 @@ class Bitsets:
         present[np.searchsorted(values, value), org] = True
         bits = np.packbits(present, axis=1, bitorder="little").view(np.uint64).reshape(len(values), words)
         return cls(values, np.ascontiguousarray(bits), size)
+
+    def patched(self, size: int, moved, clear: np.ndarray, org: np.ndarray, value: np.ndarray) -> "Bitsets":
+        """A copy for a grown or re-laid index: `moved` (old positions, new positions) when positions
+        shifted (None: they did not), the bits of the `clear` positions cleared, then (org, value) set."""
+        words = (size + 63) // 64
+        if moved is not None:
+            old = np.unpackbits(self.bits.view(np.uint8), axis=1, bitorder="little")
+            dense = np.zeros((len(self.values), words * 64), dtype=np.uint8)
+            dense[:, moved[1]] = old[:, moved[0]]
+            bits = np.packbits(dense, axis=1, bitorder="little").view(np.uint64).reshape(len(self.values), words)
+        else:
+            bits = np.zeros((len(self.values), words), dtype=np.uint64)
+            bits[:, : self.bits.shape[1]] = self.bits
+        for word in np.unique(clear >> 6):
+            in_word = clear[(clear >> 6) == word] & 63
+            bits[:, word] &= ~np.bitwise_or.reduce(np.left_shift(np.uint64(1), in_word.astype(np.uint64)))
+        values = self.values
+        if value.size:
+            values = np.union1d(self.values, value).astype(self.values.dtype)
+            if len(values) != len(self.values):
+                grown = np.zeros((len(values), words), dtype=np.uint64)
+                grown[np.searchsorted(values, self.values)] = bits
+                bits = grown
+            masks = np.left_shift(np.uint64(1), (org & 63).astype(np.uint64))
+            np.bitwise_or.at(bits, (np.searchsorted(values, value), org >> 6), masks)
+        return Bitsets(values, np.ascontiguousarray(bits), size)
 
     def mask_for(self, values: list[int]) -> np.ndarray:
         rows = np.flatnonzero(np.isin(self.values, values))
@@ -131,6 +164,14 @@ class FacetIndex:
     theme_order: list[Node] = field(default_factory=list)
     network_tree: list[Node] = field(default_factory=list)
     facet_depth: dict[str, dict[str, int]] = field(default_factory=dict)
+    # What patching needs: ancestor matrices, and per-organisation keys of the name structures.
+    region_anc: np.ndarray = field(default_factory=lambda: np.zeros((1, 1), np.int32))
+    network_anc: np.ndarray = field(default_factory=lambda: np.zeros((1, 1), np.int32))
+    is_country: np.ndarray = field(default_factory=lambda: np.zeros(1, bool))
+    updated: list[str] = field(default_factory=list)  # str(updated_at) per position
+    exact_keys: list[tuple[str, ...]] = field(default_factory=list)  # keys of `exact` per position
+    name_order: list[tuple[str, int]] = field(default_factory=list)  # sorted (folded name, id)
+    word_counts: Counter = field(default_factory=Counter)  # words of names -> organisations
 
     @property
     def size(self) -> int:
@@ -195,34 +236,112 @@ def _fetch(conn: Connection, sql: str) -> list[tuple]:
         cursor.close()
 
 
-def build(conn: Connection, generation: int) -> FacetIndex:
-    rows = _fetch(
-        conn,
-        "SELECT id, kind, hq_country_id, founded, updated_at, name, acronym FROM organizations "
-        "WHERE archived_at IS NULL AND merged_into_id IS NULL ORDER BY id",
+ORGANIZATION_COLUMNS = "SELECT id, kind, hq_country_id, founded, updated_at, name, acronym FROM organizations"
+LIVE = "archived_at IS NULL AND merged_into_id IS NULL"
+KIND_CODE = {k: i for i, k in enumerate(ORGANIZATION_KINDS)}
+STATUS_CODE = {s: i for i, s in enumerate(MEMBERSHIP_STATUSES)}
+
+
+def _in(column: str, ids) -> str:
+    # ids are ints from the database, never user input.
+    return f"{column} IN ({', '.join(str(int(i)) for i in ids) or 'NULL'})"
+
+
+def _exact_keys(row) -> tuple[str, ...]:
+    keys = [" ".join(words_of_folded(fold(row[5])))]
+    if row[6]:
+        keys.append(" ".join(words_of_folded(fold(row[6]))))
+    return tuple(keys)
+
+
+def _name_words(folded_name: str) -> set[str]:
+    return set(words_of_folded(folded_name))
+
+
+def _vocabulary(word_counts: Counter) -> list[str]:
+    return sorted(w for w, n in word_counts.items() if n > 0 and len(w) >= 3 and not is_cjk(w))
+
+
+def _facet_pairs(
+    conn: Connection, index: FacetIndex, ids: np.ndarray, hq_rows: list[tuple[int, int]], where: str
+) -> dict[str, Pairs]:
+    """Every bit set's pairs for the organisations of `where` (a condition on organization_id, or
+    "" for all), as positions into `ids`. hq_rows: (position, hq country id)."""
+    region_anc, networks, network_anc, is_country = (
+        index.region_anc,
+        index.networks,
+        index.network_anc,
+        index.is_country,
     )
+    hq_org = np.array([r[0] for r in hq_rows], dtype=np.int32)
+    hq_value = np.array([r[1] for r in hq_rows], dtype=np.int32)
+    hq_pairs = _expand(hq_org, hq_value, region_anc)
+    condition = f" WHERE {where}" if where else ""
+    op_org, op_value = _pairs_of(
+        ids, _fetch(conn, "SELECT organization_id, region_id FROM organization_countries" + condition)
+    )
+    op_pairs = _expand(op_org, op_value, region_anc)
+    width = region_anc.shape[0]
+    any_pairs = Pairs.unique(
+        np.concatenate([hq_pairs.org, op_pairs.org]), np.concatenate([hq_pairs.value, op_pairs.value]), width
+    )
+    sets: dict[str, Pairs] = {}
+    for mode, pairs in {"hq": hq_pairs, "operation": op_pairs, "any": any_pairs}.items():
+        country = is_country[pairs.value]
+        sets[f"region:{mode}"] = Pairs(pairs.org[~country], pairs.value[~country])
+        sets[f"country:{mode}"] = Pairs(pairs.org[country], pairs.value[country])
+    theme_org, theme_value = _pairs_of(
+        ids, _fetch(conn, "SELECT organization_id, theme_id FROM organization_themes" + condition)
+    )
+    sets["theme"] = Pairs(theme_org, theme_value)
+    memberships = _fetch(conn, "SELECT organization_id, network_id, status FROM memberships" + condition)
+    m_org, m_node = _pairs_of(ids, [(m[0], m[1] if m[1] in networks else 0) for m in memberships])
+    sets["network"] = _expand(m_org, m_node, network_anc) if networks else Pairs(m_org[:0], m_node[:0])
+    s_org, s_value = _pairs_of(ids, [(m[0], STATUS_CODE.get(m[2], 0)) for m in memberships])
+    sets["status"] = Pairs.unique(s_org, s_value, len(MEMBERSHIP_STATUSES))
+    return sets
+
+
+def _bitsets_of(index: FacetIndex) -> dict[str, Bitsets]:
+    found = {f"region:{m}": b for m, b in index.region_sets.items()}
+    found |= {f"country:{m}": b for m, b in index.country_sets.items()}
+    return found | {"theme": index.theme_sets, "network": index.network_sets, "status": index.status_sets}
+
+
+def _set_bitsets(index: FacetIndex, sets: dict[str, Bitsets]) -> None:
+    index.region_sets = {m: sets[f"region:{m}"] for m in MATCH_MODES}
+    index.country_sets = {m: sets[f"country:{m}"] for m in MATCH_MODES}
+    index.theme_sets, index.network_sets, index.status_sets = sets["theme"], sets["network"], sets["status"]
+
+
+def _ranks(index: FacetIndex) -> None:
+    """name_rank and updated_rank from name_order and updated (ties in update time by name)."""
+    size = index.size
+    order_ids = np.fromiter((i for _, i in index.name_order), dtype=np.int64, count=len(index.name_order))
+    index.name_rank = np.empty(size, dtype=np.int32)
+    index.name_rank[np.searchsorted(index.ids, order_ids)] = np.arange(size, dtype=np.int32)
+    updated_code = np.unique(np.array(index.updated, dtype=object), return_inverse=True)[1] if size else np.zeros(0)
+    by_update = np.lexsort((index.name_rank, -updated_code.astype(np.int64).reshape(-1)))
+    index.updated_rank = np.empty(size, dtype=np.int32)
+    index.updated_rank[by_update] = np.arange(size, dtype=np.int32)
+
+
+def _exact(exact_keys: list[tuple[str, ...]]) -> dict[str, list[int]]:
+    exact: dict[str, list[int]] = {}
+    for i, keys in enumerate(exact_keys):
+        for key in keys:
+            exact.setdefault(key, []).append(i)
+    return exact
+
+
+def build(conn: Connection, generation: int) -> FacetIndex:
+    rows = _fetch(conn, f"{ORGANIZATION_COLUMNS} WHERE {LIVE} ORDER BY id")
     size = len(rows)
     ids = np.array([r[0] for r in rows], dtype=np.int64)
-    kind_code = {k: i for i, k in enumerate(ORGANIZATION_KINDS)}
-    kind = np.array([kind_code.get(r[1], len(ORGANIZATION_KINDS) - 1) for r in rows], dtype=np.int8)
-    hq = np.array([r[2] if r[2] is not None else -1 for r in rows], dtype=np.int32)
-    founded = np.array([r[3] or 0 for r in rows], dtype=np.int16)
     folded_names = [fold(r[5]) for r in rows]
-    order = sorted(range(size), key=lambda i: (folded_names[i], rows[i][0]))
-    name_rank = np.empty(size, dtype=np.int32)
-    name_rank[order] = np.arange(size, dtype=np.int32)
-    by_update = sorted(range(size), key=lambda i: (str(rows[i][4]), -int(name_rank[i])), reverse=True)
-    updated_rank = np.empty(size, dtype=np.int32)
-    updated_rank[by_update] = np.arange(size, dtype=np.int32)
-    exact: dict[str, list[int]] = {}
-    words: set[str] = set()
-    for i, r in enumerate(rows):
-        name_words = words_of_folded(folded_names[i])
-        exact.setdefault(" ".join(name_words), []).append(i)
-        if r[6]:
-            exact.setdefault(" ".join(words_of_folded(fold(r[6]))), []).append(i)
-        words.update(name_words)
-    words = {w for w in words if len(w) >= 3 and not is_cjk(w)}
+    word_counts: Counter = Counter()
+    for name in folded_names:
+        word_counts.update(_name_words(name))
 
     regions = {
         r[0]: Node(r[0], r[1], r[2], r[3], r[4], r[5], r[5].count("/") - 2)
@@ -230,57 +349,38 @@ def build(conn: Connection, generation: int) -> FacetIndex:
     }
     region_ids = {n.code: n.id for n in regions.values()}
     region_anc = _ancestors(regions, region_ids.get)
-    hq_keep = hq >= 0
-    hq_pairs = _expand(np.flatnonzero(hq_keep).astype(np.int32), hq[hq_keep], region_anc)
-    op_org, op_value = _pairs_of(ids, _fetch(conn, "SELECT organization_id, region_id FROM organization_countries"))
-    op_pairs = _expand(op_org, op_value, region_anc)
-    width = region_anc.shape[0]
-    any_pairs = Pairs.unique(
-        np.concatenate([hq_pairs.org, op_pairs.org]), np.concatenate([hq_pairs.value, op_pairs.value]), width
-    )
-
-    by_mode = {"hq": hq_pairs, "operation": op_pairs, "any": any_pairs}
-    is_country = np.zeros(width, dtype=bool)
+    is_country = np.zeros(region_anc.shape[0], dtype=bool)
     is_country[[n.id for n in regions.values() if n.level == "country"]] = True
-
     themes = {
         r[0]: Node(r[0], r[1], r[2], r[3], "theme", "/", r[4])
         for r in _fetch(conn, "SELECT id, slug, name, name_zh, position FROM themes")
     }
-    theme_org, theme_value = _pairs_of(ids, _fetch(conn, "SELECT organization_id, theme_id FROM organization_themes"))
-    theme_width = max(themes, default=0) + 1
-
     networks = {
         r[0]: Node(r[0], r[1], r[2], r[3], "network", r[4], r[4].count("/") - 2)
         for r in conn.execute(text("SELECT id, slug, name, name_local, path FROM networks WHERE archived_at IS NULL"))
     }
     network_anc = _ancestors(networks, lambda p: int(p) if p.isdigit() and int(p) in networks else None)
-    memberships = _fetch(conn, "SELECT organization_id, network_id, status FROM memberships")
-    m_org, m_node = _pairs_of(ids, [(m[0], m[1] if m[1] in networks else 0) for m in memberships])
-    network_pairs = _expand(m_org, m_node, network_anc) if networks else Pairs(m_org[:0], m_node[:0])
-    status_code = {s: i for i, s in enumerate(MEMBERSHIP_STATUSES)}
-    s_org, s_value = _pairs_of(ids, [(m[0], status_code.get(m[2], 0)) for m in memberships])
 
-    return FacetIndex(
+    index = FacetIndex(
         generation=generation,
         ids=ids,
-        kind=kind,
-        founded=founded,
-        name_rank=name_rank,
-        updated_rank=updated_rank,
+        kind=np.array([KIND_CODE.get(r[1], len(ORGANIZATION_KINDS) - 1) for r in rows], dtype=np.int8),
+        founded=np.array([r[3] or 0 for r in rows], dtype=np.int16),
+        name_rank=np.zeros(0, np.int32),
+        updated_rank=np.zeros(0, np.int32),
         folded_names=folded_names,
-        exact=exact,
-        vocabulary=sorted(words),
+        exact={},
+        vocabulary=_vocabulary(word_counts),
         regions=regions,
-        region_sets={mode: Bitsets.of(p, size, keep=lambda v: ~is_country[v]) for mode, p in by_mode.items()},
-        country_sets={mode: Bitsets.of(p, size, keep=lambda v: is_country[v]) for mode, p in by_mode.items()},
+        region_sets={},
+        country_sets={},
         themes=themes,
-        theme_sets=Bitsets.of(Pairs(theme_org, theme_value), size),
+        theme_sets=Bitsets.of(Pairs(np.zeros(0, np.int32), np.zeros(0, np.int32)), size),
         networks=networks,
-        network_sets=Bitsets.of(network_pairs, size),
-        status_sets=Bitsets.of(Pairs.unique(s_org, s_value, len(MEMBERSHIP_STATUSES)), size),
-        region_width=width,
-        theme_width=theme_width,
+        network_sets=Bitsets.of(Pairs(np.zeros(0, np.int32), np.zeros(0, np.int32)), size),
+        status_sets=Bitsets.of(Pairs(np.zeros(0, np.int32), np.zeros(0, np.int32)), size),
+        region_width=region_anc.shape[0],
+        theme_width=max(themes, default=0) + 1,
         network_width=network_anc.shape[0],
         region_tree=sorted(
             (n for n in regions.values() if n.level in ("region", "subregion", "intermediate")), key=lambda n: n.path
@@ -299,7 +399,95 @@ def build(conn: Connection, generation: int) -> FacetIndex:
             "theme": {n.code: n.id for n in themes.values()},
             "network": {n.code: n.id for n in networks.values()},
         },
+        region_anc=region_anc,
+        network_anc=network_anc,
+        is_country=is_country,
+        updated=[str(r[4]) for r in rows],
+        exact_keys=[_exact_keys(r) for r in rows],
+        name_order=sorted((folded_names[i], r[0]) for i, r in enumerate(rows)),
+        word_counts=word_counts,
     )
+    hq_rows = [(i, r[2]) for i, r in enumerate(rows) if r[2] is not None]
+    pairs = _facet_pairs(conn, index, ids, hq_rows, "")
+    _set_bitsets(index, {name: Bitsets.of(p, size) for name, p in pairs.items()})
+    index.exact = _exact(index.exact_keys)
+    _ranks(index)
+    return index
+
+
+def patch(conn: Connection, old: FacetIndex, changed: set[int], generation: int) -> FacetIndex:
+    """A new index equal to a fresh build, from `old` and the current values of the `changed`
+    organisations only (`old` is left as it is: other threads may be reading it)."""
+    changed_ids = np.array(sorted(changed), dtype=np.int64)
+    rows = _fetch(conn, f"{ORGANIZATION_COLUMNS} WHERE {LIVE} AND {_in('id', changed_ids)} ORDER BY id")
+    live_ids = np.array([r[0] for r in rows], dtype=np.int64)
+    was_in = old.positions(changed_ids)
+    gone = np.setdiff1d(old.ids[was_in], live_ids)
+    added = np.setdiff1d(live_ids, old.ids)
+    index = FacetIndex(**{**old.__dict__})
+    moved = None
+    if gone.size or added.size:
+        kept = np.flatnonzero(~np.isin(old.ids, gone))
+        index.ids = np.union1d(old.ids[kept], added)
+        new_pos = np.searchsorted(index.ids, old.ids[kept])
+        if gone.size or (old.size and added.size and added[0] < old.ids[-1]):
+            moved = (kept, new_pos)  # positions shift: bit sets are re-laid
+
+        def relaid(values, fill):
+            result = [fill] * index.size
+            for o, n in zip(kept.tolist(), new_pos.tolist(), strict=True):
+                result[n] = values[o]
+            return result
+
+        index.kind = np.zeros(index.size, np.int8)
+        index.kind[new_pos] = old.kind[kept]
+        index.founded = np.zeros(index.size, np.int16)
+        index.founded[new_pos] = old.founded[kept]
+        index.folded_names = relaid(old.folded_names, "")
+        index.updated = relaid(old.updated, "")
+        index.exact_keys = relaid(old.exact_keys, ())
+    else:
+        index.kind, index.founded = old.kind.copy(), old.founded.copy()
+        index.folded_names, index.updated, index.exact_keys = (
+            list(old.folded_names),
+            list(old.updated),
+            list(old.exact_keys),
+        )
+    # Forget the changed organisations' old names, then add the current ones.
+    index.name_order = list(old.name_order)
+    index.word_counts = Counter(old.word_counts)
+    for position in was_in.tolist():
+        name = old.folded_names[position]
+        del index.name_order[bisect.bisect_left(index.name_order, (name, int(old.ids[position])))]
+        index.word_counts.subtract(_name_words(name))
+    positions = np.searchsorted(index.ids, live_ids)
+    hq_rows = []
+    for position, row in zip(positions.tolist(), rows, strict=True):
+        name = fold(row[5])
+        index.kind[position] = KIND_CODE.get(row[1], len(ORGANIZATION_KINDS) - 1)
+        index.founded[position] = row[3] or 0
+        index.folded_names[position] = name
+        index.updated[position] = str(row[4])
+        index.exact_keys[position] = _exact_keys(row)
+        bisect.insort(index.name_order, (name, row[0]))
+        index.word_counts.update(_name_words(name))
+        if row[2] is not None:
+            hq_rows.append((position, row[2]))
+    index.word_counts = Counter({w: n for w, n in index.word_counts.items() if n > 0})
+    index.vocabulary = _vocabulary(index.word_counts)
+    pairs = _facet_pairs(conn, index, index.ids, hq_rows, _in("organization_id", live_ids))
+    clear = positions.astype(np.int64)
+    _set_bitsets(
+        index,
+        {
+            name: bitsets.patched(index.size, moved, clear, pairs[name].org.astype(np.int64), pairs[name].value)
+            for name, bitsets in _bitsets_of(old).items()
+        },
+    )
+    index.exact = _exact(index.exact_keys)
+    _ranks(index)
+    index.generation = generation
+    return index
 
 
 _cache: dict[str, FacetIndex] = {}
@@ -307,7 +495,7 @@ _lock = threading.Lock()
 
 
 def current_index(conn: Connection) -> FacetIndex:
-    """This process's index of the connection's database, rebuilt when it is stale."""
+    """This process's index of the connection's database, patched or rebuilt when it is stale."""
     generation = read_generation(conn)
     key = conn.engine.url.render_as_string(hide_password=True)
     index = _cache.get(key)
@@ -315,5 +503,7 @@ def current_index(conn: Connection) -> FacetIndex:
         with _lock:
             index = _cache.get(key)
             if index is None or index.generation != generation:
-                index = _cache[key] = build(conn, generation)
+                changed = None if index is None else changes_since(conn, index.generation, generation, MAX_PATCHED)
+                index = build(conn, generation) if changed is None else patch(conn, index, changed, generation)
+                _cache[key] = index
     return index

@@ -230,14 +230,57 @@ def backend_for(conn: Connection) -> SQLiteBackend | PostgresBackend:
 # --- keeping it in step ---------------------------------------------------------------------
 
 
-def bump_generation(conn: Connection) -> None:
-    generation = random.getrandbits(62)
-    if conn.execute(text("UPDATE search_state SET generation = :g"), {"g": generation}).rowcount == 0:
-        conn.execute(text("INSERT INTO search_state (id, generation) VALUES (1, :g)"), {"g": generation})
+# A generation is (sequence << 30) + 30 random bits: the sequence orders the change log, the random
+# part keeps a number that a rolled-back transaction used from meaning the same state again.
+SEQUENCE_STEP = 1 << 30
+KEEP_GENERATIONS = 10_000  # change log kept; a worker further behind rebuilds its index fully
+PRUNE_EVERY = 100
+MAX_LOGGED = 2_000  # a flush changing more organisations logs "everything" (workers rebuild anyway)
+
+
+def bump_generation(conn: Connection, organization_ids: Iterable[int] | None = None) -> int:
+    """Replace the generation and log which organisations changed (None: anything may have).
+
+    The UPDATE takes the same single row lock as before, held to commit, so on PostgreSQL the
+    sequences are handed out in commit order and a reader never sees a later one without the earlier."""
+    bits = random.getrandbits(30)
+    next_generation = f"(generation / {SEQUENCE_STEP} + 1) * {SEQUENCE_STEP} + :r"
+    if conn.execute(text(f"UPDATE search_state SET generation = {next_generation}"), {"r": bits}).rowcount == 0:
+        conn.execute(text("INSERT INTO search_state (id, generation) VALUES (1, :g)"), {"g": SEQUENCE_STEP + bits})
+    generation = read_generation(conn)
+    ids = None if organization_ids is None else sorted({int(i) for i in organization_ids if i is not None})
+    if not ids or len(ids) > MAX_LOGGED:
+        rows = [{"g": generation, "o": None}]
+    else:
+        rows = [{"g": generation, "o": i} for i in ids]
+    conn.execute(text("INSERT INTO search_changes (generation, organization_id) VALUES (:g, :o)"), rows)
+    sequence = generation // SEQUENCE_STEP
+    if sequence % PRUNE_EVERY == 0 and sequence > KEEP_GENERATIONS:
+        conn.execute(
+            text("DELETE FROM search_changes WHERE generation < :oldest"),
+            {"oldest": (sequence - KEEP_GENERATIONS) * SEQUENCE_STEP},
+        )
+    return generation
 
 
 def read_generation(conn: Connection) -> int:
     return conn.execute(text("SELECT generation FROM search_state")).scalar() or 0
+
+
+def changes_since(conn: Connection, generation: int, current: int, limit: int) -> set[int] | None:
+    """Organisations changed after `generation` up to `current`, or None when the log cannot tell
+    (that generation was rolled back or pruned, something else than organisations changed, or
+    more than `limit` organisations changed)."""
+    known = conn.execute(text("SELECT 1 FROM search_changes WHERE generation = :g"), {"g": generation}).first()
+    if known is None:
+        return None
+    rows = conn.execute(
+        text("SELECT DISTINCT organization_id FROM search_changes WHERE generation > :g AND generation <= :c LIMIT :n"),
+        {"g": generation, "c": current, "n": limit + 1},
+    ).all()
+    if len(rows) > limit or any(r[0] is None for r in rows):
+        return None
+    return {r[0] for r in rows}
 
 
 def reindex(conn: Connection, entity: str, ids: Iterable[int]) -> None:
@@ -310,14 +353,20 @@ def index_changes(session: Session, flush_context) -> None:
     projects: set[int] = set()
     initiatives: set[int] = set()
     facets_changed = False
+    # Organisations whose facet values may have changed; None: something else (regions, networks).
+    facet_orgs: set[int] | None = set()
     for obj, _deleted in _changed(session):
         if isinstance(obj, Organization):
             orgs.add(obj.id)
             facets_changed = True
+            if facet_orgs is not None:
+                facet_orgs.add(obj.id)
             if any(_has_changes(obj, key) for key in ("name", "acronym", "archived_at", "merged_into_id")):
                 renamed.add(obj.id)
         elif isinstance(obj, Membership):
             facets_changed = True
+            if facet_orgs is not None:
+                facet_orgs.update(_values(obj, "organization_id"))
         elif isinstance(obj, OrganizationIdentifier):
             orgs.add(obj.organization_id)
         elif isinstance(obj, Project):
@@ -331,6 +380,7 @@ def index_changes(session: Session, flush_context) -> None:
             initiatives.add(obj.id)
         elif isinstance(obj, Region | Theme | Network):
             facets_changed = True
+            facet_orgs = None
     if not (orgs or projects or initiatives or facets_changed):
         return
     conn = session.connection()
@@ -352,10 +402,18 @@ def index_changes(session: Session, flush_context) -> None:
         reindex(conn, "initiative", initiatives)
     # Documents are read live; only what the in-memory facet index holds needs a new generation.
     if facets_changed:
-        bump_generation(conn)
+        bump_generation(conn, facet_orgs)
 
 
 def _has_changes(obj, key: str) -> bool:
     from sqlalchemy import inspect
 
     return inspect(obj).attrs[key].history.has_changes()
+
+
+def _values(obj, key: str) -> set[int]:
+    """The attribute's value now and before this flush (a membership moved by a merge)."""
+    from sqlalchemy import inspect
+
+    history = inspect(obj).attrs[key].history
+    return {v for v in (*history.added, *history.unchanged, *history.deleted, getattr(obj, key)) if v is not None}
