@@ -474,7 +474,8 @@ def patch(conn: Connection, old: FacetIndex, changed: set[int], generation: int)
         if row[2] is not None:
             hq_rows.append((position, row[2]))
     index.word_counts = Counter({w: n for w, n in index.word_counts.items() if n > 0})
-    index.vocabulary = _vocabulary(index.word_counts)
+    if index.word_counts.keys() != old.word_counts.keys():
+        index.vocabulary = _vocabulary(index.word_counts)
     pairs = _facet_pairs(conn, index, index.ids, hq_rows, _in("organization_id", live_ids))
     clear = positions.astype(np.int64)
     _set_bitsets(
@@ -484,7 +485,17 @@ def patch(conn: Connection, old: FacetIndex, changed: set[int], generation: int)
             for name, bitsets in _bitsets_of(old).items()
         },
     )
-    index.exact = _exact(index.exact_keys)
+    if moved is None:  # positions kept: move only the changed organisations' entries
+        index.exact = dict(old.exact)
+        for position in was_in.tolist():
+            for key in old.exact_keys[position]:
+                index.exact[key] = [p for p in index.exact[key] if p != position]
+        for position in positions.tolist():
+            for key in index.exact_keys[position]:
+                index.exact[key] = sorted({*index.exact.get(key, []), position})
+        index.exact = {key: found for key, found in index.exact.items() if found}
+    else:
+        index.exact = _exact(index.exact_keys)
     _ranks(index)
     index.generation = generation
     return index
