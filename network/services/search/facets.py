@@ -170,7 +170,8 @@ class FacetIndex:
     is_country: np.ndarray = field(default_factory=lambda: np.zeros(1, bool))
     updated: list[str] = field(default_factory=list)  # str(updated_at) per position
     exact_keys: list[tuple[str, ...]] = field(default_factory=list)  # keys of `exact` per position
-    name_order: list[tuple[str, int]] = field(default_factory=list)  # sorted (folded name, id)
+    name_positions: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # in name order
+    updated_positions: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # last updated first
     word_counts: Counter = field(default_factory=Counter)  # words of names -> organisations
 
     @property
@@ -314,16 +315,50 @@ def _set_bitsets(index: FacetIndex, sets: dict[str, Bitsets]) -> None:
     index.theme_sets, index.network_sets, index.status_sets = sets["theme"], sets["network"], sets["status"]
 
 
-def _ranks(index: FacetIndex) -> None:
-    """name_rank and updated_rank from name_order and updated (ties in update time by name)."""
-    size = index.size
-    order_ids = np.fromiter((i for _, i in index.name_order), dtype=np.int64, count=len(index.name_order))
-    index.name_rank = np.empty(size, dtype=np.int32)
-    index.name_rank[np.searchsorted(index.ids, order_ids)] = np.arange(size, dtype=np.int32)
-    updated_code = np.unique(np.array(index.updated, dtype=object), return_inverse=True)[1] if size else np.zeros(0)
-    by_update = np.lexsort((index.name_rank, -updated_code.astype(np.int64).reshape(-1)))
-    index.updated_rank = np.empty(size, dtype=np.int32)
-    index.updated_rank[by_update] = np.arange(size, dtype=np.int32)
+class _Descending:
+    """A sort key that orders its value the other way round."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __eq__(self, other) -> bool:
+        return self.value == other.value
+
+    def __lt__(self, other) -> bool:
+        return self.value > other.value
+
+
+def _rank_of(order: np.ndarray) -> np.ndarray:
+    rank = np.empty(order.size, dtype=np.int32)
+    rank[order] = np.arange(order.size, dtype=np.int32)
+    return rank
+
+
+def _ranks(index: FacetIndex, old: FacetIndex | None = None, touched=(), inserted=()) -> None:
+    """name_rank and updated_rank (ties in update time by name). With `old` (positions kept), only
+    the touched positions leave the orders and the inserted ones are put back by binary search."""
+    folded, ids, updated = index.folded_names, index.ids, index.updated
+    if old is None:
+        index.name_positions = np.array(sorted(range(index.size), key=lambda i: (folded[i], int(ids[i]))), np.int64)
+    else:
+        names = old.name_positions[~np.isin(old.name_positions, touched)].tolist()
+        for position in inserted:
+            bisect.insort(names, position, key=lambda i: (folded[i], int(ids[i])))
+        index.name_positions = np.array(names, dtype=np.int64)
+    index.name_rank = _rank_of(index.name_positions)
+    if old is None:
+        updated_code = np.unique(np.array(updated, dtype=object), return_inverse=True)[1] if index.size else []
+        by_update = np.lexsort((index.name_rank, -np.asarray(updated_code, dtype=np.int64).reshape(-1)))
+        index.updated_positions = by_update.astype(np.int64)
+    else:
+        rank = index.name_rank
+        order = old.updated_positions[~np.isin(old.updated_positions, touched)].tolist()
+        for position in inserted:
+            bisect.insort(order, position, key=lambda i: (_Descending(updated[i]), int(rank[i])))
+        index.updated_positions = np.array(order, dtype=np.int64)
+    index.updated_rank = _rank_of(index.updated_positions)
 
 
 def _exact(exact_keys: list[tuple[str, ...]]) -> dict[str, list[int]]:
@@ -404,7 +439,6 @@ def build(conn: Connection, generation: int) -> FacetIndex:
         is_country=is_country,
         updated=[str(r[4]) for r in rows],
         exact_keys=[_exact_keys(r) for r in rows],
-        name_order=sorted((folded_names[i], r[0]) for i, r in enumerate(rows)),
         word_counts=word_counts,
     )
     hq_rows = [(i, r[2]) for i, r in enumerate(rows) if r[2] is not None]
@@ -423,7 +457,8 @@ def patch(conn: Connection, old: FacetIndex, changed: set[int], generation: int)
     live_ids = np.array([r[0] for r in rows], dtype=np.int64)
     was_in = old.positions(changed_ids)
     gone = np.setdiff1d(old.ids[was_in], live_ids)
-    added = np.setdiff1d(live_ids, old.ids)
+    found_at = np.clip(np.searchsorted(old.ids, live_ids), 0, max(old.size - 1, 0))
+    added = live_ids[old.ids[found_at] != live_ids] if old.size else live_ids
     index = FacetIndex(**{**old.__dict__})
     moved = None
     if gone.size or added.size:
@@ -454,12 +489,12 @@ def patch(conn: Connection, old: FacetIndex, changed: set[int], generation: int)
             list(old.exact_keys),
         )
     # Forget the changed organisations' old names, then add the current ones.
-    index.name_order = list(old.name_order)
     index.word_counts = Counter(old.word_counts)
+    words_touched: set[str] = set()
     for position in was_in.tolist():
-        name = old.folded_names[position]
-        del index.name_order[bisect.bisect_left(index.name_order, (name, int(old.ids[position])))]
-        index.word_counts.subtract(_name_words(name))
+        name_words = _name_words(old.folded_names[position])
+        index.word_counts.subtract(name_words)
+        words_touched |= name_words
     positions = np.searchsorted(index.ids, live_ids)
     hq_rows = []
     for position, row in zip(positions.tolist(), rows, strict=True):
@@ -469,12 +504,14 @@ def patch(conn: Connection, old: FacetIndex, changed: set[int], generation: int)
         index.folded_names[position] = name
         index.updated[position] = str(row[4])
         index.exact_keys[position] = _exact_keys(row)
-        bisect.insort(index.name_order, (name, row[0]))
         index.word_counts.update(_name_words(name))
+        words_touched |= _name_words(name)
         if row[2] is not None:
             hq_rows.append((position, row[2]))
-    index.word_counts = Counter({w: n for w, n in index.word_counts.items() if n > 0})
-    if index.word_counts.keys() != old.word_counts.keys():
+    for word in words_touched:
+        if index.word_counts[word] <= 0:
+            del index.word_counts[word]
+    if any((word in index.word_counts) != (word in old.word_counts) for word in words_touched):
         index.vocabulary = _vocabulary(index.word_counts)
     pairs = _facet_pairs(conn, index, index.ids, hq_rows, _in("organization_id", live_ids))
     clear = positions.astype(np.int64)
@@ -490,13 +527,17 @@ def patch(conn: Connection, old: FacetIndex, changed: set[int], generation: int)
         for position in was_in.tolist():
             for key in old.exact_keys[position]:
                 index.exact[key] = [p for p in index.exact[key] if p != position]
+                if not index.exact[key]:
+                    del index.exact[key]
         for position in positions.tolist():
             for key in index.exact_keys[position]:
                 index.exact[key] = sorted({*index.exact.get(key, []), position})
-        index.exact = {key: found for key, found in index.exact.items() if found}
     else:
         index.exact = _exact(index.exact_keys)
-    _ranks(index)
+    if moved is None:
+        _ranks(index, old, touched=np.union1d(was_in, positions), inserted=positions.tolist())
+    else:
+        _ranks(index)
     index.generation = generation
     return index
 
