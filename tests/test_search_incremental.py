@@ -97,6 +97,7 @@ class World:
                     kind=KINDS[b % len(KINDS)],
                     themes=THEMES[: b % 3],
                     countries=COUNTRIES[b % 2 : b % 2 + a % 3],
+                    acronym=[None, "EDF", f"Green Org {len(self.orgs)}"][b % 3],
                 )
             )
         elif action == "country":
@@ -107,6 +108,7 @@ class World:
         elif action == "kind":
             org.kind = KINDS[b % len(KINDS)]
             org.name = f"Renamed {b} {org.id}"
+            org.acronym = ["EDF", None, org.name][a % 3]  # the same as the name: one exact entry
         elif action == "founded":
             org.founded = 1950 + b if b % 3 else None
         elif action == "join" and self.nodes[b % len(self.nodes)] not in {m.network for m in org.memberships}:
@@ -251,3 +253,17 @@ def test_changes_are_logged_per_organisation_in_the_writing_transaction(app):
     ).all()
     assert rows == sorted([(org.id,), (other.id,)])
     assert db.session.get(Organization, org.id) is org
+
+
+def test_an_acronym_equal_to_the_name_is_patched_like_a_rebuild(app, builds):
+    world = World()
+    org = factories.organization("EDF", acronym="EDF")
+    commit_and_check()
+    builds.clear()
+    org.founded = 1946
+    world.apply(("archive", 0, 0))  # and another organisation leaves: positions shift
+    commit_and_check()
+    org.name = "Electricite de France"
+    commit_and_check()
+    assert builds == []
+    assert search.search_organizations(None, search.parse_search_params(MultiDict({"q": "EDF"}))).total == 1

@@ -252,7 +252,7 @@ def _exact_keys(row) -> tuple[str, ...]:
     keys = [" ".join(words_of_folded(fold(row[5])))]
     if row[6]:
         keys.append(" ".join(words_of_folded(fold(row[6]))))
-    return tuple(keys)
+    return tuple(dict.fromkeys(keys))  # an acronym equal to the name counts once
 
 
 def _name_words(folded_name: str) -> set[str]:
@@ -336,14 +336,16 @@ def _rank_of(order: np.ndarray) -> np.ndarray:
     return rank
 
 
-def _ranks(index: FacetIndex, old: FacetIndex | None = None, touched=(), inserted=()) -> None:
-    """name_rank and updated_rank (ties in update time by name). With `old` (positions kept), only
-    the touched positions leave the orders and the inserted ones are put back by binary search."""
+def _ranks(index: FacetIndex, old: FacetIndex | None = None, touched=(), inserted=(), old_to_new=None) -> None:
+    """name_rank and updated_rank (ties in update time by name). With `old`, only the touched (old)
+    positions leave its orders, the rest keep their order (moved through `old_to_new` when positions
+    shifted), and the inserted (new) positions are put back by binary search."""
     folded, ids, updated = index.folded_names, index.ids, index.updated
     if old is None:
         index.name_positions = np.array(sorted(range(index.size), key=lambda i: (folded[i], int(ids[i]))), np.int64)
     else:
-        names = old.name_positions[~np.isin(old.name_positions, touched)].tolist()
+        names = old.name_positions[~np.isin(old.name_positions, touched)]
+        names = (names if old_to_new is None else old_to_new[names]).tolist()
         for position in inserted:
             bisect.insort(names, position, key=lambda i: (folded[i], int(ids[i])))
         index.name_positions = np.array(names, dtype=np.int64)
@@ -354,7 +356,8 @@ def _ranks(index: FacetIndex, old: FacetIndex | None = None, touched=(), inserte
         index.updated_positions = by_update.astype(np.int64)
     else:
         rank = index.name_rank
-        order = old.updated_positions[~np.isin(old.updated_positions, touched)].tolist()
+        order = old.updated_positions[~np.isin(old.updated_positions, touched)]
+        order = (order if old_to_new is None else old_to_new[order]).tolist()
         for position in inserted:
             bisect.insort(order, position, key=lambda i: (_Descending(updated[i]), int(rank[i])))
         index.updated_positions = np.array(order, dtype=np.int64)
@@ -460,13 +463,15 @@ def patch(conn: Connection, old: FacetIndex, changed: set[int], generation: int)
     found_at = np.clip(np.searchsorted(old.ids, live_ids), 0, max(old.size - 1, 0))
     added = live_ids[old.ids[found_at] != live_ids] if old.size else live_ids
     index = FacetIndex(**{**old.__dict__})
-    moved = None
+    moved = old_to_new = None
     if gone.size or added.size:
         kept = np.flatnonzero(~np.isin(old.ids, gone))
         index.ids = np.union1d(old.ids[kept], added)
         new_pos = np.searchsorted(index.ids, old.ids[kept])
         if gone.size or (old.size and added.size and added[0] < old.ids[-1]):
             moved = (kept, new_pos)  # positions shift: bit sets are re-laid
+            old_to_new = np.full(old.size, -1, dtype=np.int64)
+            old_to_new[kept] = new_pos
 
         def relaid(values, fill):
             result = [fill] * index.size
@@ -522,22 +527,26 @@ def patch(conn: Connection, old: FacetIndex, changed: set[int], generation: int)
             for name, bitsets in _bitsets_of(old).items()
         },
     )
-    if moved is None:  # positions kept: move only the changed organisations' entries
-        index.exact = dict(old.exact)
-        for position in was_in.tolist():
-            for key in old.exact_keys[position]:
-                index.exact[key] = [p for p in index.exact[key] if p != position]
-                if not index.exact[key]:
-                    del index.exact[key]
-        for position in positions.tolist():
-            for key in index.exact_keys[position]:
-                index.exact[key] = sorted({*index.exact.get(key, []), position})
+    # Exact names: the old entries (moved to the new positions), then the changed organisations'.
+    if old_to_new is None:
+        index.exact, new_of = dict(old.exact), list(range(old.size))
     else:
-        index.exact = _exact(index.exact_keys)
-    if moved is None:
-        _ranks(index, old, touched=np.union1d(was_in, positions), inserted=positions.tolist())
-    else:
-        _ranks(index)
+        new_of = old_to_new.tolist()
+        index.exact = {}
+        for key, found in old.exact.items():
+            kept_found = [new_of[p] for p in found if new_of[p] >= 0]
+            if kept_found:
+                index.exact[key] = kept_found
+    for position in was_in.tolist():
+        now = new_of[position]
+        for key in old.exact_keys[position] if now >= 0 else ():
+            index.exact[key] = [p for p in index.exact[key] if p != now]
+            if not index.exact[key]:
+                del index.exact[key]
+    for position in positions.tolist():
+        for key in index.exact_keys[position]:
+            index.exact[key] = sorted({*index.exact.get(key, []), position})
+    _ranks(index, old, touched=was_in, inserted=positions.tolist(), old_to_new=old_to_new)
     index.generation = generation
     return index
 
