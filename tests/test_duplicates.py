@@ -5,7 +5,9 @@ import random
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
+from network.models import Organization
 from network.services.duplicates import (
     LIKELY,
     DuplicateIndex,
@@ -139,3 +141,28 @@ def test_review_queue(client, app):
     db.session.commit()
     login(client, viewer)
     assert client.get("/duplicates").status_code == 403
+
+
+def test_creating_a_lookalike_warns_first_and_creates_on_the_second_press(world, client_as, db_session):
+    f.organization("Green Transport Promotion Association", country="CN", website="https://greentransport.example.org",
+                   networks=[world.x1])  # fmt: skip
+    client = client_as("coordinator_x")
+    data = {"name": "Green Transport Promotion Assoc.", "kind": "ngo", "hq_country": "CN",
+            "website": "greentransport.example.org", "network": str(world.x1.id)}  # fmt: skip
+    warned = client.post("/organizations/new", data=data)
+    assert warned.status_code == 200
+    assert b"This looks like an organisation already in the directory" in warned.data
+    assert b'name="create_anyway" type="hidden" value="1"' in warned.data
+    count = db_session.scalar(select(func.count()).select_from(Organization))
+    assert count == 3  # nothing created yet
+
+    created = client.post("/organizations/new", data={**data, "create_anyway": "1"})
+    assert created.status_code == 302
+    assert db_session.scalar(select(func.count()).select_from(Organization)) == 4
+
+
+def test_creating_an_unlike_organisation_is_not_held_up(world, client_as, db_session):
+    client = client_as("coordinator_x")
+    response = client.post("/organizations/new", data={"name": "Coastal Youth Forum", "kind": "youth",
+                                                       "hq_country": "BD", "network": str(world.x1.id)})  # fmt: skip
+    assert response.status_code == 302

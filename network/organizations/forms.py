@@ -180,7 +180,9 @@ class OrganizationForm(ProfileChangeForm):
 
 class NewOrganizationForm(OrganizationForm):
     network = SelectField(_l("Member of network node"), validate_choice=False)
-    not_for_service = ("network",)
+    # Set once the "this looks like …" warning was shown: a second submit creates it anyway.
+    create_anyway = HiddenField()
+    not_for_service = ("network", "create_anyway")
 
     def __init__(self, networks: list[Network], *args, allow_none: bool = True, **kwargs):
         super().__init__(*args, **kwargs)

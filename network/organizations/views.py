@@ -13,7 +13,7 @@ from network.editing import actor, form_status, save_form
 from network.extensions import db
 from network.models import ChangeRequest, Membership, Network, Organization, Partnership, Person
 from network.organizations import forms
-from network.services import history, organizations, partnerships, profiles
+from network.services import duplicates, history, organizations, partnerships, profiles
 from network.services.errors import Conflict, PermissionDenied, ValidationError
 
 bp = Blueprint("organizations", __name__)
@@ -58,10 +58,15 @@ def create():
     form = forms.NewOrganizationForm(
         networks, allow_none=permissions.can(current_user, "organization.update", Organization())
     )
+    similar = []
     if form.is_submitted():
         network = next((n for n in networks if str(n.id) == form.network.data), None)
         if (form.network.data or not form.allow_none) and network is None:
             form.show_errors({"network": [_("Choose one of your network nodes.")]})
+        elif not form.create_anyway.data and (
+            similar := duplicates.find_similar_organizations(form.data_for_service())
+        ):
+            form.create_anyway.data = "1"
         else:
             saved, page = save_form(
                 form, lambda data, _version: organizations.create_organization(actor(), data, network)
@@ -69,7 +74,7 @@ def create():
             if saved:
                 flash(_("%(name)s was added.", name=saved.name), "success")
                 return redirect(url_for("organizations.detail", slug=saved.slug))
-    return render_template("organizations/edit.html", form=form, org=None), form_status(form)
+    return render_template("organizations/edit.html", form=form, org=None, similar=similar), form_status(form)
 
 
 @bp.route("/organizations/<slug>/edit", methods=["GET", "POST"])
