@@ -2,6 +2,7 @@
 
 import csv
 import io
+import threading
 
 from sqlalchemy import event, insert, select
 
@@ -71,6 +72,32 @@ def test_csv_export_has_every_row_and_escapes_formulas(client, app):
     assert by_slug["f2"]["name"] == "'@SUM(1)" and by_slug["f2"]["description"] == "'-2"
     only_rows = client.get("/organizations/export.csv?q=row").get_data(as_text=True)
     assert len(list(csv.DictReader(io.StringIO(only_rows)))) == 600
+
+
+def test_csv_export_streams_after_the_request_closed_its_session(client, app):
+    """In production no outer app context keeps the session open while the response streams:
+    request in a thread of its own, as a server would, across more than one batch of rows."""
+    kenya = factories.region("KE")
+    rows = [{"name": f"Row {i:04d}", "slug": f"row-{i}", "kind": "ngo", "hq_country_id": kenya.id, "version": 1}
+            for i in range(1100)]  # fmt: skip
+    db.session.execute(insert(Organization), rows)
+    search.rebuild_index()
+    viewer = factories.user("viewer")
+    db.session.commit()
+    login(client, viewer)
+    answers = []
+
+    def export():
+        response = client.get("/organizations/export.csv")
+        answers.append((response.status_code, response.get_data(as_text=True)))
+
+    thread = threading.Thread(target=export)
+    thread.start()
+    thread.join(timeout=60)
+    status, body = answers[0]
+    assert status == 200
+    table = list(csv.DictReader(io.StringIO(body)))
+    assert len(table) == 1100 and table[-1]["hq_country"] == "KE"
 
 
 def test_saved_search_is_named_listed_shared_and_deleted(client, app):

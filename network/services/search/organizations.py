@@ -400,8 +400,10 @@ def export_organization_rows(actor, params: SearchParams) -> Iterator[dict]:
     sort = params.sort if (params.sort != "relevance" or m.tokens) else "name"
     ids = [int(i) for i in index.ids[m.ordered_positions(sort)]]
     for start in range(0, len(ids), 500):
-        for org in _load(ids[start : start + 500], with_countries=True):
-            yield {
+        # Whole batches become plain rows before any is handed out: a streaming response reads
+        # them after the request has committed and closed its session.
+        yield from [
+            {
                 "name": org.name,
                 "acronym": org.acronym or "",
                 "name_local": org.name_local or "",
@@ -415,6 +417,8 @@ def export_organization_rows(actor, params: SearchParams) -> Iterator[dict]:
                 "description": org.description or "",
                 "slug": org.slug,
             }
+            for org in _load(ids[start : start + 500], with_countries=True)
+        ]
 
 
 def organization_id_set(actor, params: SearchParams) -> set[int]:
