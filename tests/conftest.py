@@ -7,6 +7,7 @@ dropped after it.
 
 import os
 import shutil
+import threading
 import uuid
 from pathlib import Path
 
@@ -112,6 +113,10 @@ def app(databases, tmp_path, request):
     app = create_app(config)
     with app.app_context():
         yield app
+        # Background imports started by the test finish before its database goes away.
+        for thread in threading.enumerate():
+            if thread.name.startswith("import-"):
+                thread.join(timeout=60)
         db.session.remove()
         db.engine.dispose()
 

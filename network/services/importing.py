@@ -1206,11 +1206,15 @@ def execute_job(job_id: int, actor_id: int) -> None:
 
     job = db.session.get(ImportJob, job_id)
     actor = db.session.get(User, actor_id)
+    if job is None or actor is None:  # removed meanwhile: nothing to run
+        return
     details = dict(job.details)
     node = db.session.get(Network, details["node_id"]) if details.get("node_id") else None
     options = ImportOptions(node=node, write=True, decisions=details.get("decisions") or {},
                             progress=progress_reporter(job_id))  # fmt: skip
     try:
+        if not details.get("path"):
+            raise ValidationError({"": [_("The uploaded file of this import is gone; upload it again.")]})
         result = _write_import(actor, Path(details["path"]), job.filename, options)
     except Exception as exc:
         db.session.rollback()
@@ -1219,6 +1223,8 @@ def execute_job(job_id: int, actor_id: int) -> None:
         if not isinstance(exc, ValidationError | PermissionDenied):
             current_app.logger.exception("import %s failed", job_id)
         job = db.session.get(ImportJob, job_id)
+        if job is None:
+            return
         job.status, job.finished_at = "failed", utcnow()
         job.details = {**job.details, "message": message}
         db.session.commit()
@@ -1243,14 +1249,18 @@ def start_in_background(app, job_id: int, actor_id: int) -> threading.Thread:
 
         with app.app_context():
             g.actor_id = actor_id
-            for _attempt in range(400):
-                status = db.session.scalar(select(ImportJob.status).where(ImportJob.id == job_id))
-                db.session.rollback()
-                if status == "running":
-                    execute_job(job_id, actor_id)
-                    break
-                time.sleep(0.05)
-            db.session.remove()
+            try:
+                for _attempt in range(400):
+                    status = db.session.scalar(select(ImportJob.status).where(ImportJob.id == job_id))
+                    db.session.rollback()
+                    if status == "running":
+                        execute_job(job_id, actor_id)
+                        break
+                    time.sleep(0.05)
+            except Exception:  # a worker thread must not die silently (database gone, …)
+                current_app.logger.exception("import %s: the background worker stopped", job_id)
+            finally:
+                db.session.remove()
 
     thread = threading.Thread(target=work, name=f"import-{job_id}", daemon=True)
     thread.start()
