@@ -1,4 +1,4 @@
-"""The facet index patched from the search_changes log equals a fresh full rebuild."""
+"""The facet index patched from the search_changes log answers what a fresh full rebuild answers."""
 
 from datetime import UTC, datetime
 
@@ -12,6 +12,8 @@ from werkzeug.datastructures import MultiDict
 from network.extensions import db
 from network.models import Membership, Organization
 from network.services import search
+from network.services.duplicates import merge_organizations
+from network.services.organizations import archive_organization, restore_organization
 from network.services.search import facets, index
 from tests import factories
 
@@ -31,15 +33,25 @@ def members(bitsets: facets.Bitsets, ids: np.ndarray) -> set[tuple[int, int]]:
     return found
 
 
+def live_ids(ix: facets.FacetIndex) -> list[int]:
+    return sorted(ix.ids[ix.live].tolist())
+
+
 def snapshot(ix: facets.FacetIndex) -> dict:
-    ids = ix.ids
+    """What the index holds, by organisation id: a patched index has other slots than a rebuilt one
+    (dead ones, and new ones at the end), so slots are not compared; dead ones hold nothing."""
+    ids, live = ix.ids, np.flatnonzero(ix.live)
+
+    def by_id(values) -> dict:
+        return {int(ids[p]): values[p] for p in live}
+
     return {
-        "ids": ids.tolist(),
-        "kind": ix.kind.tolist(),
-        "founded": ix.founded.tolist(),
-        "name_rank": ix.name_rank.tolist(),
-        "updated_rank": ix.updated_rank.tolist(),
-        "folded_names": ix.folded_names,
+        "ids": live_ids(ix),
+        "kind": by_id(ix.kind.tolist()),
+        "founded": by_id(ix.founded.tolist()),
+        "name_order": ids[live[np.argsort(ix.name_rank[live])]].tolist(),
+        "updated_order": ids[live[np.argsort(ix.updated_rank[live])]].tolist(),
+        "folded_names": by_id(ix.folded_names),
         "exact": {k: sorted(int(ids[p]) for p in v) for k, v in ix.exact.items()},
         "vocabulary": ix.vocabulary,
         "sets": {name: members(b, ids) for name, b in facets._bitsets_of(ix).items()},
@@ -49,6 +61,28 @@ def snapshot(ix: facets.FacetIndex) -> dict:
 def facet_counts() -> dict:
     result = search.search_organizations(None, search.parse_search_params(MultiDict({})))
     return {"total": result.total, "facets": result.facets, "names": [o.name for o in result.items]}
+
+
+SEARCHES = [
+    {}, {"sort": "updated"}, {"sort": "name", "per_page": "2", "page": "2"}, {"q": "green"},
+    {"q": "org", "sort": "relevance"}, {"q": "edf"}, {"q": "gren"}, {"q": "renamed", "kind": "company"},
+    {"country": "KE"}, {"region": "142", "match": "operation"}, {"theme": "health"},
+    {"status": "active"}, {"founded_from": "1950", "founded_to": "1969"}, {"kind": "network", "theme": "cities"},
+]  # fmt: skip
+
+
+def answers() -> list[tuple]:
+    found = []
+    for args in SEARCHES:
+        r = search.search_organizations(None, search.parse_search_params(MultiDict(args)))
+        found.append((r.total, r.facets, [o.id for o in r.items], r.suggestions, r.similar_names, r.relax))
+    return found
+
+
+@pytest.fixture(autouse=True)
+def no_compaction(monkeypatch):
+    """A few dead slots are a large share of these small indexes: compaction has its own test."""
+    monkeypatch.setattr(facets, "MAX_DEAD", 1.0)
 
 
 @pytest.fixture
@@ -66,10 +100,20 @@ def builds(monkeypatch):
 
 
 def assert_patched_equals_rebuilt():
+    """The same contents, and the same answers to a mix of searches (totals, facets, orders, exact
+    names, similar names, did-you-mean) as when a fresh index is swapped in for a moment."""
     conn = db.session.connection()
     patched = facets.current_index(conn)
     assert patched.generation == index.read_generation(conn)
-    assert snapshot(patched) == snapshot(full_build(conn, patched.generation))
+    rebuilt = full_build(conn, patched.generation)
+    assert snapshot(patched) == snapshot(rebuilt)
+    (key,) = [k for k, v in facets._cache.items() if v is patched]
+    expected = answers()
+    facets._cache[key] = rebuilt
+    try:
+        assert answers() == expected
+    finally:
+        facets._cache[key] = patched
 
 
 def commit_and_check():
@@ -174,7 +218,7 @@ def test_a_second_worker_patches_its_own_index_from_committed_changes(app, build
         seen = facets.current_index(conn)
         assert builds == []
         assert snapshot(seen) == snapshot(full_build(conn, seen.generation))
-        assert world.orgs[1].id in seen.ids.tolist() and world.orgs[0].id not in seen.ids.tolist()
+        assert world.orgs[1].id in live_ids(seen) and world.orgs[0].id not in live_ids(seen)
 
 
 def test_a_search_in_the_writing_transaction_sees_its_writes_and_not_after_rollback(app):
@@ -267,3 +311,66 @@ def test_an_acronym_equal_to_the_name_is_patched_like_a_rebuild(app, builds):
     commit_and_check()
     assert builds == []
     assert search.search_organizations(None, search.parse_search_params(MultiDict({"q": "EDF"}))).total == 1
+
+
+def slots(ix: facets.FacetIndex) -> dict[int, int]:
+    return {int(i): p for p, i in enumerate(ix.ids.tolist())}
+
+
+def test_archive_restore_and_merge_keep_every_slot(app, builds):
+    """Shifting writes are patched without moving any organisation: the bit sets are not re-laid."""
+    admin = factories.user("admin")
+    world = World()
+    for n in range(6):
+        world.apply(("create", n, n))
+    long_archived = factories.organization("Long Archived", themes=["cities"])
+    long_archived.archived_at = datetime.now(UTC)
+    db.session.commit()
+    conn = db.session.connection()
+    before = facets.current_index(conn)
+    builds.clear()
+    first, second, third = world.orgs[1], world.orgs[2], world.orgs[3]
+
+    def check(live: set[int], dead: set[int]):
+        db.session.commit()
+        assert_patched_equals_rebuilt()
+        now = facets.current_index(db.session.connection())
+        assert {i: p for i, p in slots(now).items() if p < before.size} == slots(before)
+        assert live <= set(live_ids(now)) and not dead & set(live_ids(now))
+        assert not dead - set(slots(now))  # a dead organisation keeps its slot
+        assert builds == []
+
+    archive_organization(admin, first)
+    check(set(), {first.id})
+    restore_organization(admin, first)
+    check({first.id}, set())
+    merge_organizations(admin, second, third, choices={}, survivor_version=second.version,
+                        duplicate_version=third.version)  # fmt: skip
+    check({second.id}, {third.id})
+    restore_organization(admin, long_archived)  # archived before the index was built: appended
+    check({long_archived.id}, {third.id})
+    assert slots(facets.current_index(db.session.connection()))[long_archived.id] == before.size
+    world.apply(("create", 1, 2))
+    archive_organization(admin, second)
+    restore_organization(admin, first) if first.archived_at else archive_organization(admin, first)
+    check({world.orgs[-1].id}, {first.id, second.id, third.id})
+    assert search.search_organizations(None, search.parse_search_params(MultiDict({"q": "Long Archived"}))).total == 1
+
+
+def test_dead_slots_beyond_the_limit_are_compacted_by_a_rebuild(app, builds, monkeypatch):
+    monkeypatch.setattr(facets, "MAX_DEAD", 0.25)
+    world = World()
+    for n in range(7):
+        world.apply(("create", n, n))
+    commit_and_check()
+    builds.clear()
+    world.apply(("archive", 1, 0))
+    world.apply(("archive", 2, 0))
+    commit_and_check()  # 2 dead of 8: patched
+    assert builds == [] and facets.current_index(db.session.connection()).dead == 2
+    world.apply(("archive", 3, 0))
+    commit_and_check()  # still patched from an index under the limit
+    assert builds == [] and facets.current_index(db.session.connection()).dead == 3
+    world.apply(("founded", 4, 7))
+    commit_and_check()  # 3 dead of 8: compacted
+    assert len(builds) == 1 and facets.current_index(db.session.connection()).dead == 0

@@ -8,6 +8,12 @@ talking to each other. A stale index is patched from the search_changes log (re-
 organisations changed since its generation) or, when the log cannot tell or too much changed,
 rebuilt in full.
 
+Positions are slots: an organisation keeps its slot for the index's lifetime. One that is archived,
+merged or deleted is only marked dead (`live`), with its bits cleared, and one restored gets its slot
+back; a new one is appended. So no write shifts positions and no patch re-lays the bit sets. Slots
+are in id order after a build but not after appends: `sorted_ids` and `by_id` find them. Dead slots
+are compacted away by the next full rebuild, forced when they pass MAX_DEAD of the index.
+
 Multi-valued facets are "pairs": two parallel arrays (organisation position, value id), one row per
 distinct pair. Regions and network nodes are expanded to every ancestor, so choosing Asia matches
 every organisation in a country below it, and each organisation counts once per node.
@@ -30,11 +36,12 @@ from network.services.search.text import fold, is_cjk, words_of_folded
 
 MATCH_MODES = ("any", "hq", "operation")
 MAX_PATCHED = 2_000  # more changed organisations than this: rebuild instead of patching
+MAX_DEAD = 0.1  # a larger share of dead slots (archived, merged) is compacted by a rebuild
 
 
 @dataclass
 class Pairs:
-    org: np.ndarray  # int32 positions into FacetIndex.ids
+    org: np.ndarray  # int32 slots of FacetIndex
     value: np.ndarray  # int32 value ids (region, theme, network ids, or codes)
 
     @classmethod
@@ -75,18 +82,11 @@ class Bitsets:
         bits = np.packbits(present, axis=1, bitorder="little").view(np.uint64).reshape(len(values), words)
         return cls(values, np.ascontiguousarray(bits), size)
 
-    def patched(self, size: int, moved, clear: np.ndarray, org: np.ndarray, value: np.ndarray) -> "Bitsets":
-        """A copy for a grown or re-laid index: `moved` (old positions, new positions) when positions
-        shifted (None: they did not), the bits of the `clear` positions cleared, then (org, value) set."""
+    def patched(self, size: int, clear: np.ndarray, org: np.ndarray, value: np.ndarray) -> "Bitsets":
+        """A copy grown to `size` slots, the bits of the `clear` slots cleared, then (org, value) set."""
         words = (size + 63) // 64
-        if moved is not None:
-            old = np.unpackbits(self.bits.view(np.uint8), axis=1, bitorder="little")
-            dense = np.zeros((len(self.values), words * 64), dtype=np.uint8)
-            dense[:, moved[1]] = old[:, moved[0]]
-            bits = np.packbits(dense, axis=1, bitorder="little").view(np.uint64).reshape(len(self.values), words)
-        else:
-            bits = np.zeros((len(self.values), words), dtype=np.uint64)
-            bits[:, : self.bits.shape[1]] = self.bits
+        bits = np.zeros((len(self.values), words), dtype=np.uint64)
+        bits[:, : self.bits.shape[1]] = self.bits
         for word in np.unique(clear >> 6):
             in_word = clear[(clear >> 6) == word] & 63
             bits[:, word] &= ~np.bitwise_or.reduce(np.left_shift(np.uint64(1), in_word.astype(np.uint64)))
@@ -137,13 +137,16 @@ class Node:
 @dataclass
 class FacetIndex:
     generation: int
-    ids: np.ndarray  # sorted organisation ids
+    ids: np.ndarray  # organisation id per slot
+    live: np.ndarray  # bool per slot: False for a dead slot, in no result, count or facet
+    sorted_ids: np.ndarray  # the ids sorted
+    by_id: np.ndarray  # the slots in that order
     kind: np.ndarray  # index into ORGANIZATION_KINDS
     founded: np.ndarray  # year, 0 when unknown
-    name_rank: np.ndarray  # position in name order
-    updated_rank: np.ndarray  # position in "last updated first" order
-    folded_names: list[str]
-    exact: dict[str, list[int]]  # folded name or acronym -> positions
+    name_rank: np.ndarray  # position in name order (dead slots: after every live one)
+    updated_rank: np.ndarray  # position in "last updated first" order (likewise)
+    folded_names: list[str]  # "" for dead slots
+    exact: dict[str, list[int]]  # folded name or acronym -> live slots
     vocabulary: list[str]  # sorted words of names, for "did you mean"
     regions: dict[int, Node]
     # Per match mode ("any", "hq", "operation"): world regions and sub-regions, and countries.
@@ -170,21 +173,29 @@ class FacetIndex:
     is_country: np.ndarray = field(default_factory=lambda: np.zeros(1, bool))
     updated: list[str] = field(default_factory=list)  # str(updated_at) per position
     exact_keys: list[tuple[str, ...]] = field(default_factory=list)  # keys of `exact` per position
-    name_positions: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # in name order
-    updated_positions: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # last updated first
+    name_positions: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # live, in name order
+    updated_positions: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # live, last updated first
     word_counts: Counter = field(default_factory=Counter)  # words of names -> organisations
 
     @property
     def size(self) -> int:
         return len(self.ids)
 
-    def positions(self, org_ids: np.ndarray) -> np.ndarray:
-        """Positions of the given organisation ids that are in the index."""
+    @property
+    def dead(self) -> int:
+        return self.size - int(np.count_nonzero(self.live))
+
+    def found(self, org_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(which of the given ids have a slot, live or dead, and those slots)."""
         if self.size == 0 or org_ids.size == 0:
-            return np.zeros(0, dtype=np.int64)
-        pos = np.searchsorted(self.ids, org_ids)
-        pos = np.clip(pos, 0, self.size - 1)
-        return pos[self.ids[pos] == org_ids]
+            return np.zeros(org_ids.size, dtype=bool), np.zeros(0, dtype=np.int64)
+        at = np.clip(np.searchsorted(self.sorted_ids, org_ids), 0, self.size - 1)
+        hit = self.sorted_ids[at] == org_ids
+        return hit, self.by_id[at[hit]]
+
+    def positions(self, org_ids: np.ndarray) -> np.ndarray:
+        """Slots of the given organisation ids that have one (live or dead)."""
+        return self.found(org_ids)[1]
 
     def mask_of(self, org_ids: np.ndarray) -> np.ndarray:
         mask = np.zeros(self.size, dtype=bool)
@@ -217,14 +228,11 @@ def _expand(org: np.ndarray, value: np.ndarray, ancestors: np.ndarray) -> Pairs:
     return Pairs.unique(np.concatenate(orgs), np.concatenate(values), ancestors.shape[0])
 
 
-def _pairs_of(index_ids: np.ndarray, rows) -> tuple[np.ndarray, np.ndarray]:
-    """(org id, value) rows -> (positions, values) for the organisations in the index."""
+def _pairs_of(index: FacetIndex, rows) -> tuple[np.ndarray, np.ndarray]:
+    """(org id, value) rows -> (slots, values) for the organisations in the index."""
     data = np.array(rows, dtype=np.int64).reshape(-1, 2)
-    if data.size == 0 or index_ids.size == 0:
-        return np.zeros(0, np.int32), np.zeros(0, np.int32)
-    pos = np.clip(np.searchsorted(index_ids, data[:, 0]), 0, index_ids.size - 1)
-    keep = index_ids[pos] == data[:, 0]
-    return pos[keep].astype(np.int32), data[keep, 1].astype(np.int32)
+    hit, slots = index.found(data[:, 0])
+    return slots.astype(np.int32), data[hit, 1].astype(np.int32)
 
 
 def _fetch(conn: Connection, sql: str) -> list[tuple]:
@@ -263,11 +271,9 @@ def _vocabulary(word_counts: Counter) -> list[str]:
     return sorted(w for w, n in word_counts.items() if n > 0 and len(w) >= 3 and not is_cjk(w))
 
 
-def _facet_pairs(
-    conn: Connection, index: FacetIndex, ids: np.ndarray, hq_rows: list[tuple[int, int]], where: str
-) -> dict[str, Pairs]:
+def _facet_pairs(conn: Connection, index: FacetIndex, hq_rows: list[tuple[int, int]], where: str) -> dict[str, Pairs]:
     """Every bit set's pairs for the organisations of `where` (a condition on organization_id, or
-    "" for all), as positions into `ids`. hq_rows: (position, hq country id)."""
+    "" for all), as slots of `index`. hq_rows: (slot, hq country id)."""
     region_anc, networks, network_anc, is_country = (
         index.region_anc,
         index.networks,
@@ -279,7 +285,7 @@ def _facet_pairs(
     hq_pairs = _expand(hq_org, hq_value, region_anc)
     condition = f" WHERE {where}" if where else ""
     op_org, op_value = _pairs_of(
-        ids, _fetch(conn, "SELECT organization_id, region_id FROM organization_countries" + condition)
+        index, _fetch(conn, "SELECT organization_id, region_id FROM organization_countries" + condition)
     )
     op_pairs = _expand(op_org, op_value, region_anc)
     width = region_anc.shape[0]
@@ -292,13 +298,13 @@ def _facet_pairs(
         sets[f"region:{mode}"] = Pairs(pairs.org[~country], pairs.value[~country])
         sets[f"country:{mode}"] = Pairs(pairs.org[country], pairs.value[country])
     theme_org, theme_value = _pairs_of(
-        ids, _fetch(conn, "SELECT organization_id, theme_id FROM organization_themes" + condition)
+        index, _fetch(conn, "SELECT organization_id, theme_id FROM organization_themes" + condition)
     )
     sets["theme"] = Pairs(theme_org, theme_value)
     memberships = _fetch(conn, "SELECT organization_id, network_id, status FROM memberships" + condition)
-    m_org, m_node = _pairs_of(ids, [(m[0], m[1] if m[1] in networks else 0) for m in memberships])
+    m_org, m_node = _pairs_of(index, [(m[0], m[1] if m[1] in networks else 0) for m in memberships])
     sets["network"] = _expand(m_org, m_node, network_anc) if networks else Pairs(m_org[:0], m_node[:0])
-    s_org, s_value = _pairs_of(ids, [(m[0], STATUS_CODE.get(m[2], 0)) for m in memberships])
+    s_org, s_value = _pairs_of(index, [(m[0], STATUS_CODE.get(m[2], 0)) for m in memberships])
     sets["status"] = Pairs.unique(s_org, s_value, len(MEMBERSHIP_STATUSES))
     return sets
 
@@ -330,38 +336,36 @@ class _Descending:
         return self.value > other.value
 
 
-def _rank_of(order: np.ndarray) -> np.ndarray:
-    rank = np.empty(order.size, dtype=np.int32)
+def _rank_of(order: np.ndarray, size: int) -> np.ndarray:
+    rank = np.full(size, order.size, dtype=np.int32)  # dead slots rank after every live one
     rank[order] = np.arange(order.size, dtype=np.int32)
     return rank
 
 
-def _ranks(index: FacetIndex, old: FacetIndex | None = None, touched=(), inserted=(), old_to_new=None) -> None:
-    """name_rank and updated_rank (ties in update time by name). With `old`, only the touched (old)
-    positions leave its orders, the rest keep their order (moved through `old_to_new` when positions
-    shifted), and the inserted (new) positions are put back by binary search."""
+def _ranks(index: FacetIndex, old: FacetIndex | None = None, touched=(), inserted=()) -> None:
+    """name_rank and updated_rank (ties in update time by name). With `old`, only the touched slots
+    leave its orders, the rest keep their order, and the inserted (live) slots are put back by
+    binary search."""
     folded, ids, updated = index.folded_names, index.ids, index.updated
     if old is None:
         index.name_positions = np.array(sorted(range(index.size), key=lambda i: (folded[i], int(ids[i]))), np.int64)
     else:
-        names = old.name_positions[~np.isin(old.name_positions, touched)]
-        names = (names if old_to_new is None else old_to_new[names]).tolist()
+        names = old.name_positions[~np.isin(old.name_positions, touched)].tolist()
         for position in inserted:
             bisect.insort(names, position, key=lambda i: (folded[i], int(ids[i])))
         index.name_positions = np.array(names, dtype=np.int64)
-    index.name_rank = _rank_of(index.name_positions)
+    index.name_rank = _rank_of(index.name_positions, index.size)
     if old is None:
         updated_code = np.unique(np.array(updated, dtype=object), return_inverse=True)[1] if index.size else []
         by_update = np.lexsort((index.name_rank, -np.asarray(updated_code, dtype=np.int64).reshape(-1)))
         index.updated_positions = by_update.astype(np.int64)
     else:
         rank = index.name_rank
-        order = old.updated_positions[~np.isin(old.updated_positions, touched)]
-        order = (order if old_to_new is None else old_to_new[order]).tolist()
+        order = old.updated_positions[~np.isin(old.updated_positions, touched)].tolist()
         for position in inserted:
             bisect.insort(order, position, key=lambda i: (_Descending(updated[i]), int(rank[i])))
         index.updated_positions = np.array(order, dtype=np.int64)
-    index.updated_rank = _rank_of(index.updated_positions)
+    index.updated_rank = _rank_of(index.updated_positions, index.size)
 
 
 def _exact(exact_keys: list[tuple[str, ...]]) -> dict[str, list[int]]:
@@ -402,6 +406,9 @@ def build(conn: Connection, generation: int) -> FacetIndex:
     index = FacetIndex(
         generation=generation,
         ids=ids,
+        live=np.ones(size, dtype=bool),
+        sorted_ids=ids,
+        by_id=np.arange(size, dtype=np.int64),
         kind=np.array([KIND_CODE.get(r[1], len(ORGANIZATION_KINDS) - 1) for r in rows], dtype=np.int8),
         founded=np.array([r[3] or 0 for r in rows], dtype=np.int16),
         name_rank=np.zeros(0, np.int32),
@@ -445,7 +452,7 @@ def build(conn: Connection, generation: int) -> FacetIndex:
         word_counts=word_counts,
     )
     hq_rows = [(i, r[2]) for i, r in enumerate(rows) if r[2] is not None]
-    pairs = _facet_pairs(conn, index, ids, hq_rows, "")
+    pairs = _facet_pairs(conn, index, hq_rows, "")
     _set_bitsets(index, {name: Bitsets.of(p, size) for name, p in pairs.items()})
     index.exact = _exact(index.exact_keys)
     _ranks(index)
@@ -453,57 +460,41 @@ def build(conn: Connection, generation: int) -> FacetIndex:
 
 
 def patch(conn: Connection, old: FacetIndex, changed: set[int], generation: int) -> FacetIndex:
-    """A new index equal to a fresh build, from `old` and the current values of the `changed`
-    organisations only (`old` is left as it is: other threads may be reading it)."""
+    """A new index giving what a fresh build gives, from `old` and the current values of the
+    `changed` organisations only (`old` is left as it is: other threads may be reading it). Their
+    slots are cleared, then refilled for those still live; new ones get slots at the end."""
     changed_ids = np.array(sorted(changed), dtype=np.int64)
     rows = _fetch(conn, f"{ORGANIZATION_COLUMNS} WHERE {LIVE} AND {_in('id', changed_ids)} ORDER BY id")
     live_ids = np.array([r[0] for r in rows], dtype=np.int64)
-    was_in = old.positions(changed_ids)
-    gone = np.setdiff1d(old.ids[was_in], live_ids)
-    found_at = np.clip(np.searchsorted(old.ids, live_ids), 0, max(old.size - 1, 0))
-    added = live_ids[old.ids[found_at] != live_ids] if old.size else live_ids
+    touched = old.positions(changed_ids)
+    added = np.setdiff1d(live_ids, old.ids[touched])
+    grow = added.size
     index = FacetIndex(**{**old.__dict__})
-    moved = old_to_new = None
-    if gone.size or added.size:
-        kept = np.flatnonzero(~np.isin(old.ids, gone))
-        index.ids = np.union1d(old.ids[kept], added)
-        new_pos = np.searchsorted(index.ids, old.ids[kept])
-        if gone.size or (old.size and added.size and added[0] < old.ids[-1]):
-            moved = (kept, new_pos)  # positions shift: bit sets are re-laid
-            old_to_new = np.full(old.size, -1, dtype=np.int64)
-            old_to_new[kept] = new_pos
-
-        def relaid(values, fill):
-            result = [fill] * index.size
-            for o, n in zip(kept.tolist(), new_pos.tolist(), strict=True):
-                result[n] = values[o]
-            return result
-
-        index.kind = np.zeros(index.size, np.int8)
-        index.kind[new_pos] = old.kind[kept]
-        index.founded = np.zeros(index.size, np.int16)
-        index.founded[new_pos] = old.founded[kept]
-        index.folded_names = relaid(old.folded_names, "")
-        index.updated = relaid(old.updated, "")
-        index.exact_keys = relaid(old.exact_keys, ())
-    else:
-        index.kind, index.founded = old.kind.copy(), old.founded.copy()
-        index.folded_names, index.updated, index.exact_keys = (
-            list(old.folded_names),
-            list(old.updated),
-            list(old.exact_keys),
-        )
+    if grow:
+        index.ids = np.concatenate([old.ids, added])
+        at = np.searchsorted(old.sorted_ids, added)
+        index.sorted_ids = np.insert(old.sorted_ids, at, added)
+        index.by_id = np.insert(old.by_id, at, np.arange(old.size, index.size))
+    index.live = np.concatenate([old.live, np.zeros(grow, bool)])
+    index.live[touched] = False
+    index.kind = np.concatenate([old.kind, np.zeros(grow, np.int8)])
+    index.founded = np.concatenate([old.founded, np.zeros(grow, np.int16)])
+    index.folded_names = old.folded_names + [""] * grow
+    index.updated = old.updated + [""] * grow
+    index.exact_keys = old.exact_keys + [()] * grow
     # Forget the changed organisations' old names, then add the current ones.
     index.word_counts = Counter(old.word_counts)
     words_touched: set[str] = set()
-    for position in was_in.tolist():
+    for position in touched.tolist():
         name_words = _name_words(old.folded_names[position])
         index.word_counts.subtract(name_words)
         words_touched |= name_words
-    positions = np.searchsorted(index.ids, live_ids)
+        index.folded_names[position], index.exact_keys[position] = "", ()
+    positions = index.positions(live_ids)
     hq_rows = []
     for position, row in zip(positions.tolist(), rows, strict=True):
         name = fold(row[5])
+        index.live[position] = True
         index.kind[position] = KIND_CODE.get(row[1], len(ORGANIZATION_KINDS) - 1)
         index.founded[position] = row[3] or 0
         index.folded_names[position] = name
@@ -518,35 +509,25 @@ def patch(conn: Connection, old: FacetIndex, changed: set[int], generation: int)
             del index.word_counts[word]
     if any((word in index.word_counts) != (word in old.word_counts) for word in words_touched):
         index.vocabulary = _vocabulary(index.word_counts)
-    pairs = _facet_pairs(conn, index, index.ids, hq_rows, _in("organization_id", live_ids))
-    clear = positions.astype(np.int64)
+    pairs = _facet_pairs(conn, index, hq_rows, _in("organization_id", live_ids))
     _set_bitsets(
         index,
         {
-            name: bitsets.patched(index.size, moved, clear, pairs[name].org.astype(np.int64), pairs[name].value)
+            name: bitsets.patched(index.size, touched, pairs[name].org.astype(np.int64), pairs[name].value)
             for name, bitsets in _bitsets_of(old).items()
         },
     )
-    # Exact names: the old entries (moved to the new positions), then the changed organisations'.
-    if old_to_new is None:
-        index.exact, new_of = dict(old.exact), list(range(old.size))
-    else:
-        new_of = old_to_new.tolist()
-        index.exact = {}
-        for key, found in old.exact.items():
-            kept_found = [new_of[p] for p in found if new_of[p] >= 0]
-            if kept_found:
-                index.exact[key] = kept_found
-    for position in was_in.tolist():
-        now = new_of[position]
-        for key in old.exact_keys[position] if now >= 0 else ():
-            index.exact[key] = [p for p in index.exact[key] if p != now]
+    # Exact names: the old entries without the changed organisations', then their current ones.
+    index.exact = dict(old.exact)
+    for position in touched.tolist():
+        for key in old.exact_keys[position]:
+            index.exact[key] = [p for p in index.exact[key] if p != position]
             if not index.exact[key]:
                 del index.exact[key]
     for position in positions.tolist():
         for key in index.exact_keys[position]:
             index.exact[key] = sorted({*index.exact.get(key, []), position})
-    _ranks(index, old, touched=was_in, inserted=positions.tolist(), old_to_new=old_to_new)
+    _ranks(index, old, touched=touched, inserted=positions.tolist())
     index.generation = generation
     return index
 
@@ -564,7 +545,8 @@ def current_index(conn: Connection) -> FacetIndex:
         with _lock:
             index = _cache.get(key)
             if index is None or index.generation != generation:
-                changed = None if index is None else changes_since(conn, index.generation, generation, MAX_PATCHED)
+                compact = index is None or index.dead > MAX_DEAD * index.size
+                changed = None if compact else changes_since(conn, index.generation, generation, MAX_PATCHED)
                 index = build(conn, generation) if changed is None else patch(conn, index, changed, generation)
                 _cache[key] = index
     return index

@@ -89,7 +89,7 @@ class _Matched:
     def without(self, facet: str) -> np.ndarray:
         if facet not in self.masks:
             return self.mask
-        mask = np.ones(self.index.size, dtype=bool)
+        mask = self.index.live.copy()
         for name, m in self.masks.items():
             if name != facet:
                 mask &= m
@@ -209,7 +209,6 @@ def suggest(index: FacetIndex, tokens: list[str]) -> str | None:
 
 def _match(params: SearchParams, index: FacetIndex, conn) -> _Matched:
     notices: list[str] = []
-    size = index.size
     masks: dict[str, np.ndarray] = {}
     tokens = query_tokens(params.q)
     score, similar = None, False
@@ -233,7 +232,7 @@ def _match(params: SearchParams, index: FacetIndex, conn) -> _Matched:
     if params.founded_from is not None or params.founded_to is not None:
         low, high = params.founded_from or 1000, params.founded_to or 2100
         masks["founded"] = (index.founded >= low) & (index.founded <= high)
-    mask = np.ones(size, dtype=bool)
+    mask = index.live.copy()  # dead slots (archived, merged) are in no result, count or facet
     for m in masks.values():
         mask &= m
     return _Matched(index, masks, mask, score, tokens, similar, notices)
