@@ -198,9 +198,10 @@ class FacetIndex:
         return self.found(org_ids)[1]
 
     def mask_of(self, org_ids: np.ndarray) -> np.ndarray:
+        """The live slots of the given ids (a dead one matches nothing, as if it had no slot)."""
         mask = np.zeros(self.size, dtype=bool)
         mask[self.positions(org_ids)] = True
-        return mask
+        return mask & self.live
 
 
 def _ancestors(nodes: dict[int, Node], key_of_path_part) -> np.ndarray:
