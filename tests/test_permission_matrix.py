@@ -103,6 +103,7 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("organizations.changes", "GET"): row(c("/organizations/{org_a}/changes", A_SIDE)),
     ("organizations.edit_records", "GET"): row(c("/organizations/{org_a}/records", A_SIDE)),
     ("initiatives.organization_graph", "GET"): row(c("/organizations/{org_a}/graph.json", EVERYONE)),
+    ("projects.index", "GET"): row(c("/projects", EVERYONE), c("/projects?q=Project&theme=transport", EVERYONE)),
     ("projects.detail", "GET"): row(c("/projects/{project_a}", EVERYONE)),
     ("projects.history_page", "GET"): row(c("/projects/{project_a}/history", A_SIDE)),
     ("projects.outcomes", "GET"): row(c("/projects/{project_a}/outcomes", A_SIDE)),
@@ -278,7 +279,7 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("projects.archive_outcome", "POST"): row(c("/outcomes/{outcome_b}/archive", B_SIDE)),
     ("projects.restore_outcome", "POST"): row(c("/outcomes/{archived_outcome_a}/restore", A_SIDE)),
     # ------------------------------------------------------------ initiatives
-    ("initiatives.index", "GET"): row(c("/initiatives", EVERYONE)),
+    ("initiatives.index", "GET"): row(c("/initiatives", EVERYONE), c("/initiatives?q=x&status=active", EVERYONE)),
     ("initiatives.detail", "GET"): row(c("/initiatives/{initiative_x}", EVERYONE)),
     ("initiatives.graph", "GET"): row(c("/initiatives/{initiative_x}/graph.json", EVERYONE)),
     ("initiatives.progress", "GET"): row(c("/initiatives/{initiative_x}/progress.json", EVERYONE)),

@@ -138,6 +138,18 @@ def paged_query(query, args: dict):
     return body, 200, headers
 
 
+def search_page(result, **extra):
+    """(body, 200, headers) for a page of a search result, with its facet counts and notices."""
+    facets = {
+        name: [{**value._asdict(), "label": str(value.label),
+                "depth": result.facet_depth.get(name, {}).get(value.value, 0)} for value in values]
+        for name, values in result.facets.items()
+    }  # fmt: skip
+    body, headers = paged(result.items, result.total, {"page": result.page, "per_page": result.per_page},
+                          facets=facets, notices=[str(n) for n in result.notices], **extra)  # fmt: skip
+    return body, 200, headers
+
+
 def paged(query_items, total: int, args: dict, **extra):
     """(body, headers) for a page: the envelope and an RFC 8288 Link header."""
     body = page_envelope(query_items, total, args["page"], args["per_page"], **extra)

@@ -1,5 +1,6 @@
 """Joint initiatives and the organisations taking part in them."""
 
+from flask import request
 from flask.views import MethodView
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -17,12 +18,13 @@ from network.api.conventions import (
     etag,
     make_blueprint,
     paged,
-    paged_query,
+    search_page,
 )
 from network.api.lookups import find, find_by_ref, if_match_version
 from network.extensions import db
 from network.models import Initiative, Organization, Participant
 from network.services import initiatives as service
+from network.services import search
 from network.services.cleaning import find_organization
 from network.services.errors import ValidationError
 
@@ -65,15 +67,11 @@ def organization_in(data: dict) -> Organization:
 
 @bp.route("/initiatives")
 class Initiatives(MethodView):
-    @bp.arguments(schemas.StatusListArgs, location="query")
+    @bp.arguments(schemas.RecordSearchArgs, location="query")
     @bp.response(200, schemas.InitiativePageSchema, headers=LINK_HEADER)
     def get(self, args):
-        """Initiatives (not archived), newest first"""
-        permissions.require(actor(), "initiative.view")
-        query = service.list_initiatives(args.get("status")).options(
-            selectinload(Initiative.regions), selectinload(Initiative.targets)
-        )
-        return paged_query(query, args)
+        """Search initiatives (not archived): words, status, theme, region, country; newest first"""
+        return search_page(search.search_initiatives(actor(), search.parse_record_params(request.args)))
 
     @bp.arguments(schemas.InitiativeInput)
     @bp.response(201, schemas.InitiativeSchema, headers=ETAG_HEADER)

@@ -17,6 +17,7 @@ from network.api.conventions import (
     etag,
     make_blueprint,
     paged,
+    search_page,
 )
 from network.api.lookups import find, find_by_ref, find_for_field, if_match_version
 from network.extensions import db
@@ -44,16 +45,7 @@ class Organizations(MethodView):
     def get(self, args):
         """Search the directory: the same query parameters, filters and facets as /organizations"""
         result = search.search_organizations(actor(), search.parse_search_params(request.args))
-        facets = {
-            name: [{**value._asdict(), "label": str(value.label),
-                    "depth": result.facet_depth.get(name, {}).get(value.value, 0)} for value in values]
-            for name, values in result.facets.items()
-        }  # fmt: skip
-        body, headers = paged(
-            result.items, result.total, {"page": result.page, "per_page": result.per_page}, facets=facets,
-            suggestions=[str(s) for s in result.suggestions], notices=[str(n) for n in result.notices],
-        )  # fmt: skip
-        return body, 200, headers
+        return search_page(result, suggestions=[str(s) for s in result.suggestions])
 
     @bp.arguments(schemas.OrganizationCreateInput)
     @bp.response(201, schemas.OrganizationSchema, headers=ETAG_HEADER)

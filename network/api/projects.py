@@ -1,8 +1,8 @@
 """Projects, their outcome reports, and partnerships between organisations."""
 
+from flask import request
 from flask.views import MethodView
 from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
 
 from network import permissions
 from network.api import schemas
@@ -17,11 +17,13 @@ from network.api.conventions import (
     etag,
     make_blueprint,
     paged_query,
+    search_page,
 )
 from network.api.lookups import find, find_for_field, if_match_version
-from network.models import Organization, OutcomeReport, Partnership, Project, ProjectParticipant
+from network.models import Organization, OutcomeReport, Partnership, Project
 from network.services import partnerships as partnership_service
 from network.services import projects as service
+from network.services import search
 
 bp = make_blueprint("api_projects", "Projects, outcome reports and partnerships")
 
@@ -40,23 +42,8 @@ class Projects(MethodView):
     @bp.arguments(schemas.ProjectListArgs, location="query")
     @bp.response(200, schemas.ProjectPageSchema, headers=LINK_HEADER)
     def get(self, args):
-        """Projects (not archived), optionally of one lead organisation or status"""
-        permissions.require(actor(), "project.view")
-        query = (
-            select(Project)
-            .where(Project.archived_at.is_(None))
-            .options(
-                selectinload(Project.countries),
-                selectinload(Project.themes),
-                selectinload(Project.participants).selectinload(ProjectParticipant.organization),
-            )
-            .order_by(Project.title, Project.id)
-        )
-        if "organization" in args:
-            query = query.where(Project.lead_organization_id == args["organization"])
-        if "status" in args:
-            query = query.where(Project.status == args["status"])
-        return paged_query(query, args)
+        """Search projects (not archived): words, status, theme, region, country, lead organisation"""
+        return search_page(search.search_projects(actor(), search.parse_record_params(request.args)))
 
     @bp.arguments(schemas.ProjectCreateInput)
     @bp.response(201, schemas.ProjectSchema, headers=ETAG_HEADER)

@@ -179,17 +179,21 @@ class FacetValueSchema(Schema):
     depth = fields.Integer(metadata={"description": "indentation in tree facets (region, network)"})
 
 
+def facets_field(description: str) -> fields.Dict:
+    return fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(FacetValueSchema)),
+                       metadata={"description": description})  # fmt: skip
+
+
+NOTICES = fields.List(fields.String(), metadata={"description": "parameters that were ignored, and why"})
 OrganizationPageSchema = page_of(
     OrganizationSummarySchema,
     "OrganizationPage",
-    facets=fields.Dict(
-        keys=fields.String(),
-        values=fields.List(fields.Nested(FacetValueSchema)),
-        metadata={"description": "Counts by region, country, theme, kind, network node and membership status"},
-    ),
+    facets=facets_field("Counts by region, country, theme, kind, network node and membership status"),
     suggestions=fields.List(fields.String(), metadata={"description": "did you mean"}),
-    notices=fields.List(fields.String(), metadata={"description": "parameters that were ignored, and why"}),
+    notices=NOTICES,
 )
+# Project and initiative searches: counts by status, theme, region and country, each with the others applied.
+SEARCH_EXTRAS = {"facets": facets_field("Counts by status, theme, region and country"), "notices": NOTICES}
 
 
 class OrganizationInput(StrictSchema):
@@ -346,13 +350,21 @@ class ProjectCreateInput(ProjectInput):
     organization = Id(required=True, metadata={"description": "the lead organisation"})
 
 
-class ProjectListArgs(Schema):
-    organization = fields.Integer(
-        validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "projects this organisation leads"}
-    )
-    status = fields.String()
+class RecordSearchArgs(Schema):
+    """The project and initiative searches' query parameters; the search service interprets them."""
+
+    q = fields.String(metadata={"description": "words, prefixes, Chinese or pinyin (title, summary or goal)"})
+    status = fields.List(fields.String(), metadata={"description": "status (several: any of them)"})
+    theme = fields.List(fields.String(), metadata={"description": "theme slug"})
+    region = fields.List(fields.String(), metadata={"description": "M49 region code (includes the countries in it)"})
+    country = fields.List(fields.String(), metadata={"description": "ISO 3166 alpha-2 code"})
+    sort = fields.String(metadata={"description": "relevance, title, updated"})
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
+
+
+class ProjectListArgs(RecordSearchArgs):
+    organization = fields.String(metadata={"description": "slug of the organisation leading the projects"})
 
 
 class OutcomeSchema(Schema):
@@ -492,18 +504,12 @@ class ParticipantResponseInput(StrictSchema):
     accept = fields.Boolean(required=True)
 
 
-class StatusListArgs(Schema):
-    status = fields.String()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
-
-
 RegionPageSchema = page_of(RegionSchema, "RegionPage")
 NetworkPageSchema = page_of(NetworkSchema, "NetworkPage")
 PersonPageSchema = page_of(PersonSchema, "PersonPage")
 MembershipPageSchema = page_of(MembershipSchema, "MembershipPage")
-ProjectPageSchema = page_of(ProjectSchema, "ProjectPage")
+ProjectPageSchema = page_of(ProjectSchema, "ProjectPage", **SEARCH_EXTRAS)
 OutcomePageSchema = page_of(OutcomeSchema, "OutcomePage")
 PartnershipPageSchema = page_of(PartnershipSchema, "PartnershipPage")
-InitiativePageSchema = page_of(InitiativeSchema, "InitiativePage")
+InitiativePageSchema = page_of(InitiativeSchema, "InitiativePage", **SEARCH_EXTRAS)
 ParticipantPageSchema = page_of(ParticipantSchema, "ParticipantPage")

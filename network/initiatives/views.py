@@ -25,7 +25,7 @@ from network.initiatives.forms import (
 )  # fmt: skip
 from network.labels import INVITATION_STATUS_LABELS, PARTICIPANT_ROLE_LABELS, label
 from network.models import Network, Organization, Project
-from network.services import ValidationError, activities, notifications, outcomes, suggestions
+from network.services import ValidationError, activities, notifications, outcomes, search, suggestions
 from network.services import initiatives as service
 
 bp = Blueprint("initiatives", __name__)
@@ -59,12 +59,12 @@ def _back(initiative, anchor: str = ""):
 
 @bp.get("/initiatives")
 def index():
-    permissions.require(current_user, "initiative.view")
-    status = request.args.get("status")
-    page_number = request.args.get("page", 1, type=int)
-    page = db.paginate(service.list_initiatives(status), page=max(page_number, 1), per_page=25, error_out=False)
-    counts = service.participant_counts([i.id for i in page.items])
-    return render_template("initiatives/index.html", page=page, counts=counts, status=status,
+    params = search.parse_record_params(request.args)
+    result = search.search_initiatives(current_user, params)
+    counts = service.participant_counts([i.id for i in result.items])
+    if request.headers.get("HX-Request"):
+        return render_template("initiatives/_results.html", result=result, params=params, counts=counts)
+    return render_template("initiatives/index.html", result=result, params=params, counts=counts,
                            totals=outcomes.network_totals())  # fmt: skip
 
 

@@ -10,9 +10,17 @@ from network.editing import actor, form_status, save_form
 from network.extensions import db
 from network.models import Organization, OutcomeReport, Project
 from network.projects import forms
-from network.services import history, profiles, projects
+from network.services import history, profiles, projects, search
 
 bp = Blueprint("projects", __name__)
+
+
+@bp.get("/projects")
+def index():
+    params = search.parse_record_params(request.args)
+    result = search.search_projects(current_user, params)
+    template = "projects/_results.html" if request.headers.get("HX-Request") else "projects/index.html"
+    return render_template(template, result=result, params=params)
 
 
 @bp.get("/projects/<int:id>")

@@ -93,7 +93,7 @@ def _values(args: Mapping, name: str) -> list[str]:
         raw = [raw] if isinstance(raw, str) else list(raw)
     values: list[str] = []
     for item in raw:
-        for part in str(item).split(","):
+        for part in str(item).replace("\x00", "").split(","):  # PostgreSQL cannot compare NUL
             part = part.strip()[:80]
             if part and part not in values:
                 values.append(part)
