@@ -34,3 +34,31 @@ def test_search_narrow_by_region_and_theme_then_open_a_result(live_server, page,
     page.get_by_role("link", name="Dhaka Solar Collective").click()
     page.wait_for_url("**/organizations/dhaka-solar")
     assert "Dhaka Solar Collective" in page.locator("h1").inner_text()
+
+
+def test_project_search_narrow_by_theme_and_region_then_open_a_project(live_server, page, db_session):
+    lead = factories.organization("Freight Lead", country="CN")
+    factories.project(lead, "Solar depots", themes=["energy-transition"], countries=["CN"])
+    wanted = factories.project(lead, "Solar trucks", themes=["transport"], countries=["IN"])
+    factories.project(lead, "Solar buses Nairobi", themes=["transport"], countries=["KE"])
+    factories.project(lead, "Mangrove belts", themes=["adaptation"], countries=["BD"])
+    db_session.commit()
+
+    page.goto(f"{live_server}/projects")
+    page.get_by_role("link", name="Projects").first.wait_for()
+    page.fill("#q", "solar")
+    page.press("#q", "Enter")
+    page.wait_for_url("**/projects?q=solar**")
+    assert page.locator("#result-count strong").inner_text() == "3"
+
+    page.locator('a[data-facet="theme"][data-value="transport"]').click()
+    page.wait_for_url("**theme=transport**")
+    assert page.locator("#result-count strong").inner_text() == "2"
+    page.locator('a[data-facet="region"][data-value="142"]').click()  # Asia
+    page.wait_for_url("**region=142**")
+    assert "theme=transport" in page.url
+    assert page.locator("#result-count strong").inner_text() == "1"
+
+    page.locator("ol.results h3 a").first.click()
+    page.wait_for_url(f"**/projects/{wanted.id}")
+    assert "Solar trucks" in page.locator("h1").inner_text()
