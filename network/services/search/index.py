@@ -245,7 +245,8 @@ def bump_generation(conn: Connection, organization_ids: Iterable[int] | None = N
     sequences are handed out in commit order and a reader never sees a later one without the earlier."""
     bits = random.getrandbits(30)
     next_generation = f"(generation / {SEQUENCE_STEP} + 1) * {SEQUENCE_STEP} + :r"
-    if conn.execute(text(f"UPDATE search_state SET generation = {next_generation}"), {"r": bits}).rowcount == 0:
+    updated = conn.execute(text(f"UPDATE search_state SET generation = {next_generation} WHERE id = 1"), {"r": bits})
+    if updated.rowcount == 0:
         conn.execute(text("INSERT INTO search_state (id, generation) VALUES (1, :g)"), {"g": SEQUENCE_STEP + bits})
     generation = read_generation(conn)
     ids = None if organization_ids is None else sorted({int(i) for i in organization_ids if i is not None})
@@ -264,7 +265,26 @@ def bump_generation(conn: Connection, organization_ids: Iterable[int] | None = N
 
 
 def read_generation(conn: Connection) -> int:
-    return conn.execute(text("SELECT generation FROM search_state")).scalar() or 0
+    return conn.execute(text("SELECT generation FROM search_state WHERE id = 1")).scalar() or 0
+
+
+# Row 2 of search_state: the generation of projects and initiatives (record_index.py), replaced by
+# any write to them; a random number, so one a rolled-back transaction used never comes back.
+RECORDS_STATE_ID = 2
+
+
+def read_records_generation(conn: Connection) -> int:
+    return conn.execute(text(f"SELECT generation FROM search_state WHERE id = {RECORDS_STATE_ID}")).scalar() or 0
+
+
+def bump_records_generation(conn: Connection) -> None:
+    generation = random.getrandbits(62) + 1
+    updated = conn.execute(
+        text(f"UPDATE search_state SET generation = :g WHERE id = {RECORDS_STATE_ID}"), {"g": generation}
+    )
+    if updated.rowcount == 0:
+        conn.execute(text(f"INSERT INTO search_state (id, generation) VALUES ({RECORDS_STATE_ID}, :g)"),
+                     {"g": generation})  # fmt: skip
 
 
 def changes_since(conn: Connection, generation: int, current: int, limit: int) -> set[int] | None:
@@ -331,6 +351,7 @@ def rebuild_index(conn: Connection | None = None) -> dict[str, int]:
         reindex(conn, entity, ids)
         counts[entity] = len(ids)
     bump_generation(conn)
+    bump_records_generation(conn)
     return counts
 
 
