@@ -268,8 +268,22 @@ def _name_words(folded_name: str) -> set[str]:
     return set(words_of_folded(folded_name))
 
 
+def _in_vocabulary(word: str) -> bool:
+    return len(word) >= 3 and not is_cjk(word)
+
+
 def _vocabulary(word_counts: Counter) -> list[str]:
-    return sorted(w for w, n in word_counts.items() if n > 0 and len(w) >= 3 and not is_cjk(w))
+    return sorted(w for w, n in word_counts.items() if n > 0 and _in_vocabulary(w))
+
+
+def _vocabulary_patched(vocabulary: list[str], appeared: set[str], vanished: set[str]) -> list[str]:
+    """A copy with a few words added and removed by binary search (sorting 200,000 again: 250 ms)."""
+    words = list(vocabulary)
+    for word in filter(_in_vocabulary, vanished):
+        del words[bisect.bisect_left(words, word)]
+    for word in filter(_in_vocabulary, appeared):
+        bisect.insort(words, word)
+    return words
 
 
 def _facet_pairs(conn: Connection, index: FacetIndex, hq_rows: list[tuple[int, int]], where: str) -> dict[str, Pairs]:
@@ -343,18 +357,24 @@ def _rank_of(order: np.ndarray, size: int) -> np.ndarray:
     return rank
 
 
+def _merged(order: np.ndarray, positions, key) -> np.ndarray:
+    """`order` (sorted by key, unique keys) with the positions put in their places by binary search."""
+    positions = sorted(positions, key=key)
+    return np.insert(order, [bisect.bisect_left(order, key(p), key=key) for p in positions], positions)
+
+
 def _ranks(index: FacetIndex, old: FacetIndex | None = None, touched=(), inserted=()) -> None:
     """name_rank and updated_rank (ties in update time by name). With `old`, only the touched slots
-    leave its orders, the rest keep their order, and the inserted (live) slots are put back by
-    binary search."""
+    leave its orders, the rest keep their order, and the inserted (live) slots are put back."""
     folded, ids, updated = index.folded_names, index.ids, index.updated
+
+    def by_name(i):
+        return folded[i], int(ids[i])
+
     if old is None:
-        index.name_positions = np.array(sorted(range(index.size), key=lambda i: (folded[i], int(ids[i]))), np.int64)
+        index.name_positions = np.array(sorted(range(index.size), key=by_name), np.int64)
     else:
-        names = old.name_positions[~np.isin(old.name_positions, touched)].tolist()
-        for position in inserted:
-            bisect.insort(names, position, key=lambda i: (folded[i], int(ids[i])))
-        index.name_positions = np.array(names, dtype=np.int64)
+        index.name_positions = _merged(old.name_positions[~np.isin(old.name_positions, touched)], inserted, by_name)
     index.name_rank = _rank_of(index.name_positions, index.size)
     if old is None:
         updated_code = np.unique(np.array(updated, dtype=object), return_inverse=True)[1] if index.size else []
@@ -362,10 +382,11 @@ def _ranks(index: FacetIndex, old: FacetIndex | None = None, touched=(), inserte
         index.updated_positions = by_update.astype(np.int64)
     else:
         rank = index.name_rank
-        order = old.updated_positions[~np.isin(old.updated_positions, touched)].tolist()
-        for position in inserted:
-            bisect.insort(order, position, key=lambda i: (_Descending(updated[i]), int(rank[i])))
-        index.updated_positions = np.array(order, dtype=np.int64)
+        index.updated_positions = _merged(
+            old.updated_positions[~np.isin(old.updated_positions, touched)],
+            inserted,
+            lambda i: (_Descending(updated[i]), int(rank[i])),
+        )
     index.updated_rank = _rank_of(index.updated_positions, index.size)
 
 
@@ -508,8 +529,10 @@ def patch(conn: Connection, old: FacetIndex, changed: set[int], generation: int)
     for word in words_touched:
         if index.word_counts[word] <= 0:
             del index.word_counts[word]
-    if any((word in index.word_counts) != (word in old.word_counts) for word in words_touched):
-        index.vocabulary = _vocabulary(index.word_counts)
+    appeared = {w for w in words_touched if w in index.word_counts and w not in old.word_counts}
+    vanished = {w for w in words_touched if w in old.word_counts and w not in index.word_counts}
+    if appeared or vanished:
+        index.vocabulary = _vocabulary_patched(old.vocabulary, appeared, vanished)
     pairs = _facet_pairs(conn, index, hq_rows, _in("organization_id", live_ids))
     _set_bitsets(
         index,
