@@ -285,3 +285,17 @@ def test_api_searches_initiatives(client, app):
     assert {v["value"]: v["count"] for v in body["facets"]["status"]} == {"proposed": 1}
     body = client.get("/api/v1/initiatives?status=active").get_json()
     assert [i["title"] for i in body["items"]] == ["Clean Cooking Coalition"]
+
+
+def test_facet_counts_follow_link_changes_and_ignore_rolled_back_ones(projects):
+    assert counts(find_projects(), "theme")["transport"] == 3
+    project = projects["solar"]
+    project.themes.append(factories.theme("transport"))
+    db.session.flush()
+    assert counts(find_projects(), "theme")["transport"] == 4  # this transaction sees its own change
+    db.session.rollback()
+    assert counts(find_projects(), "theme")["transport"] == 3
+    projects["bogota"].countries = [factories.region("KE")]
+    db.session.commit()
+    assert counts(find_projects(region="002"), "country") == {"KE": 2}  # the region filter applies
+    assert titles(find_projects(region="419")) == []

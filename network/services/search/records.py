@@ -9,22 +9,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from urllib.parse import urlencode
 
+import numpy as np
 from flask import has_request_context
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from sqlalchemy import Table, case, func, select, text
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from network import labels, permissions
 from network.extensions import db
-from network.models import Initiative, Organization, Project, ProjectParticipant, Region, Theme
-from network.models.initiative import INITIATIVE_STATUSES, initiative_regions, initiative_themes
-from network.models.project import PROJECT_STATUSES, project_countries, project_themes
+from network.models import Initiative, Organization, Project, ProjectParticipant
 from network.services.search.index import backend_for
-from network.services.search.organizations import FacetValue
+from network.services.search.organizations import FacetValue, _ids
 from network.services.search.params import MAX_PER_PAGE, MAX_QUERY_LENGTH, _int, _values
+from network.services.search.record_index import STATUSES, RecordIndex, current_index
 from network.services.search.text import highlight, highlight_pattern, query_tokens
 
 FACETS = ("status", "theme", "region", "country")
@@ -119,30 +119,24 @@ class _Kind:
     """What differs between searching projects and initiatives."""
 
     model: type
-    entity: str  # the full-text index's entity name, and the link tables' "<entity>_id" column
-    themes: Table
-    regions: Table
-    statuses: dict  # value -> label
-    natural_order: tuple  # without words, "relevance" means this
-    options: tuple
+    entity: str  # the full-text and facet indexes' name for it
+    status_labels: dict
+    options: tuple  # what a result row shows (and the API serialises), loaded with the page
     summary: str  # the text a snippet is cut from
 
 
 PROJECTS = _Kind(
-    Project, "project", project_themes, project_countries, labels.PROJECT_STATUS_LABELS,
-    natural_order=(Project.title, Project.id),
+    Project, "project", labels.PROJECT_STATUS_LABELS,
     options=(selectinload(Project.lead_organization), selectinload(Project.themes), selectinload(Project.countries),
              selectinload(Project.participants).selectinload(ProjectParticipant.organization)),
     summary="summary",
 )  # fmt: skip
 INITIATIVES = _Kind(
-    Initiative, "initiative", initiative_themes, initiative_regions, labels.INITIATIVE_STATUS_LABELS,
-    natural_order=(Initiative.created_at.desc(), Initiative.id.desc()),
+    Initiative, "initiative", labels.INITIATIVE_STATUS_LABELS,
     options=(selectinload(Initiative.themes), selectinload(Initiative.regions), selectinload(Initiative.network),
              selectinload(Initiative.targets)),
     summary="goal",
 )  # fmt: skip
-assert set(PROJECTS.statuses) == set(PROJECT_STATUSES) and set(INITIATIVES.statuses) == set(INITIATIVE_STATUSES)
 
 FACET_TITLES = {"status": _l("status"), "theme": _l("theme"), "region": _l("region"), "country": _l("country"),
                 "organization": _l("organisation"), "q": _l("search words")}  # fmt: skip
@@ -152,169 +146,142 @@ def _zh() -> bool:
     return has_request_context() and str(get_locale()) == "zh"
 
 
-class _Filters:
-    """The SQL conditions of one search, by what they filter on ("q", "organization" or a facet)."""
+def _unknown(notices: list[str], values) -> None:
+    notices.extend(_("Unknown value %(value)s was ignored.", value=v) for v in values)
 
-    def __init__(self, kind: _Kind, params: RecordSearchParams, notices: list[str]):
-        model = kind.model
-        self.kind = kind
-        self.conditions: dict[str, object] = {}
-        self.names_match = None
+
+def _lead_id(ref: str) -> int | None:
+    by_id = Organization.id == int(ref) if ref.isdigit() and int(ref) < 2**31 else None
+    return db.session.scalar(select(Organization.id).where(db.or_(Organization.slug == ref, by_id)))
+
+
+class _Matched:
+    """One search over the facet index: a mask per filter ("q", "organization" or a facet)."""
+
+    def __init__(self, kind: _Kind, index: RecordIndex, params: RecordSearchParams, notices: list[str]):
+        self.index = index
+        self.masks: dict[str, np.ndarray] = {}
+        self.title_match: np.ndarray | None = None
         tokens = query_tokens(params.q)
         self.pattern = highlight_pattern(tokens)
         if tokens:
-            backend = backend_for(db.session.connection())
-            sql, bind = backend.match_sql(kind.entity, tokens)
-            self.conditions["q"] = model.id.in_(text(sql).bindparams(**bind))
-            # The same statement also asks whether the title matched: its parameters need other names.
-            sql, bind = backend.match_sql(kind.entity, tokens, names_only=True)
-            for key in bind:
-                sql = sql.replace(f":{key}", f":names_{key}")
-            self.names_match = model.id.in_(text(sql).bindparams(**{f"names_{k}": v for k, v in bind.items()}))
-        if params.organization and kind is PROJECTS:
-            ref = params.organization
-            by_id = Organization.id == int(ref) if ref.isdigit() and int(ref) < 2**31 else None
-            lead = db.session.scalar(select(Organization.id).where(db.or_(Organization.slug == ref, by_id)))
-            self._unknown(notices, [] if lead else [params.organization])
+            conn = db.session.connection()
+            backend = backend_for(conn)
+            if hasattr(backend, "match_ranked_sql"):  # PostgreSQL: whether the title matched, in one pass
+                rows = _ids(conn, *backend.match_ranked_sql(kind.entity, tokens), columns=2)
+                self.masks["q"], self.title_match = index.mask_of(rows[:, 0]), index.mask_of(rows[rows[:, 1] == 1, 0])
+            else:
+                self.masks["q"] = index.mask_of(_ids(conn, *backend.match_sql(kind.entity, tokens)))
+                if params.sort == "relevance" and self.masks["q"].any():
+                    self.title_match = index.mask_of(_ids(conn, *backend.match_sql(kind.entity, tokens, True)))
+        if params.organization and kind.entity == "project":
+            lead = _lead_id(params.organization)
+            _unknown(notices, [] if lead else [params.organization])
             if lead:
-                self.conditions["organization"] = Project.lead_organization_id == lead
-        self._unknown(notices, [s for s in params.status if s not in kind.statuses])
-        statuses = [s for s in params.status if s in kind.statuses]
-        if statuses:
-            self.conditions["status"] = model.status.in_(statuses)
+                self.masks["organization"] = index.lead == lead
+        statuses = list(STATUSES[kind.entity])
+        _unknown(notices, [s for s in params.status if s not in statuses])
+        if chosen := [statuses.index(s) for s in params.status if s in statuses]:
+            self.masks["status"] = np.isin(index.status, chosen)
         if params.theme:
-            known = db.session.execute(select(Theme.id, Theme.slug).where(Theme.slug.in_(params.theme))).all()
-            self._unknown(notices, sorted(set(params.theme) - {slug for _id, slug in known}))
-            if known:
-                self.conditions["theme"] = self._linked(kind.themes, kind.themes.c.theme_id.in_([i for i, _s in known]))
-        for name, levels in (("region", ("world", *REGION_LEVELS)), ("country", ("country",))):
+            slugs = {slug: theme_id for theme_id, slug, _n, _z in index.theme_rows}
+            _unknown(notices, [t for t in params.theme if t not in slugs])
+            if chosen := [slugs[t] for t in params.theme if t in slugs]:
+                self.masks["theme"] = index.themes.mask_for(index.size, chosen)
+        tree = index.tree
+        for name, pairs, levels in (("region", index.regions, ("world", *REGION_LEVELS)),
+                                    ("country", index.countries, ("country",))):  # fmt: skip
             codes = getattr(params, name)
-            if not codes:
-                continue
-            known = db.session.execute(
-                select(Region.path, Region.code).where(Region.code.in_(codes), Region.level.in_(levels))
-            ).all()
-            self._unknown(notices, sorted(set(codes) - {code for _p, code in known}))
+            known = [tree.by_code[c] for c in codes if c in tree.by_code and tree.level[tree.by_code[c]] in levels]
+            _unknown(notices, [c for c in codes if c not in tree.by_code or tree.level[tree.by_code[c]] not in levels])
             if known:
-                inside = select(Region.id).where(db.or_(*[Region.path.startswith(path) for path, _c in known]))
-                self.conditions[name] = self._linked(kind.regions, kind.regions.c.region_id.in_(inside))
+                self.masks[name] = pairs.mask_for(index.size, known)
+        self.mask = self.without(None)
 
-    @staticmethod
-    def _unknown(notices: list[str], values: list[str]) -> None:
-        notices.extend(_("Unknown value %(value)s was ignored.", value=v) for v in values)
+    def without(self, name: str | None) -> np.ndarray:
+        mask = np.ones(self.index.size, dtype=bool)
+        for key, m in self.masks.items():
+            if key != name:
+                mask &= m
+        return mask
 
-    def link_id(self, table: Table):
-        return table.c[f"{self.kind.entity}_id"]
-
-    def _linked(self, table: Table, condition):
-        return self.kind.model.id.in_(select(self.link_id(table)).where(condition))
-
-    def where(self, without: str | None = None) -> list:
-        return [self.kind.model.archived_at.is_(None)] + [c for k, c in self.conditions.items() if k != without]
-
-    def ids(self, without: str | None = None):
-        return select(self.kind.model.id).where(*self.where(without))
-
-    def count(self, without: str | None = None) -> int:
-        return db.session.scalar(select(func.count()).select_from(self.kind.model).where(*self.where(without)))
+    def ordered_positions(self, sort: str) -> np.ndarray:
+        positions = np.flatnonzero(self.mask)
+        index = self.index
+        if sort == "title":
+            key = index.title_rank[positions]
+        elif sort == "updated":
+            key = index.updated_rank[positions]
+        elif self.title_match is not None:  # relevance: matches in the title first
+            key = (~self.title_match[positions]).astype(np.int64) * max(index.size, 1) + index.natural_rank[positions]
+        else:
+            key = index.natural_rank[positions]
+        return positions[np.argsort(key, kind="stable")]
 
 
-def _facets(filters: _Filters, params: RecordSearchParams):
-    kind, zh = filters.kind, _zh()
-    facets: dict[str, list[FacetValue]] = {}
-    depth: dict[str, int] = {}
-
-    statuses = dict(db.session.execute(
-        select(kind.model.status, func.count()).where(*filters.where("status")).group_by(kind.model.status)
-    ).all())  # fmt: skip
-    facets["status"] = [
-        FacetValue(value, str(label), statuses[value], value in params.status)
-        for value, label in kind.statuses.items() if value in statuses
+def _facets(m: _Matched, params: RecordSearchParams, kind: _Kind):
+    index, tree, zh = m.index, m.index.tree, _zh()
+    statuses = np.bincount(index.status[m.without("status")], minlength=len(STATUSES[kind.entity]))
+    facets = {"status": [FacetValue(value, labels.label(kind.status_labels, value), int(statuses[i]), value in params.status)
+                         for i, value in enumerate(STATUSES[kind.entity]) if statuses[i]]}  # fmt: skip
+    themes = index.themes.count(m.without("theme"), max((t[0] for t in index.theme_rows), default=0) + 1)
+    facets["theme"] = [
+        FacetValue(slug, (zh and name_zh) or name, int(themes[theme_id]), slug in params.theme)
+        for theme_id, slug, name, name_zh in index.theme_rows if themes[theme_id]
     ]  # fmt: skip
 
-    link = filters.link_id(kind.themes)
-    rows = db.session.execute(
-        select(Theme.slug, Theme.name, Theme.name_zh, func.count(link.distinct()))
-        .join(kind.themes, kind.themes.c.theme_id == Theme.id)
-        .where(link.in_(filters.ids("theme")))
-        .group_by(Theme.id, Theme.slug, Theme.name, Theme.name_zh, Theme.position)
-        .order_by(Theme.position)
-    ).all()
-    facets["theme"] = [FacetValue(slug, (zh and name_zh) or name, n, slug in params.theme)
-                       for slug, name, name_zh, n in rows]  # fmt: skip
+    def places(name: str, pairs, levels) -> tuple[list[int], np.ndarray]:
+        counts = pairs.count(m.without(name), max(tree.level) + 1)
+        found = [int(i) for i in np.flatnonzero(counts) if tree.level.get(int(i)) in levels]
+        return found, counts
 
-    # A record counts once under every region that contains a place it names (or the region itself).
-    link = filters.link_id(kind.regions)
-    named, node = aliased(Region), aliased(Region)
-    rows = db.session.execute(
-        select(node.code, node.name, node.name_zh, node.level, func.count(link.distinct()))
-        .select_from(kind.regions)
-        .join(named, named.id == kind.regions.c.region_id)
-        .join(node, named.path.startswith(node.path))
-        .where(node.level.in_(REGION_LEVELS), link.in_(filters.ids("region")))
-        .group_by(node.code, node.name, node.name_zh, node.level, node.path)
-        .order_by(node.path)
-    ).all()
-    facets["region"] = [FacetValue(code, (zh and name_zh) or name, n, code in params.region)
-                        for code, name, name_zh, _level, n in rows]  # fmt: skip
-    depth = {code: REGION_LEVELS.index(level) for code, _n, _z, level, _c in rows}
+    def value(region_id: int, n: int, chosen: list[str]) -> FacetValue:
+        code, name, name_zh = tree.names[region_id]
+        return FacetValue(code, (zh and name_zh) or name, n, code in chosen)
 
-    rows = db.session.execute(
-        select(named.code, named.name, named.name_zh, func.count(link.distinct()))
-        .select_from(kind.regions)
-        .join(named, named.id == kind.regions.c.region_id)
-        .where(named.level == "country", link.in_(filters.ids("country")))
-        .group_by(named.code, named.name, named.name_zh)
-        .order_by(func.count(link.distinct()).desc(), named.name)
-    ).all()
-    facets["country"] = [FacetValue(code, (zh and name_zh) or name, n, code in params.country)
-                         for code, name, name_zh, n in rows]  # fmt: skip
+    found, counts = places("region", index.regions, REGION_LEVELS)
+    found.sort(key=tree.path.__getitem__)
+    facets["region"] = [value(i, int(counts[i]), params.region) for i in found]
+    depth = {tree.names[i][0]: REGION_LEVELS.index(tree.level[i]) for i in found}
+    found, counts = places("country", index.countries, ("country",))
+    found.sort(key=lambda i: (-counts[i], tree.names[i][1]))
+    facets["country"] = [value(i, int(counts[i]), params.country) for i in found]
     return facets, {"region": depth}
 
 
-def _order(filters: _Filters, params: RecordSearchParams) -> tuple:
-    model = filters.kind.model
-    if params.sort == "title":
-        return (model.title, model.id)
-    if params.sort == "updated":
-        return (model.updated_at.desc(), model.id.desc())
-    if filters.names_match is not None:  # relevance: matches in the title first
-        return (case((filters.names_match, 0), else_=1), *filters.kind.natural_order)
-    return filters.kind.natural_order
-
-
-def _relax(filters: _Filters, params: RecordSearchParams) -> list[tuple[str, int, dict]]:
+def _relax(m: _Matched, params: RecordSearchParams) -> list[tuple[str, int, dict]]:
     """For an empty result: what dropping each filter (or the words) would give."""
     out = []
-    for name in filters.conditions:
-        n = filters.count(without=name)
+    for name in m.masks:
+        n = int(m.without(name).sum())
         if n:
             cleared = "" if name in ("q", "organization") else []
             out.append((str(FACET_TITLES[name]), n, params.args(**{name: cleared, "page": 1})))
-    return out
+    return sorted(out, key=lambda hint: -hint[1])
 
 
 def _search(kind: _Kind, params: RecordSearchParams) -> RecordSearchResult:
     notices = list(params.notices)
-    filters = _Filters(kind, params, notices)
-    total = filters.count()
+    m = _Matched(kind, current_index(db.session.connection(), kind.entity), params, notices)
+    total = int(m.mask.sum())
     pages = max(1, -(-total // params.per_page))
     page = min(params.page, pages)
-    items = list(db.session.scalars(
-        select(kind.model).where(*filters.where()).options(*kind.options)
-        .order_by(*_order(filters, params)).limit(params.per_page).offset((page - 1) * params.per_page)
-    ))  # fmt: skip
-    facets, facet_depth = _facets(filters, params)
+    start = (page - 1) * params.per_page
+    ids = [int(i) for i in m.index.ids[m.ordered_positions(params.sort)[start : start + params.per_page]]]
+    loaded = {item.id: item for item in db.session.scalars(
+        select(kind.model).where(kind.model.id.in_(ids)).options(*kind.options))}  # fmt: skip
+    items = [loaded[i] for i in ids if i in loaded]
+    facets, facet_depth = _facets(m, params, kind)
     result = RecordSearchResult(params=params, items=items, total=total, page=page, per_page=params.per_page,
                                 facets=facets, facet_depth=facet_depth, notices=notices)  # fmt: skip
-    if filters.pattern is not None:
+    if m.pattern is not None:
         for item in items:
             result.highlights[item.id] = {
-                "title": highlight(item.title, filters.pattern),
-                "snippet": highlight(getattr(item, kind.summary), filters.pattern, limit=240),
+                "title": highlight(item.title, m.pattern),
+                "snippet": highlight(getattr(item, kind.summary), m.pattern, limit=240),
             }
     if not total:
-        result.relax = _relax(filters, params)
+        result.relax = _relax(m, params)
     return result
 
 
