@@ -61,8 +61,7 @@ def authenticate_request() -> None:
     if request.method in WRITE_METHODS and not tokens.allows_writes(g.api_token):
         if g.api_token is None:
             raise problems.AuthenticationRequired("Writing needs a read-write API token.")
-        raise problems.AuthenticationRequired("This token may only read; writing needs a read-write token.",
-                                              "insufficient_scope")  # fmt: skip
+        raise problems.InsufficientScope("This token may only read; writing needs a read-write token.")
 
 
 def actor():

@@ -9,7 +9,7 @@ import json
 
 from flask import current_app, g, request
 from flask_login import AnonymousUserMixin
-from werkzeug.exceptions import HTTPException, Unauthorized
+from werkzeug.exceptions import Forbidden, HTTPException, Unauthorized
 
 from network.extensions import db
 from network.services.errors import Conflict, PermissionDenied, ServiceError, ValidationError
@@ -25,6 +25,12 @@ class AuthenticationRequired(Unauthorized):
     def __init__(self, description: str, error: str | None = None):
         super().__init__(description)
         self.bearer_error = error
+
+
+class InsufficientScope(Forbidden):
+    """403 for a valid token whose scope does not allow the request (RFC 6750, section 3.1)."""
+
+    bearer_error = "insufficient_scope"
 
 
 def problem(status: int, title: str, detail: str | None = None, *, errors=None, headers=None, **extra):
@@ -69,7 +75,7 @@ def render_http_error(error: HTTPException):
         detail, errors = "The request body is not valid JSON.", None
     elif status == 422 and errors:
         detail = "Some values are invalid; see errors."
-    if isinstance(error, AuthenticationRequired):
+    if isinstance(error, AuthenticationRequired | InsufficientScope):
         challenge = 'Bearer realm="api"'
         if error.bearer_error:
             challenge += f', error="{error.bearer_error}"'
