@@ -20,7 +20,8 @@ class DefaultConfig:
     PUBLIC_DIRECTORY = True
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # uploads (imports) and API bodies
     API_MAX_BODY = 1024 * 1024
-    LOGIN_RATE_LIMIT = "10 per minute"
+    LOGIN_RATE_LIMIT = "10 per minute"  # per address
+    LOGIN_ACCOUNT_RATE_LIMIT = "20 per hour"  # failed logins per account, from any address
     API_RATE_LIMIT = "600 per minute"
     CORS_ORIGINS: list[str] = []
     MAIL_BACKEND = "outbox"  # "outbox" writes to instance/outbox and the log; "smtp" sends

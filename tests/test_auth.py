@@ -229,6 +229,22 @@ def test_login_is_rate_limited_in_memory(client, users):
     assert client.get("/login").status_code == 200  # reading the form is not limited
 
 
+@pytest.mark.app_config(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="100 per minute",
+                        LOGIN_ACCOUNT_RATE_LIMIT="2 per hour", RATELIMIT_STORAGE_URI="memory://")  # fmt: skip
+def test_failed_logins_are_limited_per_account_from_any_address(client, users):
+    def attempt(address: str, email: str = "admin@example.org", password: str = "wrong password!!"):
+        return client.post("/login", data={"email": email, "password": password},
+                           environ_base={"REMOTE_ADDR": address})  # fmt: skip
+
+    assert attempt("192.0.2.1").status_code == 200
+    assert log_in(client, "viewer@example.org").status_code == 302  # successes do not count
+    client.post("/logout")
+    assert attempt("192.0.2.2", email=" ADMIN@example.org").status_code == 200  # the same account
+    response = attempt("192.0.2.3", password=PASSWORD)  # a third address, even the right password
+    assert response.status_code == 429 and b"Too many failed logins for this account" in response.data
+    assert attempt("192.0.2.4", email="viewer@example.org", password=PASSWORD).status_code == 302
+
+
 @pytest.mark.app_config(
     RATELIMIT_ENABLED=True,
     LOGIN_RATE_LIMIT="2 per minute",

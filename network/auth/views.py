@@ -1,5 +1,6 @@
 """Logging in and out, invitations, password resets and the own account page."""
 
+import hashlib
 from urllib.parse import urlsplit
 
 import flask_babel
@@ -83,11 +84,25 @@ def login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def login_account_key() -> str:
+    """Failed logins per account, whatever address they come from (password spraying over many
+    addresses); hashed so the limiter's storage holds no email addresses."""
+    email = (request.form.get("email") or "").strip().lower()
+    return "login-account:" + hashlib.sha256(email.encode()).hexdigest()[:32]
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(
     login_limit,
     methods=["POST"],
     error_message=lambda: _("Too many login attempts from your address. Wait a minute and try again."),
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"],
+    key_func=login_account_key,
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code != 302,  # only failed attempts count
+    error_message=lambda: _("Too many failed logins for this account. Wait a while and try again."),
 )
 def login():
     target = safe_next(request.values.get("next"))
