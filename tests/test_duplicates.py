@@ -7,16 +7,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from network.models import Organization
+from network.extensions import db
+from network.models import NotDuplicate, Organization
 from network.services.duplicates import (
     LIKELY,
     DuplicateIndex,
     OrgFeatures,
     duplicate_pairs,
     find_similar_organizations,
+    mark_not_duplicate,
     normalise_name,
     score_pair,
 )
+from network.services.errors import PermissionDenied
 from tests import factories as f
 from tests.conftest import login
 
@@ -141,6 +144,27 @@ def test_review_queue(client, app):
     db.session.commit()
     login(client, viewer)
     assert client.get("/duplicates").status_code == 403
+
+
+def test_a_pair_marked_not_a_duplicate_leaves_the_queue(client, app):
+    node, other = f.network("CAN Kenya", slug="can-kenya"), f.network("CAN Uganda", slug="can-uganda")
+    a = f.organization("Green Earth Kenya", country="KE", networks=[node])
+    b = f.organization("GREEN EARTH KENYA LTD", country="KE", networks=[node])
+    c = f.organization("Green Earth Kenya", country="KE", networks=[other])
+    coordinator = f.user("coordinator", networks=[node])
+    db.session.commit()
+    with pytest.raises(PermissionDenied):  # c is in a node the coordinator does not manage
+        mark_not_duplicate(coordinator, a, c)
+    login(client, coordinator)
+    response = client.post("/duplicates/distinct", data={"survivor": b.id, "duplicate": a.id})
+    assert response.status_code == 302
+    assert "marked as different organisations" in client.get("/duplicates").text
+    assert duplicate_pairs(coordinator)[0] == []
+    assert duplicate_pairs(f.user("admin"))[0] != []  # a–c and b–c are still proposed
+    assert client.post("/duplicates/distinct", data={"survivor": a.id, "duplicate": b.id}).status_code == 302
+    assert db.session.query(NotDuplicate).count() == 1  # the same pair, once
+    assert client.post("/duplicates/distinct", data={"survivor": a.id, "duplicate": a.id}).status_code == 422
+    assert client.post("/duplicates/distinct", data={"survivor": a.id, "duplicate": "x"}).status_code == 404
 
 
 def test_creating_a_lookalike_warns_first_and_creates_on_the_second_press(world, client_as, db_session):

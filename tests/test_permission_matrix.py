@@ -350,6 +350,11 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("imports.undo", "POST"): row(c("/imports/{job_x}/undo", A_COORD)),
     ("imports.export", "GET"): row(c("/imports/export", LOGGED_IN)),
     ("imports.duplicate_queue", "GET"): row(c("/duplicates", COORDINATORS)),
+    ("imports.mark_distinct", "POST"): row(
+        c("/duplicates/distinct", B_COORD, data={"survivor": "{org_b_id}", "duplicate": "{org_b2_id}"}),
+        # attack: a pair reaching into another node's organisation
+        c("/duplicates/distinct", frozenset({"admin"}), data={"survivor": "{org_a_id}", "duplicate": "{org_b_id}"}),
+    ),
     ("imports.merge", "GET"): row(c("/duplicates/merge?survivor={org_b_id}&duplicate={org_b2_id}", B_COORD)),
     ("imports.merge", "POST"): row(
         c(
@@ -560,7 +565,7 @@ class Targets:
         finally:
             TimestampSigner.get_timestamp = real
         self.values = {
-            "org_a": w.org_a.slug, "org_b": w.org_b.slug, "org_b_id": w.org_b.id, "org_b2_id": org_b2.id,
+            "org_a": w.org_a.slug, "org_a_id": w.org_a.id, "org_b": w.org_b.slug, "org_b_id": w.org_b.id, "org_b2_id": org_b2.id,
             "archived_org_a": archived_org_a.slug, "company": company.slug, "company_id": company.id,
             "x1_id": w.x1.id, "project_a": w.project_a.id, "project_b": w.project_b.id,
             "archived_project_a": archived_project_a.id, "linked_project_a": w.project_a.id,

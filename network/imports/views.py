@@ -151,6 +151,17 @@ def _organization(org_id) -> Organization:
     return org
 
 
+@bp.post("/duplicates/distinct")
+@login_required
+def mark_distinct():
+    """"Not a duplicate": the pair leaves the queue (CSRF-checked like every form)."""
+    first = _organization(request.form.get("survivor"))
+    second = _organization(request.form.get("duplicate"))
+    duplicates.mark_not_duplicate(current_user, first, second)
+    flash(_("%(a)s and %(b)s are marked as different organisations.", a=first.name, b=second.name), "success")
+    return redirect(url_for("imports.duplicate_queue"))
+
+
 @bp.route("/duplicates/merge", methods=["GET", "POST"])
 @login_required
 def merge():

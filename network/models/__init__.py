@@ -5,13 +5,13 @@ from network.models.base import Base, utcnow
 from network.models.geography import Region, Theme
 from network.models.initiative import Activity, Initiative, InitiativeProject, InitiativeTarget, Participant
 from network.models.network import Network
-from network.models.organization import Membership, Organization, OrganizationIdentifier, Person
+from network.models.organization import Membership, NotDuplicate, Organization, OrganizationIdentifier, Person
 from network.models.project import OutcomeReport, Partnership, Project, ProjectParticipant
 from network.models.user import ApiToken, Notification, SavedSearch, UsedToken, User
 
 __all__ = [
     "Activity", "ApiToken", "AuditEvent", "Base", "ChangeRequest", "ImportJob", "Initiative",
-    "InitiativeProject", "InitiativeTarget", "Membership", "Network", "Notification", "Organization",
+    "InitiativeProject", "InitiativeTarget", "Membership", "Network", "NotDuplicate", "Notification", "Organization",
     "OrganizationIdentifier", "OutcomeReport", "Participant", "Partnership", "Person", "Project",
     "ProjectParticipant", "Region", "SavedSearch", "Theme", "UsedToken", "User", "utcnow",
 ]  # fmt: skip

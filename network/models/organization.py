@@ -1,6 +1,6 @@
 """Organisations (NGOs and companies alike), their memberships of network nodes, and people."""
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from network.models.base import Archivable, Base, Timestamped, Versioned, one_of
+from network.models.base import Archivable, Base, Timestamped, UTCDateTime, Versioned, one_of, utcnow
 from network.models.geography import Region, Theme
 from network.models.network import Network
 
@@ -96,6 +96,20 @@ class OrganizationIdentifier(Base):
     @property
     def scheme(self) -> str:
         return "-".join(self.value.split("-")[:2])
+
+
+class NotDuplicate(Base):
+    """Two organisations a coordinator looked at and found distinct: the duplicates queue skips
+    the pair (kept as lower id, higher id, so a pair has one row)."""
+
+    __tablename__ = "not_duplicates"
+    __table_args__ = (CheckConstraint("first_id < second_id", name="ordered"),)
+
+    first_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True)
+    second_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True,
+                                           index=True)  # fmt: skip
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Membership(Versioned, Timestamped, Base):

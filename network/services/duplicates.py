@@ -27,6 +27,7 @@ from network.models import (
     Activity,
     Membership,
     Network,
+    NotDuplicate,
     Organization,
     OrganizationIdentifier,
     Participant,
@@ -366,7 +367,8 @@ def duplicate_pairs(actor, *, limit: int = 500) -> tuple[list[DuplicatePair], fl
     started = time.perf_counter()
     scope = None if permissions.role_of(actor) == "admin" else permissions.managed_network_paths(actor)
     index = DuplicateIndex(load_features(scope))
-    found = index.pairs()[:limit]
+    distinct = set(db.session.execute(select(NotDuplicate.first_id, NotDuplicate.second_id)).tuples())
+    found = [p for p in index.pairs() if (min(p[1], p[2]), max(p[1], p[2])) not in distinct][:limit]
     ids = {i for _s, a, b, _r in found for i in (a, b)}
     orgs = {
         o.id: o
@@ -376,6 +378,20 @@ def duplicate_pairs(actor, *, limit: int = 500) -> tuple[list[DuplicatePair], fl
     }
     pairs = [DuplicatePair(score, orgs[a], orgs[b], reasons) for score, a, b, reasons in found]
     return pairs, time.perf_counter() - started
+
+
+@operation
+def mark_not_duplicate(actor, first: Organization, second: Organization) -> None:
+    """Record that two organisations are distinct: the queue stops proposing the pair. Allowed to
+    whoever could merge them (both in the actor's scope)."""
+    permissions.require(actor, "duplicates.review")
+    permissions.require(actor, "organization.merge", first)
+    permissions.require(actor, "organization.merge", second)
+    if first.id == second.id:
+        raise ValidationError({"duplicate": [_("Choose two different organisations.")]})
+    low, high = sorted((first.id, second.id))
+    if db.session.get(NotDuplicate, (low, high)) is None:
+        db.session.add(NotDuplicate(first_id=low, second_id=high, decided_by_id=getattr(actor, "id", None)))
 
 
 def find_similar_organizations(data: dict, limit: int = 5, exclude_id: int | None = None):
