@@ -1,8 +1,8 @@
 """Searching projects and initiatives: text, status, theme, region and country, with facet counts.
 
-These tables are a small fraction of the directory, so filters and drill-down counts are plain SQL
-around the same full-text index (no in-memory facet index). Each facet counts with every other
-filter applied; values within one facet are alternatives, facets combine with AND.
+Words come from the same full-text index as the directory; filters, drill-down counts and order
+from the in-memory index of record_index.py; then one page of ORM objects. Each facet counts with
+every other filter applied; values within one facet are alternatives, facets combine with AND.
 """
 
 from collections.abc import Mapping
@@ -191,9 +191,9 @@ class _Matched:
         tree = index.tree
         for name, pairs, levels in (("region", index.regions, ("world", *REGION_LEVELS)),
                                     ("country", index.countries, ("country",))):  # fmt: skip
-            codes = getattr(params, name)
-            known = [tree.by_code[c] for c in codes if c in tree.by_code and tree.level[tree.by_code[c]] in levels]
-            _unknown(notices, [c for c in codes if c not in tree.by_code or tree.level[tree.by_code[c]] not in levels])
+            codes = {code: tree.by_code.get(code) for code in getattr(params, name)}
+            known = [i for i in codes.values() if i is not None and tree.level[i] in levels]
+            _unknown(notices, [c for c, i in codes.items() if i is None or tree.level[i] not in levels])
             if known:
                 self.masks[name] = pairs.mask_for(index.size, known)
         self.mask = self.without(None)
