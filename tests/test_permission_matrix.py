@@ -306,7 +306,8 @@ TABLE: dict[tuple[str, str], list[Case]] = {
         c("/initiatives/{initiative_x}/edit", A_COORD, data={"title": "Renamed", "status": "active", "version": "1"})
     ),
     ("initiatives.invite", "POST"): row(
-        c("/initiatives/{initiative_x}/invite", A_COORD, data={"organization": "{org_b}", "role": "partner"})
+        c("/initiatives/{initiative_x}/invite", A_COORD, data={"organization": "{org_b}", "role": "partner"}),
+        c("/initiatives/{initiative_x}/invite", A_COORD, data={}, note="an empty form is refused before it is judged"),
     ),
     ("initiatives.remove", "POST"): row(c("/initiatives/{initiative_x}/participants/{participant_a}/remove", A_COORD)),
     ("initiatives.accept", "POST"): row(
@@ -334,10 +335,12 @@ TABLE: dict[tuple[str, str], list[Case]] = {
         c("/initiatives/{initiative_x}/projects/{linked_project_a}/unlink", {"member_a", "coordinator_x", "admin"})
     ),
     ("initiatives.record_activity", "POST"): row(
-        c("/initiatives/{initiative_x}/activities", A_COORD, data=ACTIVITY_FORM)
+        c("/initiatives/{initiative_x}/activities", A_COORD, data=ACTIVITY_FORM),
+        c("/initiatives/{initiative_x}/activities", A_COORD, data={}, note="an empty form is refused before it is judged"),
     ),
     ("initiatives.record_organization_activity", "POST"): row(
-        c("/organizations/{org_b}/activities", B_SIDE, data=ACTIVITY_FORM)
+        c("/organizations/{org_b}/activities", B_SIDE, data=ACTIVITY_FORM),
+        c("/organizations/{org_b}/activities", B_SIDE, data={}, note="an empty form is refused before it is judged"),
     ),
     ("initiatives.notifications_page", "GET"): row(c("/notifications", LOGGED_IN)),
     ("initiatives.mark_notifications_read", "POST"): row(c("/notifications/read", LOGGED_IN)),

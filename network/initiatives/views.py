@@ -203,6 +203,7 @@ def archive(slug: str):
 @login_required
 def invite(slug: str):
     initiative = service.find_initiative(slug)
+    permissions.require(current_user, "initiative.manage_participants", initiative)  # before judging the form
     form = InviteForm()
     if not form.validate_on_submit():
         flash(_("Choose an organisation and a role."), "error")
@@ -356,6 +357,7 @@ def unlink_project(slug: str, project_id: int):
 @login_required
 def record_activity(slug: str):
     initiative = service.find_initiative(slug)
+    permissions.require(current_user, "activity.record", initiative)  # before judging the form
     form = ActivityForm()
     if not form.validate_on_submit():
         for messages in form.errors.values():
@@ -378,6 +380,7 @@ def record_activity(slug: str):
 @login_required
 def record_organization_activity(slug: str):
     organization = _organization(slug)
+    permissions.require(current_user, "activity.record", organization)  # before judging the form
     form = ActivityForm()
     target = url_for("organizations.detail", slug=organization.slug) + "#activity"
     if not form.validate_on_submit():
