@@ -352,6 +352,10 @@ def rebuild_index(conn: Connection | None = None) -> dict[str, int]:
         counts[entity] = len(ids)
     bump_generation(conn)
     bump_records_generation(conn)
+    if conn.dialect.name == "postgresql":
+        # Fresh statistics for the rows just loaded: without them PostgreSQL scans whole link tables
+        # to load one page's themes (40 ms instead of 0.3 ms at 200,000 organisations).
+        conn.execute(text("ANALYZE"))
     return counts
 
 
