@@ -232,7 +232,9 @@ def test_login_is_rate_limited_in_memory(client, users):
 @pytest.mark.app_config(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="100 per minute",
                         LOGIN_ACCOUNT_RATE_LIMIT="2 per hour", RATELIMIT_STORAGE_URI="memory://")  # fmt: skip
 def test_failed_logins_are_limited_per_account_from_any_address(client, users):
-    def attempt(address: str, email: str = "admin@example.org", password: str = "wrong password!!"):
+    wrong = "wrong password!!"
+
+    def attempt(address: str, email: str = "admin@example.org", password: str = wrong):
         return client.post("/login", data={"email": email, "password": password},
                            environ_base={"REMOTE_ADDR": address})  # fmt: skip
 
