@@ -20,6 +20,7 @@ class DefaultConfig:
     PUBLIC_DIRECTORY = True
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # uploads (imports) and API bodies
     API_MAX_BODY = 1024 * 1024
+    IMPORT_TIMEOUT = 6 * 3600  # seconds: a job running longer, on another host, counts as interrupted
     LOGIN_RATE_LIMIT = "10 per minute"  # per address
     LOGIN_ACCOUNT_RATE_LIMIT = "20 per hour"  # failed logins per account, from any address
     API_RATE_LIMIT = "600 per minute"

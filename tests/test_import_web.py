@@ -168,3 +168,39 @@ def test_someone_elses_job_is_hidden(client, coordinator):
     login(client, other)
     assert client.get(f"/imports/{job.id}").status_code == 403
     assert client.post(f"/imports/{job.id}/commit").status_code == 403
+
+
+def running_job(user, **worker) -> ImportJob:
+    job = ImportJob(user_id=user.id, filename="members.csv", status="running", total_rows=10,
+                    details={"worker": worker})  # fmt: skip
+    db.session.add(job)
+    db.session.commit()
+    return job
+
+
+def test_a_job_whose_worker_is_gone_shows_as_interrupted(client, coordinator):
+    import os
+    import socket
+    from datetime import UTC, datetime, timedelta
+
+    from network.services import importing
+
+    dead_pid = 2**30  # beyond any pid_max: no such process
+    host, now = socket.gethostname(), datetime.now(UTC)
+    restarted = running_job(coordinator, process="an earlier process", host=host, pid=dead_pid,
+                            started=now.isoformat())  # fmt: skip
+    ours_no_thread = running_job(coordinator, process=importing.PROCESS_ID, host=host, pid=os.getpid(),
+                                 started=now.isoformat())  # fmt: skip
+    elsewhere_old = running_job(coordinator, process="x", host="another-host", pid=1,
+                                started=(now - timedelta(hours=7)).isoformat())  # fmt: skip
+    elsewhere_now = running_job(coordinator, process="y", host="another-host", pid=1, started=now.isoformat())
+    alive_here = running_job(coordinator, process="z", host=host, pid=os.getppid(), started=now.isoformat())
+    login(client, coordinator)
+    for job in (restarted, ours_no_thread, elsewhere_old):
+        page = client.get(f"/imports/{job.id}")
+        assert "interrupted before it finished" in page.text, job.details
+        assert client.get(f"/imports/{job.id}/progress").get_json()["status"] == "failed"
+    for job in (elsewhere_now, alive_here):
+        assert client.get(f"/imports/{job.id}/progress").get_json()["status"] == "running"
+    db.session.expire_all()
+    assert db.session.get(ImportJob, restarted.id).status == "failed"  # recorded, not just shown

@@ -14,11 +14,14 @@ from __future__ import annotations
 import codecs
 import csv
 import difflib
+import os
 import re
+import socket
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -1113,6 +1116,35 @@ def sync_search_index(org_ids: list[int] | None = None) -> None:
 
 _progress: dict[int, tuple[int, int]] = {}
 _progress_lock = threading.Lock()
+# Who runs a job: a random id per process, so a job left "running" by a process that ended (a
+# restart, a crash: its transaction rolled back, nothing was saved) is told from one still going.
+PROCESS_ID = uuid.uuid4().hex
+_running: set[int] = set()  # jobs whose worker thread is alive in this process
+
+
+def _worker_gone(job: ImportJob) -> bool:
+    worker = (job.details or {}).get("worker") or {}
+    if worker.get("process") == PROCESS_ID:
+        return job.id not in _running
+    if worker.get("host") == socket.gethostname() and worker.get("pid"):
+        try:
+            os.kill(int(worker["pid"]), 0)  # signal 0: only asks whether the process exists
+        except ProcessLookupError:
+            return True
+        except OSError:
+            pass  # exists, owned by someone else
+    started = datetime.fromisoformat(worker["started"]) if worker.get("started") else job.updated_at
+    return utcnow() - started > timedelta(seconds=current_app.config["IMPORT_TIMEOUT"])
+
+
+def mark_if_interrupted(job: ImportJob) -> ImportJob:
+    """A running job whose worker is gone failed: say so instead of showing it running forever."""
+    if job.status == "running" and _worker_gone(job):
+        job.status, job.finished_at = "failed", utcnow()
+        job.details = {**job.details, "message": _(
+            "The import was interrupted before it finished (the server stopped); nothing was saved. "
+            "Upload the file again.")}  # fmt: skip
+    return job
 
 
 def job_progress(job: ImportJob) -> dict:
@@ -1170,7 +1202,7 @@ def get_job(actor, job_id: int) -> ImportJob:
         raise NotFound(_("No such import."))
     if permissions.role_of(actor) != "admin" and job.user_id != getattr(actor, "id", None):
         raise PermissionDenied(_("This is someone else's import."))
-    return job
+    return mark_if_interrupted(job)
 
 
 def import_log(actor, limit: int = 50) -> list[ImportJob]:
@@ -1180,7 +1212,7 @@ def import_log(actor, limit: int = 50) -> list[ImportJob]:
     query = select(ImportJob).options(selectinload(ImportJob.user)).order_by(ImportJob.id.desc()).limit(limit)
     if permissions.role_of(actor) != "admin":
         query = query.where(ImportJob.user_id == actor.id)
-    return list(db.session.scalars(query))
+    return [mark_if_interrupted(job) for job in db.session.scalars(query)]
 
 
 @operation
@@ -1195,7 +1227,8 @@ def start_commit(actor, job: ImportJob, decisions: dict[str, str]) -> ImportJob:
     bad = [d for d in decisions.values() if d not in ("create", "update", "skip")]
     if bad:
         raise ValidationError({"": [_("Choose create, update or skip for each possible duplicate.")]})
-    job.details = {**job.details, "decisions": decisions}
+    job.details = {**job.details, "decisions": decisions, "worker": {
+        "process": PROCESS_ID, "host": socket.gethostname(), "pid": os.getpid(), "started": utcnow().isoformat()}}
     job.status = "running"
     return job
 
@@ -1261,7 +1294,9 @@ def start_in_background(app, job_id: int, actor_id: int) -> threading.Thread:
                 current_app.logger.exception("import %s: the background worker stopped", job_id)
             finally:
                 db.session.remove()
+                _running.discard(job_id)
 
+    _running.add(job_id)
     thread = threading.Thread(target=work, name=f"import-{job_id}", daemon=True)
     thread.start()
     return thread
