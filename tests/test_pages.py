@@ -78,6 +78,9 @@ def test_archived_organization_shows_a_notice(client, green, db_session):
     org.archived_at = utcnow()
     viewer = f.user("viewer")
     db_session.commit()
+    # Strangers are told nothing exists there, not that they may not look.
+    assert client.get("/organizations/green-earth").status_code == 404
+    assert client.get("/api/v1/organizations/green-earth").status_code == 404
     login(client, viewer)
     response = client.get("/organizations/green-earth")
     assert response.status_code == 200

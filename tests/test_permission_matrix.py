@@ -96,7 +96,10 @@ TABLE: dict[tuple[str, str], list[Case]] = {
         ),
     ),
     ("directory.shared", "GET"): row(c("/organizations/shared/{saved_a_token}", EVERYONE)),
-    ("organizations.detail", "GET"): row(c("/organizations/{org_a}", EVERYONE), c("/organizations/{org_b}", EVERYONE)),
+    ("organizations.detail", "GET"): row(
+        c("/organizations/{org_a}", EVERYONE), c("/organizations/{org_b}", EVERYONE),
+        c("/organizations/{archived_org_a}", LOGGED_IN, denied=("missing",), note="archived: not found for strangers"),
+    ),
     ("organizations.history_page", "GET"): row(
         c("/organizations/{org_a}/history", A_SIDE), c("/organizations/{org_b}/history", B_SIDE)
     ),
@@ -378,7 +381,10 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("api_organizations.Organizations", "POST"): row(
         c("/api/v1/organizations", COORDINATORS, json={"name": "API Org", "kind": "ngo"})
     ),
-    ("api_organizations.OrganizationDetail", "GET"): row(c("/api/v1/organizations/{org_a}", EVERYONE)),
+    ("api_organizations.OrganizationDetail", "GET"): row(
+        c("/api/v1/organizations/{org_a}", EVERYONE),
+        c("/api/v1/organizations/{archived_org_a}", LOGGED_IN, denied=("missing",), note="archived: not found"),
+    ),
     ("api_organizations.OrganizationDetail", "PATCH"): row(
         c(
             "/api/v1/organizations/{org_b}",

@@ -23,7 +23,7 @@ from network.api.lookups import find, find_by_ref, find_for_field, if_match_vers
 from network.extensions import db
 from network.models import Membership, Network, Organization, Person
 from network.services import organizations as service
-from network.services import search
+from network.services import profiles, search
 from network.services.errors import NotFound
 
 bp = make_blueprint("api_organizations", "Organisations, their memberships of network nodes, and their people")
@@ -31,7 +31,7 @@ bp = make_blueprint("api_organizations", "Organisations, their memberships of ne
 
 def organization_for(ref: str) -> Organization:
     org = find_by_ref(Organization, ref, "organisation")
-    permissions.require(actor(), "organization.view", org)
+    profiles.require_visible(actor(), org)
     return org
 
 

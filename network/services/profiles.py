@@ -112,9 +112,17 @@ def merge_survivor(org: Organization) -> Organization:
     raise NotFound(_("This organisation was merged into a record that no longer exists."))
 
 
+def require_visible(user, org: Organization) -> None:
+    """organization.view, except that an archived record is not found (not refused) by those who
+    may not see it: a 403 would tell a stranger it exists."""
+    if org.is_archived and not permissions.can(user, "organization.view", org):
+        raise NotFound(_("No organisation has this address."))
+    permissions.require(user, "organization.view", org)
+
+
 def organization_page(user, org: Organization) -> OrganizationPage:
     """Everything the organisation page shows, in a fixed number of queries."""
-    permissions.require(user, "organization.view", org)
+    require_visible(user, org)
     show_private = permissions.can(user, "organization.view_private", org)
 
     memberships = list(
