@@ -3,6 +3,7 @@
 import re
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 
 ORGANIZATION_KIND_LABELS = {
     "ngo": _l("NGO"),
@@ -35,11 +36,13 @@ ROLE_LABELS = {
 }
 PROJECT_STATUS_LABELS = {
     "planned": _l("Planned"),
-    "active": _l("Active"),
+    "active": _lp("project status", "Active"),
     "completed": _l("Completed"),
     "cancelled": _l("Cancelled"),
 }
-INITIATIVE_STATUS_LABELS = {"proposed": _l("Proposed"), "active": _l("Active"), "closed": _l("Closed")}
+INITIATIVE_STATUS_LABELS = {
+    "proposed": _l("Proposed"), "active": _lp("initiative status", "Active"), "closed": _l("Closed"),
+}  # fmt: skip
 PARTICIPANT_ROLE_LABELS = {
     "lead": _l("Lead"), "partner": _l("Partner"), "funder": _l("Funder"), "technical": _l("Technical"), "observer": _l("Observer"),
 }  # fmt: skip
@@ -50,7 +53,9 @@ PARTNERSHIP_KIND_LABELS = {
     "funding": _l("Funding"), "technical": _l("Technical"), "implementation": _l("Implementation"),
     "in_kind": _l("In-kind"), "advocacy": _l("Advocacy"),
 }  # fmt: skip
-PARTNERSHIP_STATUS_LABELS = {"proposed": _l("Proposed"), "active": _l("Active"), "ended": _l("Ended")}
+PARTNERSHIP_STATUS_LABELS = {
+    "proposed": _l("Proposed"), "active": _lp("partnership status", "Active"), "ended": _l("Ended"),
+}  # fmt: skip
 PROJECT_ROLE_LABELS = {
     "lead": _l("Lead"), "partner": _l("Partner"), "funder": _l("Funder"), "implementer": _l("Implementer"),
     "technical": _l("Technical"),

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "network" / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
 COMPILED = CATALOGUE.with_suffix(".mo")
 # The keywords scripts/update-translations passes to pybabel, on top of Babel's defaults.
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "_lp": ((1, "c"), 2)}
 # %(name)s, %(n)d, %(s).1f, %%; and {name} for str.format strings.
 PLACEHOLDER = re.compile(r"%(?:\(\w+\))?[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa%]|\{\w*\}")
 HTML_TAG = re.compile(r"</?\w+[^>]*>")
@@ -98,9 +98,20 @@ def test_placeholders_check_catches_a_dropped_placeholder():
 def test_the_compiled_catalogue_matches_the_po_file():
     """messages.mo is committed so the app runs without a build step: it must not lag behind."""
     with COMPILED.open("rb") as file:
-        compiled = {as_key(message.id): as_key(message.string) for message in read_mo(file) if message.id}
-    source = {as_key(message.id): as_key(message.string) for message in catalogue() if message.id}
+        compiled = {(m.context, as_key(m.id)): as_key(m.string) for m in read_mo(file) if m.id}
+    source = {(m.context, as_key(m.id)): as_key(m.string) for m in catalogue() if m.id}
     assert compiled == source, "run scripts/update-translations to compile messages.mo"
+
+
+def test_one_english_word_can_read_differently_by_context(app):
+    from flask_babel import force_locale
+
+    from network import labels
+
+    with app.test_request_context(), force_locale("zh"):
+        assert str(labels.MEMBERSHIP_STATUS_LABELS["active"]) == "活跃"
+        assert str(labels.PROJECT_STATUS_LABELS["active"]) == "进行中"
+        assert str(labels.PARTNERSHIP_STATUS_LABELS["active"]) == "有效"
 
 
 # --- choosing the language -----------------------------------------------------------------------
