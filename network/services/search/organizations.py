@@ -140,8 +140,10 @@ def _ids(conn, sql: str, bind: dict, columns: int = 1) -> np.ndarray:
             cursor.execute(str(statement), [statement.params[k] for k in statement.positiontup])
         else:
             cursor.execute(str(statement), statement.params)
-        rows = np.array(cursor.fetchall(), dtype=np.int64)
-        return rows.reshape(-1) if columns == 1 else rows.reshape(-1, columns)
+        rows = cursor.fetchall()
+        if columns == 1:  # fromiter: a third of np.array's time over a list of 1-tuples
+            return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        return np.array(rows, dtype=np.int64).reshape(-1, columns)
     finally:
         cursor.close()
 
