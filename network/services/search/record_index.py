@@ -24,10 +24,11 @@ from network.services.search.facets import Pairs, _fetch
 from network.services.search.index import bump_records_generation, read_records_generation
 
 STATUSES = {"project": PROJECT_STATUSES, "initiative": INITIATIVE_STATUSES}
-# entity -> (table, link table of themes, link table of places, order without words)
+# entity -> (table, link table of themes, link table of places); without words, projects are in
+# title order and initiatives newest first
 KINDS = {
-    "project": ("projects", "project_themes", "project_countries", "title, id"),
-    "initiative": ("initiatives", "initiative_themes", "initiative_regions", "created_at DESC, id DESC"),
+    "project": ("projects", "project_themes", "project_countries"),
+    "initiative": ("initiatives", "initiative_themes", "initiative_regions"),
 }
 
 
@@ -79,51 +80,68 @@ def _region_tree(conn: Connection) -> RegionTree:
     return tree
 
 
-def _rank(conn: Connection, table: str, order: str, ids: np.ndarray) -> np.ndarray:
-    ordered = np.fromiter((r[0] for r in _fetch(conn, f"SELECT id FROM {table} WHERE archived_at IS NULL "
-                                                      f"ORDER BY {order}")), dtype=np.int64)  # fmt: skip
-    rank = np.empty(ids.size, dtype=np.int64)
-    rank[np.searchsorted(ids, ordered)] = np.arange(ordered.size)
+def _rank(keys: list, descending: bool = False) -> np.ndarray:
+    """position -> rank in the order of these keys, ties by id (positions are in id order). Sorted
+    here, not by the database, so both databases order alike whatever their collation."""
+    positions = range(len(keys))
+    # Python's sort is stable, also with reverse=True: reversed positions keep ties id-descending.
+    order = sorted(reversed(positions) if descending else positions, key=keys.__getitem__, reverse=descending)
+    rank = np.empty(len(keys), dtype=np.int64)
+    rank[np.fromiter(order, dtype=np.int64, count=len(keys))] = np.arange(len(keys))
     return rank
 
 
-def _pairs(conn: Connection, sql: str, ids: np.ndarray, width: int, expand=None) -> Pairs:
+def _link_pairs(conn: Connection, sql: str, ids: np.ndarray) -> Pairs:
+    """(position, value) of a link table's rows whose record is in the index (a row is unique)."""
     rows = _fetch(conn, sql)
     record = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     value = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
     positions = np.clip(np.searchsorted(ids, record), 0, max(ids.size - 1, 0))
     live = ids[positions] == record if ids.size else np.zeros(len(rows), dtype=bool)
-    positions, value = positions[live], value[live]
-    if expand is not None:  # one pair for each region containing the named place
-        lengths = np.fromiter((len(expand[v]) for v in value), dtype=np.int64, count=value.size)
-        positions = np.repeat(positions, lengths)
-        value = np.fromiter((a for v in value for a in expand[v]), dtype=np.int64, count=int(lengths.sum()))
-    return Pairs.unique(positions, value, width)
+    return Pairs(positions[live].astype(np.int32), value[live].astype(np.int32))
+
+
+def _expanded(places: Pairs, tree: RegionTree, width: int) -> Pairs:
+    """Each named place and every region containing it, once per record."""
+    depth = max((len(a) for a in tree.ancestors.values()), default=1)
+    ancestors = np.full((width, depth), -1, dtype=np.int64)
+    for region_id, chain in tree.ancestors.items():
+        ancestors[region_id, : len(chain)] = chain
+    values = ancestors[places.value]  # one row of ancestors per pair
+    positions = np.repeat(places.org.astype(np.int64), depth).reshape(-1, depth)
+    keep = values >= 0
+    keys = np.sort(positions[keep] * width + values[keep])
+    keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if keys.size else keys
+    return Pairs((keys // width).astype(np.int32), (keys % width).astype(np.int32))
 
 
 def build(conn: Connection, entity: str, generation: int) -> RecordIndex:
-    table, themes_table, places_table, natural_order = KINDS[entity]
+    table, themes_table, places_table = KINDS[entity]
     lead = "lead_organization_id" if entity == "project" else "0"
-    rows = _fetch(conn, f"SELECT id, status, {lead} FROM {table} WHERE archived_at IS NULL ORDER BY id")
-    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    rows = _fetch(conn, f"SELECT id, status, {lead}, title, updated_at, created_at FROM {table} "
+                        "WHERE archived_at IS NULL ORDER BY id")  # fmt: skip
+    n = len(rows)
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
     code = {s: i for i, s in enumerate(STATUSES[entity])}
-    status = np.fromiter((code.get(r[1], 0) for r in rows), dtype=np.int16, count=len(rows))
-    leads = np.fromiter((r[2] or 0 for r in rows), dtype=np.int64, count=len(rows))
+    status = np.fromiter((code.get(r[1], 0) for r in rows), dtype=np.int16, count=n)
+    leads = np.fromiter((r[2] or 0 for r in rows), dtype=np.int64, count=n)
+    title_rank = _rank([r[3] for r in rows])
+    updated_rank = _rank([r[4] for r in rows], descending=True)
+    natural_rank = title_rank if entity == "project" else _rank([r[5] for r in rows], descending=True)
     tree = _region_tree(conn)
     width = max(tree.level, default=0) + 1
     theme_rows = _fetch(conn, "SELECT id, slug, name, name_zh FROM themes ORDER BY position, id")
     fk = f"{entity}_id"
-    places_sql = f"SELECT {fk}, region_id FROM {places_table}"
+    places = _link_pairs(conn, f"SELECT {fk}, region_id FROM {places_table}", ids)
+    is_country = np.zeros(width, dtype=bool)
+    is_country[[i for i, level in tree.level.items() if level == "country"]] = True
+    named_country = is_country[places.value]
     return RecordIndex(
         generation=generation, ids=ids, status=status, lead=leads,
-        themes=_pairs(conn, f"SELECT {fk}, theme_id FROM {themes_table}", ids,
-                      max((t[0] for t in theme_rows), default=0) + 1),
-        countries=_pairs(conn, places_sql + " JOIN regions ON regions.id = region_id WHERE level = 'country'",
-                         ids, width),
-        regions=_pairs(conn, places_sql, ids, width, expand=tree.ancestors),
-        title_rank=_rank(conn, table, "title, id", ids),
-        updated_rank=_rank(conn, table, "updated_at DESC, id DESC", ids),
-        natural_rank=_rank(conn, table, natural_order, ids),
+        themes=_link_pairs(conn, f"SELECT {fk}, theme_id FROM {themes_table}", ids),
+        countries=Pairs(places.org[named_country], places.value[named_country]),
+        regions=_expanded(places, tree, width),
+        title_rank=title_rank, updated_rank=updated_rank, natural_rank=natural_rank,
         tree=tree, theme_rows=theme_rows,
     )  # fmt: skip
 
