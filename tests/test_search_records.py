@@ -299,3 +299,16 @@ def test_facet_counts_follow_link_changes_and_ignore_rolled_back_ones(projects):
     db.session.commit()
     assert counts(find_projects(region="002"), "country") == {"KE": 2}  # the region filter applies
     assert titles(find_projects(region="419")) == []
+
+
+def test_a_merge_moves_projects_to_the_survivor_in_the_search(projects, world):
+    from network.services.duplicates import merge_organizations
+
+    survivor = projects["solar"].lead_organization
+    duplicate = projects["bogota"].lead_organization
+    assert len(find_projects(organization=survivor.slug).items) == 2
+    merge_organizations(world.users["admin"], survivor, duplicate, choices={},
+                        survivor_version=survivor.version, duplicate_version=duplicate.version)  # fmt: skip
+    db.session.commit()
+    assert sorted(titles(find_projects(organization=survivor.slug))) == [
+        "Bus rapid transit", "Ciclovía Bogotá", "Solar schools Nairobi", "绿色货运 freight platform"]  # fmt: skip
