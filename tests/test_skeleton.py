@@ -48,3 +48,15 @@ def test_chinese_interface_shows_a_local_name_only_when_it_is_chinese(app):
     assert localized_name(chinese, "zh") == "绿色交通促进会"
     assert localized_name(bengali, "zh") == "Coastal Youth Forum"
     assert localized_name(bengali, "en") == "Coastal Youth Forum"
+
+
+def test_old_values_are_loaded_whatever_the_import_order():
+    """The audit's diffs need old values loaded before a change, also when something configured
+    the mappers before the audit module was imported (a search option built at import, say)."""
+    import subprocess
+    import sys
+
+    code = ("import network.models; from sqlalchemy.orm import configure_mappers; configure_mappers(); "
+            "import network.services.audit; from network.models import Organization; "
+            "assert Organization.name.impl.active_history")  # fmt: skip
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -116,6 +116,10 @@ def load_old_values_on_change() -> None:
             getattr(cls, attr.key).impl.active_history = True
 
 
+if inspect(AUDITED[0]).configured:  # configured before this module was imported: the event has passed
+    load_old_values_on_change()
+
+
 @event.listens_for(Session, "before_flush")
 def collect_changes(session: Session, flush_context, instances) -> None:
     if session.info.get("audit") is False:

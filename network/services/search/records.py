@@ -5,7 +5,7 @@ from the in-memory index of record_index.py; then one page of ORM objects. Each 
 every other filter applied; values within one facet are alternatives, facets combine with AND.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from urllib.parse import urlencode
 
@@ -121,20 +121,24 @@ class _Kind:
     model: type
     entity: str  # the full-text and facet indexes' name for it
     status_labels: dict
-    options: tuple  # what a result row shows (and the API serialises), loaded with the page
+    options: Callable[[], tuple]  # what a result row shows (and the API serialises), loaded with the page
     summary: str  # the text a snippet is cut from
 
 
 PROJECTS = _Kind(
     Project, "project", labels.PROJECT_STATUS_LABELS,
-    options=(selectinload(Project.lead_organization), selectinload(Project.themes), selectinload(Project.countries),
-             selectinload(Project.participants).selectinload(ProjectParticipant.organization)),
+    options=lambda: (
+        selectinload(Project.lead_organization), selectinload(Project.themes), selectinload(Project.countries),
+        selectinload(Project.participants).selectinload(ProjectParticipant.organization),
+    ),
     summary="summary",
 )  # fmt: skip
 INITIATIVES = _Kind(
     Initiative, "initiative", labels.INITIATIVE_STATUS_LABELS,
-    options=(selectinload(Initiative.themes), selectinload(Initiative.regions), selectinload(Initiative.network),
-             selectinload(Initiative.targets)),
+    options=lambda: (
+        selectinload(Initiative.themes), selectinload(Initiative.regions), selectinload(Initiative.network),
+        selectinload(Initiative.targets),
+    ),
     summary="goal",
 )  # fmt: skip
 
@@ -269,7 +273,7 @@ def _search(kind: _Kind, params: RecordSearchParams) -> RecordSearchResult:
     start = (page - 1) * params.per_page
     ids = [int(i) for i in m.index.ids[m.ordered_positions(params.sort)[start : start + params.per_page]]]
     loaded = {item.id: item for item in db.session.scalars(
-        select(kind.model).where(kind.model.id.in_(ids)).options(*kind.options))}  # fmt: skip
+        select(kind.model).where(kind.model.id.in_(ids)).options(*kind.options()))}  # fmt: skip
     items = [loaded[i] for i in ids if i in loaded]
     facets, facet_depth = _facets(m, params, kind)
     result = RecordSearchResult(params=params, items=items, total=total, page=page, per_page=params.per_page,
