@@ -312,3 +312,8 @@ def test_a_merge_moves_projects_to_the_survivor_in_the_search(projects, world):
     db.session.commit()
     assert sorted(titles(find_projects(organization=survivor.slug))) == [
         "Bus rapid transit", "Ciclovía Bogotá", "Solar schools Nairobi", "绿色货运 freight platform"]  # fmt: skip
+
+
+def test_a_projects_themes_link_to_the_project_search(client, projects):
+    page = client.get(f"/projects/{projects['solar'].id}").get_data(as_text=True)
+    assert 'href="/projects?theme=energy-transition"' in page
