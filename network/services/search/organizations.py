@@ -21,7 +21,7 @@ from network.models import Organization
 from network.models.organization import MEMBERSHIP_STATUSES, ORGANIZATION_KINDS
 from network.services.search.facets import FacetIndex, Node, current_index, pack
 from network.services.search.index import backend_for
-from network.services.search.params import SearchParams
+from network.services.search.params import Paged, SearchParams
 from network.services.search.text import highlight, highlight_pattern, is_cjk, query_tokens
 
 FACETS = ("region", "country", "theme", "kind", "network", "status", "founded")
@@ -36,7 +36,7 @@ class FacetValue(NamedTuple):
 
 
 @dataclass
-class SearchResult:
+class SearchResult(Paged):
     params: SearchParams
     items: list[Organization]
     total: int
@@ -52,18 +52,6 @@ class SearchResult:
     relax: list[tuple[str, int, dict]] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     similar_names: bool = False  # no word matched; these are names that look like the query
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 @dataclass

@@ -20,6 +20,26 @@ LIST_FIELDS = ("region", "country", "theme", "kind", "network", "status")
 FIELD_ORDER = ("q", *LIST_FIELDS, "founded_from", "founded_to", "match", "sort", "page", "per_page")
 
 
+class Paged:
+    """Page arithmetic of a search result (total, page and per_page are the result's fields)."""
+
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
 @dataclass
 class SearchParams:
     q: str = ""

@@ -23,7 +23,7 @@ from network.extensions import db
 from network.models import Initiative, Organization, Project, ProjectParticipant
 from network.services.search.index import backend_for
 from network.services.search.organizations import FacetValue, _ids
-from network.services.search.params import MAX_PER_PAGE, MAX_QUERY_LENGTH, _int, _values
+from network.services.search.params import MAX_PER_PAGE, MAX_QUERY_LENGTH, Paged, _int, _values
 from network.services.search.record_index import STATUSES, RecordIndex, current_index
 from network.services.search.text import highlight, highlight_pattern, query_tokens
 
@@ -66,7 +66,7 @@ class RecordSearchParams:
 
 
 @dataclass
-class RecordSearchResult:
+class RecordSearchResult(Paged):
     params: RecordSearchParams
     items: list
     total: int
@@ -77,18 +77,6 @@ class RecordSearchResult:
     highlights: dict[int, dict[str, Markup]] = field(default_factory=dict)  # id -> {"title", "snippet"}
     relax: list[tuple[str, int, dict]] = field(default_factory=list)  # (what to drop, count, args)
     notices: list[str] = field(default_factory=list)
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 def parse_record_params(args: Mapping) -> RecordSearchParams:
