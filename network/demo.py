@@ -50,7 +50,7 @@ from network.models.project import project_countries, project_themes
 from network.models.user import user_networks
 from network.services.organizations import slugify
 
-LOGIN_URL = "http://127.0.0.1:5000/login"
+LOGIN_URL = f"http://127.0.0.1:{os.environ.get('PORT', '5000')}/login"  # scripts/run serves on $PORT
 LOGINS_FILE = "demo-logins.txt"
 REFERENCE_TABLES = {"regions", "themes", "alembic_version"}
 CHUNK = 5000  # organisations generated and inserted per round (bounded memory at 200,000)
