@@ -2,7 +2,8 @@
 
 - parse_search_params(args) -> SearchParams; search_organizations(actor, params) -> SearchResult
 - export_organization_rows(actor, params): every match, for CSV and XLSX export
-- search_projects / search_initiatives (text, theme, country, status)
+- search_projects / search_initiatives (words, status, theme, region, country, with facet counts
+  from record_index's in-memory index)
 - rebuild_index(): after bulk inserts that bypass the ORM; ORM writes are indexed automatically
   by a session hook (network.services.search.index), in the same transaction.
 """
