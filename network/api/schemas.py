@@ -364,7 +364,7 @@ class RecordSearchArgs(Schema):
 
 
 class ProjectListArgs(RecordSearchArgs):
-    organization = fields.String(metadata={"description": "slug of the organisation leading the projects"})
+    organization = fields.String(metadata={"description": "slug or id of the organisation leading the projects"})
 
 
 class OutcomeSchema(Schema):

@@ -66,16 +66,6 @@ def find_initiative(slug: str) -> Initiative:
     return initiative
 
 
-def list_initiatives(status: str | None = None, include_archived: bool = False):
-    """A select of initiatives, newest first, for pagination."""
-    stmt = select(Initiative).options(selectinload(Initiative.themes), selectinload(Initiative.network))
-    if status in INITIATIVE_STATUSES:
-        stmt = stmt.where(Initiative.status == status)
-    if not include_archived:
-        stmt = stmt.where(Initiative.archived_at.is_(None))
-    return stmt.order_by(Initiative.created_at.desc(), Initiative.id.desc())
-
-
 def participant_counts(initiative_ids: list[int]) -> dict[int, dict[str, int]]:
     """{initiative id: {status: count}} in one query, for list pages."""
     counts: dict[int, dict[str, int]] = {i: {} for i in initiative_ids}

@@ -115,9 +115,10 @@ def merge_survivor(org: Organization) -> Organization:
 def require_visible(user, org: Organization) -> None:
     """organization.view, except that an archived record is not found (not refused) by those who
     may not see it: a 403 would tell a stranger it exists."""
-    if org.is_archived and not permissions.can(user, "organization.view", org):
-        raise NotFound(_("No organisation has this address."))
-    permissions.require(user, "organization.view", org)
+    if not permissions.can(user, "organization.view", org):
+        if org.is_archived:
+            raise NotFound(_("No organisation has this address."))
+        permissions.require(user, "organization.view", org)  # raises PermissionDenied
 
 
 def organization_page(user, org: Organization) -> OrganizationPage:

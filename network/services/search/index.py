@@ -378,6 +378,7 @@ def index_changes(session: Session, flush_context) -> None:
     projects: set[int] = set()
     initiatives: set[int] = set()
     facets_changed = False
+    records_changed = False  # the project and initiative facet index (record_index.py) is stale
     # Organisations whose facet values may have changed; None: something else (regions, networks).
     facet_orgs: set[int] | None = set()
     for obj, _deleted in _changed(session):
@@ -396,6 +397,7 @@ def index_changes(session: Session, flush_context) -> None:
             orgs.add(obj.organization_id)
         elif isinstance(obj, Project):
             projects.add(obj.id)
+            records_changed = True
         elif isinstance(obj, ProjectParticipant):
             projects.add(obj.project_id)
             orgs.add(obj.organization_id)
@@ -403,9 +405,12 @@ def index_changes(session: Session, flush_context) -> None:
             orgs.update((obj.org_a_id, obj.org_b_id))
         elif isinstance(obj, Initiative):
             initiatives.add(obj.id)
+            records_changed = True
         elif isinstance(obj, Region | Theme | Network):
             facets_changed = True
             facet_orgs = None
+            if not isinstance(obj, Network):  # projects and initiatives name regions and themes
+                records_changed = True
     if not (orgs or projects or initiatives or facets_changed):
         return
     conn = session.connection()
@@ -428,6 +433,8 @@ def index_changes(session: Session, flush_context) -> None:
     # Documents are read live; only what the in-memory facet index holds needs a new generation.
     if facets_changed:
         bump_generation(conn, facet_orgs)
+    if records_changed:
+        bump_records_generation(conn)
 
 
 def _has_changes(obj, key: str) -> bool:

@@ -3,8 +3,8 @@
 Counting four facets with drill-down semantics in SQL took SQLite over a second at 20,000
 projects (a GROUP BY per facet over the link tables); over these arrays it is a few boolean ANDs
 and np.bincount calls. Each process keeps one index per database and kind, rebuilt when row 2 of
-search_state (the records' generation) changes: a session hook replaces it in the same
-transaction as every flush that touches a project, an initiative, a region or a theme.
+search_state (the records' generation) changes: the search index's flush hook (index.py) replaces
+it in the same transaction as every flush that touches a project, an initiative, a region or a theme.
 """
 
 # ruff: noqa: S608  (SQL strings here take table names from KINDS and ids through int(); no user text)
@@ -13,15 +13,12 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import event
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
 
-from network.models import Initiative, Project, Region, Theme
 from network.models.initiative import INITIATIVE_STATUSES
 from network.models.project import PROJECT_STATUSES
 from network.services.search.facets import Pairs, _fetch
-from network.services.search.index import bump_records_generation, read_records_generation
+from network.services.search.index import read_records_generation
 
 STATUSES = {"project": PROJECT_STATUSES, "initiative": INITIATIVE_STATUSES}
 # entity -> (table, link table of themes, link table of places); without words, projects are in
@@ -62,12 +59,18 @@ class RecordIndex:
 
     def mask_of(self, ids) -> np.ndarray:
         """Positions of these record ids (unknown or archived ones are left out) as a mask."""
-        ids = np.asarray(ids, dtype=np.int64)
         mask = np.zeros(self.size, dtype=bool)
-        if ids.size and self.size:
-            positions = np.clip(np.searchsorted(self.ids, ids), 0, self.size - 1)
-            mask[positions[self.ids[positions] == ids]] = True
+        positions, found = _located(self.ids, np.asarray(ids, dtype=np.int64))
+        mask[positions[found]] = True
         return mask
+
+
+def _located(ids: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(position in the sorted ids, whether it is there) for each wanted id."""
+    if not ids.size:
+        return np.zeros(wanted.size, dtype=np.int64), np.zeros(wanted.size, dtype=bool)
+    positions = np.clip(np.searchsorted(ids, wanted), 0, ids.size - 1)
+    return positions, ids[positions] == wanted
 
 
 def _region_tree(conn: Connection) -> RegionTree:
@@ -96,8 +99,7 @@ def _link_pairs(conn: Connection, sql: str, ids: np.ndarray) -> Pairs:
     rows = _fetch(conn, sql)
     record = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     value = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
-    positions = np.clip(np.searchsorted(ids, record), 0, max(ids.size - 1, 0))
-    live = ids[positions] == record if ids.size else np.zeros(len(rows), dtype=bool)
+    positions, live = _located(ids, record)
     return Pairs(positions[live].astype(np.int32), value[live].astype(np.int32))
 
 
@@ -144,15 +146,6 @@ def build(conn: Connection, entity: str, generation: int) -> RecordIndex:
         title_rank=title_rank, updated_rank=updated_rank, natural_rank=natural_rank,
         tree=tree, theme_rows=theme_rows,
     )  # fmt: skip
-
-
-@event.listens_for(Session, "after_flush")
-def _records_changed(session: Session, flush_context) -> None:
-    if session.info.get("search_index") is False:
-        return
-    touched = (*session.new, *session.dirty, *session.deleted)
-    if any(isinstance(obj, Project | Initiative | Region | Theme) for obj in touched):
-        bump_records_generation(session.connection())
 
 
 _cache: dict[tuple[str, str], RecordIndex] = {}
