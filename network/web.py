@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from network import labels, permissions
 from network.extensions import db
+from network.request_input import Request
 from network.services.errors import Conflict, ServiceError, ValidationError
 
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -46,6 +47,7 @@ ERROR_DESCRIPTIONS = {
 
 
 def init_app(app: Flask) -> None:
+    app.request_class = Request  # a raw non-UTF-8 byte in the query string is no 500
     app.after_request(commit_or_roll_back)
     app.after_request(set_security_headers)
     app.register_error_handler(HTTPException, render_http_error)

@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from network.api import problems
 from network.extensions import csrf, db, limiter
+from network.request_input import BodyParser
 from network.services import tokens
 from network.services.errors import ServiceError
 
@@ -32,6 +33,7 @@ def rate_limit_key() -> str:
 def make_blueprint(name: str, description: str) -> Blueprint:
     """A resource blueprint under /api/v1 with the API's auth, limits, CORS and problem errors."""
     bp = Blueprint(name, __name__, url_prefix="/api/v1", description=description)
+    bp.ARGUMENTS_PARSER = BodyParser()  # a body too deep or not valid Unicode is a 400, not a 500
     bp.before_request(authenticate_request)
     bp.after_request(add_cors_headers)
     bp.after_request(answer_conditional_reads)

@@ -289,7 +289,7 @@ def _facets(params: SearchParams, m: _Matched) -> tuple[dict[str, list[FacetValu
             int(decades[d]),
             params.founded_from == d * 10 and params.founded_to == d * 10 + 9,
         )
-        for d in np.flatnonzero(decades)
+        for d in np.flatnonzero(decades).tolist()  # plain ints: a numpy bool does not serialise to JSON
     ]
     return facets, index.facet_depth
 
