@@ -31,10 +31,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
 
-    from network import cli, web
+    from network import cli, tasks, web
 
     web.init_app(app)
     cli.init_app(app)
+    tasks.init_app(app)
     return app
 
 

@@ -20,7 +20,14 @@ class DefaultConfig:
     PUBLIC_DIRECTORY = True
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # uploads (imports) and API bodies
     API_MAX_BODY = 1024 * 1024
-    IMPORT_TIMEOUT = 6 * 3600  # seconds: a job running longer, on another host, counts as interrupted
+    IMPORT_TIMEOUT = 6 * 3600  # seconds: an import not finished this long after it was queued failed
+    IMPORT_HEARTBEAT_TIMEOUT = 60  # seconds without a heartbeat: the job's consumer died
+    IMPORT_MAX_ROWS = 50_000  # rows an uploaded file may have (the CLI has no limit)
+    JOBS_QUEUE = "network"  # the queue's name (several deployments may share one Redis)
+    JOBS_IMMEDIATE = False  # tests: a job runs at once, in process, when queued
+    JOBS_SQLITE_PATH: str | None = None  # the queue without Redis (default: instance/jobs.sqlite3)
+    JOBS_WORKERS = 2  # jobs one consumer runs at once
+    JOBS_RETRY_DELAY = 60  # seconds before a failed job is tried again
     LOGIN_RATE_LIMIT = "10 per minute"  # per address
     LOGIN_ACCOUNT_RATE_LIMIT = "20 per hour"  # failed logins per account, from any address
     API_RATE_LIMIT = "600 per minute"

@@ -1,5 +1,9 @@
 """Outgoing mail: one function, two backends chosen by MAIL_BACKEND.
 
+``send_mail`` queues the message; a job sends it once the transaction that asked for it commits,
+so an operation that rolls back sends nothing, and an unreachable mail server is tried again later
+instead of failing the request.
+
 - "outbox" (the default, for development and tests): each message is written as a .eml file into
   instance/outbox/ and to the log, so someone trying the app can open the invitation link.
 - "smtp": sent with smtplib to MAIL_SERVER:MAIL_PORT, with STARTTLS when MAIL_USE_TLS and a login
@@ -9,11 +13,15 @@
 import smtplib
 import uuid
 from datetime import UTC, datetime
+from email import policy
 from email.message import EmailMessage
+from email.parser import BytesParser
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from flask import current_app
+
+from network import tasks
 
 
 def outbox_folder() -> Path:
@@ -32,16 +40,23 @@ def build_message(to: str, subject: str, body: str) -> EmailMessage:
 
 
 def send_mail(to: str, subject: str, body: str) -> EmailMessage:
-    """Send a plain-text message; returns it (tests read it back)."""
-    message = build_message(to, subject, body)
+    """Queue a plain-text message to go out after the current transaction commits; returns it."""
     backend = current_app.config.get("MAIL_BACKEND", "outbox")
-    if backend == "smtp":
-        send_smtp(message)
-    elif backend == "outbox":
-        write_to_outbox(message)
-    else:
+    if backend not in ("outbox", "smtp"):  # a wrong setting shows where the mail is asked for
         raise RuntimeError(f"unknown MAIL_BACKEND {backend!r} (use 'outbox' or 'smtp')")
+    message = build_message(to, subject, body)
+    tasks.enqueue(deliver, bytes(message))
     return message
+
+
+@tasks.job(retries=5)
+def deliver(raw: bytes) -> None:
+    """The queued sending of one message; tried again while the mail server is unreachable."""
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    if current_app.config.get("MAIL_BACKEND", "outbox") == "smtp":
+        send_smtp(message)
+    else:
+        write_to_outbox(message)
 
 
 def write_to_outbox(message: EmailMessage) -> Path:
@@ -68,8 +83,5 @@ def send_smtp(message: EmailMessage) -> None:
 
 def outbox_messages() -> list[EmailMessage]:
     """The messages in the outbox, oldest first (for tests and the development outbox)."""
-    from email import policy
-    from email.parser import BytesParser
-
     parser = BytesParser(policy=policy.default)
     return [parser.parsebytes(p.read_bytes()) for p in sorted(outbox_folder().glob("*.eml"))]
