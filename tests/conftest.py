@@ -7,7 +7,6 @@ dropped after it.
 
 import os
 import shutil
-import threading
 import uuid
 from pathlib import Path
 
@@ -106,6 +105,7 @@ def app(databases, tmp_path, request):
         "RATELIMIT_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": "localhost",
+        "JOBS_IMMEDIATE": True,  # jobs run when queued (tests/test_jobs.py runs real consumers)
     }
     marker = request.node.get_closest_marker("app_config")
     if marker:
@@ -113,10 +113,6 @@ def app(databases, tmp_path, request):
     app = create_app(config)
     with app.app_context():
         yield app
-        # Background imports started by the test finish before its database goes away.
-        for thread in threading.enumerate():
-            if thread.name.startswith("import-"):
-                thread.join(timeout=60)
         db.session.remove()
         db.engine.dispose()
 
