@@ -14,9 +14,10 @@ Roles:
 Anonymous visitors read the public directory when PUBLIC_DIRECTORY is on.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask import current_app, has_app_context
+from flask import current_app, g, has_app_context, has_request_context
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
@@ -172,6 +173,12 @@ RULES = {
     "person.view": lambda u, r, p: (
         (p.consent_to_list and not p.is_archived and _read(u, r, p)) or has_rights_over(u, p.organization)
     ),
+    # obj is the Participant: an invitation, a refusal or a departure is the organisations' business
+    "participant.view": lambda u, r, p: (
+        (p.invitation_status == "accepted" and _read(u, r, p))
+        or has_rights_over(u, p.organization)
+        or can(u, "initiative.view_private", p.initiative)
+    ),
     "project.view": _read,
     "initiative.view": _read,
     "network.view": _read,
@@ -256,3 +263,44 @@ RULES = {
 
 def is_same_user(user, target: User) -> bool:
     return role_of(user) is not None and user.id == target.id
+
+
+# ---------------------------------------------------------------------------------------------
+# Fields that not every reader of a record may see. Seeing is a permission like changing: pages,
+# API schemas, exports and search all ask ``may_see`` (or ``visible``), never decide for themselves.
+
+
+@dataclass(frozen=True)
+class PrivateField:
+    action: str  # the rule asked…
+    owner: Callable  # …of this record (obj → the record the rule is about)
+
+
+_CONTACTS = PrivateField("organization.view_private", lambda person: person.organization)
+
+# {record kind: {field: PrivateField}}. Organisations' own email and phone are their published
+# contact and public; people's contact details belong to the organisation's members, its
+# coordinators and admins.
+PRIVATE_FIELDS: dict[str, dict[str, PrivateField]] = {
+    "person": {"email": _CONTACTS, "phone": _CONTACTS},
+}
+
+
+def may_see(user, kind: str, field_name: str, obj) -> bool:
+    rule = PRIVATE_FIELDS.get(kind, {}).get(field_name)
+    if rule is None:
+        return True
+    owner = rule.owner(obj)
+    # A list of people asks the same question of one organisation many times: once a request.
+    if not has_request_context() or getattr(owner, "id", None) is None:
+        return can(user, rule.action, owner)
+    answers = g.setdefault("field_visibility", {})
+    key = (getattr(user, "id", None), rule.action, type(owner).__name__, owner.id)
+    if key not in answers:
+        answers[key] = can(user, rule.action, owner)
+    return answers[key]
+
+
+def visible(user, kind: str, obj, data: dict) -> dict:
+    """data (a record's serialised fields) without the private fields this user may not see."""
+    return {k: v for k, v in data.items() if may_see(user, kind, k, obj)}

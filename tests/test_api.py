@@ -399,11 +399,11 @@ def test_initiative_coordinators_only_manage_their_own(client, world):
     )
     assert invite.status_code == 201
     participant_id = invite.get_json()["id"]
-    # Only B's members answer B's invitation.
+    # Only B's members answer B's invitation; to A's members an invitation not accepted does not exist.
     assert_problem(
         client.post(f"/api/v1/participants/{participant_id}/response", json={"accept": True},
                     headers=bearer(world.users["member_a"])),
-        403,
+        404,
     )  # fmt: skip
     accepted = client.post(
         f"/api/v1/participants/{participant_id}/response",

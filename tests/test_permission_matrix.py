@@ -83,6 +83,7 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("main.home", "GET"): row(c("/", EVERYONE)),
     ("main.member_map", "GET"): row(c("/map.json", EVERYONE)),
     ("main.networks", "GET"): row(c("/networks", EVERYONE)),
+    ("health.healthz", "GET"): row(c("/healthz", EVERYONE, note="load balancers: no login, no details")),
     ("directory.index", "GET"): row(c("/organizations", EVERYONE), c("/organizations?q=Organisation", EVERYONE)),
     ("directory.export_csv", "GET"): row(c("/organizations/export.csv", LOGGED_IN)),
     ("directory.saved", "GET"): row(c("/organizations/saved", LOGGED_IN)),
@@ -236,12 +237,16 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("organizations.new_person", "POST"): row(
         c("/organizations/{org_b}/people/new", B_SIDE, data={"name": "New Person", "email": "np@example.org"})
     ),
-    ("organizations.edit_person", "GET"): row(c("/people/{person_a}/edit", A_SIDE)),
+    # People A and B are unlisted: to those without rights they do not exist (404, as for a wrong id).
+    ("organizations.edit_person", "GET"): row(c("/people/{person_a}/edit", A_SIDE, denied=("missing",))),
     ("organizations.edit_person", "POST"): row(
-        c("/people/{person_b}/edit", B_SIDE, data=PERSON_FORM, note="attack: member of A editing B's contact")
+        c("/people/{person_b}/edit", B_SIDE, data=PERSON_FORM, denied=("missing",),
+          note="attack: member of A editing B's contact")
+    ),  # fmt: skip
+    ("organizations.archive_person", "POST"): row(c("/people/{person_b}/archive", B_SIDE, denied=("missing",))),
+    ("organizations.restore_person", "POST"): row(
+        c("/people/{archived_person_a}/restore", A_SIDE, denied=("missing",))
     ),
-    ("organizations.archive_person", "POST"): row(c("/people/{person_b}/archive", B_SIDE)),
-    ("organizations.restore_person", "POST"): row(c("/people/{archived_person_a}/restore", A_SIDE)),
     ("organizations.new_partnership", "GET"): row(c("/organizations/{org_a}/partnerships/new", A_SIDE)),
     ("organizations.new_partnership", "POST"): row(
         c("/organizations/{org_a}/partnerships/new", A_SIDE, data={"partner": "{company}", "kind": "technical"})
@@ -496,7 +501,12 @@ TABLE: dict[tuple[str, str], list[Case]] = {
             etag_from="/api/v1/initiatives/{initiative_x}",
         ),
     ),  # fmt: skip
-    ("api_initiatives.ParticipantDetail", "GET"): row(c("/api/v1/participants/{participant_a}", EVERYONE)),
+    ("api_initiatives.ParticipantDetail", "GET"): row(
+        c("/api/v1/participants/{participant_a}", EVERYONE),
+        # B's invitation is its own, the initiative's managers' and its participants' business
+        c("/api/v1/participants/{participant_b}", LOGGED_IN - {"viewer"}, denied=("missing",),
+          note="invitation not accepted: hidden from others"),
+    ),  # fmt: skip
     ("api_initiatives.ParticipantDetail", "DELETE"): row(c("/api/v1/participants/{participant_a}", A_COORD)),
     ("api_initiatives.ParticipantLeave", "POST"): row(
         c(
@@ -511,6 +521,7 @@ TABLE: dict[tuple[str, str], list[Case]] = {
             {"member_b", "admin"},
             json={"accept": True},
             etag_from="/api/v1/participants/{participant_b}",
+            denied=("denied", "missing"),  # the invitation is hidden from those who may not see it
             note="attack: member of A answering for B, by the API",
         ),
     ),  # fmt: skip

@@ -2,8 +2,6 @@
 
 from flask import request
 from flask.views import MethodView
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import PreconditionFailed
 
 from network import permissions
@@ -20,8 +18,7 @@ from network.api.conventions import (
     paged,
     search_page,
 )
-from network.api.lookups import find, find_by_ref, if_match_version
-from network.extensions import db
+from network.api.lookups import find_by_ref, if_match_version
 from network.models import Initiative, Organization, Participant
 from network.services import initiatives as service
 from network.services import search
@@ -120,12 +117,7 @@ class InitiativeParticipants(MethodView):
     def get(self, ref):
         """The organisations taking part; invitations too for its coordinators and participants"""
         initiative = initiative_for(ref)
-        participants = db.session.scalars(
-            select(Participant).where(Participant.initiative_id == initiative.id)
-            .options(selectinload(Participant.organization)).order_by(Participant.id)
-        )  # fmt: skip
-        private = permissions.can(actor(), "initiative.view_private", initiative)
-        items = [p for p in participants if private or p.invitation_status == "accepted"]
+        items = sorted(service.visible_participants(actor(), initiative), key=lambda p: p.id)
         body, headers = paged(items, len(items), {"page": 1, "per_page": max(1, len(items))})
         return body, 200, headers
 
@@ -140,9 +132,7 @@ class InitiativeParticipants(MethodView):
 
 
 def participant_for(participant_id: int) -> Participant:
-    participant = find(Participant, participant_id, "participant")
-    permissions.require(actor(), "initiative.view", participant.initiative)
-    return participant
+    return service.visible_participant(actor(), participant_id)
 
 
 @bp.route("/participants/<int:participant_id>")

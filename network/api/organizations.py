@@ -24,7 +24,6 @@ from network.extensions import db
 from network.models import Membership, Network, Organization, Person
 from network.services import organizations as service
 from network.services import profiles, search
-from network.services.errors import NotFound
 
 bp = make_blueprint("api_organizations", "Organisations, their memberships of network nodes, and their people")
 
@@ -177,9 +176,7 @@ class OrganizationPeople(MethodView):
     @bp.response(200, schemas.PersonPageSchema, headers=LINK_HEADER)
     def get(self, ref):
         """An organisation's contacts: those who agreed to be listed, or all for those with rights"""
-        org = organization_for(ref)
-        people = db.session.scalars(select(Person).where(Person.organization_id == org.id).order_by(Person.name))
-        items = [p for p in people if permissions.can(actor(), "person.view", p)]
+        items = service.people_of(actor(), organization_for(ref))
         body, headers = paged(items, len(items), {"page": 1, "per_page": max(1, len(items))})
         return body, 200, headers
 
@@ -197,12 +194,7 @@ class People(MethodView):
 
 
 def person_for(person_id: int) -> Person:
-    person = find(Person, person_id, "person")
-    if not permissions.can(actor(), "person.view", person):
-        # Unlisted people are not confirmed to exist.
-        permissions.require(actor(), "directory.view")
-        raise NotFound("No such person.")
-    return person
+    return service.find_person(actor(), person_id)
 
 
 @bp.route("/people/<int:person_id>")

@@ -6,9 +6,10 @@ forms call too. References are by code or slug, as the services take them: count
 alpha-2 code, themes by slug, organisations by id or slug.
 """
 
-from marshmallow import Schema, ValidationError, fields, pre_load, validate
+from marshmallow import Schema, ValidationError, fields, post_dump, pre_load, validate
 
-from network.api.conventions import LinksSchema
+from network import permissions
+from network.api.conventions import LinksSchema, actor
 from network.models.initiative import PARTICIPANT_ROLES
 from network.models.organization import MEMBERSHIP_STATUSES
 
@@ -272,12 +273,24 @@ class MembershipCreateInput(MembershipInput):
     network = Id(required=True)
 
 
-class PersonSchema(Schema):
+class PrivateFieldsSchema(Schema):
+    """Leaves out the fields of ``record_kind`` that permissions.PRIVATE_FIELDS keeps from this caller."""
+
+    record_kind: str
+
+    @post_dump(pass_original=True)
+    def leave_out_private_fields(self, data, record, **kwargs):
+        return permissions.visible(actor(), self.record_kind, record, data)
+
+
+class PersonSchema(PrivateFieldsSchema):
+    record_kind = "person"
+
     id = fields.Integer()
     organization_id = fields.Integer()
     name = fields.String()
-    email = fields.String(allow_none=True)
-    phone = fields.String(allow_none=True)
+    email = fields.String(allow_none=True, metadata={"description": "only for the organisation and its coordinators"})
+    phone = fields.String(allow_none=True, metadata={"description": "only for the organisation and its coordinators"})
     title = fields.String(allow_none=True)
     consent_to_list = fields.Boolean()
     version = fields.Integer()

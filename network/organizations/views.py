@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from network import permissions
 from network.editing import actor, form_status, save_form
 from network.extensions import db
-from network.models import ChangeRequest, Membership, Network, Organization, Partnership, Person
+from network.models import ChangeRequest, Membership, Network, Organization, Partnership
 from network.organizations import forms
 from network.services import duplicates, history, organizations, partnerships, profiles
 from network.services.errors import Conflict, PermissionDenied, ValidationError
@@ -141,7 +141,7 @@ def edit_records(slug: str):
     """Memberships, people (archived ones too) and partnerships, with their edit buttons."""
     org = organization_or_404(slug)
     permissions.require(current_user, "organization.view_private", org)
-    people = db.session.scalars(select(Person).where(Person.organization_id == org.id).order_by(Person.name)).all()
+    people = organizations.people_of(actor(), org)
     memberships = db.session.scalars(
         select(Membership).where(Membership.organization_id == org.id)
         .options(selectinload(Membership.network)).order_by(Membership.id)
@@ -319,7 +319,7 @@ def new_person(slug: str):
 @bp.route("/people/<int:id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_person(id: int):
-    person = db.get_or_404(Person, id)
+    person = organizations.find_person(actor(), id)
     org = person.organization
     permissions.require(current_user, "person.manage", org)
     form = forms.PersonForm(data=forms.person_form_data(person))
@@ -340,7 +340,7 @@ def edit_person(id: int):
 @bp.post("/people/<int:id>/archive")
 @login_required
 def archive_person(id: int):
-    person = db.get_or_404(Person, id)
+    person = organizations.find_person(actor(), id)
     organizations.archive_person(actor(), person, request.form.get("version") or None)
     flash(_("%(name)s was archived. It can be restored.", name=person.name), "success")
     return redirect(url_for("organizations.edit_records", slug=person.organization.slug))
@@ -349,7 +349,7 @@ def archive_person(id: int):
 @bp.post("/people/<int:id>/restore")
 @login_required
 def restore_person(id: int):
-    person = db.get_or_404(Person, id)
+    person = organizations.find_person(actor(), id)
     organizations.restore_person(actor(), person)
     flash(_("%(name)s was restored.", name=person.name), "success")
     return redirect(url_for("organizations.edit_records", slug=person.organization.slug))

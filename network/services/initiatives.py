@@ -106,10 +106,20 @@ def manageable_initiatives(actor) -> list[Initiative]:
 
 def visible_participants(actor, initiative: Initiative) -> list[Participant]:
     """Everyone for its coordinators and participants; only those who accepted for other readers
-    (an invitation, a refusal or a departure is the organisations' business)."""
+    (the rule is permissions' participant.view, asked once for the whole initiative here)."""
     if permissions.can(actor, "initiative.view_private", initiative):
         return list(initiative.participants)
-    return [p for p in initiative.participants if p.invitation_status == "accepted"]
+    return [p for p in initiative.participants if permissions.can(actor, "participant.view", p)]
+
+
+def visible_participant(actor, participant_id: int) -> Participant:
+    """A participant, for those who may see it: an invitation that was not accepted is not found by
+    others, as if it did not exist."""
+    participant = db.session.get(Participant, participant_id) if 0 < participant_id <= 2**31 - 1 else None
+    if participant is None or not permissions.can(actor, "participant.view", participant):
+        permissions.require(actor, "directory.view")
+        raise NotFound(_("No such participant."))
+    return participant
 
 
 def participant_history(initiative: Initiative) -> list[AuditEvent]:

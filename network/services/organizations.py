@@ -36,7 +36,8 @@ from network.services.cleaning import (
     regions_by_code,
     themes_by_slug,
 )  # fmt: skip
-from network.services.errors import Conflict, ValidationError
+from network.services.errors import Conflict, NotFound, ValidationError
+from network.services.profiles import MAX_ID
 
 # What a member may change about its own organisation, through a change request.
 CORE_PROFILE_FIELDS = ("name", "name_local", "acronym", "kind", "hq_country", "website", "email")
@@ -428,6 +429,23 @@ def validate_person(data: dict, *, existing: Person | None = None) -> dict:
     c.text("title", max_length=200)
     c.boolean("consent_to_list")
     return c.done()
+
+
+def find_person(actor, person_id: int) -> Person:
+    """The person with this id, for those who may see them. Someone unlisted is not found, exactly as
+    if no one had that id: neither a 403 nor a different message tells a stranger they exist."""
+    person = db.session.get(Person, person_id) if 0 < person_id <= MAX_ID else None
+    if person is None or not permissions.can(actor, "person.view", person):
+        permissions.require(actor, "directory.view")
+        raise NotFound(_("No such person."))
+    return person
+
+
+def people_of(actor, org: Organization) -> list[Person]:
+    """The organisation's people this actor may see: those listed, or everyone (archived too) for
+    those with rights over it."""
+    people = db.session.scalars(select(Person).where(Person.organization_id == org.id).order_by(Person.name, Person.id))
+    return [p for p in people if permissions.can(actor, "person.view", p)]
 
 
 @operation
