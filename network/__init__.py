@@ -3,6 +3,7 @@
 import os
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from network.config import DefaultConfig, environment_overrides, instance_secret_key, sqlite_url
 
@@ -27,6 +28,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = sqlite_url(app.instance_path)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+
+    if app.config["PROXY_HOPS"]:
+        # Trust this many proxies' X-Forwarded-* headers, so remote_addr (rate limits, session
+        # binding), the scheme and the host are the client's, not the proxy's.
+        hops = int(app.config["PROXY_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     register_extensions(app)
     register_blueprints(app)
@@ -56,6 +63,9 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    if app.config["RATELIMIT_STORAGE_URI"].startswith(("redis://", "rediss://")):
+        # A Redis that stops answering must not hold requests: fail fast, fall back to memory.
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1})
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
     from network.web import select_locale
@@ -64,8 +74,8 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from network import admin, api, auth, directory, imports, initiatives, main, organizations, projects
+    from network import admin, api, auth, directory, health, imports, initiatives, main, organizations, projects
 
-    for feature in (main, auth, directory, organizations, projects, initiatives, imports, admin):
+    for feature in (main, auth, directory, organizations, projects, initiatives, imports, admin, health):
         app.register_blueprint(feature.bp)
     api.init_app(app)

@@ -15,6 +15,9 @@ class DefaultConfig:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     SECRET_KEY: str | None = None
     REDIS_URL: str | None = None
+    # Reverse proxies in front of the app that set X-Forwarded-For/-Proto/-Host (nginx: 1). With 0
+    # those headers are ignored, since any client could send them.
+    PROXY_HOPS = 0
     PER_PAGE = 25
     # Anonymous visitors may read the directory (organisations, projects, initiatives, nodes).
     PUBLIC_DIRECTORY = True

@@ -14,5 +14,7 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# With Redis down, limits are counted in this process's memory (Flask-Limiter logs a warning) and go
+# back to Redis once it answers; a storage error never fails the request it was counting.
+limiter = Limiter(key_func=get_remote_address, default_limits=[], in_memory_fallback_enabled=True, swallow_errors=True)
 babel = Babel()

@@ -1,14 +1,17 @@
 """Request handling shared by every page: one commit per request, headers, errors, locale."""
 
-from flask import Flask, current_app, has_request_context, render_template, request, session
+import contextlib
+
+from flask import Flask, current_app, g, has_request_context, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from network import labels, permissions
-from network.extensions import db
+from network.extensions import db, login_manager
 from network.request_input import Request
 from network.services.errors import Conflict, ServiceError, ValidationError
 
@@ -29,8 +32,10 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ERROR_TITLES = {
     400: _l("Bad request"), 403: _l("Forbidden"), 404: _l("Not found"), 405: _l("Method not allowed"),
     409: _l("Edit conflict"), 413: _l("Too large"), 422: _l("Invalid input"), 429: _l("Too many requests"),
-    500: _l("Server error"),
+    500: _l("Server error"), 503: _l("Service unavailable"),
 }  # fmt: skip
+# Seconds a client is asked to wait when the database does not answer (Retry-After).
+DATABASE_RETRY_AFTER = 30
 # ServiceError titles are English class attributes; a subclass's own title (e.g. "Invalid link") stays specific.
 SERVICE_ERROR_TITLES = {
     "Bad request": _l("Bad request"), "Invalid input": _l("Invalid input"), "Forbidden": _l("Forbidden"),
@@ -53,6 +58,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, render_http_error)
     app.register_error_handler(ServiceError, render_service_error)
     app.register_error_handler(Exception, render_unexpected_error)
+    app.register_error_handler(DBAPIError, render_database_error)
     app.jinja_env.globals.update(
         can=lambda action, obj=None: permissions.can(current_user, action, obj),
         kind_label=lambda kind: labels.label(labels.ORGANIZATION_KIND_LABELS, kind),
@@ -124,6 +130,33 @@ def render_unexpected_error(error: Exception):
 
 
 def select_locale() -> str:
+def database_unavailable(error: Exception) -> bool:
+    """The database could not be reached or the connection broke (server down, restarted, file
+    unreadable, lock held too long): the request may succeed if sent again, unlike a bug."""
+    return isinstance(error, OperationalError) or (isinstance(error, DBAPIError) and error.connection_invalidated)
+
+
+def render_database_error(error: DBAPIError):
+    if not database_unavailable(error):
+        return render_unexpected_error(error)
+    with contextlib.suppress(DBAPIError):  # the connection is gone; the pool replaces it
+        db.session.rollback()
+    current_app.logger.error("Database unavailable on %s %s: %s", request.method, request.path, error.orig)
+    if request.path.startswith("/api/"):
+        from network.api.problems import render_database_unavailable
+
+        return render_database_unavailable(error)
+    # The page is shown as to a visitor: loading the user would ask the database again.
+    g._login_user = login_manager.anonymous_user()
+    page = render_template(
+        "error.html",
+        code=503,
+        title=_("Service unavailable"),
+        message=_("The database is not answering at the moment. Please try again in a minute."),
+    )
+    return page, 503, {"Retry-After": str(DATABASE_RETRY_AFTER)}
+
+
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # services called from the CLI or tests: messages in the default language
         return current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -13,6 +13,7 @@ from werkzeug.exceptions import Forbidden, HTTPException, Unauthorized
 
 from network.extensions import db
 from network.services.errors import Conflict, PermissionDenied, ServiceError, ValidationError
+from network.web import DATABASE_RETRY_AFTER, database_unavailable, render_database_error
 
 PROBLEM_JSON = "application/problem+json"
 # webargs locations -> the names problem details use
@@ -101,7 +102,19 @@ def render_service_error(error: ServiceError):
     return problem(error.status, error.title, error.message)
 
 
+def render_database_unavailable(error: Exception):
+    """503 with Retry-After: the database did not answer (network.web.render_database_error)."""
+    return problem(
+        503,
+        "Service unavailable",
+        "The database is not answering at the moment; try again later.",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+    )
+
+
 def render_unexpected_error(error: Exception):
+    if database_unavailable(error):  # the API blueprints' catch-all comes before the app's handler
+        return render_database_error(error)
     db.session.rollback()
     current_app.logger.exception("Unhandled API error on %s %s", request.method, request.path)
     if current_app.testing and current_app.config.get("PROPAGATE_UNEXPECTED_ERRORS", True):

@@ -4,9 +4,9 @@ import hashlib
 from urllib.parse import urlsplit
 
 import flask_babel
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user, user_loaded_from_cookie
 from flask_wtf.csrf import CSRFError
 
 from network.auth.forms import (
@@ -34,13 +34,35 @@ def configure_login(state) -> None:
     login_manager.session_protection = "strong"
 
 
+def client_binding() -> str:
+    """This client's fingerprint, as "strong" session protection computes it (address, browser)."""
+    return login_manager._session_identifier_generator()[:32]
+
+
+def bind_to_client(user: User) -> None:
+    """Tie the logged-in id, and so the remember cookie Flask-Login signs from it, to this client:
+    the cookie replayed from another browser or address loads no one."""
+    session["_user_id"] = f"{user.get_id()}:{client_binding()}"
+
+
 @login_manager.user_loader
 def load_user(user_id: str):
-    ident, _sep, token = user_id.partition(":")
+    ident, token, bound_to = (user_id.split(":") + ["", ""])[:3]
+    if bound_to:
+        if bound_to != client_binding():
+            return None
+    elif "_id" not in session:  # an unbound id is trusted only in a session Flask-Login has bound
+        return None
     user = db.session.get(User, int(ident)) if ident.isdigit() else None
     if user is None or (user.session_token or "") != token:
         return None
     return user
+
+
+@user_loaded_from_cookie.connect
+def bind_session_from_cookie(app, user) -> None:
+    # The session the cookie started belongs to this client, so "strong" protection keeps it.
+    session["_id"] = login_manager._session_identifier_generator()
 
 
 @bp.before_app_request
@@ -116,6 +138,7 @@ def login():
         else:
             accounts.record_login(user)
             login_user(user, remember=form.remember.data)
+            bind_to_client(user)
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             return redirect(safe_next(form.next.data) or url_for("main.home"))
     return render_template("auth/login.html", form=form)

@@ -21,7 +21,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from network import permissions
 from network.extensions import db
-from network.models import Network, Organization, UsedToken, User, utcnow
+from network.models import ApiToken, Network, Organization, UsedToken, User, utcnow
 from network.models.user import ROLES
 from network.permissions import Grant
 from network.services import operation
@@ -328,8 +328,14 @@ def deactivate_user(actor, user: User) -> User:
 
 @operation
 def reactivate_user(actor, user: User) -> User:
+    """The user may log in again, but API tokens made before the deactivation stay dead: whoever
+    held them then need not hold them now. The user makes new ones."""
     permissions.require(actor, "user.manage", user)
-    user.active = True
+    if not user.active:
+        user.active = True
+        live = select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        for token in db.session.scalars(live):
+            token.revoked_at = utcnow()
     return user
 
 
