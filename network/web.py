@@ -129,7 +129,6 @@ def render_unexpected_error(error: Exception):
     ), 500
 
 
-def select_locale() -> str:
 def database_unavailable(error: Exception) -> bool:
     """The database could not be reached or the connection broke (server down, restarted, file
     unreadable, lock held too long): the request may succeed if sent again, unlike a bug."""
@@ -157,6 +156,7 @@ def render_database_error(error: DBAPIError):
     return page, 503, {"Retry-After": str(DATABASE_RETRY_AFTER)}
 
 
+def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # services called from the CLI or tests: messages in the default language
         return current_app.config["BABEL_DEFAULT_LOCALE"]
