@@ -1,15 +1,18 @@
-"""Flask commands: ``flask --app network <command>``. Each calls services and commits once."""
+"""Flask commands: ``flask --app network <command>``. Each calls services and commits once; one that
+writes runs in ``database.writing()``, so it waits for SQLite's write lock instead of failing."""
 
 import click
 from flask import Flask
 from flask.cli import with_appcontext
 
+from network.database import writing
 from network.extensions import db
 from network.services.reference import load_reference_data
 
 
 @click.command("load-reference")
 @with_appcontext
+@writing()
 def load_reference_command() -> None:
     """Load or update the M49 regions and the starter themes (idempotent)."""
     added = load_reference_data()

@@ -34,6 +34,7 @@ class DefaultConfig:
     LOGIN_RATE_LIMIT = "10 per minute"  # per address
     LOGIN_ACCOUNT_RATE_LIMIT = "20 per hour"  # failed logins per account, from any address
     API_RATE_LIMIT = "600 per minute"
+    TOKEN_LAST_USED_INTERVAL = 300  # seconds: an API token's last use is written at most this often
     CORS_ORIGINS: list[str] = []
     MAIL_BACKEND = "outbox"  # "outbox" writes to instance/outbox and the log; "smtp" sends
     MAIL_SERVER = "localhost"

@@ -24,6 +24,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import delete, func, insert, select
 from werkzeug.security import generate_password_hash
 
+from network.database import writing
 from network.extensions import db
 from network.models import (
     Base,
@@ -981,6 +982,7 @@ def everyday_changes() -> None:
 @click.option("--force", is_flag=True, help="Delete ALL existing data first (reference data is kept).")
 @click.option("--if-empty", is_flag=True, help="Do nothing, quietly, when there is data already.")
 @with_appcontext
+@writing()
 def seed_demo_command(orgs: int, seed_value: int, force: bool, if_empty: bool) -> None:
     """Build a demo network: nodes, organisations, people, projects, partnerships, initiatives, users."""
     if orgs < 1:

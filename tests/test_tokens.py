@@ -25,14 +25,27 @@ def test_created_token_is_shown_once_and_stored_only_as_a_hash(world, db_session
     assert tokens.authenticate(secret).id == row.id
 
 
-def test_authenticate_records_last_use(world, db_session):
+def test_authenticating_only_reads_and_the_last_use_is_written_once_per_interval(app, world, db_session):
     created = tokens.create_token(world.users["viewer"], "t")
-    assert created.token.last_used_at is None
-    tokens.authenticate(created.secret)
-    assert created.token.last_used_at is not None
-    first = created.token.last_used_at
-    tokens.authenticate(created.secret)  # within a minute: not rewritten
-    assert created.token.last_used_at == first
+    db_session.commit()
+    token_id = created.token.id
+    assert tokens.authenticate(created.secret).id == token_id
+    assert not db_session.dirty and created.token.last_used_at is None  # nothing for the caller to write
+
+    def last_used():
+        db_session.rollback()  # a fresh snapshot: record_use writes through its own connection
+        return db_session.scalar(select(ApiToken.last_used_at).where(ApiToken.id == token_id))
+
+    now = utcnow()
+    assert tokens.record_use(token_id, None, now) and last_used() == now
+    interval = timedelta(seconds=app.config["TOKEN_LAST_USED_INTERVAL"])
+    assert not tokens.record_use(token_id, now, now + interval - timedelta(seconds=1))
+    assert last_used() == now
+    # Another worker that read the token before this write does not write it again.
+    assert not tokens.record_use(token_id, None, now + timedelta(seconds=1))
+    assert last_used() == now
+    later = now + interval
+    assert tokens.record_use(token_id, now, later) and last_used() == later
 
 
 def test_revoked_expired_unknown_and_inactive_tokens_do_not_authenticate(world, db_session):

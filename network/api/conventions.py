@@ -37,6 +37,7 @@ def make_blueprint(name: str, description: str) -> Blueprint:
     bp.before_request(authenticate_request)
     bp.after_request(add_cors_headers)
     bp.after_request(answer_conditional_reads)
+    bp.teardown_request(record_token_use)
     bp.register_error_handler(HTTPException, problems.render_http_error)
     bp.register_error_handler(ServiceError, problems.render_service_error)
     bp.register_error_handler(Exception, problems.render_unexpected_error)
@@ -60,10 +61,18 @@ def authenticate_request() -> None:
             raise problems.AuthenticationRequired("The API token is invalid, revoked or expired.", "invalid_token")
         g.api_token, g.api_actor = token, token.user
         g.actor_id = token.user_id  # the audit trail's actor
+        g.token_use = (token.id, token.last_used_at)  # plain values: the token expires at the commit
     if request.method in WRITE_METHODS and not tokens.allows_writes(g.api_token):
         if g.api_token is None:
             raise problems.AuthenticationRequired("Writing needs a read-write API token.")
         raise problems.InsufficientScope("This token may only read; writing needs a read-write token.")
+
+
+def record_token_use(exc: BaseException | None) -> None:
+    """The token's last use, written once the request's own transaction has ended (see record_use)."""
+    use = g.pop("token_use", None)
+    if use is not None:
+        tokens.record_use(*use)
 
 
 def actor():

@@ -4,6 +4,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from network.database import writing
 from network.extensions import db
 from network.models import Network
 from network.models.user import ROLES
@@ -19,6 +20,7 @@ from network.services.errors import ValidationError
 @click.option("--network", "network_slugs", metavar="SLUG", multiple=True, help="For coordinators: a node (repeat).")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="Asked for when omitted.")
 @with_appcontext
+@writing()
 def create_user_command(
     email: str,
     role: str,

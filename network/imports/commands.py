@@ -1,6 +1,7 @@
 """``flask import`` and ``flask export``: the same services as the web pages, committed once."""
 
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 import click
@@ -8,6 +9,7 @@ from flask import g
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
+from network.database import writing
 from network.extensions import db
 from network.models import Network, User
 from network.services.errors import ServiceError
@@ -82,6 +84,13 @@ def _print_report(result, dry_run: bool) -> None:
 def import_command(file: Path, dry_run: bool, skip_invalid: bool, network_slug: str | None, email: str | None,
                    duplicates: str) -> None:  # fmt: skip
     """Import organisations from a CSV or .xlsx FILE (all or nothing unless --skip-invalid)."""
+    # A dry run only reads: it must not hold SQLite's write lock while it checks a large file.
+    with nullcontext() if dry_run else writing():
+        _import(file, dry_run, skip_invalid, network_slug, email, duplicates)
+
+
+def _import(file: Path, dry_run: bool, skip_invalid: bool, network_slug: str | None, email: str | None,
+            duplicates: str) -> None:  # fmt: skip
     actor = _actor(email)
     node = _node(network_slug)
     try:

@@ -12,9 +12,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import DBAPIError
 
+from network import database
 from network.extensions import db
 from network.models import ApiToken, User, utcnow
 from network.models.user import TOKEN_SCOPES
@@ -25,8 +28,8 @@ TOKEN_MARKER = "net"  # noqa: S105  (a public marker, not a secret)
 # Expiry choices the profile page offers (days; None = never expires).
 EXPIRY_DAYS = (30, 90, 365, None)
 MAX_EXPIRY_DAYS = 366
-# last_used_at is written at most this often, so a busy client does not write on every request.
-LAST_USED_RESOLUTION = timedelta(minutes=1)
+# Seconds the last-use write waits for a lock: it is bookkeeping, not worth holding up a request.
+LAST_USED_WAIT = 0.25
 
 
 @dataclass
@@ -106,7 +109,7 @@ def is_usable(token: ApiToken, now: datetime | None = None) -> bool:
 def authenticate(text: str | None) -> ApiToken | None:
     """The usable token this text is, or None (unknown, malformed, revoked, expired, user inactive).
 
-    Records the last-use time (flushed; the request commits it).
+    Only reads: the caller records the use with ``record_use`` once its own transaction has ended.
     """
     if not text or len(text) > 200 or not text.startswith(TOKEN_MARKER + "_"):
         return None
@@ -115,13 +118,35 @@ def authenticate(text: str | None) -> ApiToken | None:
     # The lookup is by hash; compare again in constant time for good measure.
     if token is None or not hmac.compare_digest(token.token_hash, digest):
         return None
-    now = utcnow()
-    if not is_usable(token, now):
+    if not is_usable(token):
         return None
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
-        token.last_used_at = now
-        db.session.flush()
     return token
+
+
+def record_use(token_id: int, last_used_at: datetime | None, now: datetime | None = None) -> bool:
+    """Write a token's last use when TOKEN_LAST_USED_INTERVAL seconds have passed since the one
+    recorded (`last_used_at`, as read when it authenticated); whether it was written.
+
+    Its own short transaction on its own connection, never the caller's: a read-only API call does
+    not take SQLite's write lock for it, and a lock held elsewhere makes it give up after
+    LAST_USED_WAIT seconds (logged) instead of failing or stalling the request.
+    """
+    now = now or utcnow()
+    due = now - timedelta(seconds=current_app.config["TOKEN_LAST_USED_INTERVAL"])
+    if last_used_at is not None and last_used_at > due:
+        return False
+    try:
+        with database.side_transaction(LAST_USED_WAIT) as conn:
+            # Another worker may have written it meanwhile: only a use older than the interval is replaced.
+            written = conn.execute(
+                update(ApiToken)
+                .where(ApiToken.id == token_id, or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= due))
+                .values(last_used_at=now)
+            ).rowcount
+    except DBAPIError as exc:
+        current_app.logger.warning("Last use of API token %s not recorded: %s", token_id, exc.orig)
+        return False
+    return bool(written)
 
 
 def allows_writes(token: ApiToken | None) -> bool:
