@@ -1,13 +1,19 @@
 """The import pages: upload, preview with errors and duplicates, commit with progress, log, undo."""
 
 import io
+import re
+import threading
 import time
+import zipfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from network.extensions import db
 from network.models import ImportJob, Organization
+from network.services import importing
 from tests import factories as f
 from tests.conftest import login
 
@@ -170,37 +176,141 @@ def test_someone_elses_job_is_hidden(client, coordinator):
     assert client.post(f"/imports/{job.id}/commit").status_code == 403
 
 
-def running_job(user, **worker) -> ImportJob:
-    job = ImportJob(user_id=user.id, filename="members.csv", status="running", total_rows=10,
-                    details={"worker": worker})  # fmt: skip
+def active_job(user, status="running", age=timedelta(0)) -> ImportJob:
+    job = ImportJob(user_id=user.id, filename="members.csv", status=status, total_rows=10, details={})
     db.session.add(job)
+    db.session.flush()
+    job.updated_at = datetime.now(UTC) - age
     db.session.commit()
     return job
 
 
-def test_a_job_whose_worker_is_gone_shows_as_interrupted(client, coordinator):
-    import os
-    import socket
-    from datetime import UTC, datetime, timedelta
+def beat(app, job, seconds_ago: float, processed=4) -> None:
+    """A heartbeat as a consumer's job writes it into the queue's storage."""
+    app.extensions["huey"].put(importing.heartbeat_key(job.id), {"at": time.time() - seconds_ago,
+                                                                   "processed": processed, "total": 10})  # fmt: skip
 
-    from network.services import importing
 
-    dead_pid = 2**30  # beyond any pid_max: no such process
-    host, now = socket.gethostname(), datetime.now(UTC)
-    restarted = running_job(coordinator, process="an earlier process", host=host, pid=dead_pid,
-                            started=now.isoformat())  # fmt: skip
-    ours_no_thread = running_job(coordinator, process=importing.PROCESS_ID, host=host, pid=os.getpid(),
-                                 started=now.isoformat())  # fmt: skip
-    elsewhere_old = running_job(coordinator, process="x", host="another-host", pid=1,
-                                started=(now - timedelta(hours=7)).isoformat())  # fmt: skip
-    elsewhere_now = running_job(coordinator, process="y", host="another-host", pid=1, started=now.isoformat())
-    alive_here = running_job(coordinator, process="z", host=host, pid=os.getppid(), started=now.isoformat())
+def test_a_job_whose_consumer_is_gone_shows_as_interrupted(app, client, coordinator):
+    """Liveness is the job's heartbeat, the same for every web process (no process ids: those broke
+    under gunicorn --preload); a job not started yet waits for a consumer, but not for ever."""
+    dead = active_job(coordinator)
+    beat(app, dead, seconds_ago=app.config["IMPORT_HEARTBEAT_TIMEOUT"] + 5)
+    alive = active_job(coordinator, age=timedelta(hours=1))
+    beat(app, alive, seconds_ago=2)
+    checking = active_job(coordinator, status="uploaded")
+    beat(app, checking, seconds_ago=2, processed=7)
+    queued = active_job(coordinator, status="uploaded", age=timedelta(minutes=30))
+    forgotten = active_job(coordinator, age=timedelta(seconds=app.config["IMPORT_TIMEOUT"] + 60))
     login(client, coordinator)
-    for job in (restarted, ours_no_thread, elsewhere_old):
+    for job in (dead, forgotten):
         page = client.get(f"/imports/{job.id}")
-        assert "interrupted before it finished" in page.text, job.details
+        assert "interrupted before it finished" in page.text
         assert client.get(f"/imports/{job.id}/progress").get_json()["status"] == "failed"
-    for job in (elsewhere_now, alive_here):
-        assert client.get(f"/imports/{job.id}/progress").get_json()["status"] == "running"
+    progress = client.get(f"/imports/{alive.id}/progress").get_json()
+    assert progress["status"] == "running" and progress["processed"] == 4 and progress["percent"] == 40
+    progress = client.get(f"/imports/{checking.id}/progress").get_json()
+    assert progress["status"] == "uploaded" and progress["processed"] == 7 and progress["started"]
+    assert "Checking the file" in client.get(f"/imports/{checking.id}").text
+    page = client.get(f"/imports/{queued.id}")
+    assert "Waiting for a background worker" in page.text
+    assert client.get(f"/imports/{queued.id}/progress").get_json()["status"] == "uploaded"
     db.session.expire_all()
-    assert db.session.get(ImportJob, restarted.id).status == "failed"  # recorded, not just shown
+    assert db.session.get(ImportJob, dead.id).status == "failed"  # recorded, not just shown
+    assert db.session.get(ImportJob, forgotten.id).status == "failed"
+
+
+def test_a_second_commit_is_told_it_is_already_committed(client, coordinator):
+    login(client, coordinator)
+    upload(client, CSV, node=str(coordinator.networks[0].id))
+    job = db.session.scalar(select(ImportJob))
+    assert client.post(f"/imports/{job.id}/commit").status_code == 302
+    again = client.post(f"/imports/{job.id}/commit", follow_redirects=True)
+    assert again.status_code == 200 and "already committed" in again.text
+    assert "nothing was saved" not in again.text
+    assert db.session.scalar(select(func.count()).select_from(Organization)) == 2
+
+
+def test_two_commits_at_once_import_once(app, coordinator):
+    """A double click on Import: both requests race; exactly one imports, the other is told so."""
+    rows = "".join(f"Org {n},KE\n" for n in range(300))
+    first, second = app.test_client(), app.test_client()
+    login(first, coordinator)
+    login(second, coordinator)
+    upload(first, "name,country\n" + rows, node=str(coordinator.networks[0].id))
+    job_id = db.session.scalar(select(ImportJob.id))
+    db.session.commit()
+    barrier = threading.Barrier(2)
+    answers = []
+
+    def commit(client):
+        barrier.wait()
+        answers.append(client.post(f"/imports/{job_id}/commit", follow_redirects=True))
+
+    threads = [threading.Thread(target=commit, args=(c,)) for c in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(a.status_code for a in answers) == [200, 200]
+    db.session.expire_all()
+    assert db.session.get(ImportJob, job_id).status == "committed"
+    assert db.session.scalar(select(func.count()).select_from(Organization)) == 300
+    told = [a for a in answers if "already" in a.text]
+    assert len(told) == 1 and "nothing was saved" not in told[0].text
+
+
+@pytest.mark.app_config(IMPORT_MAX_ROWS=5)
+def test_too_many_rows_are_refused_at_upload(client, coordinator):
+    login(client, coordinator)
+    response = upload(client, "name,country\n" + "".join(f"Org {n},KE\n" for n in range(6)),
+                      node=str(coordinator.networks[0].id))  # fmt: skip
+    assert response.status_code == 422 and "more than 5 rows" in response.text and "IMPORT_MAX_ROWS" in response.text
+    assert db.session.scalar(select(func.count()).select_from(ImportJob)) == 0
+    assert list(importing.import_folder().iterdir()) == []
+
+
+def xlsx_declaring(rows: list[list[str]], declared: str | None) -> bytes:
+    """A workbook whose sheet declares the range `declared` (as Excel writes it), whatever it holds;
+    None: no declared range (some generators write none)."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                range_ = b'<dimension ref="%s"/>' % declared.encode() if declared else b""
+                data = re.sub(rb'<dimension ref="[^"]*"\s*/>', range_, data)
+            target.writestr(item, data)
+    return out.getvalue()
+
+
+@pytest.mark.app_config(IMPORT_MAX_ROWS=50_000)
+def test_a_two_million_row_workbook_is_refused_without_reading_it(client, coordinator):
+    login(client, coordinator)
+    content = xlsx_declaring([["name", "country"], ["Org", "KE"]], "A1:B2000001")
+    started = time.monotonic()
+    response = upload(client, content, "big.xlsx", node=str(coordinator.networks[0].id))
+    assert time.monotonic() - started < 5
+    assert response.status_code == 422 and "more than 50000 rows" in response.text
+    assert db.session.scalar(select(func.count()).select_from(ImportJob)) == 0
+
+
+@pytest.mark.app_config(IMPORT_MAX_ROWS=5)
+def test_the_job_counts_rows_while_reading(client, coordinator):
+    """A workbook that does not declare its size passes the upload, and its preview job stops at the limit."""
+    login(client, coordinator)
+    rows = [["name", "country"]] + [[f"Org {n}", "KE"] for n in range(8)]
+    response = upload(client, xlsx_declaring(rows, None), "small.xlsx", node=str(coordinator.networks[0].id))
+    assert response.status_code == 302
+    job = db.session.scalar(select(ImportJob))
+    assert job.status == "failed" and "more than 5 rows" in job.details["message"]
+    assert not Path(job.details["path"]).exists()  # the upload is removed with the failed job
+    assert "more than 5 rows" in client.get(f"/imports/{job.id}").text

@@ -4,6 +4,7 @@ import io
 import uuid
 
 from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -15,7 +16,7 @@ from network.extensions import db
 from network.imports.forms import MergeForm, UploadForm
 from network.models import Network, Organization
 from network.services import duplicates, exporting, importing
-from network.services.errors import NotFound, ValidationError
+from network.services.errors import Conflict, NotFound, ValidationError
 
 bp = Blueprint("imports", __name__)
 
@@ -55,7 +56,7 @@ def index():
             upload.save(path)
             node = db.session.get(Network, int(form.node.data)) if form.node.data else None
             try:
-                job = importing.preview_upload(current_user, path, upload.filename, node)
+                job = importing.upload_file(current_user, path, upload.filename, node, str(get_locale()))
             except ValidationError as error:
                 path.unlink(missing_ok=True)
                 form.file.errors = [m for msgs in error.errors.values() for m in msgs]
@@ -90,12 +91,18 @@ def commit(job_id: int):
     decisions = {key.removeprefix("decision-"): value for key, value in request.form.items()
                  if key.startswith("decision-")}  # fmt: skip
     try:
-        importing.start_commit(current_user, job, decisions)
+        started = importing.start_commit(current_user, job, decisions, str(get_locale()))
     except ValidationError as error:
         flash(error.message, "error")
         return redirect(url_for("imports.show", job_id=job.id))
-    # The worker waits until this request's commit makes the job visible as running.
-    importing.start_in_background(current_app._get_current_object(), job.id, current_user.id)
+    except Conflict:  # SQLite: another request moved the job on since this one read it
+        started = False
+        job = importing.get_job(current_user, job_id)
+    if not started:  # a double click or a second tab: the first request is the one that imports
+        if job.status == "committed":
+            flash(_("This import was already committed."), "info")
+        else:
+            flash(_("This import is already being committed; its progress is below."), "info")
     return redirect(url_for("imports.show", job_id=job.id))
 
 

@@ -14,11 +14,9 @@ from __future__ import annotations
 import codecs
 import csv
 import difflib
-import os
 import re
-import socket
 import threading
-import uuid
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -26,11 +24,13 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 
-from network import permissions
+from network import permissions, tasks
 from network.extensions import db
 from network.models import (
     AuditEvent,
@@ -52,7 +52,7 @@ from network.models.organization import (
 from network.services import operation
 from network.services.cleaning import IDENTIFIER
 from network.services.duplicates import LIKELY, DuplicateIndex, OrgFeatures, load_features
-from network.services.errors import NotFound, PermissionDenied, ValidationError
+from network.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from network.services.organizations import assign_profile, slugify, validate_organization
 from network.services.reference import country_aliases
 
@@ -722,6 +722,7 @@ class ImportOptions:
     decisions: dict[str, str] = field(default_factory=dict)  # row number (str) -> create / update / skip
     default_decision: str = "create"  # for possible duplicates without a decision
     progress: Callable[[int, int], None] | None = None
+    max_rows: int | None = None  # more rows than this: the file is refused (uploads; the CLI has no limit)
 
 
 def run_import(actor, path: Path, filename: str, options: ImportOptions) -> ImportResult:
@@ -746,6 +747,8 @@ def run_import(actor, path: Path, filename: str, options: ImportOptions) -> Impo
 
     for number, record in table.rows():
         processed += 1
+        if options.max_rows is not None and processed > options.max_rows:
+            raise too_many_rows(options.max_rows)
         row, issues = clean_row(number, record, table.columns, refs)
         if row is not None:
             issues = _check_in_file(row, seen_keys, seen_identifiers, result)
@@ -1112,65 +1115,63 @@ def sync_search_index(org_ids: list[int] | None = None) -> None:
     index.bump_generation(conn)
 
 
-# --- Jobs: the web flow, the CLI and undo -----------------------------------------------------
+# --- Jobs: the web flow (the preview and the commit run on the queue), the CLI and undo ---------
 
-_progress: dict[int, tuple[int, int]] = {}
-_progress_lock = threading.Lock()
-# Who runs a job: a random id per process, so a job left "running" by a process that ended (a
-# restart, a crash: its transaction rolled back, nothing was saved) is told from one still going.
-PROCESS_ID = uuid.uuid4().hex
-_running: set[int] = set()  # jobs whose worker thread is alive in this process
+# A consumer has yet to finish these: "uploaded" waits for its preview, "running" for its commit.
+ACTIVE_STATUSES = ("uploaded", "running")
 
 
-def _worker_gone(job: ImportJob) -> bool:
-    worker = (job.details or {}).get("worker") or {}
-    if worker.get("process") == PROCESS_ID:
-        return job.id not in _running
-    if worker.get("host") == socket.gethostname() and worker.get("pid"):
-        try:
-            os.kill(int(worker["pid"]), 0)  # signal 0: only asks whether the process exists
-        except ProcessLookupError:
-            return True
-        except OSError:
-            pass  # exists, owned by someone else
-    started = datetime.fromisoformat(worker["started"]) if worker.get("started") else job.updated_at
-    return utcnow() - started > timedelta(seconds=current_app.config["IMPORT_TIMEOUT"])
+def heartbeat_key(job_id: int) -> str:
+    return f"import-{job_id}"
+
+
+def too_many_rows(limit: int) -> ImportFileError:
+    return ImportFileError(_("This file has more than %(limit)d rows; split it into smaller files, or raise "
+                             "IMPORT_MAX_ROWS.", limit=limit))  # fmt: skip
 
 
 def mark_if_interrupted(job: ImportJob) -> ImportJob:
-    """A running job whose worker is gone failed: say so instead of showing it running forever."""
-    if job.status == "running" and _worker_gone(job):
-        job.status, job.finished_at = "failed", utcnow()
-        job.details = {**job.details, "message": _(
-            "The import was interrupted before it finished (the server stopped); nothing was saved. "
-            "Upload the file again.")}  # fmt: skip
+    """A job whose consumer is gone failed: say so instead of showing it running forever. A running
+    job beats (tasks.Heartbeat); one not started yet waits for a consumer, but not past IMPORT_TIMEOUT."""
+    if job.status not in ACTIVE_STATUSES:
+        return job
+    config = current_app.config
+    pulse = tasks.pulse(heartbeat_key(job.id))
+    if pulse is not None:
+        gone = time.time() - pulse["at"] > config["IMPORT_HEARTBEAT_TIMEOUT"]
+    else:
+        gone = utcnow() - job.updated_at > timedelta(seconds=config["IMPORT_TIMEOUT"])
+    if gone:
+        fail_job(job, job.status, _("The import was interrupted before it finished (its worker stopped); nothing "
+                                    "was saved. Upload the file again."))  # fmt: skip
     return job
 
 
+def fail_job(job: ImportJob, status: str, message: str) -> None:
+    """Record why a job ended, unless it left `status` meanwhile (finished by a consumer still alive),
+    and remove its upload."""
+    table = ImportJob.__table__
+    details = {**(job.details or {}), "message": message}
+    now = utcnow()
+    failed = db.session.execute(
+        update(table).where(table.c.id == job.id, table.c.status == status)
+        .values(status="failed", finished_at=now, updated_at=now, details=details)
+    ).rowcount  # fmt: skip
+    db.session.refresh(job)
+    if failed and details.get("path"):
+        Path(details["path"]).unlink(missing_ok=True)
+
+
 def job_progress(job: ImportJob) -> dict:
-    """Progress of a job, from this process when it runs here, else from its row."""
-    with _progress_lock:
-        processed, total = _progress.get(job.id, (job.processed_rows, job.total_rows))
+    """Progress of a job: from its heartbeat while a consumer runs it, else from its row."""
+    processed, total = job.processed_rows, job.total_rows
+    pulse = tasks.pulse(heartbeat_key(job.id)) if job.status in ACTIVE_STATUSES else None
+    if pulse:
+        processed, total = pulse.get("processed", processed), pulse.get("total", total)
     percent = 100 if job.status in ("committed", "undone") else (round(processed * 100 / total) if total else 0)
     return {"status": job.status, "processed": processed, "total": total, "percent": min(percent, 100),
-            "counts": job.counts or {}, "message": (job.details or {}).get("message")}  # fmt: skip
-
-
-def progress_reporter(job_id: int) -> Callable[[int, int], None]:
-    """Progress kept in memory for this process and, on PostgreSQL, in the job row through its own
-    connection (SQLite allows one writer, which the import's transaction is)."""
-    engine = db.engine
-    table = ImportJob.__table__
-
-    def report(processed: int, total: int) -> None:
-        with _progress_lock:
-            _progress[job_id] = (processed, total)
-        if engine.dialect.name != "sqlite":
-            with engine.begin() as conn:
-                conn.execute(update(table).where(table.c.id == job_id).values(processed_rows=processed,
-                                                                                total_rows=total))  # fmt: skip
-
-    return report
+            "started": pulse is not None, "counts": job.counts or {},
+            "message": (job.details or {}).get("message")}  # fmt: skip
 
 
 def import_folder() -> Path:
@@ -1180,19 +1181,21 @@ def import_folder() -> Path:
 
 
 @operation
-def preview_upload(actor, path: Path, filename: str, node: Network | None) -> ImportJob:
-    """Check an uploaded file and record the preview in a new job (nothing else is written)."""
+def upload_file(actor, path: Path, filename: str, node: Network | None, locale: str) -> ImportJob:
+    """Check an uploaded file's type, header and size now, and queue its preview: the rows are read
+    by a job, so a large file never holds up a web worker."""
     permissions.require(actor, "organization.import", node)
-    result = run_import(actor, path, filename, ImportOptions(node=node))
-    job = ImportJob(user_id=actor.id, filename=filename[:255], status="previewed", total_rows=result.total,
-                    processed_rows=0, counts=result.summary())  # fmt: skip
-    job.details = {
-        "path": str(path), "node_id": node.id if node else None, "errors": result.errors,
-        "error_count": result.error_count, "warnings": result.warnings, "duplicates": result.duplicates,
-        "kind": Path(filename).suffix.lower(), "ignored_columns": result.ignored_columns,
-        "encoding": result.encoding,
-    }  # fmt: skip
+    table = open_table(path, filename)
+    limit = current_app.config["IMPORT_MAX_ROWS"]
+    if table.count > limit:  # the count an .xlsx declares; the job checks again while it reads
+        raise too_many_rows(limit)
+    job = ImportJob(user_id=actor.id, filename=filename[:255], status="uploaded", total_rows=table.count,
+                    processed_rows=0, counts={})  # fmt: skip
+    job.details = {"path": str(path), "node_id": node.id if node else None, "kind": Path(filename).suffix.lower(),
+                   "locale": locale}  # fmt: skip
     db.session.add(job)
+    db.session.flush()
+    tasks.enqueue(preview_job, job.id)
     return job
 
 
@@ -1216,90 +1219,130 @@ def import_log(actor, limit: int = 50) -> list[ImportJob]:
 
 
 @operation
-def start_commit(actor, job: ImportJob, decisions: dict[str, str]) -> ImportJob:
-    """Mark a clean preview as running with the coordinator's choices for possible duplicates."""
+def start_commit(actor, job: ImportJob, decisions: dict[str, str], locale: str) -> bool:
+    """Queue the commit of a clean preview with the coordinator's choices for possible duplicates.
+
+    Exactly one of several requests to commit one preview (a double click, two tabs) wins: the job
+    moves from previewed to running in one conditional UPDATE. The others get False."""
     if job.user_id != actor.id and permissions.role_of(actor) != "admin":
         raise PermissionDenied(_("This is someone else's import."))
+    if job.status in ("running", "committed"):
+        return False
+    if job.status == "uploaded":
+        raise ValidationError({"": [_("The file is still being checked; wait for the preview.")]})
     if job.status != "previewed":
-        raise ValidationError({"": [_("This import was already started.")]})
+        raise ValidationError({"": [_("This import can no longer be committed; upload the file again.")]})
     if (job.counts or {}).get("invalid"):
         raise ValidationError({"": [_("Fix the invalid rows and upload the file again; nothing was imported.")]})
     bad = [d for d in decisions.values() if d not in ("create", "update", "skip")]
     if bad:
         raise ValidationError({"": [_("Choose create, update or skip for each possible duplicate.")]})
-    job.details = {**job.details, "decisions": decisions, "worker": {
-        "process": PROCESS_ID, "host": socket.gethostname(), "pid": os.getpid(), "started": utcnow().isoformat()}}
-    job.status = "running"
-    return job
+    table = ImportJob.__table__
+    details = {**job.details, "decisions": decisions, "locale": locale}
+    won = db.session.execute(
+        update(table).where(table.c.id == job.id, table.c.status == "previewed")
+        .values(status="running", details=details, updated_at=utcnow())
+    ).rowcount  # fmt: skip
+    if won:
+        tasks.enqueue(commit_job, job.id)
+    return bool(won)
 
 
-def execute_job(job_id: int, actor_id: int) -> None:
-    """Run a started job to the end in this thread's session: commit everything or nothing."""
+@tasks.job(retries=2)
+def preview_job(job_id: int) -> None:
+    """The queued check of an uploaded file: the preview is recorded in the job, or why it failed."""
+    _run_job(job_id, "uploaded")
+
+
+@tasks.job(retries=2)
+def commit_job(job_id: int) -> None:
+    """The queued import of a previewed file: everything or nothing."""
+    _run_job(job_id, "running")
+
+
+def _run_job(job_id: int, status: str) -> None:
+    job = db.session.get(ImportJob, job_id)
+    if job is None or job.status != status:  # finished, failed or removed meanwhile: a repeat does nothing
+        return
+    locale = (job.details or {}).get("locale") or current_app.config["BABEL_DEFAULT_LOCALE"]
+    db.session.rollback()  # what follows starts its own transactions
+    with force_locale(locale), tasks.Heartbeat(heartbeat_key(job_id)) as heartbeat:
+        try:
+            (_commit if status == "running" else _preview)(job_id, heartbeat)
+        except (Conflict, OperationalError):
+            db.session.rollback()
+            if not tasks.last_attempt():
+                raise  # the queue tries it again later
+            current_app.logger.exception("import %s failed", job_id)
+            _record_failure(job_id, status, _("The import failed and nothing was saved: the database was busy or "
+                                              "unreachable. Upload the file again."))  # fmt: skip
+        except Exception as exc:
+            db.session.rollback()
+            if isinstance(exc, ValidationError | PermissionDenied):
+                message = exc.message
+            else:
+                current_app.logger.exception("import %s failed", job_id)
+                message = _("The import failed and nothing was saved: %(error)s", error=str(exc)[:300])
+            _record_failure(job_id, status, message)
+
+
+def _record_failure(job_id: int, status: str, message: str) -> None:
+    job = db.session.get(ImportJob, job_id)
+    if job is not None:
+        fail_job(job, status, message)
+        db.session.commit()
+
+
+def _job_context(job: ImportJob):
     from network.models import User
 
-    job = db.session.get(ImportJob, job_id)
-    actor = db.session.get(User, actor_id)
-    if job is None or actor is None:  # removed meanwhile: nothing to run
-        return
-    details = dict(job.details)
+    details = dict(job.details or {})
+    if not details.get("path") or not Path(details["path"]).exists():
+        raise ValidationError({"": [_("The uploaded file of this import is gone; upload it again.")]})
+    actor = db.session.get(User, job.user_id) if job.user_id else None
     node = db.session.get(Network, details["node_id"]) if details.get("node_id") else None
-    options = ImportOptions(node=node, write=True, decisions=details.get("decisions") or {},
-                            progress=progress_reporter(job_id))  # fmt: skip
-    try:
-        if not details.get("path"):
-            raise ValidationError({"": [_("The uploaded file of this import is gone; upload it again.")]})
-        result = _write_import(actor, Path(details["path"]), job.filename, options)
-    except Exception as exc:
+    return actor, node, details
+
+
+def _preview(job_id: int, heartbeat: tasks.Heartbeat) -> None:
+    job = db.session.get(ImportJob, job_id)
+    actor, node, details = _job_context(job)
+    options = ImportOptions(node=node, progress=heartbeat.progress, max_rows=current_app.config["IMPORT_MAX_ROWS"])
+    result = run_import(actor, Path(details["path"]), job.filename, options)
+    db.session.rollback()  # only reads so far: the row is written in a short transaction of its own
+    details |= {
+        "errors": result.errors, "error_count": result.error_count, "warnings": result.warnings,
+        "duplicates": result.duplicates, "ignored_columns": result.ignored_columns, "encoding": result.encoding,
+    }  # fmt: skip
+    table = ImportJob.__table__
+    db.session.execute(
+        update(table).where(table.c.id == job_id, table.c.status == "uploaded")
+        .values(status="previewed", total_rows=result.total, processed_rows=0, counts=result.summary(),
+                details=details, updated_at=utcnow())
+    )  # fmt: skip
+    db.session.commit()
+
+
+def _commit(job_id: int, heartbeat: tasks.Heartbeat) -> None:
+    table = ImportJob.__table__
+    # The first statement of the import's transaction: it keeps the job's row locked to the end, so
+    # a second delivery of this job waits, then finds it no longer running.
+    claimed = db.session.execute(
+        update(table).where(table.c.id == job_id, table.c.status == "running").values(updated_at=utcnow())
+    ).rowcount
+    if not claimed:
         db.session.rollback()
-        message = exc.message if isinstance(exc, ValidationError | PermissionDenied) else _(
-            "The import failed and nothing was saved: %(error)s", error=str(exc)[:300])  # fmt: skip
-        if not isinstance(exc, ValidationError | PermissionDenied):
-            current_app.logger.exception("import %s failed", job_id)
-        job = db.session.get(ImportJob, job_id)
-        if job is None:
-            return
-        job.status, job.finished_at = "failed", utcnow()
-        job.details = {**job.details, "message": message}
-        db.session.commit()
         return
-    finally:
-        with _progress_lock:
-            _progress.pop(job_id, None)
+    job = db.session.get(ImportJob, job_id)
+    actor, node, details = _job_context(job)
+    options = ImportOptions(node=node, write=True, decisions=details.get("decisions") or {},
+                            progress=heartbeat.progress)  # fmt: skip
+    result = _write_import(actor, Path(details["path"]), job.filename, options)
     job.status, job.finished_at = "committed", utcnow()
     job.processed_rows, job.total_rows, job.counts = result.total, result.total, result.summary()
     job.details = {**details, "created": result.created, "updated": result.updated,
                    "memberships": result.memberships}  # fmt: skip
     db.session.commit()
-
-
-def start_in_background(app, job_id: int, actor_id: int) -> threading.Thread:
-    """Run a started job in a thread with its own session, once the request's commit is visible."""
-
-    def work():
-        import time
-
-        from flask import g
-
-        with app.app_context():
-            g.actor_id = actor_id
-            try:
-                for _attempt in range(400):
-                    status = db.session.scalar(select(ImportJob.status).where(ImportJob.id == job_id))
-                    db.session.rollback()
-                    if status == "running":
-                        execute_job(job_id, actor_id)
-                        break
-                    time.sleep(0.05)
-            except Exception:  # a worker thread must not die silently (database gone, …)
-                current_app.logger.exception("import %s: the background worker stopped", job_id)
-            finally:
-                db.session.remove()
-                _running.discard(job_id)
-
-    _running.add(job_id)
-    thread = threading.Thread(target=work, name=f"import-{job_id}", daemon=True)
-    thread.start()
-    return thread
 
 
 @operation

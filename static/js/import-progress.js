@@ -1,4 +1,4 @@
-// Import progress: polls the job's progress (kept in the database) and reloads when it is done.
+// Import progress: polls the job's progress (a preview or a commit on the job queue) and reloads when it is done.
 (function () {
   "use strict";
   var box = document.querySelector("[data-progress-url]");
@@ -12,7 +12,7 @@
         bar.value = progress.percent;
         bar.textContent = progress.percent + "%";
         text.textContent = progress.processed + " / " + progress.total;
-        if (progress.status === "running") {
+        if (progress.status === "running" || progress.status === "uploaded") {
           window.setTimeout(poll, 500);
         } else {
           window.location.reload();
