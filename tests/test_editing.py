@@ -98,7 +98,7 @@ def test_project_validation(world):
                        {"title": "T", "budget": "lots", "start_date": "31/12/2024"})  # fmt: skip
     assert errors["budget"] == ["Must be a number, such as 1250.50."]
     assert errors["start_date"] == ["Not a valid date; use YYYY-MM-DD."]
-    errors = errors_of(projects.create_project, member, world.org_a, {"title": "T", "budget": "10.555"})
+    errors = errors_of(projects.create_project, member, world.org_a, {"title": "T", "budget": "10.5555"})
     assert errors["budget"] == ["At most 2 decimal places."]
     errors = errors_of(projects.create_project, member, world.org_a, {"title": "T", "budget": "100"})
     assert errors["currency"] == ["Give the currency of the budget."]

@@ -2,14 +2,19 @@
 numbers written in every locale's style (one parser for forms, API and importer)."""
 
 import dataclasses
+from decimal import Decimal
 
 import numpy as np
 import pytest
+from babel.numbers import format_decimal
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
+from network import numbers
 from network.extensions import db
-from network.models import Organization, Person
-from network.services import search
+from network.models import Initiative, Organization, OutcomeReport, Person, Project
+from network.services import importing, search
 from tests import factories as f
 from tests.conftest import login
 from tests.test_api import assert_problem, bearer
@@ -152,3 +157,212 @@ def test_form_posts_with_a_surrogate_are_answered(client, world):
                     "/organizations/org-a/edit"):  # fmt: skip
             response = client.post(url, data=body, content_type=content_type)
             assert response.status_code < 500, (url, body, response.status_code)
+
+
+# --- Numbers: one reading everywhere (network.numbers) ----------------------------------------
+
+READ_AS = {  # text -> (as a decimal, as a count); None: refused
+    "1,5": (Decimal("1.5"), None),
+    "1.5": (Decimal("1.5"), None),
+    "1,200": (None, 1200),  # English thousands or European decimal: a decimal asks, a count cannot be 1.2
+    "1.200": (None, 1200),
+    "50,000": (None, 50000),
+    "1,200.50": (Decimal("1200.5"), None),
+    "1.200,50": (Decimal("1200.5"), None),
+    "1,200,000": (Decimal("1200000"), 1200000),
+    "1.200.000": (Decimal("1200000"), 1200000),
+    "12,34,567": (Decimal("1234567"), 1234567),  # Indian lakh grouping
+    "1 200": (Decimal("1200"), 1200),
+    "1\u00a0200,5": (Decimal("1200.5"), None),  # no-break space (French)
+    "1\u202f234\u202f567,89": (Decimal("1234567.89"), None),  # narrow no-break space (French, Babel)
+    "1\u2009200": (Decimal("1200"), 1200),  # thin space
+    "1'200.5": (Decimal("1200.5"), None),  # Swiss
+    "１，２００．５": (Decimal("1200.5"), None),  # full-width (Chinese input methods)
+    "１２００": (Decimal("1200"), 1200),
+    "0,125": (Decimal("0.125"), None),  # a group never starts with 0
+    "1234,567": (Decimal("1234.567"), None),  # nor has four digits
+    "12.0": (Decimal("12"), 12),
+    "1,200.00": (Decimal("1200"), 1200),
+    "-1,5": (Decimal("-1.5"), None),
+    "\u22122.5": (Decimal("-2.5"), None),
+    "1.5E+06": (Decimal("1500000"), 1500000),
+    "1,0000": (Decimal("1"), None),
+    "1,2,3": (None, None),
+    "1,,2": (None, None),
+    "5.": (None, None),
+    "1,200.000,5": (None, None),
+    "12 5": (None, None),
+    "$50": (None, None),
+    "NaN": (None, None),
+    "": (None, None),
+}
+
+
+@pytest.mark.parametrize("text", READ_AS)
+def test_how_numbers_are_read(text):
+    as_decimal, as_count = READ_AS[text]
+    for parse, expected in ((numbers.parse_decimal, as_decimal), (numbers.parse_count, as_count)):
+        if expected is None:
+            with pytest.raises(numbers.NumberError):
+                parse(text)
+        else:
+            assert parse(text) == expected, (parse.__name__, text)
+
+
+def test_an_ambiguous_decimal_says_what_to_write():
+    with pytest.raises(numbers.NumberError) as refused:
+        numbers.parse_decimal("1,200")
+    assert refused.value.message == "1,200 could mean 1200 or 1.2; write 1200 or 1.2."
+
+
+def test_the_api_reads_its_own_decimal_strings_as_written():
+    assert numbers.parse_decimal("100.000", canonical=True) == 100
+    assert numbers.parse_decimal("1.200", canonical=True) == Decimal("1.2")
+    assert numbers.parse_decimal("1,5", canonical=True) == Decimal("1.5")
+    with pytest.raises(numbers.NumberError):
+        numbers.parse_decimal("1,200", canonical=True)
+
+
+@pytest.mark.parametrize("stored", ["100.000", "1.234", "12.345", "0.125", "1234.567", "250000.50", "-1.5", "7"])
+def test_a_stored_value_shows_as_text_that_reads_back_the_same(stored):
+    text = numbers.input_text(Decimal(stored))
+    assert numbers.parse_decimal(text) == Decimal(stored), text
+
+
+# Number styles of locales that write them differently (Babel's CLDR patterns): decimal comma or
+# point, groups by point, comma, space, no-break space, apostrophe; Indian grouping; Arabic digits.
+LOCALES = ["en_US", "de_DE", "fr_FR", "de_CH", "es_ES", "pt_BR", "it_IT", "ru_RU", "hi_IN", "zh_CN", "ar_EG", "en_IN"]
+PATTERNS = ["#,##0.###", "#,##0.00", "#,##0.000", "0.###", "#,##0", "#,##,##0.##"]
+
+
+def styles(value: Decimal, patterns=PATTERNS):
+    for locale in LOCALES:
+        for pattern in patterns:
+            text = format_decimal(value, format=pattern, locale=locale, decimal_quantization=False)
+            yield f"{locale} {pattern}", text
+            yield f"{locale} {pattern} full-width", text.translate(FULL_WIDTH)
+
+
+FULL_WIDTH = str.maketrans("0123456789,.", "０１２３４５６７８９，．")
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.decimals(min_value=-(10**12), max_value=10**12, places=3, allow_nan=False, allow_infinity=False))
+def test_every_locale_style_reads_back_the_same_or_is_refused(value):
+    for style, text in styles(value):
+        try:
+            read = numbers.parse_decimal(text)
+        except numbers.NumberError:
+            continue
+        assert read == value, f"{style}: {text!r} read as {read}, written from {value}"
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.integers(min_value=0, max_value=2**31 - 1))
+def test_every_locale_style_of_a_count_reads_back_the_same_or_is_refused(value):
+    # Counts are written whole (or with a money-like .00); "1.000" for one person is read as a thousand.
+    for style, text in styles(Decimal(value), [p for p in PATTERNS if not p.endswith(".000")]):
+        try:
+            read = numbers.parse_count(text)
+        except numbers.NumberError:
+            continue
+        assert read == value, f"{style}: {text!r} read as {read}, written from {value}"
+
+
+def test_common_styles_are_read_not_refused():
+    """The property above holds trivially if everything is refused: the usual styles must be read."""
+    value = Decimal("1234567.89")
+    read = {style: text for style, text in styles(value) if "#,##0.00" in style and "full" not in style}
+    for style, text in read.items():
+        if not style.startswith("ar_"):
+            assert numbers.parse_decimal(text) == value, (style, text)
+    assert numbers.parse_count(format_decimal(1234567, locale="de_DE")) == 1234567
+
+
+# Forms, the API and the importer read numbers alike ------------------------------------------
+
+
+def test_outcome_form_reads_a_decimal_comma_and_a_grouped_count(world, client_as):
+    client = client_as("member_a")
+    form = {"period_start": "2024-01-01", "period_end": "2024-12-31", "basis": "estimated",
+            "tco2e_reduced": "1,5", "people_reached": "1,200"}  # fmt: skip
+    response = client.post(f"/projects/{world.project_a.id}/outcomes/new", data=form)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    report = db.session.scalar(select(OutcomeReport))
+    assert (report.tco2e_reduced, report.people_reached) == (Decimal("1.5"), 1200)
+
+
+def test_forms_ask_about_an_ambiguous_decimal(world, client_as):
+    client = client_as("member_a")
+    response = client.post("/organizations/org-a/projects/new",
+                           data={"title": "Solar", "budget": "50,000", "currency": "USD", "status": "active"})  # fmt: skip
+    assert response.status_code == 422
+    assert "50,000 could mean 50000 or 50; write 50000 or 50." in response.get_data(as_text=True)
+    response = client.post("/organizations/org-a/projects/new",
+                           data={"title": "Solar", "budget": "1.250.000,50", "currency": "EUR", "status": "active"})  # fmt: skip
+    assert response.status_code == 302
+    assert db.session.scalar(select(Project).where(Project.title == "Solar")).budget == Decimal("1250000.50")
+
+
+def test_a_stored_outcome_saves_again_unchanged(world, client_as):
+    report = f.outcome(world.project_a, tco2e="1.234", people_reached=1200)
+    db.session.commit()
+    client = client_as("member_a")
+    page = client.get(f"/outcomes/{report.id}/edit").get_data(as_text=True)
+    assert 'value="1.2340"' in page and 'value="1200"' in page
+    form = {"period_start": "2024-01-01", "period_end": "2024-12-31", "basis": "estimated", "tco2e_reduced": "1.2340",
+            "people_reached": "1200", "version": str(report.version), "note": "checked"}  # fmt: skip
+    assert client.post(f"/outcomes/{report.id}/edit", data=form).status_code == 302
+    db.session.expire_all()
+    assert (report.tco2e_reduced, report.people_reached, report.note) == (Decimal("1.234"), 1200, "checked")
+
+
+def test_initiative_targets_read_like_every_other_number(world, client_as):
+    client = client_as("coordinator_x")
+    response = client.post("/initiatives/new", data={"title": "Cold chain", "status": "active", "target_tco2e": "2,5",
+                                                     "target_people": "12 000", "custom_targets": "Fridges; units; 1,5"})  # fmt: skip
+    assert response.status_code == 302, response.get_data(as_text=True)
+    created = db.session.scalar(select(Initiative))
+    assert (created.target_tco2e, created.target_people) == (Decimal("2.5"), 12000)
+    assert created.targets[0].value == Decimal("1.5")
+    response = client.post("/initiatives/new", data={"title": "Heat", "status": "active", "target_tco2e": "2,500"})
+    assert response.status_code == 422 and "2,500 could mean 2500 or 2.5" in response.get_data(as_text=True)
+
+
+def test_the_api_reads_numbers_as_the_forms_do(client, world):
+    headers = bearer(world.users["admin"])
+    url = f"/api/v1/projects/{world.project_a.id}/outcomes"
+    base = {"period_start": "2024-01-01", "period_end": "2024-12-31"}
+    created = client.post(url, json={**base, "tco2e_reduced": "1,5", "people_reached": "1,200"}, headers=headers)
+    assert created.status_code == 201, created.get_data(as_text=True)
+    assert (Decimal(created.get_json()["tco2e_reduced"]), created.get_json()["people_reached"]) == (
+        Decimal("1.5"),
+        1200,
+    )
+    refused = client.post(url, json={**base, "tco2e_reduced": "1,200"}, headers=headers)
+    problem = assert_problem(refused, 422)
+    assert (
+        problem["errors"][0]["field"] == "tco2e_reduced" and "could mean 1200 or 1.2" in problem["errors"][0]["detail"]
+    )
+    numbers_ok = client.post(url, json={**base, "tco2e_reduced": 2.25, "people_reached": 30.0}, headers=headers)
+    assert numbers_ok.status_code == 201 and Decimal(numbers_ok.get_json()["tco2e_reduced"]) == Decimal("2.25")
+    for bad in ({"people_reached": "1,5"}, {"people_reached": True}, {"tco2e_reduced": True}, {"people_reached": 1.5}):
+        assert_problem(client.post(url, json={**base, **bad}, headers=headers), 422)
+
+
+def test_what_the_api_writes_it_reads_back(client, world):
+    """The API writes tCO2e with three places ("100.000"): sent back, that is 100, not a question."""
+    report = f.outcome(world.project_a, tco2e="100")
+    db.session.commit()
+    headers = bearer(world.users["admin"])
+    body = client.get(f"/api/v1/outcomes/{report.id}").get_json()
+    assert body["tco2e_reduced"] == "100.000"
+    response = client.patch(f"/api/v1/outcomes/{report.id}", json={"tco2e_reduced": body["tco2e_reduced"]},
+                            headers={**headers, "If-Match": f'"{report.version}"'})  # fmt: skip
+    assert response.status_code == 200 and response.get_json()["tco2e_reduced"] == "100.000"
+
+
+def test_the_importer_reads_founding_years_like_the_forms(app, world):
+    for text, year in [("１９９８", 1998), ("1998.0", 1998), ("1998年", 1998), ("1998-05-01", 1998), ("1 998", 1998)]:
+        assert importing.parse_year(text) == year, text
+    assert importing.parse_year("nineteen") == "nineteen"  # left for the row's check to report

@@ -8,7 +8,7 @@ alpha-2 code, themes by slug, organisations by id or slug.
 
 from marshmallow import Schema, ValidationError, fields, post_dump, pre_load, validate
 
-from network import permissions
+from network import numbers, permissions
 from network.api.conventions import LinksSchema, actor
 from network.models.initiative import PARTICIPANT_ROLES
 from network.models.organization import MEMBERSHIP_STATUSES
@@ -45,9 +45,46 @@ def Id(**kwargs) -> fields.Integer:
     return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
+class WholeNumber(fields.Integer):
+    """A JSON integer, or text read as the forms and the importer read it ("1,200" is 1200)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        elif isinstance(value, str):
+            try:
+                value = numbers.parse_count(value)
+            except numbers.NumberError as error:
+                raise ValidationError(error.message) from None
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class DecimalNumber(fields.Decimal):
+    """A JSON number, or a string: the API's own form ("1250.50", as it writes decimals) as
+    written, other text as the forms read it ("1,5" is 1.5; "1,200" is ambiguous and refused)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        if isinstance(value, str):
+            try:
+                value = numbers.parse_decimal(value, canonical=True)
+            except numbers.NumberError as error:
+                raise ValidationError(error.message) from None
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 def Count(**kwargs) -> fields.Integer:
     """A count stored in a 32-bit integer column."""
-    return fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_INT), **kwargs)
+    return WholeNumber(strict=True, validate=validate.Range(min=0, max=MAX_INT),
+                       metadata={"type": ["integer", "string"]}, **kwargs)  # fmt: skip
+
+
+def DecimalInput(**kwargs) -> fields.Decimal:
+    """A decimal in a request body (see DecimalNumber)."""
+    return DecimalNumber(metadata={"type": ["string", "number"]}, **kwargs)
 
 
 def Money(**kwargs) -> fields.Decimal:
@@ -352,7 +389,7 @@ class ProjectInput(StrictSchema):
     status = fields.String(allow_none=True)
     start_date = fields.Date(allow_none=True)
     end_date = fields.Date(allow_none=True)
-    budget = fields.Decimal(allow_none=True, metadata={"type": ["string", "number"]})
+    budget = DecimalInput(allow_none=True)
     currency = fields.String(allow_none=True)
     countries = fields.List(fields.String())
     themes = fields.List(fields.String())
@@ -397,7 +434,7 @@ class OutcomeSchema(Schema):
 class OutcomeInput(StrictSchema):
     period_start = fields.Date(required=True)
     period_end = fields.Date(required=True)
-    tco2e_reduced = fields.Decimal(allow_none=True, metadata={"type": ["string", "number"]})
+    tco2e_reduced = DecimalInput(allow_none=True)
     basis = fields.String(allow_none=True)
     method = fields.String(allow_none=True)
     people_reached = Count(allow_none=True)
@@ -464,8 +501,8 @@ class TargetSchema(Schema):
 class TargetInput(StrictSchema):
     label = fields.String(required=True)
     unit = fields.String(required=True)
-    value = fields.Decimal(required=True, metadata={"type": ["string", "number"]})
-    achieved = fields.Decimal(allow_none=True, metadata={"type": ["string", "number"]})
+    value = DecimalInput(required=True)
+    achieved = DecimalInput(allow_none=True)
 
 
 class InitiativeSchema(Schema):
@@ -500,7 +537,7 @@ class InitiativeInput(StrictSchema):
     status = fields.String(allow_none=True)
     start_date = fields.Date(allow_none=True)
     end_date = fields.Date(allow_none=True)
-    target_tco2e = fields.Decimal(allow_none=True, metadata={"type": ["string", "number"]})
+    target_tco2e = DecimalInput(allow_none=True)
     target_people = Count(allow_none=True)
     network = Id(allow_none=True, metadata={"description": "convening node id"})
     themes = fields.List(fields.String())

@@ -7,10 +7,11 @@ from sqlalchemy import select
 from wtforms import DateField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from network import labels
+from network import labels, numbers
 from network.extensions import db
 from network.models import Network, Region, Theme
 from network.models.initiative import ACTIVITY_KINDS, INITIATIVE_STATUSES, PARTICIPANT_ROLES
+from network.organizations.forms import NumberField
 
 
 def _choices(codes, names) -> list[tuple[str, str]]:
@@ -28,8 +29,8 @@ class InitiativeForm(FlaskForm):
     regions = SelectMultipleField(_l("Countries and regions"), validators=[Optional()])
     start_date = DateField(_l("Start date"), validators=[Optional()])
     end_date = DateField(_l("End date"), validators=[Optional()])
-    target_tco2e = StringField(_l("Target: tCO2e to reduce"), validators=[Optional()])
-    target_people = StringField(_l("Target: people to reach"), validators=[Optional()])
+    target_tco2e = NumberField(_l("Target: tCO2e to reduce"), validators=[Optional()])
+    target_people = NumberField(_l("Target: people to reach"), validators=[Optional()], whole=True)
     custom_targets = TextAreaField(
         _l("Other targets"),
         validators=[Optional()],
@@ -71,9 +72,7 @@ class InitiativeForm(FlaskForm):
 
     @staticmethod
     def targets_text(initiative) -> str:
-        def plain(v):
-            return "" if v is None else format(v.normalize(), "f")
-
+        plain = numbers.input_text  # text that reads back as the same value ("1.2340", not an ambiguous 1.234)
         return "\n".join(f"{t.label}; {t.unit}; {plain(t.value)}; {plain(t.achieved)}".rstrip("; ")
                          for t in initiative.targets)  # fmt: skip
 

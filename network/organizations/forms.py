@@ -21,7 +21,7 @@ from wtforms import (
 )  # fmt: skip
 from wtforms.widgets import DateInput
 
-from network import labels
+from network import labels, numbers
 from network.extensions import db
 from network.models import Network, Region, Theme
 from network.models.organization import MEMBERSHIP_STATUSES, ORGANIZATION_KINDS
@@ -41,6 +41,19 @@ class LooseDateField(StringField):
     """A date picker whose text goes to the service unparsed (it reports bad dates per field)."""
 
     widget = DateInput()
+
+
+class NumberField(StringField):
+    """A number as people type it ("1 200,5", "１２００"): the text goes to the service, which reads
+    it with network.numbers as the API and the importer do. A stored value shows as text that
+    reads back as the same value (100.000 tCO2e as 100)."""
+
+    def __init__(self, label=None, validators=None, *, whole: bool = False, **kwargs):
+        render_kw = {"inputmode": "numeric" if whole else "decimal", **kwargs.pop("render_kw", {})}
+        super().__init__(label, validators, render_kw=render_kw, **kwargs)
+
+    def process_data(self, value) -> None:
+        self.data = numbers.input_text(value) if value is not None else None
 
 
 class EditForm(FlaskForm):
@@ -159,7 +172,7 @@ class OrganizationForm(ProfileChangeForm):
 
     phone = StringField(_l("Phone"))
     description = TextAreaField(_l("Description"), render_kw={"rows": 5})
-    founded = StringField(_l("Year founded"), render_kw={"inputmode": "numeric"})
+    founded = NumberField(_l("Year founded"), whole=True)
     countries = SelectMultipleField(
         _l("Countries of operation"),
         validate_choice=False,

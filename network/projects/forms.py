@@ -7,7 +7,14 @@ from wtforms.fields import FieldList
 
 from network import labels
 from network.models.project import OUTCOME_BASES, PROJECT_ROLES, PROJECT_STATUSES
-from network.organizations.forms import EditForm, LooseDateField, Required, country_choices, theme_choices
+from network.organizations.forms import (
+    EditForm,
+    LooseDateField,
+    NumberField,
+    Required,
+    country_choices,
+    theme_choices,
+)
 
 BLANK_PARTICIPANT_ROWS = 2
 
@@ -31,7 +38,7 @@ class ProjectForm(EditForm):
     status = SelectField(_l("Status"), validate_choice=False)
     start_date = LooseDateField(_l("Start"))
     end_date = LooseDateField(_l("End"))
-    budget = StringField(_l("Budget"), render_kw={"inputmode": "decimal"}, description=_l("Such as 250000.00"))
+    budget = NumberField(_l("Budget"), description=_l("Such as 250000.00"))
     currency = StringField(
         _l("Currency"), render_kw={"maxlength": 3}, description=_l("ISO 4217 code, such as USD, EUR or CNY.")
     )
@@ -76,10 +83,10 @@ def project_form_data(project) -> dict:
 class OutcomeForm(EditForm):
     period_start = LooseDateField(_l("Period start"), validators=[Required()])
     period_end = LooseDateField(_l("Period end"), validators=[Required()])
-    tco2e_reduced = StringField(_l("Emissions reduced (tCO2e)"), render_kw={"inputmode": "decimal"})
+    tco2e_reduced = NumberField(_l("Emissions reduced (tCO2e)"))
     basis = SelectField(_l("Basis"), validate_choice=False)
     method = StringField(_l("Method"), description=_l("How the reduction was estimated or verified."))
-    people_reached = StringField(_l("People reached"), render_kw={"inputmode": "numeric"})
+    people_reached = NumberField(_l("People reached"), whole=True)
     note = TextAreaField(_l("Note"), render_kw={"rows": 3})
 
     def __init__(self, *args, **kwargs):

@@ -16,6 +16,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from network import numbers
 from network.extensions import db
 from network.models import Organization, Region, Theme
 from network.services.errors import ValidationError
@@ -156,7 +157,10 @@ class Cleaner:
         try:
             if isinstance(value, bool) or isinstance(value, float) and not value.is_integer():
                 raise ValueError
-            number = int(value)
+            number = numbers.parse_count(value) if isinstance(value, str) else int(value)
+        except numbers.NumberError as error:
+            self.error(key, error.message)
+            return
         except (TypeError, ValueError):
             self.error(key, _("Must be a whole number."))
             return
@@ -173,11 +177,15 @@ class Cleaner:
             return
         value = self.raw(key)
         try:
-            if isinstance(value, bool | float):
-                value = str(value)
-            number = Decimal(value.replace(",", "").replace(" ", "") if isinstance(value, str) else value)
+            if isinstance(value, bool):
+                raise TypeError
+            # Text as people write it ("1,5" is 1.5, "1,200" is asked about): network.numbers
+            number = numbers.parse_decimal(value) if isinstance(value, str) else Decimal(str(value))
             if not number.is_finite():
                 raise InvalidOperation
+        except numbers.NumberError as error:
+            self.error(key, error.message)
+            return
         except (InvalidOperation, TypeError, ValueError):
             self.error(key, _("Must be a number, such as 1250.50."))
             return

@@ -17,6 +17,7 @@ import difflib
 import re
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -29,8 +30,9 @@ from flask_babel import gettext as _
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
-from network import permissions, tasks
+from network import database, numbers, permissions, tasks
 from network.extensions import db
 from network.models import (
     AuditEvent,
@@ -472,11 +474,16 @@ def split_aligned(text: str) -> list[str]:
 
 
 def parse_year(text: str) -> int | str:
-    text = text.strip().removesuffix("年")
-    if re.fullmatch(r"\d{4}(\.0+)?", text):
-        return int(float(text))
-    match = re.fullmatch(r"(\d{4})[-/.]\d{1,2}([-/.]\d{1,2})?", text)
-    return int(match.group(1)) if match else text
+    """1998, １９９８, 1998年, a date in the year, or any whole number as the forms read it (the
+    row's check then says whether it is a year); the text itself when it is none of those."""
+    plain = unicodedata.normalize("NFKC", text).strip().removesuffix("年")
+    match = re.fullmatch(r"(\d{4})[-/.]\d{1,2}([-/.]\d{1,2})?", plain)
+    if match:
+        return int(match.group(1))
+    try:
+        return numbers.parse_count(plain)
+    except numbers.NumberError:
+        return text.strip()
 
 
 def parse_date(text: str) -> date | None:
@@ -1147,19 +1154,26 @@ def mark_if_interrupted(job: ImportJob) -> ImportJob:
     return job
 
 
-def fail_job(job: ImportJob, status: str, message: str) -> None:
+def fail_job(job: ImportJob, status: str, message: str, wait: float = 2) -> None:
     """Record why a job ended, unless it left `status` meanwhile (finished by a consumer still alive),
-    and remove its upload."""
+    and remove its upload. Written in a short transaction of its own, so a page that finds a dead job
+    neither waits long for a lock nor fails: when the write cannot be made now, the next look tries."""
     table = ImportJob.__table__
-    details = {**(job.details or {}), "message": message}
     now = utcnow()
-    failed = db.session.execute(
-        update(table).where(table.c.id == job.id, table.c.status == status)
-        .values(status="failed", finished_at=now, updated_at=now, details=details)
-    ).rowcount  # fmt: skip
-    db.session.refresh(job)
-    if failed and details.get("path"):
-        Path(details["path"]).unlink(missing_ok=True)
+    values = {"status": "failed", "finished_at": now, "updated_at": now,
+              "details": {**(job.details or {}), "message": message}}  # fmt: skip
+    try:
+        with database.side_transaction(wait) as conn:
+            failed = conn.execute(update(table).where(table.c.id == job.id, table.c.status == status)
+                                  .values(**values)).rowcount  # fmt: skip
+    except OperationalError:
+        current_app.logger.warning("import %s: could not record it failed now", job.id, exc_info=True)
+        return
+    if failed:
+        for key, value in values.items():  # what the page shows, without a write of the session's own
+            set_committed_value(job, key, value)
+        if values["details"].get("path"):
+            Path(values["details"]["path"]).unlink(missing_ok=True)
 
 
 def job_progress(job: ImportJob) -> dict:
@@ -1289,8 +1303,8 @@ def _run_job(job_id: int, status: str) -> None:
 def _record_failure(job_id: int, status: str, message: str) -> None:
     job = db.session.get(ImportJob, job_id)
     if job is not None:
-        fail_job(job, status, message)
-        db.session.commit()
+        fail_job(job, status, message, wait=database.BUSY_TIMEOUT)
+    db.session.rollback()
 
 
 def _job_context(job: ImportJob):
@@ -1315,14 +1329,16 @@ def _preview(job_id: int, heartbeat: tasks.Heartbeat) -> None:
         "duplicates": result.duplicates, "ignored_columns": result.ignored_columns, "encoding": result.encoding,
     }  # fmt: skip
     table = ImportJob.__table__
-    db.session.execute(
-        update(table).where(table.c.id == job_id, table.c.status == "uploaded")
-        .values(status="previewed", total_rows=result.total, processed_rows=0, counts=result.summary(),
-                details=details, updated_at=utcnow())
-    )  # fmt: skip
-    db.session.commit()
+    with database.writing():
+        db.session.execute(
+            update(table).where(table.c.id == job_id, table.c.status == "uploaded")
+            .values(status="previewed", total_rows=result.total, processed_rows=0, counts=result.summary(),
+                    details=details, updated_at=utcnow())
+        )  # fmt: skip
+        db.session.commit()
 
 
+@database.writing()
 def _commit(job_id: int, heartbeat: tasks.Heartbeat) -> None:
     table = ImportJob.__table__
     # The first statement of the import's transaction: it keeps the job's row locked to the end, so

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from network import permissions
+from network import numbers, permissions
 from network.extensions import db
 from network.labels import INVITATION_STATUS_LABELS, PARTICIPANT_ROLE_LABELS, label
 from network.models import (
@@ -205,7 +205,13 @@ def _decimal(value, field: str, errors: dict, *, whole: bool = False):
     if value is None or value == "":
         return None
     try:
-        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+        if isinstance(value, str):  # as people write it: "1,5" is 1.5 (network.numbers)
+            number = Decimal(numbers.parse_count(value)) if whole else numbers.parse_decimal(value)
+        else:
+            number = value if isinstance(value, Decimal) else Decimal(str(value))
+    except numbers.NumberError as error:
+        errors.setdefault(field, []).append(error.message)
+        return None
     except (InvalidOperation, ValueError):
         errors.setdefault(field, []).append(_("Enter a number."))
         return None
