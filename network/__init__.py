@@ -1,8 +1,10 @@
 """network: a directory and collaboration CRM for civil-society networks."""
 
+import logging
 import os
 
 from flask import Flask
+from flask.logging import default_handler
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from network.config import DefaultConfig, environment_overrides, instance_secret_key, sqlite_url
@@ -68,6 +70,11 @@ def register_extensions(app: Flask) -> None:
         app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1})
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
+    if not logging.getLogger().handlers and default_handler not in limiter.logger.handlers:
+        # Flask-Limiter logs to its own logger, which has only a NullHandler: with no root handler
+        # (gunicorn sets none) "storage unreachable, falling back to memory" would be lost.
+        limiter.logger.addHandler(default_handler)
+        limiter.logger.setLevel(logging.INFO)  # "Rate limit storage recovered" too
     from network.web import select_locale
 
     babel.init_app(app, locale_selector=select_locale)

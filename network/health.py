@@ -29,8 +29,8 @@ def database_failures() -> list[str]:
     try:
         connection = db.session.connection()
         current = frozenset(MigrationContext.configure(connection).get_current_heads())
-    except SQLAlchemyError:
-        current_app.logger.warning("Health check: the database does not answer", exc_info=True)
+    except SQLAlchemyError as error:
+        current_app.logger.warning("Health check: the database does not answer: %s", getattr(error, "orig", error))
         return ["database"]
     if current != migration_heads(current_app.extensions["migrate"].directory):
         current_app.logger.warning("Health check: the database is not at the migrations' head (run flask db upgrade)")
@@ -45,8 +45,8 @@ def redis_failures() -> list[str]:
     try:
         with redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1) as client:
             client.ping()
-    except redis.RedisError:
-        current_app.logger.warning("Health check: Redis does not answer", exc_info=True)
+    except redis.RedisError as error:
+        current_app.logger.warning("Health check: Redis does not answer: %s", error)
         return ["redis"]
     return []
 
