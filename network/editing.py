@@ -3,12 +3,15 @@
 - saved: the caller flashes and redirects;
 - invalid: the service's per-field messages go on the form, shown again with status 422;
 - stale (someone saved first): the conflict page shows their values beside yours, with your form
-  re-armed at the version now stored, so saving it again re-applies your values knowingly.
+  re-armed at the version now stored, so saving it again re-applies your values knowingly;
+- a create that clashed with a write made at the same time: the filled form again, status 409,
+  saying that nothing was saved.
 """
 
 from collections.abc import Callable
 
 from flask import render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from network.services import history
@@ -42,6 +45,10 @@ def save_form(
         form.show_errors(error.errors)
         return None, None
     except Conflict as conflict:
+        if record is None:  # a create: no stored record to compare with, so the form says what happened
+            form.show_errors({"": [conflict.message, _("Nothing was saved. Your entries are below: send them again.")]})
+            form.conflicted = True
+            return None, None
         return None, conflict_page(conflict, form=form, record=record, cancel_url=cancel_url, fresh=fresh)
 
 
@@ -72,5 +79,8 @@ def conflict_page(conflict: Conflict, *, form=None, record=None, cancel_url: str
 
 
 def form_status(form) -> int:
-    """422 when a submitted form is shown again with messages."""
+    """409 when a create clashed with a write made at the same time, 422 when a submitted form is
+    shown again with messages."""
+    if getattr(form, "conflicted", False):
+        return 409
     return 422 if form.errors or getattr(form, "form_errors", None) else 200

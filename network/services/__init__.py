@@ -9,14 +9,39 @@ import functools
 
 from flask import g
 from flask_babel import gettext as _
+from sqlalchemy import event, inspect, select
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from network.extensions import db
+from network.models.base import Versioned
 from network.services.errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationError
 
 _UNSET = object()
 __all__ = ["Conflict", "NotFound", "PermissionDenied", "ServiceError", "ValidationError", "operation"]
+
+
+VERSIONS_READ = "versions_read"
+
+
+@event.listens_for(Session, "before_flush")
+def remember_versions_read(session: Session, flush_context, instances) -> None:
+    """The versions the records being saved were read at: a failed flush expires them."""
+    session.info[VERSIONS_READ] = [
+        (type(obj), inspect(obj).identity, inspect(obj).dict.get("version"))
+        for obj in session.dirty
+        if isinstance(obj, Versioned)
+    ]
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def forget_versions_read(session: Session, flush_context) -> None:
+    session.info.pop(VERSIONS_READ, None)
+
+
+def _stored_version(model, identity) -> int | None:
+    return db.session.scalar(select(model.version).where(model.id == identity[0]))
 
 
 def operation(func):
@@ -39,13 +64,18 @@ def operation(func):
             # A race past the service's own checks (two imports creating the same slug, …).
             raise Conflict(_("The change clashes with data saved at the same time; please try again.")) from exc
         except OperationalError as exc:
-            # SQLite: another connection wrote since this transaction read (SQLITE_BUSY_SNAPSHOT).
+            # SQLite "database is locked": another connection wrote since this transaction read (any
+            # record), or held the lock past the busy timeout. A Conflict only if a record being
+            # saved was itself edited since; otherwise the error stands (the request says "try again").
             if "locked" not in str(exc.orig).lower():
                 if savepoint.is_active:
                     savepoint.rollback()
                 raise
+            read = db.session.info.pop(VERSIONS_READ, [])
             db.session.rollback()  # the transaction's snapshot is stale: only a new one can write
-            raise Conflict() from exc
+            if any(_stored_version(model, key) != version for model, key, version in read if version is not None):
+                raise Conflict() from exc
+            raise
         except BaseException:
             if savepoint.is_active:
                 savepoint.rollback()

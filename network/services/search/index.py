@@ -175,13 +175,23 @@ class PostgresBackend:
 
     @staticmethod
     def write(conn: Connection, entity: str, ids: Sequence[int], documents: list[Document]) -> None:
-        conn.execute(text(f"DELETE FROM search_{entity}_documents WHERE {_in(f'{entity}_id', ids)}"))
+        # An upsert, not delete-then-insert: two transactions rewriting one document (two projects of
+        # one organisation edited at once) would both insert it after their deletes, and the second
+        # would fail on the primary key. Here the second waits for the first's row lock and updates;
+        # rows go in id order, so two writers lock shared documents in one order (no deadlock).
+        documents = sorted(documents)
+        written = {d[0] for d in documents}
+        absent = [i for i in ids if i not in written]
+        if absent:
+            conn.execute(text(f"DELETE FROM search_{entity}_documents WHERE {_in(f'{entity}_id', absent)}"))
         if documents:
             conn.execute(
                 text(
                     f"INSERT INTO search_{entity}_documents ({entity}_id, names, doc, name) "
                     "VALUES (:id, array_to_tsvector(CAST(:names AS text[])), "
-                    "array_to_tsvector(CAST(:doc AS text[])), :name)"
+                    "array_to_tsvector(CAST(:doc AS text[])), :name) "
+                    f"ON CONFLICT ({entity}_id) DO UPDATE SET names = excluded.names, doc = excluded.doc, "
+                    "name = excluded.name"
                 ),
                 [{"id": d[0], "names": d[1], "doc": list(dict.fromkeys(d[1] + d[2])), "name": d[3]} for d in documents],
             )
@@ -241,13 +251,18 @@ MAX_LOGGED = 2_000  # a flush changing more organisations logs "everything" (wor
 def bump_generation(conn: Connection, organization_ids: Iterable[int] | None = None) -> int:
     """Replace the generation and log which organisations changed (None: anything may have).
 
-    The UPDATE takes the same single row lock as before, held to commit, so on PostgreSQL the
+    The upsert takes the one row's lock, held to commit, so on PostgreSQL the
     sequences are handed out in commit order and a reader never sees a later one without the earlier."""
     bits = random.getrandbits(30)
-    next_generation = f"(generation / {SEQUENCE_STEP} + 1) * {SEQUENCE_STEP} + :r"
-    updated = conn.execute(text(f"UPDATE search_state SET generation = {next_generation} WHERE id = 1"), {"r": bits})
-    if updated.rowcount == 0:
-        conn.execute(text("INSERT INTO search_state (id, generation) VALUES (1, :g)"), {"g": SEQUENCE_STEP + bits})
+    # One upsert (same syntax on both databases): an UPDATE finding no row, then an INSERT, lets two
+    # transactions both insert the row, and the second fails on the key.
+    conn.execute(
+        text(
+            "INSERT INTO search_state (id, generation) VALUES (1, :first) ON CONFLICT (id) DO UPDATE "
+            f"SET generation = (search_state.generation / {SEQUENCE_STEP} + 1) * {SEQUENCE_STEP} + :r"
+        ),
+        {"first": SEQUENCE_STEP + bits, "r": bits},
+    )
     generation = read_generation(conn)
     ids = None if organization_ids is None else sorted({int(i) for i in organization_ids if i is not None})
     if not ids or len(ids) > MAX_LOGGED:
@@ -279,12 +294,13 @@ def read_records_generation(conn: Connection) -> int:
 
 def bump_records_generation(conn: Connection) -> None:
     generation = random.getrandbits(62) + 1
-    updated = conn.execute(
-        text(f"UPDATE search_state SET generation = :g WHERE id = {RECORDS_STATE_ID}"), {"g": generation}
+    conn.execute(
+        text(
+            f"INSERT INTO search_state (id, generation) VALUES ({RECORDS_STATE_ID}, :g) "
+            "ON CONFLICT (id) DO UPDATE SET generation = excluded.generation"
+        ),
+        {"g": generation},
     )
-    if updated.rowcount == 0:
-        conn.execute(text(f"INSERT INTO search_state (id, generation) VALUES ({RECORDS_STATE_ID}, :g)"),
-                     {"g": generation})  # fmt: skip
 
 
 def changes_since(conn: Connection, generation: int, current: int, limit: int) -> set[int] | None:
