@@ -12,7 +12,9 @@ transaction begun
 - inside ``with writing():``: CLI commands that write, imports and other jobs (see ``writing``).
 
 Every other transaction (GET requests, a test's own reads) begins deferred, as a reader, and
-never blocks a writer (WAL). PostgreSQL locks rows, not the database: nothing changes there.
+never blocks a writer (WAL); one whose first statement writes waits on the busy timeout too.
+Bookkeeping beside a unit of work (a token's last use) goes through ``side_transaction``.
+PostgreSQL locks rows, not the database: nothing changes there.
 
 Why not retry the unit of work on SQLITE_BUSY instead: a request cannot be replayed safely (its
 body has been read, an upload saved, mail queued), and once the lock is taken first the only
@@ -84,7 +86,9 @@ def will_write() -> bool:
 def side_transaction(wait: float) -> Iterator[Connection]:
     """A short write transaction on a connection of its own, apart from the session's (committed at
     the end of the block), that waits at most `wait` seconds for a lock: for bookkeeping that must
-    neither hold up nor be held up by the unit of work around it."""
+    neither hold up nor be held up by the unit of work around it. On SQLite, not while this thread's
+    own session holds the write lock (inside a POST request's transaction or a writing() scope): it
+    would wait for that lock and give up."""
     milliseconds = int(wait * 1000)
     with db.engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
