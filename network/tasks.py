@@ -92,8 +92,15 @@ def enqueue(func: Callable, *args) -> None:
 
 
 def _put(func: Callable, args: tuple) -> None:
+    task = current_app.extensions["huey_tasks"][func]
+    if task.huey.immediate:
+        # Run at once, yet as a consumer would: in a thread of its own, outside the request that queued it.
+        thread = threading.Thread(target=task, args=args, name=f"job-{func.__name__}")
+        thread.start()
+        thread.join()
+        return
     try:
-        current_app.extensions["huey_tasks"][func](*args)
+        task(*args)
     except Exception:  # the queue is unreachable: what was saved stays saved; the job is logged as lost
         current_app.logger.exception("Could not queue %s%r", func.__name__, args)
 
