@@ -305,6 +305,15 @@ def test_remember_cookie_replayed_from_another_browser_logs_nobody_in(app, clien
     assert from_elsewhere.get("/account", environ_base={"REMOTE_ADDR": "203.0.113.5"}).status_code == 302
 
 
+def test_a_claimed_forwarded_address_does_not_pass_for_the_victims(app, client, users):
+    thief = browser_with(app, remembered(app, client))  # the victim logged in from 127.0.0.1
+    response = thief.get(
+        "/account", headers={"X-Forwarded-For": "127.0.0.1"}, environ_base={"REMOTE_ADDR": "203.0.113.5"}
+    )
+    assert response.status_code == 302
+    assert client.get("/account", headers={"X-Forwarded-For": "203.0.113.5"}).status_code == 200  # nor is it needed
+
+
 def test_an_unbound_remember_cookie_logs_nobody_in(app, users):
     member = users["member_a"]
     cookie = encode_cookie(member.get_id())  # signed with the right key, but bound to no client

@@ -32,11 +32,22 @@ def configure_login(state) -> None:
     login_manager.login_message = None  # the login page says why on its own
     # A session cookie replayed from another address or browser is dropped.
     login_manager.session_protection = "strong"
+    login_manager._session_identifier_generator = client_identifier
+
+
+def client_identifier() -> str:
+    """Flask-Login's client fingerprint (address and browser), but with the address werkzeug gives
+    (the trusted proxies' X-Forwarded-For when PROXY_HOPS is set), not one a client claims in its
+    own X-Forwarded-For header. Without such a header it is the same value as Flask-Login's."""
+    address, agent = request.remote_addr, request.headers.get("User-Agent")
+    address_bytes = address.encode() if address is not None else None
+    agent_bytes = agent.encode() if agent is not None else None
+    return hashlib.sha512(f"{address_bytes}|{agent_bytes}".encode()).hexdigest()
 
 
 def client_binding() -> str:
     """This client's fingerprint, as "strong" session protection computes it (address, browser)."""
-    return login_manager._session_identifier_generator()[:32]
+    return client_identifier()[:32]
 
 
 def bind_to_client(user: User) -> None:
@@ -62,7 +73,7 @@ def load_user(user_id: str):
 @user_loaded_from_cookie.connect
 def bind_session_from_cookie(app, user) -> None:
     # The session the cookie started belongs to this client, so "strong" protection keeps it.
-    session["_id"] = login_manager._session_identifier_generator()
+    session["_id"] = client_identifier()
 
 
 @bp.before_app_request
