@@ -491,8 +491,9 @@ def report(kind: str, clients: int, seconds: float, result: Result, checked: dic
     server_errors = sum(n for s, n in totals.items() if s >= 500)
     logged = log.read_text(errors="replace") if log.exists() else ""
     print(f"requests {len(every)}, {len(every) / seconds:.1f} req/s; 5xx {server_errors}; "
-          f"409/412 same record {same}, 409/412 different records (false) {different}; "
-          f"create forms shown again unsaved {result.swallowed}; transport errors {dict(result.errors) or 0}")  # fmt: skip
+          f"409/412 same record {same}; false conflicts (different records) {different + result.swallowed}: "
+          f"409/412 {different}, create forms shown again unsaved {result.swallowed}; "
+          f"transport errors {dict(result.errors) or 0}")  # fmt: skip
     print(f"acknowledged writes {len(result.acknowledged)}: " + ", ".join(f"{k} {v}" for k, v in checked.items())
           + f"; server log: {logged.count('Traceback')} tracebacks, {logged.count('database is locked')} "
           f"'database is locked'")  # fmt: skip
