@@ -137,7 +137,7 @@ def test_xlsx_import(tmp_path, admin):
         ("fake.xlsx", b"name,country\nA,KE\n", "not a valid .xlsx"),
         ("noname.csv", b"title,country\nA,KE\n", "No name column"),
         ("nocountry.csv", b"name\nA\n", "No country column"),
-        ("twice.csv", b"name,Organisation,country\nA,B,KE\n", "Two columns"),
+        ("twice.csv", b"name,Organisation,country\nA,B,KE\n", "The columns name and Organisation both mean name"),
         ("header-only.csv", b"\n\n", "no rows"),
     ],
 )
@@ -319,3 +319,164 @@ def test_coordinator_rows_must_join_a_node(tmp_path, node):
     result = run_import(coordinator, path, path.name, ImportOptions())
     assert [(e["row"], e["column"]) for e in result.errors] == [(2, "network")]
     assert result.counts["new"] == 1
+
+
+# Columns the importer does not know, and the template ---------------------------------------------
+
+COMMONWEAVE = DATA / "commonweave_sample.csv"  # ten rows of the real 26-column list, header unchanged
+
+
+def test_unknown_columns_are_ignored_and_listed(tmp_path, admin):
+    path = write(tmp_path, "extra.csv", "id,name,city,country,lat,lon\n7,Alpha,Nairobi,KE,-1.3,36.8\n")
+    result = write_import(admin, path, path.name, ImportOptions(write=True))
+    assert result.counts["new"] == 1, result.errors
+    assert result.ignored_columns == ["id", "city", "lat", "lon"]
+    assert db.session.scalar(select(Organization.name)) == "Alpha"
+
+
+def test_the_real_26_column_list_imports_with_its_extra_columns(admin, node):
+    with COMMONWEAVE.open(encoding="utf-8") as f_:
+        header = next(csv.reader(f_))
+    assert len(header) == 26
+    preview = run_import(admin, COMMONWEAVE, COMMONWEAVE.name, ImportOptions(node=node))
+    # Read: name, country_code, description, website; the other 22 columns are listed as ignored.
+    assert preview.ignored_columns == [c for c in header if c not in
+                                       ("name", "country_code", "description", "website")]  # fmt: skip
+    # One real row is coded DG (not a country): reported, the nine others are new.
+    assert preview.counts["new"] == 9 and preview.counts["invalid"] == 1
+    assert [(e["row"], e["column"], e["value"]) for e in preview.errors] == [(8, "country", "DG")]
+    result = write_import(admin, COMMONWEAVE, COMMONWEAVE.name,
+                          ImportOptions(node=node, write=True, skip_invalid=True))  # fmt: skip
+    db.session.commit()
+    assert result.counts["new"] == 9 and org_count() == 9
+    think_tank = db.session.scalar(select(Organization).where(Organization.hq_country.has(code="DE"),
+                                                              Organization.website.is_not(None)))  # fmt: skip
+    assert think_tank.name == "Foundation for the Rights of Future Generations"
+    assert think_tank.website == "https://generationengerechtigkeit.info/"
+    assert think_tank.description.startswith("German think tank")
+
+
+@pytest.mark.parametrize(
+    "header", ["名称,国家／地区,成立时间", "Ｎａｍｅ,Country　Code,Year_Founded", " NAME ,country-code,founded"]
+)
+def test_headers_match_in_any_case_width_and_spacing(tmp_path, admin, header):
+    path = write(tmp_path, "h.csv", header + "\n绿色未来,CN,２０１０\n")
+    result = write_import(admin, path, path.name, ImportOptions(write=True))
+    assert result.counts["new"] == 1 and result.ignored_columns == [], (result.errors, result.ignored_columns)
+    assert db.session.scalar(select(Organization.founded)) == 2010
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_template_reads_back_in_either_language(app, tmp_path, admin, lang):
+    import io
+
+    from network.services import import_template
+    from network.services.importing import COLUMNS, map_header
+
+    header = import_template.header(lang)
+    assert map_header(header) == (list(COLUMNS), [])
+    text = io.StringIO()
+    import_template.write_csv(admin, text, lang)
+    path = write(tmp_path, "template.csv", text.getvalue())
+    preview = run_import(admin, path, path.name, ImportOptions())
+    assert preview.counts["new"] == 1 and preview.counts["invalid"] == 0, preview.errors
+
+
+def test_template_downloads(app, node):
+    from openpyxl import load_workbook
+
+    from network.services.importing import COLUMNS
+    from tests.conftest import login
+
+    other = f.network("CAN Europe", slug="can-europe")
+    coordinator = f.user("coordinator", networks=[node])
+    viewer = f.user("viewer")
+    db.session.commit()
+    client = app.test_client()
+    login(client, coordinator)
+    response = client.get("/imports/template.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.reader(io_text(response.data)))
+    assert rows[0] == list(COLUMNS) and rows[1][0] == "Example organisation (delete this row)"
+    chinese = list(csv.reader(io_text(client.get("/imports/template.csv?lang=zh").data)))
+    assert (chinese[0][0], chinese[0][4]) == ("名称", "国家")
+
+    workbook = load_workbook(io_bytes(client.get("/imports/template.xlsx?lang=en").data))
+    assert workbook.sheetnames == ["organisations", "allowed values"]
+    sheet = list(workbook["organisations"].iter_rows(values_only=True))
+    assert list(sheet[0]) == list(COLUMNS)
+    allowed = {(r[0], r[1]): r[2:] for r in workbook["allowed values"].iter_rows(min_row=2, values_only=True)}
+    assert allowed[("kind", "ngo")] == ("NGO", "非政府组织")
+    assert allowed[("themes", "energy-transition")] == ("Energy transition", "能源转型")
+    assert allowed[("country", "KE")] == ("Kenya", "肯尼亚")
+    assert allowed[("membership_status", "applicant")][0] == "Applicant"
+    nodes = {value for column, value in allowed if column == "network"}
+    assert nodes == {"can-kenya"} and other.slug not in nodes  # only the nodes this coordinator may import into
+    assert len([k for k in allowed if k[0] == "country"]) > 200
+    kinds = workbook["organisations"].data_validations.dataValidation
+    assert any("allowed values" in v.formula1 and "D2" in str(v.sqref) for v in kinds)  # kind drop-down
+
+    refused = app.test_client()
+    login(refused, viewer)
+    assert refused.get("/imports/template.xlsx").status_code == 403
+    assert client.get("/imports/template.pdf").status_code == 404
+
+
+def io_text(data: bytes):
+    import io
+
+    return io.StringIO(data.decode("utf-8-sig"))
+
+
+def io_bytes(data: bytes):
+    import io
+
+    return io.BytesIO(data)
+
+
+def test_the_template_uploaded_unchanged_previews_its_example(app, node):
+    from tests.conftest import login
+    from tests.test_import_web import upload
+
+    coordinator = f.user("coordinator", networks=[node])
+    db.session.commit()
+    client = app.test_client()
+    login(client, coordinator)
+    template = client.get("/imports/template.xlsx").data
+    response = upload(client, template, filename="template.xlsx", node=str(node.id))
+    assert response.status_code == 302, response.text
+    job = db.session.scalar(select(ImportJob))
+    assert job.status == "previewed" and job.counts["new"] == 1 and job.counts["invalid"] == 0
+
+
+def test_the_preview_page_lists_the_ignored_columns(app, node):
+    from tests.conftest import login
+    from tests.test_import_web import upload
+
+    coordinator = f.user("coordinator", networks=[node])
+    db.session.commit()
+    client = app.test_client()
+    login(client, coordinator)
+    response = upload(client, COMMONWEAVE.read_bytes(), filename="civil_society_orgs.csv", node=str(node.id))
+    assert response.status_code == 302, response.text
+    job = db.session.scalar(select(ImportJob))
+    assert job.status == "previewed" and job.counts["new"] == 9
+    assert "registration_id" in job.details["ignored_columns"] and len(job.details["ignored_columns"]) == 22
+    page = client.get(f"/imports/{job.id}").get_data(as_text=True)
+    assert "Columns not recognised, ignored: id, country_name, state_province" in page
+    assert "/imports/template.xlsx" in page
+
+
+def test_cli_writes_the_template(runner, tmp_path, admin, node):
+    from openpyxl import load_workbook
+
+    db.session.commit()
+    out = runner.invoke(args=["import-template", str(tmp_path / "t.xlsx"), "--lang", "zh"])
+    assert out.exit_code == 0, out.output
+    workbook = load_workbook(tmp_path / "t.xlsx")
+    assert next(workbook["organisations"].iter_rows(values_only=True))[0] == "名称"
+    assert "can-kenya" in {r[1] for r in workbook["allowed values"].iter_rows(values_only=True)}
+    out = runner.invoke(args=["import-template", str(tmp_path / "t.csv")])
+    assert out.exit_code == 0, out.output
+    out = runner.invoke(args=["import", str(tmp_path / "t.csv"), "--dry-run"])
+    assert out.exit_code == 0 and "1 new" in out.output, out.output

@@ -360,6 +360,9 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("imports.commit", "POST"): row(c("/imports/{job_x}/commit", A_COORD)),
     ("imports.undo", "POST"): row(c("/imports/{job_x}/undo", A_COORD)),
     ("imports.export", "GET"): row(c("/imports/export", LOGGED_IN)),
+    ("imports.template", "GET"): row(
+        c("/imports/template.csv", COORDINATORS), c("/imports/template.xlsx", COORDINATORS)
+    ),
     ("imports.duplicate_queue", "GET"): row(c("/duplicates", COORDINATORS)),
     ("imports.mark_distinct", "POST"): row(
         c("/duplicates/distinct", B_COORD, data={"survivor": "{org_b_id}", "duplicate": "{org_b2_id}"}),

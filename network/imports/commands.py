@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from flask import g
 from flask.cli import with_appcontext
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from network.database import writing
@@ -159,4 +160,27 @@ def export_command(file: Path, fmt: str | None, email: str | None, **search) -> 
     click.echo(f"{count} organisations written to {file}")
 
 
-commands = [import_command, export_command]
+@click.command("import-template")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Language of the column names (both are recognised when importing).")  # fmt: skip
+@click.option("--as", "email", help="E-mail of the user (default: the first admin); the nodes listed are theirs.")
+@with_appcontext
+def template_command(file: Path, lang: str, email: str | None) -> None:
+    """Write the import template to FILE: .xlsx (with a sheet of allowed values) or .csv."""
+    from network.services import import_template
+
+    actor = _actor(email)
+    try:
+        with force_locale(lang):
+            if file.suffix.lower() == ".xlsx":
+                import_template.write_xlsx(actor, file, lang)
+            else:
+                with file.open("w", encoding="utf-8-sig", newline="") as f:
+                    import_template.write_csv(actor, f, lang)
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"Import template written to {file}")
+
+
+commands = [import_command, export_command, template_command]

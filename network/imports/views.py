@@ -15,7 +15,7 @@ from network import permissions
 from network.extensions import db
 from network.imports.forms import MergeForm, UploadForm
 from network.models import Network, Organization
-from network.services import duplicates, exporting, importing
+from network.services import duplicates, exporting, import_template, importing
 from network.services.errors import Conflict, NotFound, ValidationError
 
 bp = Blueprint("imports", __name__)
@@ -139,6 +139,26 @@ def export():
     exporting.write_csv(rows, text)
     return Response(text.getvalue().encode("utf-8"), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="organisations.csv"'})  # fmt: skip
+
+
+@bp.get("/imports/template.<fmt>")
+@login_required
+def template(fmt: str):
+    """A spreadsheet to fill in: the columns in the reader's language and an example row; the .xlsx
+    also lists the allowed kinds, statuses, themes, countries and nodes."""
+    if fmt not in exporting.FORMATS:
+        raise NotFound(_("Unknown template format."))
+    locale = str(get_locale())
+    if fmt == "xlsx":
+        buffer = io.BytesIO()
+        import_template.write_xlsx(current_user, buffer, locale)
+        return Response(buffer.getvalue(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": 'attachment; filename="import-template.xlsx"'})  # fmt: skip
+    text = io.StringIO()
+    text.write("\ufeff")  # so Excel opens the Chinese header as UTF-8
+    import_template.write_csv(current_user, text, locale)
+    return Response(text.getvalue().encode("utf-8"), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="import-template.csv"'})  # fmt: skip
 
 
 # Duplicates --------------------------------------------------------------------------------------

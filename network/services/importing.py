@@ -121,7 +121,9 @@ class ImportFileError(ValidationError):
 
 
 def _header_key(text: str) -> str:
-    return re.sub(r"[\s_\-]+", " ", str(text or "").replace("\ufeff", "")).strip().casefold()
+    """Headers compare alike whatever their case, spacing, _ or -, and full-width forms (国家／地区)."""
+    text = unicodedata.normalize("NFKC", str(text or "").replace("\ufeff", ""))
+    return re.sub(r"[\s_\-]+", " ", text).strip().casefold()
 
 
 HEADER_LOOKUP = {_header_key(alias): column for column, aliases in HEADER_ALIASES.items() for alias in aliases}
@@ -334,12 +336,15 @@ def _cell_text(value) -> str:
 
 
 def map_header(header: list[str]) -> tuple[list[str | None], list[str]]:
+    """The field each column holds (None: a column the importer does not know, ignored and listed)."""
     columns: list[str | None] = []
     ignored = []
     for cell in header:
         column = HEADER_LOOKUP.get(_header_key(cell))
-        if column in columns:
-            raise ImportFileError(_("Two columns both mean %(column)s: keep one of them.", column=column))
+        if column is not None and column in columns:
+            first = str(header[columns.index(column)]).strip()
+            raise ImportFileError(_("The columns %(first)s and %(second)s both mean %(column)s: keep one of them.",
+                                    first=first, second=str(cell).strip(), column=column))  # fmt: skip
         columns.append(column)
         if column is None and str(cell).strip():
             ignored.append(str(cell).strip())
