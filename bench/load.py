@@ -501,6 +501,14 @@ def report(kind: str, clients: int, seconds: float, result: Result, checked: dic
 
 def run(kind: str, clients: int, seconds: float, orgs: int, keep: bool) -> None:
     env, password = prepare(kind, orgs, clients)
+    try:
+        measure(kind, env, password, clients, seconds)
+    finally:
+        if kind == "postgresql" and not keep:
+            postgres_admin(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
+
+
+def measure(kind: str, env: dict, password: str, clients: int, seconds: float) -> None:
     url = env["NETWORK_DATABASE_URL"]
     plan_ = plan(url, clients)
     tokens = make_tokens(env, clients)
@@ -523,8 +531,6 @@ def run(kind: str, clients: int, seconds: float, orgs: int, keep: bool) -> None:
     finally:
         stop(process)
     report(kind, clients, elapsed, result, check(url, result.acknowledged, plan_), log)
-    if kind == "postgresql" and not keep:
-        postgres_admin(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
 
 
 def main() -> None:
