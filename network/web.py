@@ -61,6 +61,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DBAPIError, render_database_error)
     app.jinja_env.globals.update(
         can=lambda action, obj=None: permissions.can(current_user, action, obj),
+        may_see=lambda kind, field, obj: permissions.may_see(current_user, kind, field, obj),
         kind_label=lambda kind: labels.label(labels.ORGANIZATION_KIND_LABELS, kind),
         labels=labels,
         get_locale=get_locale,
