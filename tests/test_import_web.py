@@ -141,6 +141,7 @@ def test_possible_duplicate_choices(client, coordinator):
         ("notes.pdf", b"%PDF-1.4", "not a CSV or .xlsx"),
         ("empty.csv", b"", "empty"),
         ("nameless.csv", b"title,country\nA,KE\n", "No name column"),
+        ("broken.xlsx", b"PK\x03\x04 not really a workbook", "not a valid .xlsx"),
     ],
 )
 def test_bad_files_get_a_message_and_no_job(client, coordinator, filename, content, message):
