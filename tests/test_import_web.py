@@ -204,6 +204,8 @@ def test_a_job_whose_consumer_is_gone_shows_as_interrupted(app, client, coordina
     queued = active_job(coordinator, status="uploaded", age=timedelta(minutes=30))
     forgotten = active_job(coordinator, age=timedelta(seconds=app.config["IMPORT_TIMEOUT"] + 60))
     login(client, coordinator)
+    page = client.post(f"/imports/{dead.id}/commit", follow_redirects=True)  # a POST finds it dead too
+    assert "interrupted before it finished" in page.text and "already being committed" not in page.text
     for job in (dead, forgotten):
         page = client.get(f"/imports/{job.id}")
         assert "interrupted before it finished" in page.text

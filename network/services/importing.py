@@ -1169,10 +1169,13 @@ def fail_job(job: ImportJob, status: str, message: str, wait: float = 2) -> None
     now = utcnow()
     values = {"status": "failed", "finished_at": now, "updated_at": now,
               "details": {**(job.details or {}), "message": message}}  # fmt: skip
+    statement = update(table).where(table.c.id == job.id, table.c.status == status).values(**values)
     try:
-        with database.side_transaction(wait) as conn:
-            failed = conn.execute(update(table).where(table.c.id == job.id, table.c.status == status)
-                                  .values(**values)).rowcount  # fmt: skip
+        if database.will_write():  # a unit of work that writes anyway (a POST): the update goes with it
+            failed = db.session.execute(statement).rowcount
+        else:
+            with database.side_transaction(wait) as conn:
+                failed = conn.execute(statement).rowcount
     except OperationalError:
         current_app.logger.warning("import %s: could not record it failed now", job.id, exc_info=True)
         return
