@@ -1,6 +1,7 @@
 """The job queue: mail leaves only after its transaction commits, and real consumers (a `flask
 worker` process) on both storages, SQLite in the instance folder and Redis, run jobs queued before
-they started, retry a job that failed, and pick up what was queued while they were stopped.
+they started, retry a job that failed, pick up what was queued while they were stopped, and a job
+whose consumer was killed is marked failed.
 
 The Redis storage is tested when NETWORK_TEST_REDIS_URL is set (CI sets redis://127.0.0.1:6379/15).
 """
@@ -18,6 +19,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from network import create_app
 from network.extensions import db
@@ -143,6 +146,7 @@ def queue(request, databases, tmp_path):
         "SQLALCHEMY_DATABASE_URI": databases.fresh(), "INSTANCE_PATH": str(tmp_path / "instance"),
         "SECRET_KEY": "test-secret", "RATELIMIT_STORAGE_URI": "memory://", "JOBS_QUEUE": f"test-{uuid.uuid4().hex}",
         "JOBS_RETRY_DELAY": 1, "MAIL_BACKEND": "smtp", "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp.port,
+        "IMPORT_MAX_ROWS": 200_000, "IMPORT_HEARTBEAT_TIMEOUT": 6,
     }  # fmt: skip
     if request.param == "redis":
         settings["REDIS_URL"] = REDIS_URL
@@ -232,6 +236,21 @@ def test_a_real_consumer_runs_retries_and_survives_a_restart(queue, tmp_path):
         consumer = Consumer(settings, tmp_path / "consumer.log")
         wait_until(lambda: len(smtp.received) == 2, "the mail queued during the restart was sent")
         assert b"While stopped" in smtp.received[1]
+
+        # A consumer killed in the middle of a job: its heartbeat stops, and the job shows as
+        # interrupted once IMPORT_HEARTBEAT_TIMEOUT has passed, instead of running for ever.
+        rows = "".join(f"Organisation {n},KE\n" for n in range(100_000))
+        # Encoded in memory: for a body over 500 kB the test client spools to a file it never closes.
+        upload = FileStorage(io.BytesIO(("name,country\n" + rows).encode()), filename="big.csv")
+        boundary, body = encode_multipart({"file": upload, "node": str(node.id)})
+        response = client.post("/imports", data=body, content_type=f"multipart/form-data; boundary={boundary}")
+        big_id = int(response.headers["Location"].rsplit("/", 1)[1])
+        wait_until(lambda: client.get(f"/imports/{big_id}/progress").get_json()["started"], "the big preview began")
+        consumer.process.kill()
+        assert client.get(f"/imports/{big_id}/progress").get_json()["status"] == "uploaded"
+        wait_until(lambda: client.get(f"/imports/{big_id}/progress").get_json()["status"] == "failed",
+                   "the dead consumer's job was marked failed", seconds=30)  # fmt: skip
+        assert "interrupted before it finished" in client.get(f"/imports/{big_id}").text
     finally:
         consumer.stop()
         print((tmp_path / "consumer.log").read_text(errors="replace")[-5000:])  # shown when the test fails
