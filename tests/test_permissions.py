@@ -41,6 +41,7 @@ class Things:
         )
         self.initiative_x = f.initiative("Convened by X", network=w.x)
         self.participant_a = f.participant(self.initiative_x, w.org_a, role="partner", status="accepted")
+        self.invited_c = f.participant(self.initiative_x, self.company, role="partner", status="invited")
         self.partnership_ab = f.partnership(w.org_a, w.org_b)
         self.partnership_ac = f.partnership(w.org_a, self.company)
         self.notice_a = Notification(user_id=w.users["member_a"].id, message="Hello")
@@ -118,6 +119,9 @@ CASES = [
     ("initiative.manage_participants", lambda t: t.initiative_x, {"coordinator_x"}),
     ("initiative.view_private", lambda t: t.initiative_x, {"coordinator_x", "member_a"}),
     ("participation.respond", lambda t: t.participant_a, {"member_a"}),
+    # An accepted participant is public; an open invitation only to the initiative's own people
+    ("participant.view", lambda t: t.participant_a, EVERYONE),
+    ("participant.view", lambda t: t.invited_c, {"coordinator_x", "member_a"}),
     ("initiative.link_project", lambda t: (t.initiative_x, t.world.project_a), {"coordinator_x", "member_a"}),
     ("initiative.link_project", lambda t: (t.initiative_x, t.world.project_b), {"coordinator_x"}),
     ("initiative.export", lambda t: t.initiative_x, LOGGED_IN),

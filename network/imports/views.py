@@ -43,8 +43,8 @@ def index():
         form = UploadForm(formdata=None)
         form.node.choices = node_choices()
         submitted = False
-        limit = current_app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
-        form.file.errors = [_("The file is larger than the limit of %(limit)s MB.", limit=f"{limit:g}")]
+        megabytes = "{:g}".format(current_app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024))
+        form.file.errors = [_("The file is larger than the limit of %(limit)s MB.", limit=megabytes)]
         status = 413
     if submitted:
         upload = form.file.data
