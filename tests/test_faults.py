@@ -11,6 +11,7 @@ import logging
 import os
 import shutil
 import socket
+import sqlite3
 import threading
 import time
 import uuid
@@ -19,11 +20,13 @@ from types import SimpleNamespace
 import pytest
 import redis
 from flask_login.utils import encode_cookie
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, event, func, make_url, select, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from network import create_app
 from network.extensions import db, limiter
-from network.models import ApiToken
+from network.models import ApiToken, SavedSearch
 from network.services import tokens
 from tests import factories as f
 from tests.conftest import SERVER_URL, login
@@ -248,6 +251,37 @@ def test_postgresql_connections_ended_by_the_server_are_replaced_without_a_resta
     assert ended >= 1  # the app's pooled connections were there, and are gone
     assert member.get("/account").status_code == 200
     assert member.get("/api/v1/organizations").status_code == 200
+
+
+def test_a_commit_the_database_fails_is_a_503_and_saves_nothing(app, client_as):
+    """The view succeeded but the commit after it failed (the server went away at that moment):
+    the user is told to try again, not shown a bare 500, and nothing is half-saved."""
+    member = client_as("member_a")
+    failures = [1]  # the first commit only
+
+    def database_goes_away(session):
+        if not failures or not failures.pop():
+            return
+        if SERVER_URL:  # the server ends this very connection: the COMMIT fails for real
+            backend = session.connection().execute(text("SELECT pg_backend_pid()")).scalar()
+            admin = create_engine(make_url(SERVER_URL).set(drivername="postgresql+psycopg"))
+            with admin.connect() as connection:
+                connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+            admin.dispose()
+        else:  # SQLite cannot be taken away from an open connection: the driver's error is raised
+            raise OperationalError("COMMIT", {}, sqlite3.OperationalError("disk I/O error"))
+
+    event.listen(Session, "before_commit", database_goes_away)
+    try:
+        page = member.post("/organizations/saved", data={"name": "Kenyan NGOs", "query": "country=KE"})
+    finally:
+        event.remove(Session, "before_commit", database_goes_away)
+    assert page.status_code == 503 and page.headers["Retry-After"] == "30"
+    assert b"Service unavailable" in page.data
+    assert page.headers["Content-Security-Policy"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SavedSearch)) == 0
+    assert member.get("/organizations/saved").status_code == 200  # and the next request works
 
 
 # ---------------------------------------------------------------- trusted proxies
