@@ -49,7 +49,7 @@ from network.models.initiative import initiative_regions, initiative_themes
 from network.models.organization import organization_countries, organization_themes
 from network.models.project import project_countries, project_themes
 from network.models.user import user_networks
-from network.services.organizations import slugify
+from network.slugs import slugify
 
 LOGIN_URL = f"http://127.0.0.1:{os.environ.get('PORT', '5000')}/login"  # scripts/run serves on $PORT
 LOGINS_FILE = "demo-logins.txt"
@@ -381,9 +381,7 @@ class DemoBuilder:
         return "".join(letters) if 2 <= len(letters) <= 6 else None
 
     def unique_slug(self, text: str, fallback: str) -> str:
-        base = slugify(text)
-        if base == "organisation":
-            base = fallback
+        base = slugify(text, fallback=fallback)
         slug, n = base, self.slug_next.get(base, 2)
         while slug in self.slugs:
             slug, n = f"{base}-{n}", n + 1
@@ -408,7 +406,7 @@ class DemoBuilder:
             self.real_firms.setdefault(row["country"], []).append({
                 "name": name, "name_local": row["name"] if row["name"] != name else None,
                 "description": f"A {FIRM_CATEGORIES[row['category']]} operating in {{country}}.", "founded": None,
-                "slug_text": name if slugify(name) != "organisation" else f"firm {row['wikidata'] or row['country']}",
+                "slug_text": name if slugify(name, fallback="") else f"firm {row['wikidata'] or row['country']}",
             })  # fmt: skip
         for row in load_csv("firms_sp500.csv"):
             self.real_firms.setdefault(row["country"], []).append({
@@ -578,7 +576,7 @@ class DemoBuilder:
             name, ascii_name = self.person_name(lang)
             rows.append({
                 "organization_id": org_id, "name": name, "title": self.rng.choice(self.people["titles"]),
-                "email": f"{slugify(ascii_name, 60).replace('-', '.')}@{domain}", "phone": None,
+                "email": f"{slugify(ascii_name, fallback='contact', max_length=60).replace('-', '.')}@{domain}", "phone": None,
                 "consent_to_list": self.rng.random() < 0.55, "version": 1, "created_at": self.now,
                 "updated_at": self.now, "archived_at": None,
             })  # fmt: skip
