@@ -26,6 +26,8 @@ class DefaultConfig:
     IMPORT_TIMEOUT = 6 * 3600  # seconds: an import not finished this long after it was queued failed
     IMPORT_HEARTBEAT_TIMEOUT = 60  # seconds without a heartbeat: the job's consumer died
     IMPORT_MAX_ROWS = 50_000  # rows an uploaded file may have (the CLI has no limit)
+    EXPORT_INLINE_ROWS = 2000  # larger exports are prepared on the job queue, then downloaded
+    EXPORT_KEEP_HOURS = 24  # a prepared export's file is deleted this long after it was written
     JOBS_QUEUE = "network"  # the queue's name (several deployments may share one Redis)
     JOBS_IMMEDIATE = False  # tests: a job runs at once, in process, when queued
     JOBS_SQLITE_PATH: str | None = None  # the queue without Redis (default: instance/jobs.sqlite3)

@@ -14,9 +14,9 @@ from flask import render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from network.errors import Conflict, ValidationError
 from network.services import history
 from network.services.audit import entity_type
-from network.services.errors import Conflict, ValidationError
 
 
 def actor():

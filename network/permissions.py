@@ -21,9 +21,9 @@ from flask import current_app, g, has_app_context, has_request_context
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
+from network.errors import PermissionDenied
 from network.extensions import db
 from network.models import Initiative, Membership, Network, Organization, Participant, Project, User
-from network.services.errors import PermissionDenied
 
 
 def role_of(user) -> str | None:

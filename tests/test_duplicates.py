@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from network.errors import PermissionDenied
 from network.extensions import db
 from network.models import NotDuplicate, Organization
 from network.services.duplicates import (
@@ -19,7 +20,6 @@ from network.services.duplicates import (
     normalise_name,
     score_pair,
 )
-from network.services.errors import PermissionDenied
 from tests import factories as f
 from tests.conftest import login
 

@@ -260,6 +260,7 @@ def test_a_commit_the_database_fails_is_a_503_and_saves_nothing(app, client_as):
     failures = [1]  # the first commit only
 
     def database_goes_away(session):
+        import traceback; traceback.print_stack(limit=12)
         if not failures or not failures.pop():
             return
         if SERVER_URL:  # the server ends this very connection: the COMMIT fails for real

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from network.errors import ValidationError
 from network.extensions import db
 from network.models import AuditEvent, ImportJob, Membership, Organization
-from network.services.errors import ValidationError
 from network.services.importing import ImportOptions, run_import, write_import
 from tests import factories as f
 
@@ -267,7 +267,7 @@ def test_coordinator_cannot_update_outside_own_nodes(tmp_path, node):
 def test_viewer_cannot_import(app, tmp_path):
     viewer = f.user("viewer")
     path = write(tmp_path, "v.csv", "name,country\nA,KE\n")
-    from network.services.errors import PermissionDenied
+    from network.errors import PermissionDenied
 
     with pytest.raises(PermissionDenied):
         run_import(viewer, path, path.name, ImportOptions())

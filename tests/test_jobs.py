@@ -23,10 +23,10 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from network import create_app
+from network.errors import ValidationError
 from network.extensions import db
 from network.models import ImportJob, Organization
 from network.services import accounts, operation
-from network.services.errors import ValidationError
 from network.services.mail import outbox_messages, send_mail
 from tests import factories as f
 from tests.conftest import login

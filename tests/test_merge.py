@@ -3,10 +3,10 @@
 import pytest
 from sqlalchemy import select
 
+from network.errors import Conflict, PermissionDenied, ValidationError
 from network.extensions import db
 from network.models import Activity, AuditEvent, Membership, Organization, Participant, Partnership, ProjectParticipant
 from network.services.duplicates import merge_organizations
-from network.services.errors import Conflict, PermissionDenied, ValidationError
 from tests import factories as f
 from tests.conftest import login
 

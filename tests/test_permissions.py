@@ -10,10 +10,10 @@ from types import SimpleNamespace
 import pytest
 
 from network import permissions
+from network.errors import PermissionDenied
 from network.extensions import db
 from network.models import ChangeRequest, ImportJob, Notification
 from network.permissions import RULES, Grant, can, require
-from network.services.errors import PermissionDenied
 from tests import factories as f
 from tests.conftest import ROLE_NAMES
 

@@ -9,10 +9,10 @@ from hypothesis import strategies as st
 from sqlalchemy import insert, select
 from werkzeug.datastructures import MultiDict
 
+from network.errors import PermissionDenied
 from network.extensions import db
 from network.models import Organization, Region
 from network.services import search
-from network.services.errors import PermissionDenied
 from tests import factories
 
 

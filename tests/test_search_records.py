@@ -9,12 +9,12 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from network.errors import PermissionDenied
 from network.extensions import db
 from network.models import Project
 from network.services import initiatives as initiative_service
 from network.services import projects as project_service
 from network.services import search
-from network.services.errors import PermissionDenied
 from tests import factories
 
 

@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from network.errors import NotFound, PermissionDenied, ValidationError
 from network.models import ApiToken, utcnow
 from network.services import tokens
-from network.services.errors import NotFound, PermissionDenied, ValidationError
 
 
 def test_created_token_is_shown_once_and_stored_only_as_a_hash(world, db_session):

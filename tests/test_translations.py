@@ -223,7 +223,7 @@ def test_error_pages_in_chinese(client, green):
 def test_service_messages_follow_the_language(app):
     """Services raise messages in the request's language (and in English outside requests)."""
     from network import permissions
-    from network.services.errors import PermissionDenied
+    from network.errors import PermissionDenied
 
     with app.app_context(), pytest.raises(PermissionDenied) as denied:  # like a CLI command
         permissions.require(None, "organization.create")

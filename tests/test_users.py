@@ -11,11 +11,11 @@ from itsdangerous import URLSafeTimedSerializer
 from itsdangerous.timed import TimestampSigner
 from sqlalchemy import select
 
+from network.errors import PermissionDenied, ValidationError
 from network.extensions import db
 from network.models import UsedToken, User
 from network.permissions import Grant
 from network.services import accounts
-from network.services.errors import PermissionDenied, ValidationError
 from network.services.mail import outbox_messages, send_mail
 from tests import factories as f
 

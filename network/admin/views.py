@@ -6,9 +6,9 @@ from wtforms import SelectChoice
 from network import permissions
 from network.admin.forms import AuditFilterForm
 from network.auth.forms import ChangeRoleForm, InviteUserForm, show_errors
+from network.errors import PermissionDenied, ValidationError
 from network.labels import ROLE_LABELS, label
 from network.services import accounts, history
-from network.services.errors import PermissionDenied, ValidationError
 
 bp = Blueprint("admin", __name__)
 

@@ -8,8 +8,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from network.api.forms import ApiTokenForm
+from network.errors import ValidationError
 from network.services import tokens
-from network.services.errors import ValidationError
 
 bp = Blueprint("api_tokens", __name__)
 

@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
 from network.api import problems
+from network.errors import ServiceError
 from network.extensions import csrf, db, limiter
 from network.request_input import BodyParser
 from network.services import tokens
-from network.services.errors import ServiceError
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_PER_PAGE = 100

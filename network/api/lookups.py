@@ -4,8 +4,8 @@ from flask import request
 from sqlalchemy import select
 from werkzeug.exceptions import PreconditionRequired
 
+from network.errors import NotFound, ValidationError
 from network.extensions import db
-from network.services.errors import NotFound, ValidationError
 
 # Ids are 32-bit integers on PostgreSQL; larger numbers name nothing (and must not reach the database).
 MAX_ID = 2**31 - 1

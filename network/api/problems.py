@@ -11,8 +11,8 @@ from flask import current_app, g, request
 from flask_login import AnonymousUserMixin
 from werkzeug.exceptions import Forbidden, HTTPException, Unauthorized
 
+from network.errors import Conflict, PermissionDenied, ServiceError, ValidationError
 from network.extensions import db
-from network.services.errors import Conflict, PermissionDenied, ServiceError, ValidationError
 from network.web import DATABASE_RETRY_AFTER, database_unavailable, render_database_error
 
 PROBLEM_JSON = "application/problem+json"

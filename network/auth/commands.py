@@ -5,11 +5,11 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from network.database import writing
+from network.errors import ValidationError
 from network.extensions import db
 from network.models import Network
 from network.models.user import ROLES
 from network.services import accounts
-from network.services.errors import ValidationError
 
 
 @click.command("create-user")

@@ -13,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from network.services.errors import ValidationError
+from network.errors import ValidationError
 
 
 class LoginForm(FlaskForm):

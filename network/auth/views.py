@@ -18,10 +18,10 @@ from network.auth.forms import (
     ResetPasswordForm,
     show_errors,
 )
+from network.errors import ValidationError
 from network.extensions import db, limiter, login_manager
 from network.models import User
 from network.services import accounts
-from network.services.errors import ValidationError
 
 bp = Blueprint("auth", __name__)
 

@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from network.directory.forms import SaveSearchForm
+from network.errors import ValidationError
 from network.services import search
-from network.services.errors import ValidationError
 
 bp = Blueprint("directory", __name__)
 

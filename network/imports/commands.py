@@ -11,9 +11,9 @@ from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from network.database import writing
+from network.errors import ServiceError
 from network.extensions import db
 from network.models import Network, User
-from network.services.errors import ServiceError
 from network.services.importing import (
     ImportOptions,
     open_table,

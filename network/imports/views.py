@@ -12,11 +12,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
 from network import permissions
+from network.errors import Conflict, NotFound, ValidationError
 from network.extensions import db
 from network.imports.forms import MergeForm, UploadForm
 from network.models import Network, Organization
 from network.services import duplicates, exporting, import_template, importing
-from network.services.errors import Conflict, NotFound, ValidationError
 
 bp = Blueprint("imports", __name__)
 

@@ -2,6 +2,7 @@
 
 from network.models.audit import AuditEvent, ChangeRequest, ImportJob
 from network.models.base import Base, utcnow
+from network.models.export import ExportJob
 from network.models.geography import Region, Theme
 from network.models.initiative import Activity, Initiative, InitiativeProject, InitiativeTarget, Participant
 from network.models.network import Network
@@ -10,7 +11,7 @@ from network.models.project import OutcomeReport, Partnership, Project, ProjectP
 from network.models.user import ApiToken, Notification, SavedSearch, UsedToken, User
 
 __all__ = [
-    "Activity", "ApiToken", "AuditEvent", "Base", "ChangeRequest", "ImportJob", "Initiative",
+    "Activity", "ApiToken", "AuditEvent", "Base", "ChangeRequest", "ExportJob", "ImportJob", "Initiative",
     "InitiativeProject", "InitiativeTarget", "Membership", "Network", "NotDuplicate", "Notification", "Organization",
     "OrganizationIdentifier", "OutcomeReport", "Participant", "Partnership", "Person", "Project",
     "ProjectParticipant", "Region", "SavedSearch", "Theme", "UsedToken", "User", "utcnow",

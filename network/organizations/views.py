@@ -10,11 +10,11 @@ from sqlalchemy.orm import selectinload
 
 from network import permissions
 from network.editing import actor, form_status, save_form
+from network.errors import Conflict, PermissionDenied, ValidationError
 from network.extensions import db
 from network.models import ChangeRequest, Membership, Network, Organization, Partnership
 from network.organizations import forms
 from network.services import duplicates, history, organizations, partnerships, profiles
-from network.services.errors import Conflict, PermissionDenied, ValidationError
 
 bp = Blueprint("organizations", __name__)
 

@@ -14,9 +14,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from network.errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationError
 from network.extensions import db
 from network.models.base import Versioned
-from network.services.errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationError
 
 _UNSET = object()
 __all__ = ["Conflict", "NotFound", "PermissionDenied", "ServiceError", "ValidationError", "operation"]

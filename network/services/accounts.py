@@ -20,12 +20,12 @@ from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from network import permissions
+from network.errors import NotFound, PermissionDenied, ServiceError, ValidationError
 from network.extensions import db
 from network.models import ApiToken, Network, Organization, UsedToken, User, utcnow
 from network.models.user import ROLES
 from network.permissions import Grant
 from network.services import operation
-from network.services.errors import NotFound, PermissionDenied, ServiceError, ValidationError
 from network.services.mail import send_mail
 
 MIN_PASSWORD_LENGTH = 10

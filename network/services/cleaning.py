@@ -17,9 +17,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from network import numbers
+from network.errors import ValidationError
 from network.extensions import db
 from network.models import Organization, Region, Theme
-from network.services.errors import ValidationError
 
 PHONE = re.compile(r"^\+?[0-9 ().\-/]{3,50}$")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

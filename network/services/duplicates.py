@@ -22,6 +22,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from network import permissions
+from network.errors import Conflict, ValidationError
 from network.extensions import db
 from network.models import (
     Activity,
@@ -40,7 +41,6 @@ from network.models import (
     utcnow,
 )
 from network.services import operation
-from network.services.errors import Conflict, ValidationError
 
 LIKELY = 0.75  # pairs scoring at least this are shown as likely duplicates
 

@@ -35,6 +35,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from network import database, numbers, permissions, tasks
+from network.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from network.extensions import db
 from network.models import (
     AuditEvent,
@@ -56,9 +57,9 @@ from network.models.organization import (
 from network.services import operation
 from network.services.cleaning import IDENTIFIER
 from network.services.duplicates import LIKELY, DuplicateIndex, OrgFeatures, load_features
-from network.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from network.services.organizations import assign_profile, slugify, validate_organization
+from network.services.organizations import assign_profile, validate_organization
 from network.services.reference import country_aliases
+from network.slugs import slugify
 
 COLUMNS = (
     "name", "name_local", "acronym", "kind", "country", "countries_of_operation", "themes", "website", "email",
@@ -715,7 +716,7 @@ class Existing:
         return self._index
 
     def new_slug(self, name: str) -> str:
-        base = slugify(name)
+        base = slugify(name, fallback="organisation")
         if base not in self.slugs:
             self.slugs.add(base)
             return base

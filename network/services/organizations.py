@@ -5,16 +5,14 @@ caller read (``expected_version``) and raise Conflict when the record changed si
 silently overwrites someone else's save.
 """
 
-import re
-import unicodedata
 from datetime import date
 from types import SimpleNamespace
 
 from flask_babel import gettext as _
-from pypinyin import lazy_pinyin
 from sqlalchemy import func, or_, select
 
 from network import permissions
+from network.errors import Conflict, NotFound, ValidationError
 from network.extensions import db
 from network.models import (
     ChangeRequest,
@@ -36,8 +34,8 @@ from network.services.cleaning import (
     regions_by_code,
     themes_by_slug,
 )  # fmt: skip
-from network.services.errors import Conflict, NotFound, ValidationError
 from network.services.profiles import MAX_ID
+from network.slugs import unique_slug
 
 # What a member may change about its own organisation, through a change request.
 CORE_PROFILE_FIELDS = ("name", "name_local", "acronym", "kind", "hq_country", "website", "email")
@@ -147,33 +145,6 @@ def check_version(record, expected_version, current: dict, submitted: dict) -> N
         raise Conflict(current=current, submitted=submitted, current_version=record.version)
 
 
-# Slugs ---------------------------------------------------------------------------------------
-
-
-def slugify(text: str, max_length: int = 100) -> str:
-    """ASCII slug; Chinese characters become pinyin ("绿色地球" -> "lu-se-di-qiu")."""
-    if re.search(r"[\u3400-\u9fff]", text):
-        text = " ".join(lazy_pinyin(text, errors="default", v_to_u=True))
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return slug[:max_length].rstrip("-") or "organisation"
-
-
-def unique_slug(name: str) -> str:
-    base = slugify(name)
-    taken = set(
-        db.session.scalars(
-            select(Organization.slug).where(or_(Organization.slug == base, Organization.slug.like(base + "-%")))
-        )
-    )
-    if base not in taken:
-        return base
-    n = 2
-    while f"{base}-{n}" in taken:
-        n += 1
-    return f"{base}-{n}"
-
-
 # Organisations -------------------------------------------------------------------------------
 
 
@@ -186,7 +157,7 @@ def create_organization(
     cleaned = validate_organization(data)
     if membership_status not in MEMBERSHIP_STATUSES:
         raise ValidationError({"membership_status": [_("Not a valid choice.")]})
-    org = Organization(slug=unique_slug(cleaned["name"]))
+    org = Organization(slug=unique_slug(Organization.slug, cleaned["name"], fallback="organisation"))
     assign_profile(org, cleaned)
     db.session.add(org)
     db.session.flush()

@@ -3,12 +3,12 @@
 from flask_babel import gettext as _
 
 from network import permissions
+from network.errors import ValidationError
 from network.extensions import db
 from network.models import Organization, Partnership, utcnow
 from network.models.project import PARTNERSHIP_KINDS, PARTNERSHIP_STATUSES
 from network.services import operation
 from network.services.cleaning import Cleaner, plain_value
-from network.services.errors import ValidationError
 from network.services.organizations import check_version, is_blank
 
 PARTNERSHIP_FIELDS = ("partner", "kind", "status", "start_date", "end_date", "description")

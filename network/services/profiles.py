@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from network import permissions
+from network.errors import NotFound
 from network.extensions import db
 from network.models import (
     Initiative,
@@ -26,7 +27,6 @@ from network.models import (
     Project,
     ProjectParticipant,
 )  # fmt: skip
-from network.services.errors import NotFound
 
 # Longest chain of merges we follow (A merged into B, later B into C, …) before giving up.
 MAX_MERGE_HOPS = 10

@@ -9,12 +9,12 @@ from decimal import Decimal
 from flask_babel import gettext as _
 
 from network import permissions
+from network.errors import ValidationError
 from network.extensions import db
 from network.models import Organization, OutcomeReport, Project, ProjectParticipant, utcnow
 from network.models.project import OUTCOME_BASES, PROJECT_ROLES, PROJECT_STATUSES
 from network.services import operation
 from network.services.cleaning import Cleaner, find_organization, plain_value, regions_by_code, themes_by_slug
-from network.services.errors import ValidationError
 from network.services.organizations import check_version, is_blank
 
 PROJECT_FIELDS = (

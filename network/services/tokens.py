@@ -18,11 +18,11 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import DBAPIError
 
 from network import database
+from network.errors import NotFound, PermissionDenied, ValidationError
 from network.extensions import db
 from network.models import ApiToken, User, utcnow
 from network.models.user import TOKEN_SCOPES
 from network.services import operation
-from network.services.errors import NotFound, PermissionDenied, ValidationError
 
 TOKEN_MARKER = "net"  # noqa: S105  (a public marker, not a secret)
 # Expiry choices the profile page offers (days; None = never expires).
