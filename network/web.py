@@ -73,10 +73,16 @@ def init_app(app: Flask) -> None:
 
 def commit_or_roll_back(response):
     """The one commit point of a request: after the view succeeded, never after an error."""
-    if response.status_code < 400:
-        db.session.commit()
-    else:
+    if response.status_code >= 400:
         db.session.rollback()
+        return response
+    try:
+        db.session.commit()
+    except DBAPIError as error:  # an error raised here would skip the error handlers: a bare 500
+        if not database_unavailable(error):
+            raise
+        # Nothing was saved: say so with the 503 a failure earlier in the request gets.
+        return set_security_headers(current_app.make_response(render_database_error(error)))
     return response
 
 
