@@ -184,6 +184,8 @@ RULES = {
     "network.view": _read,
     "directory.export": lambda u, r, o: r in ("viewer", "member", "coordinator"),
     "search.save": lambda u, r, o: r is not None,
+    # obj is the ExportJob: what it holds was exported for one user; only they (and admins) fetch it
+    "export.view": lambda u, r, job: r is not None and job.user_id == u.id,
     # Organisations: coordinators of a node create into it (obj is the Network or None)
     "organization.create": lambda u, r, network: (
         r == "coordinator" and (network is None or manages_network(u, network))

@@ -41,7 +41,7 @@ def job(retries: int = 0):
 
 
 def init_app(app: Flask) -> None:
-    from network.services import importing, mail  # noqa: F401  (their @job functions register)
+    from network.services import exporting, importing, mail  # noqa: F401  (their @job functions register)
 
     huey = make_huey(app)
     tasks = {}

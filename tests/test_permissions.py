@@ -4,7 +4,10 @@ Each row: the action, the object it is asked about, and the roles that may do it
 everything; every other role is checked both ways (allowed ones True, all others False).
 """
 
+import ast
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -12,7 +15,8 @@ import pytest
 from network import permissions
 from network.errors import PermissionDenied
 from network.extensions import db
-from network.models import ChangeRequest, ImportJob, Notification
+from network.models import ChangeRequest, ExportJob, ImportJob, Notification
+from network.models.user import ROLES
 from network.permissions import RULES, Grant, can, require
 from tests import factories as f
 from tests.conftest import ROLE_NAMES
@@ -76,6 +80,7 @@ CASES = [
     ("network.view", lambda t: t.world.x, EVERYONE),
     ("directory.export", lambda t: None, LOGGED_IN),
     ("search.save", lambda t: None, LOGGED_IN),
+    ("export.view", lambda t: ExportJob(user_id=t.world.users["member_a"].id, format="csv"), {"member_a"}),
     # Organisations
     ("organization.create", lambda t: None, COORDINATORS),
     ("organization.create", lambda t: t.world.x1, {"coordinator_x"}),
@@ -88,8 +93,12 @@ CASES = [
     ("organization.merge", lambda t: t.world.org_b, {"coordinator_y"}),
     ("organization.import", lambda t: None, COORDINATORS),
     ("organization.import", lambda t: t.world.x, {"coordinator_x"}),
+    ("organization.without_node", lambda t: None, set()),
     ("duplicates.review", lambda t: None, COORDINATORS),
     ("import.undo", lambda t: t.job_x, {"coordinator_x"}),
+    ("import.view", lambda t: t.job_x, {"coordinator_x"}),
+    ("import.commit", lambda t: t.job_x, {"coordinator_x"}),
+    ("import.view_all", lambda t: None, set()),
     # Moderated changes: the member cannot approve its own change
     ("change_request.review", lambda t: t.change, {"coordinator_x"}),
     ("change_request.view", lambda t: t.change, A_SIDE),
@@ -141,6 +150,10 @@ CASES = [
     ("user.invite", lambda t: Grant("member", organization=t.world.org_a), {"coordinator_x"}),
     ("user.invite", lambda t: Grant("member", organization=t.world.org_b), {"coordinator_y"}),
     ("user.invite", lambda t: Grant("member", organization=t.company), set()),
+    ("user.grant_role", lambda t: "admin", set()),
+    ("user.grant_role", lambda t: "viewer", set()),
+    ("user.grant_role", lambda t: "coordinator", COORDINATORS),
+    ("user.grant_role", lambda t: "member", COORDINATORS),
     ("user.manage", lambda t: t.world.users["member_a"], {"coordinator_x"}),
     ("user.manage", lambda t: t.world.users["coordinator_y"], set()),
     ("user.manage", lambda t: t.world.users["viewer"], set()),
@@ -231,3 +244,77 @@ def test_require_raises_permission_denied(world):
     with pytest.raises(PermissionDenied):
         require(world.users["member_a"], "organization.update", world.org_b)
     require(world.users["member_a"], "organization.propose_change", world.org_a)
+
+
+# ---------------------------------------------------------------- the scope of a user's nodes
+
+
+def test_network_scope(things):
+    w = things.world
+    assert permissions.network_scope(w.users["admin"]) is None  # every node
+    assert permissions.network_scope(w.users["coordinator_x"]) == [w.x.path]
+    for role in ("viewer", "member_a", "anonymous"):
+        assert permissions.network_scope(u(w, role)) == []
+
+
+@pytest.mark.parametrize("role", ROLE_NAMES)
+def test_organizations_in_scope_are_those_the_user_manages(things, role):
+    """The SQL form of the scope answers as manages_organization does, organisation by organisation."""
+    user = u(things.world, role)
+    query = permissions.organizations_in_scope(user)
+    orgs = [things.world.org_a, things.world.org_b, things.company, things.archived_org]
+    in_scope = {o.id for o in orgs} if query is None else set(db.session.scalars(query))
+    assert {o.id for o in orgs if o.id in in_scope} == {o.id for o in orgs if permissions.manages_organization(user, o)}
+
+
+def test_speaking_for_selects_the_users_speaks_for_answers_yes(things):
+    from sqlalchemy import select
+
+    from network.models import User
+
+    w = things.world
+    chosen = set(db.session.scalars(select(User.id).where(permissions.speaking_for(w.org_a))))
+    assert chosen == {user.id for user in w.users.values() if permissions.speaks_for(user, w.org_a)} != set()
+
+
+# ---------------------------------------------------------------- rules live here and nowhere else
+
+NETWORK = Path(permissions.__file__).parent
+USER_ROLES = "|".join(ROLES)
+# `.role` or role_of(...) compared with a user role name, either way round (== != in, not in).
+ROLE_COMPARISON = re.compile(
+    rf"""(\.role\b|role_of\([^()]*\))\s*(==|!=|\bin\b|\bnot\s+in\b)\s*[(\[{{]?\s*(['"])({USER_ROLES})\3"""
+    rf"""|(['"])({USER_ROLES})\5\s*(==|!=)\s*[\w.]*\.role\b"""
+)
+
+
+def test_permissions_module_does_not_import_services():
+    tree = ast.parse(Path(permissions.__file__).read_text(encoding="utf-8"))
+    imported = [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
+    imported += [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+    assert imported and [m for m in imported if m.startswith("network.services")] == []
+
+
+def test_no_module_outside_permissions_compares_a_role():
+    found = []
+    for path in sorted(NETWORK.rglob("*.py")):
+        if path == Path(permissions.__file__):
+            continue
+        source = path.read_text(encoding="utf-8")
+        # A role taken from role_of into a variable, then compared, is the same rule in two steps.
+        names = set(re.findall(r"\b(\w+)\s*=\s*(?:permissions\.)?role_of\(", source))
+        compared = [
+            re.compile(rf"\b{n}\s*(==|!=|\bin\b|\bnot\s+in\b)\s*[(\[]?\s*['\"]({USER_ROLES})['\"]") for n in names
+        ]
+        for number, line in enumerate(source.splitlines(), 1):
+            if ROLE_COMPARISON.search(line) or any(c.search(line) for c in compared):
+                found.append(f"{path.relative_to(NETWORK.parent)}:{number}: {line.strip()}")
+    assert found == [], "decide these in network/permissions.py:\n" + "\n".join(found)
+
+
+def test_the_role_comparison_pattern_finds_what_it_should():
+    for line in ('if user.role == "admin":', "x = role_of(u) != 'coordinator'", 'r.role in ("member", "viewer")',
+                 'if "admin" == actor.role:', 'if permissions.role_of(actor) not in ("admin", "coordinator"):'):  # fmt: skip
+        assert ROLE_COMPARISON.search(line), line
+    for line in ('p.role == "lead"', 'grant.role == "coordinator_count"', "role_of(user) is None"):
+        assert not ROLE_COMPARISON.search(line), line
