@@ -81,8 +81,23 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from network import admin, api, auth, directory, health, imports, initiatives, main, organizations, projects
+    from network import (
+        activity,
+        admin,
+        api,
+        auth,
+        directory,
+        graph,
+        health,
+        imports,
+        initiatives,
+        main,
+        notifications,
+        organizations,
+        projects,
+    )  # fmt: skip
 
-    for feature in (main, auth, directory, organizations, projects, initiatives, imports, admin, health):
+    for feature in (main, auth, directory, organizations, projects, initiatives, activity, graph, notifications,
+                    imports, admin, health):  # fmt: skip
         app.register_blueprint(feature.bp)
     api.init_app(app)

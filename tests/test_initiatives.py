@@ -33,7 +33,7 @@ def values(**extra):
 def test_coordinator_creates_initiative_in_own_node(world):
     coordinator = world.users["coordinator_x"]
     ini = service.create_initiative(coordinator, values(
-        title_local="清洁卡车", custom_targets=[{"label": "Trucks retrofitted", "unit": "trucks", "value": "500"}],
+        title_local="清洁卡车", targets=[{"label": "Trucks retrofitted", "unit": "trucks", "value": "500"}],
         start_date="2025-01-01", end_date="2026-12-31"))  # fmt: skip
     db.session.commit()
     assert ini.slug == "clean-trucks"
@@ -57,8 +57,8 @@ def test_coordinator_creates_initiative_in_own_node(world):
         ({"status": "paused"}, "status"),
         ({"themes": ["no-such-theme"]}, "themes"),
         ({"regions": ["ZZ"]}, "regions"),
-        ({"custom_targets": [{"label": "Trucks", "unit": "trucks", "value": "-3"}]}, "custom_targets"),
-        ({"custom_targets": [{"label": "", "unit": "trucks", "value": "3"}]}, "custom_targets"),
+        ({"targets": [{"label": "Trucks", "unit": "trucks", "value": "-3"}]}, "targets"),
+        ({"targets": [{"label": "", "unit": "trucks", "value": "3"}]}, "targets"),
     ],
 )
 def test_bad_input_is_refused_with_a_message_and_nothing_saved(world, bad, field):
@@ -274,7 +274,7 @@ def test_create_form_shows_field_messages(world, client_as):
     response = client.post("/initiatives/new", data={"title": "T", "status": "active", "target_tco2e": "-4",
                                                      "start_date": "2026-02-01", "end_date": "2026-01-01"})  # fmt: skip
     assert response.status_code == 422
-    assert b"Must be zero or more." in response.data or b"must not be before" in response.data
+    assert b"Must not be negative." in response.data and b"Must not be before the start date." in response.data
     assert db.session.scalar(select(Initiative)) is None
     ok = client.post("/initiatives/new", data={"title": "Cold chain", "status": "active", "target_tco2e": "10",
                                                "custom_targets": "Fridges; units; 40; 3"})  # fmt: skip
@@ -457,8 +457,15 @@ def test_archive_and_restore(world, initiative, client_as):
     assert coordinator.post("/initiatives/road-freight/archive").status_code == 302
     assert b"Road freight programme" not in client_as("viewer").get("/initiatives").data
     assert client_as("viewer").get("/initiatives/road-freight").status_code == 404
-    assert b"Restore" in coordinator.get("/initiatives/road-freight").data
-    coordinator.post("/initiatives/road-freight/archive")
+    assert b"/initiatives/road-freight/restore" in coordinator.get("/initiatives/road-freight").data
+    # A second click of Archive (a double submit) leaves it archived and says so.
+    again = coordinator.post("/initiatives/road-freight/archive", follow_redirects=True)
+    assert b"already archived" in again.data
+    assert client_as("viewer").get("/initiatives/road-freight").status_code == 404
+    assert client_as("coordinator_y").post("/initiatives/road-freight/restore").status_code == 403
+    assert coordinator.post("/initiatives/road-freight/restore").status_code == 302
+    assert client_as("viewer").get("/initiatives/road-freight").status_code == 200
+    assert b"not archived" in coordinator.post("/initiatives/road-freight/restore", follow_redirects=True).data
     assert client_as("viewer").get("/initiatives/road-freight").status_code == 200
 
 

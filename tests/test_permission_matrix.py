@@ -25,8 +25,17 @@ from itsdangerous.timed import TimestampSigner
 from sqlalchemy import func, select
 
 from network.extensions import db
-from network.models import AuditEvent, ChangeRequest, ImportJob, InitiativeProject, Notification, SavedSearch, UsedToken
-from network.services import accounts, tokens
+from network.models import (
+    AuditEvent,
+    ChangeRequest,
+    ExportJob,
+    ImportJob,
+    InitiativeProject,
+    Notification,
+    SavedSearch,
+    UsedToken,
+)
+from network.services import accounts, exporting, tokens
 from tests import factories as f
 from tests.conftest import ROLE_NAMES
 
@@ -106,7 +115,7 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ),
     ("organizations.changes", "GET"): row(c("/organizations/{org_a}/changes", A_SIDE)),
     ("organizations.edit_records", "GET"): row(c("/organizations/{org_a}/records", A_SIDE)),
-    ("initiatives.organization_graph", "GET"): row(c("/organizations/{org_a}/graph.json", EVERYONE)),
+    ("graph.organization_graph", "GET"): row(c("/organizations/{org_a}/graph.json", EVERYONE)),
     ("projects.index", "GET"): row(c("/projects", EVERYONE), c("/projects?q=Project&theme=transport", EVERYONE)),
     ("projects.detail", "GET"): row(c("/projects/{project_a}", EVERYONE)),
     ("projects.history_page", "GET"): row(c("/projects/{project_a}/history", A_SIDE)),
@@ -309,6 +318,7 @@ TABLE: dict[tuple[str, str], list[Case]] = {
         ),
     ),
     ("initiatives.archive", "POST"): row(c("/initiatives/{initiative_x}/archive", A_COORD)),
+    ("initiatives.restore", "POST"): row(c("/initiatives/{initiative_x}/restore", A_COORD)),
     ("initiatives.edit", "GET"): row(c("/initiatives/{initiative_x}/edit", A_COORD)),
     ("initiatives.edit", "POST"): row(
         c("/initiatives/{initiative_x}/edit", A_COORD, data={"title": "Renamed", "status": "active", "version": "1"})
@@ -346,12 +356,12 @@ TABLE: dict[tuple[str, str], list[Case]] = {
         c("/initiatives/{initiative_x}/activities", A_COORD, data=ACTIVITY_FORM),
         c("/initiatives/{initiative_x}/activities", A_COORD, data={}, note="an empty form is refused before it is judged"),
     ),
-    ("initiatives.record_organization_activity", "POST"): row(
+    ("activity.record_organization_activity", "POST"): row(
         c("/organizations/{org_b}/activities", B_SIDE, data=ACTIVITY_FORM),
         c("/organizations/{org_b}/activities", B_SIDE, data={}, note="an empty form is refused before it is judged"),
     ),
-    ("initiatives.notifications_page", "GET"): row(c("/notifications", LOGGED_IN)),
-    ("initiatives.mark_notifications_read", "POST"): row(c("/notifications/read", LOGGED_IN)),
+    ("notifications.index", "GET"): row(c("/notifications", LOGGED_IN)),
+    ("notifications.mark_read", "POST"): row(c("/notifications/read", LOGGED_IN)),
     # ------------------------------------------------------------ imports and duplicates
     ("imports.index", "GET"): row(c("/imports", COORDINATORS)),
     ("imports.index", "POST"): row(c("/imports", COORDINATORS, data={})),
@@ -360,6 +370,10 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("imports.commit", "POST"): row(c("/imports/{job_x}/commit", A_COORD)),
     ("imports.undo", "POST"): row(c("/imports/{job_x}/undo", A_COORD)),
     ("imports.export", "GET"): row(c("/imports/export", LOGGED_IN)),
+    # a prepared export is for the user who asked for it (and admins)
+    ("imports.export_show", "GET"): row(c("/exports/{export_a}", {"member_a", "admin"})),
+    ("imports.export_progress", "GET"): row(c("/exports/{export_a}/progress", {"member_a", "admin"})),
+    ("imports.export_download", "GET"): row(c("/exports/{export_a}/download", {"member_a", "admin"})),
     ("imports.template", "GET"): row(
         c("/imports/template.csv", COORDINATORS), c("/imports/template.xlsx", COORDINATORS)
     ),
@@ -563,16 +577,20 @@ class Targets:
         job_x = ImportJob(user_id=w.users["coordinator_x"].id, filename="members.csv", status="previewed")
         saved_a = SavedSearch(user_id=w.users["member_a"].id, name="Mine", query="q=a", share_token="s" * 32)
         notice = Notification(user_id=w.users["member_a"].id, message="Hello")
-        db.session.add_all([change_a, job_x, saved_a, notice])
+        export_a = ExportJob(user_id=w.users["member_a"].id, format="csv", params={}, status="done", row_count=2,
+                             file_name="export-matrix.csv", finished_at=now)  # fmt: skip
+        (exporting.export_folder() / "export-matrix.csv").write_text("name\n")
+        db.session.add_all([change_a, job_x, saved_a, notice, export_a])
         inactive = f.user("member", organization=w.org_a, active=False)
         invited = accounts.invite_user(w.users["admin"], email="invited@example.org", name="Inv", role="member",
-                                       organization=w.org_a)  # fmt: skip
+                                       organization=w.org_a, link_to=lambda token: token)  # fmt: skip
         # Tokens: bearer tokens for the API, one per role; member A's to revoke.
         self.bearer = {
             role: tokens.create_token(user, "matrix", scope="read-write").secret for role, user in w.users.items()
         }
         token_a = tokens.create_token(w.users["member_a"], "spare", scope="read").token
-        used_invited = accounts.invite_user(w.users["admin"], email="used@example.org", name="Used", role="viewer")
+        used_invited = accounts.invite_user(w.users["admin"], email="used@example.org", name="Used", role="viewer",
+                                            link_to=lambda token: token)  # fmt: skip
         db.session.flush()
         # Used links: their nonce is recorded, as accepting would (without slow password hashing).
         used_invitation_token = accounts.make_token("invitation", used_invited)
@@ -607,7 +625,7 @@ class Targets:
             "used_reset_token": used_reset_token, "expired_reset_token": expired_reset_token,
         }  # fmt: skip
         db.session.flush()
-        self.values.update(change_a=change_a.id, job_x=job_x.id, saved_a=saved_a.id)
+        self.values.update(change_a=change_a.id, job_x=job_x.id, saved_a=saved_a.id, export_a=export_a.id)
         db.session.commit()
 
     def fill(self, template, role: str):

@@ -2,7 +2,6 @@
 
 from flask import request
 from flask.views import MethodView
-from werkzeug.exceptions import PreconditionFailed
 
 from network import permissions
 from network.api import schemas
@@ -26,33 +25,12 @@ from network.services.cleaning import find_organization
 from network.services.errors import ValidationError
 
 bp = make_blueprint("api_initiatives", "Joint initiatives and their participants")
-# Initiative fields the service takes as a whole: a PATCH fills in the ones not sent.
-EDITABLE = ("title", "title_local", "goal", "description", "status", "start_date", "end_date", "target_tco2e",
-            "target_people")  # fmt: skip
 
 
 def initiative_for(ref: str) -> Initiative:
     initiative = find_by_ref(Initiative, ref, "initiative")
     permissions.require(actor(), "initiative.view", initiative)
     return initiative
-
-
-def service_values(data: dict, initiative: Initiative | None = None) -> dict:
-    """The request in the service's terms, over the initiative's current values when updating."""
-    values = {}
-    if initiative is not None:
-        values = {key: getattr(initiative, key) for key in EDITABLE}
-        values["themes"] = [t.slug for t in initiative.themes]
-        values["regions"] = [r.code for r in initiative.regions]
-        values["custom_targets"] = [
-            {"label": t.label, "unit": t.unit, "value": t.value, "achieved": t.achieved} for t in initiative.targets
-        ]
-    values.update({k: v for k, v in data.items() if k not in ("network", "targets")})
-    if "targets" in data:
-        values["custom_targets"] = data["targets"]
-    if data.get("network") is not None:
-        values["network_id"] = data["network"]
-    return values
 
 
 def organization_in(data: dict) -> Organization:
@@ -75,7 +53,7 @@ class Initiatives(MethodView):
     @bp.doc(**WRITE)
     def post(self, data):
         """Convene an initiative (coordinators; in their node unless another is given)"""
-        initiative = service.create_initiative(actor(), service_values(data))
+        initiative = service.create_initiative(actor(), data)
         return created(initiative, "api_initiatives.InitiativeDetail", ref=initiative.id)
 
 
@@ -93,9 +71,7 @@ class InitiativeDetail(MethodView):
     def patch(self, data, ref):
         """Change some fields (its coordinators); If-Match required"""
         initiative = initiative_for(ref)
-        if "network" in data:
-            raise ValidationError({"network": ["The convening node cannot be changed."]})
-        service.update_initiative(actor(), initiative, service_values(data, initiative), if_match_version(initiative))
+        service.update_initiative(actor(), initiative, data, if_match_version(initiative))
         return initiative, 200, etag(initiative)
 
     @bp.response(200, schemas.InitiativeSchema, headers=ETAG_HEADER)
@@ -103,11 +79,7 @@ class InitiativeDetail(MethodView):
     def delete(self, ref):
         """Archive an initiative (its coordinators); If-Match required"""
         initiative = initiative_for(ref)
-        # The archive service takes no version, so the lock is checked here, as If-Match promises.
-        if if_match_version(initiative) != initiative.version:
-            raise PreconditionFailed(f"The initiative changed since you read it; it is now at version "
-                                     f"{initiative.version}.")  # fmt: skip
-        service.archive_initiative(actor(), initiative)
+        service.archive_initiative(actor(), initiative, if_match_version(initiative))
         return initiative, 200, etag(initiative)
 
 

@@ -1,53 +1,37 @@
-"""Initiative pages, their actions, JSON for the pictures, the report and CSV exports, and notices.
+"""Initiative pages, their actions, JSON for the pictures, the report and CSV exports.
 
 Views stay thin: parse the form, call one service, flash and redirect (or render).
 """
 
 import csv
 import io
-from types import SimpleNamespace
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from network import permissions
-from network.extensions import db
+from network.activity import views as activity_views
+from network.activity.forms import ACTIVITY_KIND_LABELS, ActivityForm
+from network.editing import actor, form_status, save_form
 from network.initiatives.forms import (
-    ACTIVITY_KIND_LABELS,
-    ActivityForm,
     AddToInitiativeForm,
     ConfirmForm,
     InitiativeForm,
     InviteForm,
     LinkProjectForm,
+    initiative_form_data,
 )  # fmt: skip
-from network.labels import INVITATION_STATUS_LABELS, PARTICIPANT_ROLE_LABELS, label
-from network.models import Network, Organization, Project
-from network.services import ValidationError, activities, notifications, outcomes, search, suggestions
+from network.services import ValidationError, activities, outcomes, search, suggestions
 from network.services import initiatives as service
 
 bp = Blueprint("initiatives", __name__)
-
-
-@bp.app_context_processor
-def inject_unread_notices():
-    # A callable, so pages that never show the indicator run no query.
-    return {"unread_notices": lambda: notifications.unread_count(current_user)}
 
 
 def flash_errors(error: ValidationError) -> None:
     for messages in error.errors.values():
         for message in messages:
             flash(message, "error")
-
-
-def _organization(slug: str | None) -> Organization:
-    org = db.session.scalar(select(Organization).where(Organization.slug == (slug or "")))
-    if org is None:
-        abort(404)
-    return org
 
 
 def _back(initiative, anchor: str = ""):
@@ -68,40 +52,17 @@ def index():
                            totals=outcomes.network_totals())  # fmt: skip
 
 
-def _editable_networks() -> list[Network]:
-    if permissions.role_of(current_user) == "admin":
-        return list(db.session.scalars(select(Network).where(Network.archived_at.is_(None)).order_by(Network.path)))
-    paths = permissions.managed_network_paths(current_user)
-    if not paths:
-        return []
-    return list(db.session.scalars(
-        select(Network).where(Network.archived_at.is_(None), db.or_(*[Network.path.startswith(p) for p in paths]))
-        .order_by(Network.path)))  # fmt: skip
-
-
-def _form_errors(form, error: ValidationError) -> None:
-    for field, messages in error.errors.items():
-        target = getattr(form, field, None)
-        if target is not None and hasattr(target, "errors"):
-            target.errors = list(target.errors) + list(messages)
-        else:
-            form.form_errors.extend(messages)
-
-
 @bp.route("/initiatives/new", methods=["GET", "POST"])
 @login_required
 def create():
     permissions.require(current_user, "initiative.create", None)
-    form = InitiativeForm(networks=_editable_networks())
-    if form.validate_on_submit():
-        try:
-            initiative = service.create_initiative(current_user, form.values())
-        except ValidationError as error:
-            _form_errors(form, error)
-        else:
+    form = InitiativeForm(networks=service.networks_to_convene(current_user))
+    if form.is_submitted():
+        saved, _page = save_form(form, lambda data, _v: service.create_initiative(actor(), data))
+        if saved:
             flash(_("Initiative created. Now invite organisations to it."), "success")
-            return _back(initiative)
-    return render_template("initiatives/form.html", form=form, initiative=None), 422 if form.errors else 200
+            return _back(saved)
+    return render_template("initiatives/form.html", form=form, initiative=None), form_status(form)
 
 
 @bp.route("/initiatives/<slug>/edit", methods=["GET", "POST"])
@@ -109,24 +70,19 @@ def create():
 def edit(slug: str):
     initiative = service.find_initiative(slug)
     permissions.require(current_user, "initiative.update", initiative)
-    form = InitiativeForm(obj=initiative, networks=_editable_networks())
-    del form.network_id  # the convening node is chosen once, at creation
-    if request.method == "GET":
-        form.themes.data = [t.slug for t in initiative.themes]
-        form.regions.data = [r.code for r in initiative.regions]
-        form.custom_targets.data = InitiativeForm.targets_text(initiative)
-        form.target_tco2e.data = format(initiative.target_tco2e.normalize(), "f") if initiative.target_tco2e else ""
-        form.target_people.data = str(initiative.target_people) if initiative.target_people is not None else ""
-        form.version.data = initiative.version
-    if form.validate_on_submit():
-        try:
-            service.update_initiative(current_user, initiative, form.values(), form.version.data or None)
-        except ValidationError as error:
-            _form_errors(form, error)
-        else:
+    form = InitiativeForm(data=initiative_form_data(initiative))
+    if form.is_submitted():
+        saved, page = save_form(
+            form, lambda data, version: service.update_initiative(actor(), initiative, data, version),
+            record=initiative, cancel_url=url_for("initiatives.detail", slug=initiative.slug),
+            fresh=lambda: InitiativeForm(formdata=None, data=initiative_form_data(initiative)),
+        )  # fmt: skip
+        if page:
+            return page
+        if saved:
             flash(_("Initiative saved."), "success")
             return _back(initiative)
-    return render_template("initiatives/form.html", form=form, initiative=initiative), 422 if form.errors else 200
+    return render_template("initiatives/form.html", form=form, initiative=initiative), form_status(form)
 
 
 @bp.get("/initiatives/<slug>")
@@ -191,8 +147,27 @@ def archive(slug: str):
     initiative = service.find_initiative(slug)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    service.archive_initiative(current_user, initiative, archived=not initiative.is_archived)
-    flash(_("Initiative archived.") if initiative.is_archived else _("Initiative restored."), "info")
+    try:
+        service.archive_initiative(actor(), initiative, request.form.get("version") or None)
+    except ValidationError as error:  # a second click: it stays archived, and says so
+        flash_errors(error)
+    else:
+        flash(_("Initiative archived."), "info")
+    return _back(initiative)
+
+
+@bp.post("/initiatives/<slug>/restore")
+@login_required
+def restore(slug: str):
+    initiative = service.find_initiative(slug)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        service.restore_initiative(actor(), initiative, request.form.get("version") or None)
+    except ValidationError as error:
+        flash_errors(error)
+    else:
+        flash(_("Initiative restored."), "info")
     return _back(initiative)
 
 
@@ -208,7 +183,7 @@ def invite(slug: str):
     if not form.validate_on_submit():
         flash(_("Choose an organisation and a role."), "error")
         return _back(initiative, "#participants")
-    organization = _organization(form.organization.data)
+    organization = service.organization_named(form.organization.data)
     try:
         service.invite_participant(current_user, initiative, organization, form.role.data)
     except ValidationError as error:
@@ -222,7 +197,7 @@ def invite(slug: str):
 @login_required
 def add_organization():
     """ "Add to initiative" from an organisation's page or the directory's results."""
-    organization = _organization(request.values.get("organization"))
+    organization = service.organization_named(request.values.get("organization"))
     choices = service.manageable_initiatives(current_user)
     if not choices:
         permissions.require(current_user, "initiative.create", None)  # a 403 with the usual message
@@ -315,20 +290,13 @@ def set_shares(slug: str):
 # -------------------------------------------------------------------------------------- projects
 
 
-def _project(project_id) -> Project:
-    project = db.session.get(Project, int(project_id)) if str(project_id or "").isdigit() else None
-    if project is None:
-        abort(404)
-    return project
-
-
 @bp.post("/initiatives/<slug>/projects")
 @login_required
 def link_project(slug: str):
     initiative = service.find_initiative(slug)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    project = _project(request.form.get("project"))
+    project = service.project_numbered(request.form.get("project"))
     try:
         service.link_project(current_user, initiative, project)
     except ValidationError as error:
@@ -345,7 +313,7 @@ def unlink_project(slug: str, project_id: int):
     initiative = service.find_initiative(slug)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    service.unlink_project(current_user, initiative, _project(project_id))
+    service.unlink_project(current_user, initiative, service.project_numbered(project_id))
     flash(_("Project unlinked."), "info")
     return _back(initiative, "#projects")
 
@@ -357,47 +325,7 @@ def unlink_project(slug: str, project_id: int):
 @login_required
 def record_activity(slug: str):
     initiative = service.find_initiative(slug)
-    permissions.require(current_user, "activity.record", initiative)  # before judging the form
-    form = ActivityForm()
-    if not form.validate_on_submit():
-        for messages in form.errors.values():
-            for message in messages:
-                flash(message, "error")
-        return _back(initiative, "#activity")
-    try:
-        activities.record_activity(current_user, initiative, {
-            "kind": form.kind.data, "subject": form.subject.data, "body": form.body.data,
-            "occurred_on": form.occurred_on.data,
-        })  # fmt: skip
-    except ValidationError as error:
-        flash_errors(error)
-    else:
-        flash(_("Recorded."), "success")
-    return _back(initiative, "#activity")
-
-
-@bp.post("/organizations/<slug>/activities")
-@login_required
-def record_organization_activity(slug: str):
-    organization = _organization(slug)
-    permissions.require(current_user, "activity.record", organization)  # before judging the form
-    form = ActivityForm()
-    target = url_for("organizations.detail", slug=organization.slug) + "#activity"
-    if not form.validate_on_submit():
-        for messages in form.errors.values():
-            for message in messages:
-                flash(message, "error")
-        return redirect(target)
-    try:
-        activities.record_activity(current_user, organization, {
-            "kind": form.kind.data, "subject": form.subject.data, "body": form.body.data,
-            "occurred_on": form.occurred_on.data,
-        })  # fmt: skip
-    except ValidationError as error:
-        flash_errors(error)
-    else:
-        flash(_("Recorded."), "success")
-    return redirect(target)
+    return activity_views.record(initiative, url_for("initiatives.detail", slug=initiative.slug) + "#activity")
 
 
 # ------------------------------------------------------------------------------------ JSON, exports
@@ -409,13 +337,6 @@ def graph(slug: str):
     permissions.require(current_user, "initiative.view", initiative)
     private = permissions.can(current_user, "initiative.view_private", initiative)
     return jsonify(service.initiative_graph(initiative, include_invited=private))
-
-
-@bp.get("/organizations/<slug>/graph.json")
-def organization_graph(slug: str):
-    organization = _organization(slug)
-    permissions.require(current_user, "organization.view", organization)
-    return jsonify(service.organization_graph(organization))
 
 
 @bp.get("/initiatives/<slug>/progress.json")
@@ -478,48 +399,3 @@ def outcomes_csv(slug: str):
                          r.period_start.isoformat(), r.period_end.isoformat(), r.basis, _plain(r.tco2e_reduced),
                          r.people_reached if r.people_reached is not None else "", r.method or ""])  # fmt: skip
     return csv_response(rows, f"{initiative.slug}-outcomes.csv")
-
-
-# --------------------------------------------------------------------------------------- notices
-
-
-@bp.get("/notifications")
-@login_required
-def notifications_page():
-    return render_template("initiatives/notifications.html", notices=notifications.notices_for(current_user),
-                           confirm_form=ConfirmForm())  # fmt: skip
-
-
-@bp.post("/notifications/read")
-@login_required
-def mark_notifications_read():
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    raw = request.form.get("id", "")
-    notifications.mark_read(current_user, int(raw) if raw.isdigit() else None)
-    return redirect(url_for("initiatives.notifications_page"))
-
-
-@bp.app_template_global()
-def activity_log_for(subject):
-    """For an organisation's page: its activity log, or None without the rights to see it."""
-    if not permissions.can(current_user, "activity.view", subject):
-        return None
-    found = activities.activities_for(current_user, subject)
-    return SimpleNamespace(
-        activities=found,
-        authors=activities.authors(found),
-        labels=ACTIVITY_KIND_LABELS,
-        form=ActivityForm() if permissions.can(current_user, "activity.record", subject) else None,
-    )
-
-
-# Labels used by the templates, in one place.
-@bp.app_template_global()
-def participant_role_label(role: str) -> str:
-    return label(PARTICIPANT_ROLE_LABELS, role)
-
-
-@bp.app_template_global()
-def invitation_status_label(status: str) -> str:
-    return label(INVITATION_STATUS_LABELS, status)

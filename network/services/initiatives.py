@@ -4,10 +4,7 @@ Every write is an @operation that checks permission first; the roll-up of outcom
 network.services.outcomes and partner suggestions in network.services.suggestions.
 """
 
-import re
-import unicodedata
-from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask import has_request_context, url_for
 from flask_babel import gettext as _
@@ -28,18 +25,21 @@ from network.models import (
     Partnership,
     Project,
     Region,
-    Theme,
     utcnow,
 )  # fmt: skip
 from network.models.initiative import INITIATIVE_STATUSES, PARTICIPANT_ROLES
-from network.services import Conflict, NotFound, PermissionDenied, ValidationError, operation
+from network.services import NotFound, PermissionDenied, ValidationError, operation
+from network.services.cleaning import Cleaner, as_list, plain_value, regions_by_code, themes_by_slug
 from network.services.notifications import notify, organization_users
+from network.services.organizations import check_version, is_blank
+from network.slugs import unique_slug
 
 # Statuses of a participant that is "in" the initiative (counted, cannot be invited again).
 ACTIVE_STATUSES = ("invited", "accepted")
 # Roles that share the credit for outcomes when the coordinator has set no shares.
 CREDITED_ROLES = ("lead", "partner")
 HUNDRED = Decimal(100)
+MAX_INT = 2_147_483_647  # ids and counts are 32-bit columns
 
 
 # ---------------------------------------------------------------------------------------- reading
@@ -64,6 +64,23 @@ def find_initiative(slug: str) -> Initiative:
     if initiative is None:
         raise NotFound(_("No initiative %(slug)s.", slug=slug))
     return initiative
+
+
+def organization_named(slug: str | None) -> Organization:
+    """The organisation a form or URL names by slug (to invite, or to add to an initiative)."""
+    org = db.session.scalar(select(Organization).where(Organization.slug == (slug or "")[:200]))
+    if org is None:
+        raise NotFound(_("No such organisation."))
+    return org
+
+
+def project_numbered(project_id) -> Project:
+    """The project a form or URL names by id."""
+    text = str(project_id or "")
+    project = db.session.get(Project, int(text)) if text.isascii() and text.isdigit() and int(text) <= MAX_INT else None
+    if project is None:
+        raise NotFound(_("No such project."))
+    return project
 
 
 def participant_counts(initiative_ids: list[int]) -> dict[int, dict[str, int]]:
@@ -186,177 +203,184 @@ def find_organizations_to_invite(initiative: Initiative, query: str, limit: int 
 
 # ------------------------------------------------------------------------------ creating, editing
 
-
-def slugify(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:100] or "initiative"
+INITIATIVE_FIELDS = ("title", "title_local", "goal", "description", "status", "start_date", "end_date",
+                     "target_tco2e", "target_people", "themes", "regions", "targets")  # fmt: skip
 
 
-def unique_slug(title: str) -> str:
-    base = slugify(title)
-    taken = set(db.session.scalars(select(Initiative.slug).where(Initiative.slug.like(f"{base}%"))))
-    slug, n = base, 2
-    while slug in taken:
-        slug, n = f"{base}-{n}", n + 1
-    return slug
+def validate_initiative(data: dict, *, existing: Initiative | None = None) -> dict:
+    """Clean and check initiative values as every record does (network.services.cleaning): all
+    fields when creating, only those given when updating (``existing``). ``targets`` is a list of
+    {"label", "unit", "value", "achieved"} that replaces the custom targets as a whole."""
+    c = Cleaner({k: v for k, v in data.items() if k in INITIATIVE_FIELDS}, partial=existing is not None)
+    for key in sorted(set(data) - set(INITIATIVE_FIELDS)):
+        c.error(key, _("Unknown field."))
+    c.text("title", max_length=300, required=True)
+    c.text("title_local", max_length=300)
+    c.text("goal", max_length=2000, multiline=True)
+    c.text("description", max_length=20_000, multiline=True)
+    if existing is None and is_blank(data.get("status")):
+        c.cleaned["status"] = "proposed"
+    else:
+        c.choice("status", INITIATIVE_STATUSES, required=True)
+    c.date("start_date")
+    c.date("end_date")
+    c.dates_in_order("start_date", "end_date", existing)
+    c.decimal("target_tco2e", digits=14, places=3)
+    c.integer("target_people", minimum=0, maximum=MAX_INT)
+    c.themes("themes")
+    regions(c)
+    targets(c)
+    return c.done()
 
 
-def _decimal(value, field: str, errors: dict, *, whole: bool = False):
-    if value is None or value == "":
-        return None
-    try:
-        if isinstance(value, str):  # as people write it: "1,5" is 1.5 (network.numbers)
-            number = Decimal(numbers.parse_count(value)) if whole else numbers.parse_decimal(value)
+def regions(c: Cleaner) -> None:
+    """Countries or whole regions of the M49 tree, by code ("KE", "142")."""
+    if not c.wanted("regions"):
+        return
+    codes = sorted({str(v).upper() for v in as_list(c.raw("regions"))})
+    known = set(db.session.scalars(select(Region.code).where(Region.code.in_(codes)))) if codes else set()
+    if set(codes) - known:
+        c.error("regions", _("Unknown country or region."))
+    else:
+        c.cleaned["regions"] = codes
+
+
+def targets(c: Cleaner) -> None:
+    if not c.wanted("targets"):
+        return
+    rows = c.raw("targets") or []
+    if not isinstance(rows, list | tuple):
+        rows = [rows]
+    cleaned = []
+    for n, row in enumerate(rows, start=1):
+        row = row if isinstance(row, dict) else {}
+        r = Cleaner({k: row.get(k) for k in ("label", "unit", "value", "achieved")})
+        if any(is_blank(row.get(k)) for k in ("label", "unit", "value")):
+            r.error("", _("Each target needs a label, a unit and a value."))
         else:
-            number = value if isinstance(value, Decimal) else Decimal(str(value))
-    except numbers.NumberError as error:
-        errors.setdefault(field, []).append(error.message)
-        return None
-    except (InvalidOperation, ValueError):
-        errors.setdefault(field, []).append(_("Enter a number."))
-        return None
-    if not number.is_finite():
-        errors.setdefault(field, []).append(_("Enter a number."))
-        return None
-    if number < 0:
-        errors.setdefault(field, []).append(_("Must be zero or more."))
-        return None
-    if whole and number != number.to_integral_value():
-        errors.setdefault(field, []).append(_("Enter a whole number."))
-        return None
-    if number >= Decimal("1e11"):
-        errors.setdefault(field, []).append(_("This number is too large."))
-        return None
-    return int(number) if whole else number
+            r.text("label", max_length=200)
+            r.text("unit", max_length=40)
+            r.decimal("value", digits=16, places=3)
+        r.decimal("achieved", digits=16, places=3)
+        for messages in r.errors.values():
+            for message in messages:
+                c.error("targets", _("Line %(n)d: %(m)s", n=n, m=message))
+        cleaned.append(r.cleaned)
+    c.cleaned["targets"] = cleaned
 
 
-def _date(value, field: str, errors: dict) -> date | None:
-    if value is None or value == "" or isinstance(value, date):
-        return value or None
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        errors.setdefault(field, []).append(_("Enter a date as YYYY-MM-DD."))
-        return None
+def initiative_values(initiative: Initiative, fields=INITIATIVE_FIELDS) -> dict:
+    """The initiative's current values of ``fields``, plain, as ``plain_submitted`` gives the new ones."""
+    values = {}
+    for key in fields:
+        if key == "targets":
+            values[key] = target_lines(
+                [
+                    {"label": t.label, "unit": t.unit, "value": t.value, "achieved": t.achieved}
+                    for t in initiative.targets
+                ]
+            )
+        else:
+            values[key] = plain_value(getattr(initiative, key))
+    return values
 
 
-def _clean(values: dict) -> tuple[dict, dict]:
-    """Validate the editable fields; returns (clean values, per-field errors)."""
-    errors: dict[str, list[str]] = {}
-    clean: dict = {}
-    title = (values.get("title") or "").strip()
-    if not title:
-        errors["title"] = [_("Give the initiative a title.")]
-    elif len(title) > 300:
-        errors["title"] = [_("At most 300 characters.")]
-    clean["title"] = title
-    clean["title_local"] = (values.get("title_local") or "").strip()[:300] or None
-    clean["goal"] = (values.get("goal") or "").strip() or None
-    clean["description"] = (values.get("description") or "").strip() or None
-    status = values.get("status") or "proposed"
-    if status not in INITIATIVE_STATUSES:
-        errors["status"] = [_("Choose proposed, active or closed.")]
-    clean["status"] = status
-    clean["start_date"] = _date(values.get("start_date"), "start_date", errors)
-    clean["end_date"] = _date(values.get("end_date"), "end_date", errors)
-    if clean["start_date"] and clean["end_date"] and clean["end_date"] < clean["start_date"]:
-        errors.setdefault("end_date", []).append(_("The end date must not be before the start date."))
-    clean["target_tco2e"] = _decimal(values.get("target_tco2e"), "target_tco2e", errors)
-    clean["target_people"] = _decimal(values.get("target_people"), "target_people", errors, whole=True)
+def target_lines(rows: list[dict]) -> list[str]:
+    def text(v):
+        return "" if v is None else numbers.input_text(v)
 
-    slugs = [s for s in values.get("themes") or [] if s]
-    themes = list(db.session.scalars(select(Theme).where(Theme.slug.in_(slugs)))) if slugs else []
-    if len(themes) != len(set(slugs)):
-        errors["themes"] = [_("Unknown theme.")]
-    clean["themes"] = themes
-    codes = [c for c in values.get("regions") or [] if c]
-    regions = list(db.session.scalars(select(Region).where(Region.code.in_(codes)))) if codes else []
-    if len(regions) != len(set(codes)):
-        errors["regions"] = [_("Unknown country or region.")]
-    clean["regions"] = regions
-
-    targets = []
-    for n, row in enumerate(values.get("custom_targets") or [], start=1):
-        row_errors: dict[str, list[str]] = {}
-        target_label = (row.get("label") or "").strip()
-        unit = (row.get("unit") or "").strip()
-        value = _decimal(row.get("value"), "value", row_errors)
-        achieved = _decimal(row.get("achieved"), "achieved", row_errors)
-        if not target_label or not unit or row.get("value") in (None, ""):
-            row_errors.setdefault("", []).append(_("Each target needs a label, a unit and a value."))
-        if len(target_label) > 200 or len(unit) > 40:
-            row_errors.setdefault("", []).append(_("Label at most 200 and unit at most 40 characters."))
-        for msgs in row_errors.values():
-            errors.setdefault("custom_targets", []).extend(_("Line %(n)d: %(m)s", n=n, m=m) for m in msgs)
-        targets.append({"label": target_label, "unit": unit, "value": value, "achieved": achieved})
-    clean["custom_targets"] = targets
-    return clean, errors
+    return [f"{r['label']}; {r['unit']}; {text(r['value'])}; {text(r.get('achieved'))}".rstrip("; ") for r in rows]
 
 
-def _apply(initiative: Initiative, clean: dict) -> None:
-    for key in ("title", "title_local", "goal", "description", "status", "start_date", "end_date",
-                "target_tco2e", "target_people", "themes", "regions"):  # fmt: skip
-        setattr(initiative, key, clean[key])
-    # Custom targets are replaced as a whole, matched by label so unchanged ones keep their ids.
-    existing = {t.label: t for t in initiative.targets}
-    kept = []
-    for row in clean["custom_targets"]:
-        target = existing.pop(row["label"], None) or InitiativeTarget(label=row["label"])
-        target.unit, target.value, target.achieved = row["unit"], row["value"], row["achieved"]
-        kept.append(target)
-    initiative.targets = kept
+def plain_submitted(cleaned: dict) -> dict:
+    return {k: target_lines(v) if k == "targets" else plain_value(v) for k, v in cleaned.items()}
+
+
+def assign_initiative(initiative: Initiative, cleaned: dict) -> None:
+    # No flush half-way (the look-ups below would autoflush): one UPDATE, one version, one audit row.
+    with db.session.no_autoflush:
+        for key, value in cleaned.items():
+            if key == "themes":
+                initiative.themes = themes_by_slug(value)
+            elif key == "regions":
+                initiative.regions = regions_by_code(value)
+            elif key == "targets":
+                # Replaced as a whole, matched by label so unchanged ones keep their ids.
+                existing = {t.label: t for t in initiative.targets}
+                kept = []
+                for row in value:
+                    target = existing.pop(row["label"], None) or InitiativeTarget(label=row["label"])
+                    target.unit, target.value, target.achieved = row["unit"], row["value"], row.get("achieved")
+                    kept.append(target)
+                initiative.targets = kept
+            else:
+                setattr(initiative, key, value)
 
 
 def _network(actor, network_id) -> Network | None:
-    if network_id in (None, ""):
+    if is_blank(network_id):
         # A coordinator convenes in their own node, so they keep managing it.
         networks = getattr(actor, "networks", None) or []
         return networks[0] if permissions.role_of(actor) == "coordinator" and networks else None
-    network = db.session.get(Network, int(network_id)) if str(network_id).isdigit() else None
+    network = (
+        db.session.get(Network, int(network_id)) if str(network_id).isdigit() and int(network_id) <= MAX_INT else None
+    )
     if network is None:
         raise ValidationError({"network": [_("Unknown network node.")]})
     return network
 
 
+def networks_to_convene(actor) -> list[Network]:
+    """The nodes the actor may convene an initiative in (the create form's choices)."""
+    nodes = db.session.scalars(select(Network).where(Network.archived_at.is_(None)).order_by(Network.path))
+    return [n for n in nodes if permissions.can(actor, "initiative.create", n)]
+
+
 @operation
-def create_initiative(actor, values: dict) -> Initiative:
-    network = _network(actor, values.get("network_id"))
+def create_initiative(actor, data: dict) -> Initiative:
+    """A new initiative convened by ``data["network"]`` (a node id; a coordinator's own by default)."""
+    network = _network(actor, data.get("network"))
     permissions.require(actor, "initiative.create", network)
-    clean, errors = _clean(values)
-    if errors:
-        raise ValidationError(errors)
-    initiative = Initiative(slug=unique_slug(clean["title"]), network=network,
-                            created_by_id=getattr(actor, "id", None))  # fmt: skip
+    cleaned = validate_initiative({k: v for k, v in data.items() if k != "network"})
+    initiative = Initiative(slug=unique_slug(Initiative.slug, cleaned["title"], fallback="initiative"),
+                            network=network, created_by_id=getattr(actor, "id", None))  # fmt: skip
+    assign_initiative(initiative, cleaned)
     db.session.add(initiative)
-    _apply(initiative, clean)
-    return initiative
-
-
-def snapshot(initiative: Initiative) -> dict:
-    return {
-        "title": initiative.title, "title_local": initiative.title_local, "status": initiative.status,
-        "start_date": initiative.start_date, "end_date": initiative.end_date,
-        "target_tco2e": initiative.target_tco2e, "target_people": initiative.target_people,
-        "goal": initiative.goal, "description": initiative.description,
-    }  # fmt: skip
-
-
-@operation
-def update_initiative(actor, initiative: Initiative, values: dict, version: int | None) -> Initiative:
-    permissions.require(actor, "initiative.update", initiative)
-    if version is not None and int(version) != initiative.version:
-        raise Conflict(current=snapshot(initiative), submitted=values, current_version=initiative.version)
-    clean, errors = _clean(values)
-    if errors:
-        raise ValidationError(errors)
-    _apply(initiative, clean)
     return initiative
 
 
 @operation
-def archive_initiative(actor, initiative: Initiative, archived: bool = True) -> Initiative:
+def update_initiative(actor, initiative: Initiative, data: dict, expected_version) -> Initiative:
+    """Change the fields given in ``data``; ``expected_version`` is the version the caller read."""
     permissions.require(actor, "initiative.update", initiative)
-    initiative.archived_at = utcnow() if archived else None
+    if "network" in data:
+        raise ValidationError({"network": [_("The convening node cannot be changed.")]})
+    cleaned = validate_initiative(data, existing=initiative)
+    check_version(initiative, expected_version, initiative_values(initiative, cleaned), plain_submitted(cleaned))
+    assign_initiative(initiative, cleaned)
+    return initiative
+
+
+@operation
+def archive_initiative(actor, initiative: Initiative, expected_version=None) -> Initiative:
+    permissions.require(actor, "initiative.update", initiative)
+    # The state first: a second click of the button says "already archived", not "edit conflict".
+    if initiative.is_archived:
+        raise ValidationError(_("This initiative is already archived."))
+    if expected_version is not None:
+        check_version(initiative, expected_version, {"archived": initiative.is_archived}, {"archived": True})
+    initiative.archived_at = utcnow()
+    return initiative
+
+
+@operation
+def restore_initiative(actor, initiative: Initiative, expected_version=None) -> Initiative:
+    permissions.require(actor, "initiative.update", initiative)
+    if not initiative.is_archived:
+        raise ValidationError(_("This initiative is not archived."))
+    if expected_version is not None:
+        check_version(initiative, expected_version, {"archived": initiative.is_archived}, {"archived": False})
+    initiative.archived_at = None
     return initiative
 
 
@@ -515,13 +539,14 @@ def set_shares(actor, initiative: Initiative, shares: dict[int, str | Decimal | 
     unknown = set(shares) - set(accepted)
     if unknown:
         raise ValidationError({"shares": [_("Shares can only be set for participants who accepted.")]})
-    errors: dict[str, list[str]] = {}
-    parsed = {pid: _decimal(shares.get(pid), f"share-{pid}", errors) for pid in accepted}
+    c = Cleaner({f"share-{pid}": shares.get(pid) for pid in accepted})
+    for pid in accepted:
+        c.decimal(f"share-{pid}", digits=5, places=2)
+    parsed = {pid: c.cleaned.get(f"share-{pid}") for pid in accepted}
     for pid, value in parsed.items():
         if value is not None and value > HUNDRED:
-            errors.setdefault(f"share-{pid}", []).append(_("A share is at most 100."))
-    if errors:
-        raise ValidationError(errors)
+            c.error(f"share-{pid}", _("A share is at most 100."))
+    c.done()
     if all(v is None for v in parsed.values()):
         for p in accepted.values():
             p.share = None

@@ -1,0 +1,3 @@
+from network.activity.views import bp
+
+__all__ = ["bp"]

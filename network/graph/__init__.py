@@ -1,0 +1,3 @@
+from network.graph.views import bp
+
+__all__ = ["bp"]

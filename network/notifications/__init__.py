@@ -1,0 +1,3 @@
+from network.notifications.views import bp
+
+__all__ = ["bp"]
