@@ -10,9 +10,8 @@ from sqlalchemy import select
 
 from network.extensions import db
 from network.models import Initiative
-from network.services import Conflict, ValidationError
+from network.services import Conflict, ValidationError, organizations
 from network.services import initiatives as service
-from network.services import organizations
 from network.slugs import slugify
 from tests import factories as f
 from tests.test_api import assert_problem, bearer
@@ -90,7 +89,10 @@ def test_partial_update_changes_only_what_is_given(world, initiative):
     db.session.commit()
     db.session.expire_all()
     assert (initiative.title, initiative.goal) == ("Road freight programme", "Cleaner freight")
-    assert [t.slug for t in initiative.themes] == ["transport"] and {r.code for r in initiative.regions} == {"KE", "142"}
+    assert [t.slug for t in initiative.themes] == ["transport"] and {r.code for r in initiative.regions} == {
+        "KE",
+        "142",
+    }
     assert [(t.label, t.value) for t in initiative.targets] == [("Trucks", Decimal("50"))]
     with pytest.raises(ValidationError) as raised:
         service.update_initiative(coordinator, initiative, {"network": world.y.id}, initiative.version)
