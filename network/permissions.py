@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app, g, has_app_context, has_request_context
 from flask_babel import gettext as _
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
 
 from network.errors import PermissionDenied
 from network.extensions import db
@@ -35,6 +35,32 @@ def role_of(user) -> str | None:
 def managed_network_paths(user) -> list[str]:
     """Path prefixes of the nodes a coordinator manages (each covers the nodes below it)."""
     return [n.path for n in user.networks] if role_of(user) == "coordinator" else []
+
+
+def network_scope(user) -> list[str] | None:
+    """The nodes this user may act in, as path prefixes (each covers the nodes below it): None for
+    every node (admins), an empty list for none (members, viewers, visitors)."""
+    return None if role_of(user) == "admin" else managed_network_paths(user)
+
+
+def in_network_scope(user, path_column) -> ColumnElement[bool]:
+    """SQL condition: the node whose ``Network.path`` is ``path_column`` lies in the user's scope."""
+    scope = network_scope(user)
+    if scope is None:
+        return true()
+    return or_(*[path_column.startswith(p) for p in scope]) if scope else false()
+
+
+def organizations_in_scope(user) -> Select | None:
+    """Ids of the organisations holding a membership in the user's nodes (a subquery); None for all
+    of them (admins). These are the organisations ``manages_organization`` answers yes for."""
+    if network_scope(user) is None:
+        return None
+    return (
+        select(Membership.organization_id)
+        .join(Network, Network.id == Membership.network_id)
+        .where(in_network_scope(user, Network.path))
+    )
 
 
 def manages_network(user, network: Network) -> bool:
@@ -126,6 +152,17 @@ def may_grant(user, grant: Grant) -> bool:
     return False
 
 
+def speaking_for(organization: Organization) -> ColumnElement[bool]:
+    """SQL condition on User: the users who speak for the organisation (``speaks_for`` answers yes;
+    whether they are active is the caller's question)."""
+    return and_(User.organization_id == organization.id, User.role == "member")
+
+
+def administrators() -> ColumnElement[bool]:
+    """SQL condition on User: the users every rule allows everything."""
+    return User.role == "admin"
+
+
 def manages_user(user, target: User) -> bool:
     """Coordinators manage the other users whose whole scope lies inside theirs."""
     if role_of(user) != "coordinator" or target.id == user.id:
@@ -156,6 +193,10 @@ def _has_membership(organization: Organization) -> bool:
     return organization.id is not None and db.session.scalar(
         select(exists().where(Membership.organization_id == organization.id))
     )
+
+
+def _ran_import(user, role, job) -> bool:
+    return role is not None and job.user_id == user.id
 
 
 def _own_project(user, role, project: Project) -> bool:
@@ -197,10 +238,18 @@ RULES = {
     "organization.import": lambda u, r, network: (
         r == "coordinator" and (network is None or manages_network(u, network))
     ),
+    # Keep an organisation outside every node (create or import one with no membership, obj None):
+    # coordinators manage organisations through their nodes' memberships, so admins alone
+    "organization.without_node": lambda u, r, o: False,
     # The duplicate review queue (obj None): coordinators see pairs within their nodes
     "duplicates.review": lambda u, r, o: r == "coordinator",
     # Undo a whole import (obj is the ImportJob): the coordinator who ran it
     "import.undo": lambda u, r, job: r == "coordinator" and job.user_id == u.id,
+    # obj is the ImportJob: its preview and progress, and committing it, are for whoever uploaded it
+    "import.view": _ran_import,
+    "import.commit": _ran_import,
+    # The import log lists everyone's imports (obj None), not only one's own
+    "import.view_all": lambda u, r, o: False,
     "change_request.review": lambda u, r, cr: manages_organization(u, cr.organization) and cr.proposed_by_id != u.id,
     # obj is the ChangeRequest: the organisation's members follow and withdraw their own requests
     "change_request.view": lambda u, r, cr: has_rights_over(u, cr.organization),
@@ -254,6 +303,8 @@ RULES = {
     "user.list": lambda u, r, o: r == "coordinator",
     # obj is the Grant (role + scope) offered; admins alone grant admin and viewer
     "user.invite": lambda u, r, grant: may_grant(u, grant),
+    # obj is a role name: the roles a form offers to hand out (``user.invite`` decides the scope)
+    "user.grant_role": lambda u, r, role: r == "coordinator" and role in ("coordinator", "member"),
     # obj is the target User: deactivate, reactivate, change role and scope
     "user.manage": lambda u, r, target: manages_user(u, target),
     # obj is the User whose profile and password change: only oneself

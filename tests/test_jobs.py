@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def invite(admin, email):
-    return accounts.invite_user(admin, email=email, name="New Person", role="viewer")
+    return accounts.invite_user(admin, email=email, name="New Person", role="viewer", link_to=lambda token: token)
 
 
 def test_mail_waits_for_the_commit_and_goes_once(world):
@@ -211,7 +211,7 @@ def test_a_real_consumer_runs_retries_and_survives_a_restart(queue, tmp_path):
     assert client.post("/imports", data=data, content_type="multipart/form-data").status_code == 302
     job_id = db.session.scalar(select(ImportJob.id))
     with app.test_request_context():
-        accounts.request_password_reset("coord@example.org")
+        accounts.request_password_reset("coord@example.org", link_to=lambda token: token)
     db.session.commit()
     assert huey.pending_count() == 2
     time.sleep(0.5)

@@ -39,7 +39,7 @@ def test_a_proposal_is_validated_and_must_change_something(world):
 
 def test_approval_applies_the_change_and_tells_the_member(world, db_session):
     request = propose(world)
-    orgs.review_change_request(world.users["coordinator_x"], request, True, "Welcome news.")
+    orgs.review_change_request(world.users["coordinator_x"], request, True, "Welcome news.", link="/somewhere")
     db_session.commit()
     db_session.expire_all()
     assert world.org_a.name == "Organisation A Kenya" and world.org_a.website == "https://a.example.org"
@@ -47,7 +47,7 @@ def test_approval_applies_the_change_and_tells_the_member(world, db_session):
         "approved", "Welcome news.", world.users["coordinator_x"].id)  # fmt: skip
     assert request.reviewed_at is not None
     notice = db_session.scalar(select(Notification).where(Notification.user_id == world.users["member_a"].id))
-    assert "approved" in notice.message and notice.link == "/organizations/org-a/changes"
+    assert "approved" in notice.message and notice.link == "/somewhere"
 
 
 def test_rejection_keeps_the_profile(world, db_session):
@@ -168,6 +168,8 @@ def test_member_proposes_coordinator_approves_member_sees_the_outcome(world, cli
 
     status_page = member.get("/organizations/org-a/changes").data.decode()
     assert "Approved" in status_page and "Thanks!" in status_page and "Xavier" in status_page
+    notice = db_session.scalar(select(Notification).where(Notification.user_id == world.users["member_a"].id))
+    assert notice.link == "/organizations/org-a/changes"  # the page the review was made from links there
 
 
 def test_queue_pages_are_scoped(world, client_as):

@@ -295,7 +295,20 @@ def test_permissions_module_does_not_import_services():
     assert imported and [m for m in imported if m.startswith("network.services")] == []
 
 
-def test_no_module_outside_permissions_compares_a_role():
+# Lines that compare roles without deciding anyone's rights, each with its reason.
+NOT_RULES = {
+    # the demo's seed logins: a member login gets the demo organisation (data, not a right)
+    ("network/demo.py", 'member_org if login.role == "member"'),
+}
+# Rules still decided outside permissions.py, being moved by the initiatives work (issue #12);
+# test_outstanding_rules_are_still_there fails once they are gone: then empty this set.
+OUTSTANDING = {
+    ("network/services/initiatives.py", 'if permissions.role_of(actor) != "member" or org_id is None:'),
+    ("network/services/initiatives.py", 'permissions.role_of(actor) == "coordinator" and networks'),
+}
+
+
+def role_comparisons() -> list[tuple[str, int, str]]:
     found = []
     for path in sorted(NETWORK.rglob("*.py")):
         if path == Path(permissions.__file__):
@@ -308,8 +321,24 @@ def test_no_module_outside_permissions_compares_a_role():
         ]
         for number, line in enumerate(source.splitlines(), 1):
             if ROLE_COMPARISON.search(line) or any(c.search(line) for c in compared):
-                found.append(f"{path.relative_to(NETWORK.parent)}:{number}: {line.strip()}")
+                found.append((str(path.relative_to(NETWORK.parent)), number, line.strip()))
+    return found
+
+
+def excused(path: str, line: str, excuses: set[tuple[str, str]]) -> bool:
+    return any(path == where and text in line for where, text in excuses)
+
+
+def test_no_module_outside_permissions_compares_a_role():
+    found = [f"{path}:{number}: {line}" for path, number, line in role_comparisons()
+             if not excused(path, line, NOT_RULES | OUTSTANDING)]  # fmt: skip
     assert found == [], "decide these in network/permissions.py:\n" + "\n".join(found)
+
+
+def test_outstanding_rules_are_still_there():
+    found = role_comparisons()
+    gone = [e for e in NOT_RULES | OUTSTANDING if not any(excused(p, line, {e}) for p, _n, line in found)]
+    assert gone == [], "these lines no longer compare roles: remove them from NOT_RULES or OUTSTANDING"
 
 
 def test_the_role_comparison_pattern_finds_what_it_should():

@@ -68,6 +68,27 @@ def test_admin_invites_a_member_who_sets_a_password_once(app, client_as, world):
     assert accounts.authenticate("new@example.org", NEW_PASSWORD) is not None
 
 
+def test_the_service_mails_the_link_its_caller_builds_without_a_request(app, world):
+    """Outside any request (a job, the CLI) the service needs no routes: the caller says where links lead."""
+    from flask import has_request_context
+
+    assert not has_request_context()
+    made = []
+
+    def link_to(token: str) -> str:
+        made.append(token)
+        return f"https://directory.example.net/join/{token}"
+
+    user = accounts.invite_user(world.users["admin"], email="new@example.org", name="N", role="viewer", link_to=link_to)
+    db.session.commit()
+    assert len(made) == 1 and accounts.read_token("invitation", made[0], 60)[0] == user
+    assert f"https://directory.example.net/join/{made[0]}" in outbox_messages()[-1].get_content()
+    accounts.request_password_reset(world.users["viewer"].email, link_to=link_to)
+    db.session.commit()
+    assert len(made) == 2 and accounts.read_token("reset", made[1], 60)[0] == world.users["viewer"]
+    assert f"https://directory.example.net/join/{made[1]}" in outbox_messages()[-1].get_content()
+
+
 def test_invitation_password_rules_give_field_messages(app, client_as, world):
     invite(client_as("admin"))
     link = last_link()
@@ -181,7 +202,7 @@ def test_invitation_escalations_are_refused_by_the_service(world, role_name, gra
     with pytest.raises(PermissionDenied):
         accounts.invite_user(
             world.users[role_name], email="new@example.org", name="N", role=g.role,
-            organization=g.organization, networks=g.networks,
+            organization=g.organization, networks=g.networks, link_to=lambda token: token,
         )  # fmt: skip
     assert new_user() is None and outbox_messages() == []
 

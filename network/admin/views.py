@@ -6,6 +6,7 @@ from wtforms import SelectChoice
 from network import permissions
 from network.admin.forms import AuditFilterForm
 from network.auth.forms import ChangeRoleForm, InviteUserForm, show_errors
+from network.auth.views import invitation_link
 from network.errors import PermissionDenied, ValidationError
 from network.labels import ROLE_LABELS, label
 from network.services import accounts, history
@@ -45,6 +46,7 @@ def invite_user():
                 role=form.role.data,
                 organization=accounts.find_organization(form.organization.data),
                 networks=accounts.find_networks(form.networks.data),
+                link_to=invitation_link,
             )
         except ValidationError as error:
             show_errors(form, error)
@@ -103,7 +105,7 @@ def reactivate_user(user_id: int):
 @login_required
 def resend_invitation(user_id: int):
     user = accounts.get_user(user_id)
-    accounts.resend_invitation(current_user, user)
+    accounts.resend_invitation(current_user, user, link_to=invitation_link)
     flash(_("A new invitation link is on its way to %(email)s.", email=user.email), "success")
     return redirect(url_for("admin.users"))
 

@@ -2,8 +2,6 @@
 
 from flask import request
 from flask.views import MethodView
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from network import permissions
 from network.api import schemas
@@ -20,7 +18,6 @@ from network.api.conventions import (
     search_page,
 )
 from network.api.lookups import find, find_by_ref, find_for_field, if_match_version
-from network.extensions import db
 from network.models import Membership, Network, Organization, Person
 from network.services import organizations as service
 from network.services import profiles, search
@@ -114,11 +111,7 @@ class OrganizationMemberships(MethodView):
     @bp.response(200, schemas.MembershipPageSchema, headers=LINK_HEADER)
     def get(self, ref):
         """The nodes an organisation belongs to"""
-        org = organization_for(ref)
-        items = list(db.session.scalars(
-            select(Membership).where(Membership.organization_id == org.id)
-            .options(selectinload(Membership.network)).order_by(Membership.id)
-        ))  # fmt: skip
+        items = service.memberships_of(actor(), find_by_ref(Organization, ref, "organisation"))
         body, headers = paged(items, len(items), {"page": 1, "per_page": max(1, len(items))})
         return body, 200, headers
 

@@ -2,7 +2,6 @@
 
 from flask import request
 from flask.views import MethodView
-from sqlalchemy import or_, select
 
 from network import permissions
 from network.api import schemas
@@ -90,13 +89,7 @@ class ProjectOutcomes(MethodView):
     @bp.response(200, schemas.OutcomePageSchema, headers=LINK_HEADER)
     def get(self, args, project_id):
         """A project's outcome reports (not archived), oldest period first"""
-        project = project_for(project_id)
-        query = (
-            select(OutcomeReport)
-            .where(OutcomeReport.project_id == project.id, OutcomeReport.archived_at.is_(None))
-            .order_by(OutcomeReport.period_start, OutcomeReport.id)
-        )
-        return paged_query(query, args)
+        return paged_query(service.published_outcomes(actor(), find(Project, project_id, "project")), args)
 
     @bp.arguments(schemas.OutcomeInput)
     @bp.response(201, schemas.OutcomeSchema, headers=ETAG_HEADER)
@@ -155,12 +148,7 @@ class Partnerships(MethodView):
     @bp.response(200, schemas.PartnershipPageSchema, headers=LINK_HEADER)
     def get(self, args):
         """Partnerships (not archived), optionally of one organisation (either side)"""
-        permissions.require(actor(), "directory.view")
-        query = select(Partnership).where(Partnership.archived_at.is_(None)).order_by(Partnership.id)
-        if "organization" in args:
-            org_id = args["organization"]
-            query = query.where(or_(Partnership.org_a_id == org_id, Partnership.org_b_id == org_id))
-        return paged_query(query, args)
+        return paged_query(partnership_service.live_partnerships(actor(), args.get("organization")), args)
 
     @bp.arguments(schemas.PartnershipCreateInput)
     @bp.response(201, schemas.PartnershipSchema, headers=ETAG_HEADER)

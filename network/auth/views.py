@@ -185,12 +185,21 @@ def accept_invitation(token: str):
     return render_template("auth/accept_invitation.html", form=form, invited=user)
 
 
+def invitation_link(token: str) -> str:
+    """Where an invitation mail leads: the page that sets the new user's password."""
+    return url_for("auth.accept_invitation", token=token, _external=True)
+
+
+def reset_link(token: str) -> str:
+    return url_for("auth.reset_password", token=token, _external=True)
+
+
 @bp.route("/reset", methods=["GET", "POST"])
 @limiter.limit(login_limit, methods=["POST"])
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        accounts.request_password_reset(form.email.data)
+        accounts.request_password_reset(form.email.data, link_to=reset_link)
         flash(_("If an active account has this address, a message with a reset link is on its way."), "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/forgot_password.html", form=form)

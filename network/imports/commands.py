@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
+from network import permissions
 from network.database import writing
 from network.errors import ServiceError
 from network.extensions import db
@@ -32,7 +33,7 @@ def _actor(email: str | None) -> User:
         if user is None:
             raise click.ClickException(f"No active user {email}.")
     else:
-        user = db.session.scalar(query.where(User.role == "admin").order_by(User.id))
+        user = db.session.scalar(query.where(permissions.administrators()).order_by(User.id))
         if user is None:
             raise click.ClickException("No administrator exists; create one or pass --as EMAIL.")
     g.actor_id = user.id

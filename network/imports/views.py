@@ -7,25 +7,21 @@ from flask import Blueprint, Response, current_app, flash, jsonify, redirect, re
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
 from network import permissions
 from network.errors import Conflict, NotFound, ValidationError
-from network.extensions import db
 from network.imports.forms import MergeForm, UploadForm
-from network.models import Network, Organization
-from network.services import duplicates, exporting, import_template, importing
+from network.models import Network
+from network.services import duplicates, exporting, import_template, importing, networks
 
 bp = Blueprint("imports", __name__)
 
 
-def node_choices() -> list[tuple[str, str]]:
-    nodes = db.session.scalars(select(Network).where(Network.archived_at.is_(None)).order_by(Network.path)).all()
-    allowed = [n for n in nodes if permissions.can(current_user, "organization.import", n)]
-    choices = [(str(n.id), ("— " * n.depth) + n.name) for n in allowed]
-    if permissions.role_of(current_user) == "admin":
+def node_choices(nodes: list[Network]) -> list[tuple[str, str]]:
+    choices = [(str(n.id), ("— " * n.depth) + n.name) for n in nodes]
+    if permissions.can(current_user, "organization.without_node"):
         choices.insert(0, ("", _("No node (only the network column)")))
     return choices
 
@@ -33,15 +29,16 @@ def node_choices() -> list[tuple[str, str]]:
 @bp.route("/imports", methods=["GET", "POST"])
 @login_required
 def index():
-    permissions.require(current_user, "organization.import", None)
+    jobs = importing.import_log(current_user)  # 403 for those who do not import
+    nodes = networks.nodes_for(current_user, "organization.import")
     status = 200
     try:
         form = UploadForm()  # reads the request body: a body over the limit fails here
-        form.node.choices = node_choices()
+        form.node.choices = node_choices(nodes)
         submitted = form.validate_on_submit()
     except RequestEntityTooLarge:
         form = UploadForm(formdata=None)
-        form.node.choices = node_choices()
+        form.node.choices = node_choices(nodes)
         submitted = False
         megabytes = "{:g}".format(current_app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024))
         form.file.errors = [_("The file is larger than the limit of %(limit)s MB.", limit=megabytes)]
@@ -54,7 +51,7 @@ def index():
             filename = secure_filename(upload.filename) or "upload.csv"
             path = importing.import_folder() / f"{uuid.uuid4().hex}-{filename}"
             upload.save(path)
-            node = db.session.get(Network, int(form.node.data)) if form.node.data else None
+            node = next((n for n in nodes if str(n.id) == form.node.data), None)
             try:
                 job = importing.upload_file(current_user, path, upload.filename, node, str(get_locale()))
             except ValidationError as error:
@@ -65,7 +62,6 @@ def index():
         status = 422
     elif request.method == "POST" and status == 200:
         status = 422
-    jobs = importing.import_log(current_user)
     return render_template("imports/index.html", form=form, jobs=jobs, columns=importing.HEADER_ALIASES), status
 
 
@@ -171,19 +167,12 @@ def duplicate_queue():
     return render_template("duplicates/index.html", pairs=pairs, seconds=seconds)
 
 
-def _organization(org_id) -> Organization:
-    org = db.session.get(Organization, org_id) if str(org_id).isdigit() else None
-    if org is None:
-        raise NotFound(_("No such organisation."))
-    return org
-
-
 @bp.post("/duplicates/distinct")
 @login_required
 def mark_distinct():
     """"Not a duplicate": the pair leaves the queue (CSRF-checked like every form)."""
-    first = _organization(request.form.get("survivor"))
-    second = _organization(request.form.get("duplicate"))
+    first = duplicates.find_organization(request.form.get("survivor"))
+    second = duplicates.find_organization(request.form.get("duplicate"))
     duplicates.mark_not_duplicate(current_user, first, second)
     flash(_("%(a)s and %(b)s are marked as different organisations.", a=first.name, b=second.name), "success")
     return redirect(url_for("imports.duplicate_queue"))
@@ -192,10 +181,9 @@ def mark_distinct():
 @bp.route("/duplicates/merge", methods=["GET", "POST"])
 @login_required
 def merge():
-    survivor = _organization(request.values.get("survivor"))
-    duplicate = _organization(request.values.get("duplicate"))
-    permissions.require(current_user, "organization.merge", survivor)
-    permissions.require(current_user, "organization.merge", duplicate)
+    survivor = duplicates.find_organization(request.values.get("survivor"))
+    duplicate = duplicates.find_organization(request.values.get("duplicate"))
+    score, reasons = duplicates.merge_preview(current_user, survivor, duplicate)
     form = MergeForm()
     if form.validate_on_submit():
         choices = {name: request.form.get(f"choice-{name}", "survivor") for name in duplicates.MERGE_FIELDS}
@@ -213,6 +201,5 @@ def merge():
             return redirect(url_for("imports.duplicate_queue"))
     form.survivor_version.data = survivor.version
     form.duplicate_version.data = duplicate.version
-    score, reasons = duplicates.score_pair(duplicates.features_of(survivor), duplicates.features_of(duplicate))
     return render_template("duplicates/merge.html", form=form, survivor=survivor, duplicate=duplicate,
                            fields=duplicates.MERGE_FIELDS, score=score, reasons=reasons)  # fmt: skip

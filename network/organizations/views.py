@@ -1,20 +1,16 @@
 """Organisation pages. Read routes first; edit routes follow below them."""
 
-from types import SimpleNamespace
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
 
 from network import permissions
 from network.editing import actor, form_status, save_form
 from network.errors import Conflict, PermissionDenied, ValidationError
-from network.extensions import db
-from network.models import ChangeRequest, Membership, Network, Organization, Partnership
+from network.models import ChangeRequest, Organization, Partnership
 from network.organizations import forms
 from network.services import duplicates, history, organizations, partnerships, profiles
+from network.services import networks as nodes
 
 bp = Blueprint("organizations", __name__)
 
@@ -39,25 +35,12 @@ def detail(slug: str):
 # Thin views: parse the form, call one service, flash and redirect, or show the messages.
 
 
-def organization_or_404(slug: str) -> Organization:
-    return db.first_or_404(select(Organization).where(Organization.slug == slug))
-
-
-def managed_networks() -> list[Network]:
-    """The nodes the user may make organisations members of (admins: all)."""
-    query = select(Network).where(Network.archived_at.is_(None)).order_by(Network.path)
-    return [n for n in db.session.scalars(query) if permissions.can(current_user, "organization.create", n)]
-
-
 @bp.route("/organizations/new", methods=["GET", "POST"])
 @login_required
 def create():
     permissions.require(current_user, "organization.create", None)
-    networks = managed_networks()
-    # Only those who manage organisations outside any node (admins) may create one without a membership.
-    form = forms.NewOrganizationForm(
-        networks, allow_none=permissions.can(current_user, "organization.update", Organization())
-    )
+    networks = nodes.nodes_for(actor(), "organization.create")
+    form = forms.NewOrganizationForm(networks, allow_none=permissions.can(current_user, "organization.without_node"))
     similar = []
     if form.is_submitted():
         network = next((n for n in networks if str(n.id) == form.network.data), None)
@@ -82,7 +65,7 @@ def create():
 def edit(slug: str):
     """Coordinators and admins edit the whole profile; the organisation's members propose a
     change of its core profile, which waits for a coordinator."""
-    org = organization_or_404(slug)
+    org = profiles.find_organization(slug)
     if permissions.can(current_user, "organization.update", org):
         form_class = forms.OrganizationForm
         save = lambda data, version: organizations.update_organization(actor(), org, data, version)  # noqa: E731
@@ -111,7 +94,7 @@ def edit(slug: str):
 @bp.post("/organizations/<slug>/archive")
 @login_required
 def archive(slug: str):
-    org = organization_or_404(slug)
+    org = profiles.find_organization(slug)
     organizations.archive_organization(actor(), org, request.form.get("version") or None)
     flash(_("%(name)s was archived. It can be restored.", name=org.name), "success")
     return redirect(url_for("organizations.detail", slug=org.slug))
@@ -120,7 +103,7 @@ def archive(slug: str):
 @bp.post("/organizations/<slug>/restore")
 @login_required
 def restore(slug: str):
-    org = organization_or_404(slug)
+    org = profiles.find_organization(slug)
     organizations.restore_organization(actor(), org, request.form.get("version") or None)
     flash(_("%(name)s was restored.", name=org.name), "success")
     return redirect(url_for("organizations.detail", slug=org.slug))
@@ -129,7 +112,7 @@ def restore(slug: str):
 @bp.get("/organizations/<slug>/history")
 @login_required
 def history_page(slug: str):
-    org = organization_or_404(slug)
+    org = profiles.find_organization(slug)
     permissions.require(current_user, "history.view", org)
     events = history.organization_history(org)
     return render_template("organizations/history.html", org=org, **history.history_context(events))
@@ -139,20 +122,11 @@ def history_page(slug: str):
 @login_required
 def edit_records(slug: str):
     """Memberships, people (archived ones too) and partnerships, with their edit buttons."""
-    org = organization_or_404(slug)
-    permissions.require(current_user, "organization.view_private", org)
-    people = organizations.people_of(actor(), org)
-    memberships = db.session.scalars(
-        select(Membership).where(Membership.organization_id == org.id)
-        .options(selectinload(Membership.network)).order_by(Membership.id)
-    ).all()  # fmt: skip
-    partnerships = db.session.scalars(
-        select(Partnership).where(or_(Partnership.org_a_id == org.id, Partnership.org_b_id == org.id))
-        .options(selectinload(Partnership.org_a), selectinload(Partnership.org_b)).order_by(Partnership.id)
-    ).all()  # fmt: skip
+    org = profiles.find_organization(slug)
+    records = organizations.organization_records(actor(), org)
     return render_template(
-        "organizations/edit_records.html", org=org, people=people, memberships=memberships, partnerships=partnerships,
-        can_add_membership=bool(membership_networks(org)),
+        "organizations/edit_records.html", org=org, people=records.people, memberships=records.memberships,
+        partnerships=records.partnerships, can_add_membership=bool(nodes.nodes_to_join(actor(), org)),
     )  # fmt: skip
 
 
@@ -169,9 +143,8 @@ def pending_change_count(org: Organization) -> int:
 @login_required
 def changes(slug: str):
     """The organisation's change requests: what is waiting, what was approved or rejected, and why."""
-    org = organization_or_404(slug)
-    permissions.require(current_user, "organization.view_private", org)
-    requests = organizations.change_requests_of(org)
+    org = profiles.find_organization(slug)
+    requests = organizations.change_requests_of(actor(), org)
     return render_template("organizations/changes.html", org=org, requests=requests, field_labels=history.FIELD_LABELS)
 
 
@@ -190,8 +163,7 @@ def change_queue():
 @bp.route("/changes/<int:id>", methods=["GET", "POST"])
 @login_required
 def review_change(id: int):
-    change_request = db.get_or_404(ChangeRequest, id)
-    permissions.require(current_user, "change_request.view", change_request)
+    change_request = organizations.find_change_request(actor(), id)
     org = change_request.organization
     form = forms.ReviewForm()
     conflict = None
@@ -201,8 +173,9 @@ def review_change(id: int):
             abort(400)
         try:
             organizations.review_change_request(
-                actor(), change_request, decision == "approve", form.comment.data, overwrite=form.overwrite.data == "1"
-            )
+                actor(), change_request, decision == "approve", form.comment.data,
+                overwrite=form.overwrite.data == "1", link=url_for("organizations.changes", slug=org.slug),
+            )  # fmt: skip
         except ValidationError as error:
             for key, messages in error.errors.items():
                 (form.comment.errors if key == "comment" else form.form_errors).extend(messages)
@@ -227,7 +200,7 @@ def review_change(id: int):
 @bp.post("/changes/<int:id>/withdraw")
 @login_required
 def withdraw_change(id: int):
-    change_request = db.get_or_404(ChangeRequest, id)
+    change_request = organizations.find_change_request(actor(), id)
     organizations.withdraw_change_request(actor(), change_request)
     flash(_("Your change request was withdrawn."), "success")
     return redirect(url_for("organizations.changes", slug=change_request.organization.slug))
@@ -236,22 +209,11 @@ def withdraw_change(id: int):
 # Memberships
 
 
-def membership_networks(org: Organization) -> list[Network]:
-    """Nodes the user may add the organisation to, where it is not a member yet."""
-    taken = set(db.session.scalars(select(Membership.network_id).where(Membership.organization_id == org.id)))
-    query = select(Network).where(Network.archived_at.is_(None)).order_by(Network.path)
-    return [
-        n for n in db.session.scalars(query)
-        if n.id not in taken
-        and permissions.can(current_user, "membership.add", SimpleNamespace(network=n, organization=org))
-    ]  # fmt: skip
-
-
 @bp.route("/organizations/<slug>/memberships/new", methods=["GET", "POST"])
 @login_required
 def new_membership(slug: str):
-    org = organization_or_404(slug)
-    networks = membership_networks(org)
+    org = profiles.find_organization(slug)
+    networks = nodes.nodes_to_join(actor(), org)
     if not networks:
         raise PermissionDenied(_("You manage no network node this organisation could join."))
     form = forms.NewMembershipForm(networks, data={"status": "active"})
@@ -270,7 +232,7 @@ def new_membership(slug: str):
 @bp.route("/memberships/<int:id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_membership(id: int):
-    membership = db.get_or_404(Membership, id)
+    membership = organizations.find_membership(id)
     org = membership.organization
     permissions.require(current_user, "membership.manage", membership)
     form = forms.MembershipForm(data=forms.membership_form_data(membership))
@@ -293,7 +255,7 @@ def edit_membership(id: int):
 @bp.post("/memberships/<int:id>/end")
 @login_required
 def end_membership(id: int):
-    membership = db.get_or_404(Membership, id)
+    membership = organizations.find_membership(id)
     organizations.end_membership(actor(), membership, request.form.get("version"))
     flash(_("The membership was ended."), "success")
     return redirect(url_for("organizations.edit_records", slug=membership.organization.slug))
@@ -305,7 +267,7 @@ def end_membership(id: int):
 @bp.route("/organizations/<slug>/people/new", methods=["GET", "POST"])
 @login_required
 def new_person(slug: str):
-    org = organization_or_404(slug)
+    org = profiles.find_organization(slug)
     permissions.require(current_user, "person.manage", org)
     form = forms.PersonForm()
     if form.is_submitted():
@@ -358,17 +320,6 @@ def restore_person(id: int):
 # Partnerships
 
 
-def partner_choices(org: Organization) -> list[tuple[str, str]]:
-    """(slug, name) of the organisations one may partner with, for the form's type-ahead list."""
-    query = (
-        select(Organization.slug, Organization.name)
-        .where(Organization.id != org.id, Organization.archived_at.is_(None), Organization.merged_into_id.is_(None))
-        .order_by(Organization.name)
-        .limit(2000)
-    )
-    return list(db.session.execute(query))
-
-
 def own_side(partnership: Partnership) -> Organization:
     """The side of the partnership the user speaks for or manages (pages return there)."""
     sides = (partnership.org_a, partnership.org_b)
@@ -378,7 +329,7 @@ def own_side(partnership: Partnership) -> Organization:
 @bp.route("/organizations/<slug>/partnerships/new", methods=["GET", "POST"])
 @login_required
 def new_partnership(slug: str):
-    org = organization_or_404(slug)
+    org = profiles.find_organization(slug)
     permissions.require(current_user, "partnership.manage", org)
     form = forms.NewPartnershipForm(data={"status": "active"})
     if form.is_submitted():
@@ -387,14 +338,18 @@ def new_partnership(slug: str):
             flash(_("The partnership with %(name)s was added.", name=saved.org_b.name), "success")
             return redirect(url_for("organizations.detail", slug=org.slug) + "#partnerships")
     return render_template(
-        "organizations/partnership_form.html", form=form, org=org, partnership=None, choices=partner_choices(org)
+        "organizations/partnership_form.html",
+        form=form,
+        org=org,
+        partnership=None,
+        choices=organizations.organization_choices(exclude=org),
     ), form_status(form)
 
 
 @bp.route("/partnerships/<int:id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_partnership(id: int):
-    partnership = db.get_or_404(Partnership, id)
+    partnership = partnerships.find_partnership(id)
     permissions.require(current_user, "partnership.update", partnership)
     org = own_side(partnership)
     form = forms.PartnershipForm(data=forms.partnership_form_data(partnership))
@@ -417,7 +372,7 @@ def edit_partnership(id: int):
 @bp.post("/partnerships/<int:id>/archive")
 @login_required
 def archive_partnership(id: int):
-    partnership = db.get_or_404(Partnership, id)
+    partnership = partnerships.find_partnership(id)
     partnerships.archive_partnership(actor(), partnership, request.form.get("version") or None)
     flash(_("The partnership was archived. It can be restored."), "success")
     return redirect(url_for("organizations.edit_records", slug=own_side(partnership).slug))
@@ -426,7 +381,7 @@ def archive_partnership(id: int):
 @bp.post("/partnerships/<int:id>/restore")
 @login_required
 def restore_partnership(id: int):
-    partnership = db.get_or_404(Partnership, id)
+    partnership = partnerships.find_partnership(id)
     partnerships.restore_partnership(actor(), partnership, request.form.get("version") or None)
     flash(_("The partnership was restored."), "success")
     return redirect(url_for("organizations.edit_records", slug=own_side(partnership).slug))
@@ -435,7 +390,7 @@ def restore_partnership(id: int):
 @bp.get("/partnerships/<int:id>/history")
 @login_required
 def partnership_history(id: int):
-    partnership = db.get_or_404(Partnership, id)
+    partnership = partnerships.find_partnership(id)
     if not any(permissions.can(current_user, "history.view", o) for o in (partnership.org_a, partnership.org_b)):
         permissions.require(current_user, "history.view", partnership.org_a)
     events = history.partnership_history(partnership)

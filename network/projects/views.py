@@ -3,14 +3,11 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from network import permissions
 from network.editing import actor, form_status, save_form
-from network.extensions import db
-from network.models import Organization, OutcomeReport, Project
 from network.projects import forms
-from network.services import history, profiles, projects, search
+from network.services import history, organizations, profiles, projects, search
 
 bp = Blueprint("projects", __name__)
 
@@ -38,26 +35,10 @@ def detail(id: int):
 # Thin views: parse the form, call one service, flash and redirect, or show the messages.
 
 
-def project_or_404(id: int) -> Project:
-    return db.get_or_404(Project, id)
-
-
-def participant_choices(exclude_id: int) -> list[tuple[str, str]]:
-    """(slug, name) of organisations for the participants' type-ahead list."""
-    query = (
-        select(Organization.slug, Organization.name)
-        .where(Organization.id != exclude_id, Organization.archived_at.is_(None),
-               Organization.merged_into_id.is_(None))
-        .order_by(Organization.name)
-        .limit(2000)
-    )  # fmt: skip
-    return list(db.session.execute(query))
-
-
 @bp.route("/organizations/<slug>/projects/new", methods=["GET", "POST"])
 @login_required
 def create(slug: str):
-    org = db.first_or_404(select(Organization).where(Organization.slug == slug))
+    org = profiles.find_organization(slug)
     permissions.require(current_user, "project.create", org)
     form = forms.ProjectForm(data={"status": "active"})
     if form.is_submitted():
@@ -68,14 +49,14 @@ def create(slug: str):
     else:
         form.add_blank_rows()
     return render_template(
-        "projects/edit.html", form=form, project=None, org=org, choices=participant_choices(org.id)
+        "projects/edit.html", form=form, project=None, org=org, choices=organizations.organization_choices(exclude=org)
     ), form_status(form)
 
 
 @bp.route("/projects/<int:id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(id: int):
-    project = project_or_404(id)
+    project = projects.find_project(id)
     permissions.require(current_user, "project.update", project)
     form = forms.ProjectForm(data=forms.project_form_data(project))
     if form.is_submitted():
@@ -93,14 +74,14 @@ def edit(id: int):
         form.add_blank_rows()
     return render_template(
         "projects/edit.html", form=form, project=project, org=project.lead_organization,
-        choices=participant_choices(project.lead_organization_id),
+        choices=organizations.organization_choices(exclude=project.lead_organization),
     ), form_status(form)  # fmt: skip
 
 
 @bp.post("/projects/<int:id>/archive")
 @login_required
 def archive(id: int):
-    project = project_or_404(id)
+    project = projects.find_project(id)
     projects.archive_project(actor(), project, request.form.get("version") or None)
     flash(_("The project was archived. It can be restored."), "success")
     return redirect(url_for("projects.detail", id=project.id))
@@ -109,7 +90,7 @@ def archive(id: int):
 @bp.post("/projects/<int:id>/restore")
 @login_required
 def restore(id: int):
-    project = project_or_404(id)
+    project = projects.find_project(id)
     projects.restore_project(actor(), project, request.form.get("version") or None)
     flash(_("The project was restored."), "success")
     return redirect(url_for("projects.detail", id=project.id))
@@ -118,7 +99,7 @@ def restore(id: int):
 @bp.get("/projects/<int:id>/history")
 @login_required
 def history_page(id: int):
-    project = project_or_404(id)
+    project = projects.find_project(id)
     permissions.require(current_user, "history.view", project.lead_organization)
     events = history.project_history(project)
     return render_template("projects/history.html", project=project, **history.history_context(events))
@@ -130,7 +111,7 @@ def history_page(id: int):
 @bp.route("/projects/<int:id>/outcomes/new", methods=["GET", "POST"])
 @login_required
 def new_outcome(id: int):
-    project = project_or_404(id)
+    project = projects.find_project(id)
     permissions.require(current_user, "outcome.manage", project)
     form = forms.OutcomeForm(data={"basis": "estimated"})
     if form.is_submitted():
@@ -144,7 +125,7 @@ def new_outcome(id: int):
 @bp.route("/outcomes/<int:id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_outcome(id: int):
-    report = db.get_or_404(OutcomeReport, id)
+    report = projects.find_outcome(id)
     project = report.project
     permissions.require(current_user, "outcome.manage", project)
     form = forms.OutcomeForm(data=forms.outcome_form_data(report))
@@ -165,7 +146,7 @@ def edit_outcome(id: int):
 @bp.post("/outcomes/<int:id>/archive")
 @login_required
 def archive_outcome(id: int):
-    report = db.get_or_404(OutcomeReport, id)
+    report = projects.find_outcome(id)
     projects.archive_outcome(actor(), report, request.form.get("version") or None)
     flash(_("The outcome report was archived. It can be restored."), "success")
     return redirect(url_for("projects.outcomes", id=report.project_id))
@@ -174,7 +155,7 @@ def archive_outcome(id: int):
 @bp.post("/outcomes/<int:id>/restore")
 @login_required
 def restore_outcome(id: int):
-    report = db.get_or_404(OutcomeReport, id)
+    report = projects.find_outcome(id)
     projects.restore_outcome(actor(), report)
     flash(_("The outcome report was restored."), "success")
     return redirect(url_for("projects.outcomes", id=report.project_id))
@@ -184,9 +165,6 @@ def restore_outcome(id: int):
 @login_required
 def outcomes(id: int):
     """Every outcome report of the project, archived ones too, with their edit buttons."""
-    project = project_or_404(id)
-    permissions.require(current_user, "outcome.manage", project)
-    reports = db.session.scalars(
-        select(OutcomeReport).where(OutcomeReport.project_id == project.id).order_by(OutcomeReport.period_start)
-    ).all()
+    project = projects.find_project(id)
+    reports = projects.outcomes_to_manage(actor(), project)
     return render_template("projects/edit_outcomes.html", project=project, reports=reports)

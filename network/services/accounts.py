@@ -10,9 +10,9 @@ carries the user's session token, which every password change rotates.
 import functools
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
@@ -148,13 +148,9 @@ def read_token(purpose: str, token: str, max_age: int) -> tuple[User, str]:
     return user, data["n"]
 
 
-def external_url(endpoint: str, **values) -> str:
-    """An absolute link for mail; outside a request (CLI) it is built from BASE_URL."""
-    if has_request_context():
-        return url_for(endpoint, _external=True, **values)
-    base_url = current_app.config.get("BASE_URL") or "http://localhost:5000"
-    with current_app.test_request_context(base_url=base_url):
-        return url_for(endpoint, _external=True, **values)
+# The caller says where a signed link leads: token → the absolute URL the mail carries (the web
+# feature builds it with url_for; the service knows no routes and needs no request).
+LinkTo = Callable[[str], str]
 
 
 # ---------------------------------------------------------------- invitations and user records
@@ -201,8 +197,9 @@ def invite_user(
     organization: Organization | None = None,
     networks: Iterable[Network] = (),
     locale: str | None = None,
+    link_to: LinkTo,
 ) -> User:
-    """Create the user with no password and mail them a link to set one."""
+    """Create the user with no password and mail them a link (``link_to(token)``) to set one."""
     grant = check_grant(role, organization, networks)
     permissions.require(actor, "user.invite", grant)
     email = normalise_email(email)
@@ -221,13 +218,13 @@ def invite_user(
     rotate_session_token(user)
     db.session.add(user)
     db.session.flush()
-    send_invitation(actor, user)
+    send_invitation(actor, user, link_to)
     return user
 
 
-def send_invitation(actor, user: User) -> str:
+def send_invitation(actor, user: User, link_to: LinkTo) -> str:
     """Mail the invitation link; returns the link."""
-    link = external_url("auth.accept_invitation", token=make_token("invitation", user))
+    link = link_to(make_token("invitation", user))
     days = current_app.config["INVITATION_MAX_AGE"] // 86400
     inviter = getattr(actor, "name", None) or _("An administrator")
     body = _(
@@ -243,14 +240,14 @@ def send_invitation(actor, user: User) -> str:
 
 
 @operation
-def resend_invitation(actor, user: User) -> str:
+def resend_invitation(actor, user: User, *, link_to: LinkTo) -> str:
     permissions.require(actor, "user.manage", user)
     if user.password_hash:
         raise ValidationError(_("This user has already accepted the invitation."))
     if not user.active:
         raise ValidationError(_("Reactivate this user first."))
     rotate_session_token(user)  # earlier links stop working
-    return send_invitation(actor, user)
+    return send_invitation(actor, user, link_to)
 
 
 @operation
@@ -360,8 +357,6 @@ def list_users(actor) -> list[User]:
     users = db.session.scalars(
         select(User).options(selectinload(User.networks), selectinload(User.organization)).order_by(User.name)
     ).all()
-    if permissions.role_of(actor) == "admin":
-        return list(users)
     return [u for u in users if u.id == actor.id or permissions.can(actor, "user.manage", u)]
 
 
@@ -401,13 +396,13 @@ def change_password(actor, user: User, *, current_password: str, new_password: s
 # ---------------------------------------------------------------- password reset
 
 
-def request_password_reset(email: str) -> None:
-    """Mail a reset link if an active account has this email. Says nothing either way (the page
-    answers the same), so nobody can find out who has an account."""
+def request_password_reset(email: str, *, link_to: LinkTo) -> None:
+    """Mail a reset link (``link_to(token)``) if an active account has this email. Says nothing
+    either way (the page answers the same), so nobody can find out who has an account."""
     user = user_by_email(email)
     if user is None or not user.active:
         return
-    link = external_url("auth.reset_password", token=make_token("reset", user))
+    link = link_to(make_token("reset", user))
     minutes = current_app.config["RESET_MAX_AGE"] // 60
     body = _(
         "Hello %(name)s,\n\nSomeone asked to reset the password of your account in the network directory.\n"
@@ -434,20 +429,16 @@ def reset_password(token: str, *, password: str) -> User:
 
 def grantable_roles(actor) -> list[str]:
     """The roles the actor may hand out (the service checks again on save)."""
-    role = permissions.role_of(actor)
-    if role == "admin":
-        return list(ROLES)
-    return ["coordinator", "member"] if role == "coordinator" else []
+    return [role for role in ROLES if permissions.can(actor, "user.grant_role", role)]
 
 
 def grantable_networks(actor) -> list[Network]:
     """Network nodes the actor may give a coordinator: all for admins, their own subtree otherwise."""
-    query = select(Network).where(Network.archived_at.is_(None)).order_by(Network.path)
-    paths = permissions.managed_network_paths(actor)
-    if permissions.role_of(actor) != "admin":
-        if not paths:
-            return []
-        query = query.where(db.or_(*[Network.path.startswith(p) for p in paths]))
+    query = (
+        select(Network)
+        .where(Network.archived_at.is_(None), permissions.in_network_scope(actor, Network.path))
+        .order_by(Network.path)
+    )
     return list(db.session.scalars(query))
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from network import permissions
-from network.errors import Conflict, ValidationError
+from network.errors import Conflict, NotFound, ValidationError
 from network.extensions import db
 from network.models import (
     Activity,
@@ -41,6 +41,7 @@ from network.models import (
     utcnow,
 )
 from network.services import operation
+from network.services.profiles import MAX_ID
 
 LIKELY = 0.75  # pairs scoring at least this are shown as likely duplicates
 
@@ -365,8 +366,7 @@ def duplicate_pairs(actor, *, limit: int = 500) -> tuple[list[DuplicatePair], fl
     """The review queue: likely duplicate pairs the actor may merge, best first, and seconds taken."""
     permissions.require(actor, "duplicates.review")
     started = time.perf_counter()
-    scope = None if permissions.role_of(actor) == "admin" else permissions.managed_network_paths(actor)
-    index = DuplicateIndex(load_features(scope))
+    index = DuplicateIndex(load_features(permissions.network_scope(actor)))
     distinct = set(db.session.execute(select(NotDuplicate.first_id, NotDuplicate.second_id)).tuples())
     found = [p for p in index.pairs() if (min(p[1], p[2]), max(p[1], p[2])) not in distinct][:limit]
     ids = {i for _s, a, b, _r in found for i in (a, b)}
@@ -445,6 +445,21 @@ def find_similar_organizations(data: dict, limit: int = 5, exclude_id: int | Non
             results.append((org, score, reasons))
     results.sort(key=lambda r: (-r[1], r[0].id))
     return results[:limit]
+
+
+def find_organization(org_id) -> Organization:
+    """The organisation a review form names by id (NotFound if there is none)."""
+    org = db.session.get(Organization, int(org_id)) if str(org_id).isdigit() and 0 < int(org_id) <= MAX_ID else None
+    if org is None:
+        raise NotFound(_("No such organisation."))
+    return org
+
+
+def merge_preview(actor, survivor: Organization, duplicate: Organization) -> tuple[float, list[str]]:
+    """How alike the two organisations are (score and reasons), for whoever may merge them."""
+    permissions.require(actor, "organization.merge", survivor)
+    permissions.require(actor, "organization.merge", duplicate)
+    return score_pair(features_of(survivor), features_of(duplicate))
 
 
 def features_of(org: Organization) -> OrgFeatures:

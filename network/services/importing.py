@@ -407,7 +407,7 @@ class References:
         self.allowed_nodes = {n.id for n in live_nodes if permissions.can(actor, "organization.import", n)}
         self.default_node = default_node
         # Coordinators manage organisations through memberships: what they import must join a node.
-        self.node_required = permissions.role_of(actor) != "admin"
+        self.node_required = not permissions.can(actor, "organization.without_node")
         self.kinds: dict[str, str] = {k: k for k in ORGANIZATION_KINDS}
         from network.labels import MEMBERSHIP_STATUS_LABELS, ORGANIZATION_KIND_LABELS
 
@@ -846,17 +846,8 @@ def _membership_writes(row: CleanRow, target: int | None) -> list[int]:
 
 def _manageable_organizations(actor) -> set[int] | None:
     """Ids of the organisations the actor may update (None: all, for admins)."""
-    if permissions.role_of(actor) == "admin":
-        return None
-    paths = permissions.managed_network_paths(actor)
-    if not paths:
-        return set()
-    query = (
-        select(Membership.organization_id)
-        .join(Network, Network.id == Membership.network_id)
-        .where(db.or_(*[Network.path.startswith(p) for p in paths]))
-    )
-    return set(db.session.scalars(query))
+    in_scope = permissions.organizations_in_scope(actor)
+    return None if in_scope is None else set(db.session.scalars(in_scope))
 
 
 def _check_in_file(row: CleanRow, seen_keys: dict, seen_identifiers: dict, result: ImportResult) -> list[Issue]:
@@ -1263,17 +1254,17 @@ def get_job(actor, job_id: int) -> ImportJob:
     job = db.session.get(ImportJob, job_id)
     if job is None:
         raise NotFound(_("No such import."))
-    if permissions.role_of(actor) != "admin" and job.user_id != getattr(actor, "id", None):
+    if not permissions.can(actor, "import.view", job):
         raise PermissionDenied(_("This is someone else's import."))
     return mark_if_interrupted(job)
 
 
 def import_log(actor, limit: int = 50) -> list[ImportJob]:
     """The imports the actor may see (admins: everyone's), newest first."""
-    if permissions.role_of(actor) not in ("admin", "coordinator"):
+    if not permissions.can(actor, "organization.import", None):
         raise PermissionDenied(_("Only coordinators import."))
     query = select(ImportJob).options(selectinload(ImportJob.user)).order_by(ImportJob.id.desc()).limit(limit)
-    if permissions.role_of(actor) != "admin":
+    if not permissions.can(actor, "import.view_all"):
         query = query.where(ImportJob.user_id == actor.id)
     return [mark_if_interrupted(job) for job in db.session.scalars(query)]
 
@@ -1284,7 +1275,7 @@ def start_commit(actor, job: ImportJob, decisions: dict[str, str], locale: str) 
 
     Exactly one of several requests to commit one preview (a double click, two tabs) wins: the job
     moves from previewed to running in one conditional UPDATE. The others get False."""
-    if job.user_id != actor.id and permissions.role_of(actor) != "admin":
+    if not permissions.can(actor, "import.commit", job):
         raise PermissionDenied(_("This is someone else's import."))
     if job.status in ("running", "committed"):
         return False

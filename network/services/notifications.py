@@ -14,7 +14,7 @@ def organization_users(organization: Organization) -> list[User]:
     return list(
         db.session.scalars(
             select(User)
-            .where(User.organization_id == organization.id, User.role == "member", User.active.is_(True))
+            .where(permissions.speaking_for(organization), User.active.is_(True))
             .order_by(User.id)
         )
     )

@@ -5,11 +5,13 @@ caller read (``expected_version``) and raise Conflict when the record changed si
 silently overwrites someone else's save.
 """
 
+from dataclasses import dataclass
 from datetime import date
 from types import SimpleNamespace
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from network import permissions
 from network.errors import Conflict, NotFound, ValidationError
@@ -21,11 +23,12 @@ from network.models import (
     Notification,
     Organization,
     OrganizationIdentifier,
+    Partnership,
     Person,
     utcnow,
 )  # fmt: skip
 from network.models.organization import MEMBERSHIP_STATUSES, ORGANIZATION_KINDS
-from network.services import operation
+from network.services import operation, profiles
 from network.services.cleaning import (
     IDENTIFIER,
     Cleaner,
@@ -231,9 +234,16 @@ def propose_profile_change(actor, org: Organization, data: dict, expected_versio
 
 @operation
 def review_change_request(
-    actor, change_request: ChangeRequest, approve: bool, comment: str | None = None, *, overwrite: bool = False
+    actor,
+    change_request: ChangeRequest,
+    approve: bool,
+    comment: str | None = None,
+    *,
+    overwrite: bool = False,
+    link: str | None = None,
 ) -> ChangeRequest:
-    """Approve (apply) or reject a pending change request, with an optional comment.
+    """Approve (apply) or reject a pending change request, with an optional comment. The member who
+    proposed it gets a notice, linking to ``link`` (the request's page) when the caller gives one.
 
     Approving never silently overwrites an edit made since the member proposed: when a field the
     request changes no longer holds the value the member saw, it raises Conflict, unless the
@@ -267,8 +277,7 @@ def review_change_request(
         message = _("Your proposed change to %(name)s was approved.", name=org.name)
     else:
         message = _("Your proposed change to %(name)s was rejected.", name=org.name)
-    db.session.add(Notification(user_id=change_request.proposed_by_id, message=message[:500],
-                                link=f"/organizations/{org.slug}/changes"))  # fmt: skip
+    db.session.add(Notification(user_id=change_request.proposed_by_id, message=message[:500], link=link))
     return change_request
 
 
@@ -285,23 +294,14 @@ def pending_change_requests(actor, *, status: str = "pending") -> list[ChangeReq
     """The change requests the actor may review (admins: all), oldest first."""
     from sqlalchemy.orm import selectinload
 
-    from network.models import Membership as M
-
     query = (
         select(ChangeRequest)
         .where(ChangeRequest.status == status)
         .options(selectinload(ChangeRequest.organization), selectinload(ChangeRequest.proposed_by))
         .order_by(ChangeRequest.created_at, ChangeRequest.id)
     )
-    if permissions.role_of(actor) != "admin":
-        paths = permissions.managed_network_paths(actor)
-        if not paths:
-            return []
-        in_scope = (
-            select(M.organization_id)
-            .join(Network, Network.id == M.network_id)
-            .where(or_(*[Network.path.startswith(p) for p in paths]))
-        )
+    in_scope = permissions.organizations_in_scope(actor)
+    if in_scope is not None:
         query = query.where(ChangeRequest.organization_id.in_(in_scope))
     return list(db.session.scalars(query))
 
@@ -313,9 +313,11 @@ def pending_count(org: Organization) -> int:
     return db.session.scalar(query) or 0
 
 
-def change_requests_of(org: Organization) -> list[ChangeRequest]:
+def change_requests_of(actor, org: Organization) -> list[ChangeRequest]:
+    """The organisation's change requests, newest first, for those who may see its private details."""
     from sqlalchemy.orm import selectinload
 
+    permissions.require(actor, "organization.view_private", org)
     query = (
         select(ChangeRequest)
         .where(ChangeRequest.organization_id == org.id)
@@ -325,7 +327,34 @@ def change_requests_of(org: Organization) -> list[ChangeRequest]:
     return list(db.session.scalars(query))
 
 
+def find_change_request(actor, change_request_id: int) -> ChangeRequest:
+    change_request = db.session.get(ChangeRequest, change_request_id) if 0 < change_request_id <= MAX_ID else None
+    if change_request is None:
+        raise NotFound(_("No such change request."))
+    permissions.require(actor, "change_request.view", change_request)
+    return change_request
+
+
 # Memberships ---------------------------------------------------------------------------------
+
+
+def memberships_of(actor, org: Organization) -> list[Membership]:
+    """The organisation's memberships of nodes (ended ones too), with their nodes, oldest first."""
+    profiles.require_visible(actor, org)
+    query = (
+        select(Membership)
+        .where(Membership.organization_id == org.id)
+        .options(selectinload(Membership.network))
+        .order_by(Membership.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def find_membership(membership_id: int) -> Membership:
+    membership = db.session.get(Membership, membership_id) if 0 < membership_id <= MAX_ID else None
+    if membership is None:
+        raise NotFound(_("No such membership."))
+    return membership
 
 
 def validate_membership(data: dict, *, existing: Membership | None = None) -> dict:
@@ -410,6 +439,39 @@ def find_person(actor, person_id: int) -> Person:
         permissions.require(actor, "directory.view")
         raise NotFound(_("No such person."))
     return person
+
+
+@dataclass
+class OrganizationRecords:
+    """What the organisation's records page lists, with their edit buttons."""
+
+    people: list[Person]
+    memberships: list[Membership]
+    partnerships: list[Partnership]
+
+
+def organization_records(actor, org: Organization) -> OrganizationRecords:
+    """Memberships, people (archived ones too) and partnerships, for those with rights over it."""
+    permissions.require(actor, "organization.view_private", org)
+    partnerships = db.session.scalars(
+        select(Partnership).where(or_(Partnership.org_a_id == org.id, Partnership.org_b_id == org.id))
+        .options(selectinload(Partnership.org_a), selectinload(Partnership.org_b)).order_by(Partnership.id)
+    ).all()  # fmt: skip
+    return OrganizationRecords(people_of(actor, org), memberships_of(actor, org), list(partnerships))
+
+
+def organization_choices(exclude: Organization | None = None, limit: int = 2000) -> list[tuple[str, str]]:
+    """(slug, name) of the live organisations, by name, for a form's type-ahead list (a partner, a
+    project's participants): without ``exclude``, the one the form is about."""
+    query = (
+        select(Organization.slug, Organization.name)
+        .where(Organization.archived_at.is_(None), Organization.merged_into_id.is_(None))
+        .order_by(Organization.name)
+        .limit(limit)
+    )
+    if exclude is not None:
+        query = query.where(Organization.id != exclude.id)
+    return [(slug, name) for slug, name in db.session.execute(query)]
 
 
 def people_of(actor, org: Organization) -> list[Person]:

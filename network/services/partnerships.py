@@ -1,15 +1,17 @@
 """Standing partnerships between two organisations (typically an NGO and a company)."""
 
 from flask_babel import gettext as _
+from sqlalchemy import Select, or_, select
 
 from network import permissions
-from network.errors import ValidationError
+from network.errors import NotFound, ValidationError
 from network.extensions import db
 from network.models import Organization, Partnership, utcnow
 from network.models.project import PARTNERSHIP_KINDS, PARTNERSHIP_STATUSES
 from network.services import operation
 from network.services.cleaning import Cleaner, plain_value
 from network.services.organizations import check_version, is_blank
+from network.services.profiles import MAX_ID
 
 PARTNERSHIP_FIELDS = ("partner", "kind", "status", "start_date", "end_date", "description")
 
@@ -82,3 +84,20 @@ def restore_partnership(actor, partnership: Partnership, expected_version=None) 
         raise ValidationError(_("This partnership is not archived."))
     partnership.archived_at = None
     return partnership
+
+
+def find_partnership(partnership_id: int) -> Partnership:
+    partnership = db.session.get(Partnership, partnership_id) if 0 < partnership_id <= MAX_ID else None
+    if partnership is None:
+        raise NotFound(_("No such partnership."))
+    return partnership
+
+
+def live_partnerships(actor, organization_id: int | None = None) -> Select:
+    """Partnerships that are not archived, optionally of one organisation (either side), by id (a
+    query to page)."""
+    permissions.require(actor, "directory.view")
+    query = select(Partnership).where(Partnership.archived_at.is_(None)).order_by(Partnership.id)
+    if organization_id is not None:
+        query = query.where(or_(Partnership.org_a_id == organization_id, Partnership.org_b_id == organization_id))
+    return query

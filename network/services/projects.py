@@ -7,15 +7,17 @@ the project and its outcome reports directly (no moderation).
 from decimal import Decimal
 
 from flask_babel import gettext as _
+from sqlalchemy import Select, select
 
 from network import permissions
-from network.errors import ValidationError
+from network.errors import NotFound, ValidationError
 from network.extensions import db
 from network.models import Organization, OutcomeReport, Project, ProjectParticipant, utcnow
 from network.models.project import OUTCOME_BASES, PROJECT_ROLES, PROJECT_STATUSES
 from network.services import operation
 from network.services.cleaning import Cleaner, find_organization, plain_value, regions_by_code, themes_by_slug
 from network.services.organizations import check_version, is_blank
+from network.services.profiles import MAX_ID
 
 PROJECT_FIELDS = (
     "title", "title_local", "summary", "status", "start_date", "end_date", "budget", "currency",
@@ -223,3 +225,37 @@ def restore_outcome(actor, report: OutcomeReport) -> OutcomeReport:
         raise ValidationError(_("This outcome report is not archived."))
     report.archived_at = None
     return report
+
+
+# Reading -------------------------------------------------------------------------------------
+
+
+def find_project(project_id: int) -> Project:
+    project = db.session.get(Project, project_id) if 0 < project_id <= MAX_ID else None
+    if project is None:
+        raise NotFound(_("No such project."))
+    return project
+
+
+def find_outcome(report_id: int) -> OutcomeReport:
+    report = db.session.get(OutcomeReport, report_id) if 0 < report_id <= MAX_ID else None
+    if report is None:
+        raise NotFound(_("No such outcome report."))
+    return report
+
+
+def published_outcomes(actor, project: Project) -> Select:
+    """The project's outcome reports that are not archived, oldest period first (a query to page)."""
+    permissions.require(actor, "project.view", project)
+    return (
+        select(OutcomeReport)
+        .where(OutcomeReport.project_id == project.id, OutcomeReport.archived_at.is_(None))
+        .order_by(OutcomeReport.period_start, OutcomeReport.id)
+    )
+
+
+def outcomes_to_manage(actor, project: Project) -> list[OutcomeReport]:
+    """Every outcome report of the project, archived ones too, by period, for those who keep them."""
+    permissions.require(actor, "outcome.manage", project)
+    query = select(OutcomeReport).where(OutcomeReport.project_id == project.id).order_by(OutcomeReport.period_start)
+    return list(db.session.scalars(query))
