@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 from network.errors import PermissionDenied
 from network.extensions import db
 from network.models import Organization, Region
-from network.services import search
+from network.services import exporting, search
 from tests import factories
 
 
@@ -366,14 +366,14 @@ def test_export_returns_every_match_not_just_a_page(app):
     search.rebuild_index()
     db.session.commit()
     viewer = factories.user("viewer")
-    exported = list(search.export_organization_rows(viewer, search.parse_search_params(MultiDict({"q": "export"}))))
+    exported = list(exporting.export_rows(viewer, MultiDict({"q": "export"})))
     assert len(exported) == 1200
     assert exported[0]["name"] == "Export Org 0000" and exported[-1]["name"] == "Export Org 1199"
 
 
 def test_export_needs_a_login(app):
     with pytest.raises(PermissionDenied):
-        list(search.export_organization_rows(None, search.parse_search_params(MultiDict())))
+        list(exporting.export_rows(None, MultiDict()))
 
 
 # --- projects and initiatives ------------------------------------------------------------------

@@ -118,23 +118,37 @@ def undo(job_id: int):
 @bp.get("/imports/export")
 @login_required
 def export():
-    """The directory, or the search in the query string, in the import columns (CSV or XLSX)."""
-    fmt = request.args.get("format", "csv")
-    if fmt not in exporting.FORMATS:
-        raise NotFound(_("Unknown export format."))
-    args = request.args.copy()
-    args.pop("format", None)
-    rows = exporting.export_rows(current_user, args)
-    if fmt == "xlsx":
-        buffer = io.BytesIO()
-        exporting.write_xlsx(rows, buffer)
-        return Response(buffer.getvalue(), headers={"Content-Disposition": 'attachment; filename="organisations.xlsx"'},
-                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
-    text = io.StringIO()
-    text.write("\ufeff")
-    exporting.write_csv(rows, text)
-    return Response(text.getvalue().encode("utf-8"), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="organisations.csv"'})  # fmt: skip
+    """The directory, or the search in the query string, in the import columns (CSV or XLSX): a
+    small one at once, a large one prepared on the job queue (its page says when it is ready)."""
+    result = exporting.export_directory(current_user, request.args.get("format", "csv"), request.args,
+                                        str(get_locale()))  # fmt: skip
+    if result.job_id is not None:
+        return redirect(url_for("imports.export_show", job_id=result.job_id))
+    return Response(result.content, mimetype=exporting.MIMETYPES[result.format],
+                    headers={"Content-Disposition": f'attachment; filename="{result.filename}"'})  # fmt: skip
+
+
+@bp.get("/exports/<int:job_id>")
+@login_required
+def export_show(job_id: int):
+    job = exporting.get_export(current_user, job_id)
+    return render_template("exports/show.html", job=job, progress=exporting.export_progress(job),
+                           expired=exporting.is_expired(job), args=job.params)  # fmt: skip
+
+
+@bp.get("/exports/<int:job_id>/progress")
+@login_required
+def export_progress(job_id: int):
+    return jsonify(exporting.export_progress(exporting.get_export(current_user, job_id)))
+
+
+@bp.get("/exports/<int:job_id>/download")
+@login_required
+def export_download(job_id: int):
+    path, job = exporting.export_path(current_user, job_id)
+    headers = {"Content-Disposition": f'attachment; filename="organisations-{job.id}.{job.format}"',
+               "Content-Length": str(path.stat().st_size)}  # fmt: skip
+    return Response(exporting.file_chunks(path), mimetype=exporting.MIMETYPES[job.format], headers=headers)
 
 
 @bp.get("/imports/template.<fmt>")
@@ -170,7 +184,7 @@ def duplicate_queue():
 @bp.post("/duplicates/distinct")
 @login_required
 def mark_distinct():
-    """"Not a duplicate": the pair leaves the queue (CSRF-checked like every form)."""
+    """ "Not a duplicate": the pair leaves the queue (CSRF-checked like every form)."""
     first = duplicates.find_organization(request.form.get("survivor"))
     second = duplicates.find_organization(request.form.get("duplicate"))
     duplicates.mark_not_duplicate(current_user, first, second)

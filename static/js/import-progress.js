@@ -1,10 +1,12 @@
-// Import progress: polls the job's progress (a preview or a commit on the job queue) and reloads when it is done.
+// Progress of a job on the queue (an import's preview or commit, an export): polls its progress URL and
+// reloads the page when the job is no longer in one of the data-progress-active statuses.
 (function () {
   "use strict";
   var box = document.querySelector("[data-progress-url]");
   if (!box) { return; }
   var bar = box.querySelector("progress");
   var text = box.querySelector("[data-progress-text]");
+  var active = (box.getAttribute("data-progress-active") || "uploaded running").split(" ");
   function poll() {
     fetch(box.getAttribute("data-progress-url"), { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (response) { return response.json(); })
@@ -12,7 +14,7 @@
         bar.value = progress.percent;
         bar.textContent = progress.percent + "%";
         text.textContent = progress.processed + " / " + progress.total;
-        if (progress.status === "running" || progress.status === "uploaded") {
+        if (active.indexOf(progress.status) !== -1) {
           window.setTimeout(poll, 500);
         } else {
           window.location.reload();

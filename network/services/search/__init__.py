@@ -1,7 +1,7 @@
 """Directory search: one interface over two backends (SQLite FTS5, PostgreSQL tsvector + pg_trgm).
 
 - parse_search_params(args) -> SearchParams; search_organizations(actor, params) -> SearchResult
-- export_organization_rows(actor, params): every match, for CSV and XLSX export
+- organization_id_set(actor, params): the ids a search matches (the export, network.services.exporting)
 - search_projects / search_initiatives (words, status, theme, region, country, with facet counts
   from record_index's in-memory index)
 - rebuild_index(): after bulk inserts that bypass the ORM; ORM writes are indexed automatically
@@ -10,10 +10,8 @@
 
 from network.services.search.index import rebuild_index
 from network.services.search.organizations import (
-    EXPORT_COLUMNS,
     FacetValue,
     SearchResult,
-    export_organization_rows,
     organization_id_set,
     search_organizations,
 )
@@ -28,8 +26,8 @@ from network.services.search.records import (
 from network.services.search.saved import delete_saved_search, save_search, saved_searches, shared_search
 
 __all__ = [
-    "EXPORT_COLUMNS", "FacetValue", "RecordSearchParams", "RecordSearchResult", "SearchParams", "SearchResult",
-    "delete_saved_search", "export_organization_rows", "organization_id_set", "parse_record_params",
+    "FacetValue", "RecordSearchParams", "RecordSearchResult", "SearchParams", "SearchResult",
+    "delete_saved_search", "organization_id_set", "parse_record_params",
     "parse_search_params", "rebuild_index", "save_search", "saved_searches", "search_initiatives",
     "search_organizations", "search_projects", "shared_search",
 ]  # fmt: skip

@@ -2,7 +2,6 @@
 counts, order and pages from the in-memory facet index, then one page of ORM objects."""
 
 import bisect
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -372,42 +371,6 @@ def search_organizations(actor, params: SearchParams) -> SearchResult:
     if total == 0:
         result.relax = _relax(params, m)
     return result
-
-
-EXPORT_COLUMNS = (
-    "name", "acronym", "name_local", "kind", "hq_country", "countries", "themes", "website", "email",
-    "founded", "description", "slug",
-)  # fmt: skip
-
-
-def export_organization_rows(actor, params: SearchParams) -> Iterator[dict]:
-    """Every organisation the search matches (not just one page), in its order, as plain rows."""
-    permissions.require(actor, "directory.export")
-    conn = db.session.connection()
-    index = current_index(conn)
-    m = _match(params, index, conn)
-    sort = params.sort if (params.sort != "relevance" or m.tokens) else "name"
-    ids = [int(i) for i in index.ids[m.ordered_positions(sort)]]
-    for start in range(0, len(ids), 500):
-        # Whole batches become plain rows before any is handed out: a streaming response reads
-        # them after the request has committed and closed its session.
-        yield from [
-            {
-                "name": org.name,
-                "acronym": org.acronym or "",
-                "name_local": org.name_local or "",
-                "kind": org.kind,
-                "hq_country": org.hq_country.code if org.hq_country else "",
-                "countries": " ".join(c.code for c in org.countries),
-                "themes": " ".join(t.slug for t in org.themes),
-                "website": org.website or "",
-                "email": org.email or "",
-                "founded": org.founded or "",
-                "description": org.description or "",
-                "slug": org.slug,
-            }
-            for org in _load(ids[start : start + 500], with_countries=True)
-        ]
 
 
 def organization_id_set(actor, params: SearchParams) -> set[int]:
