@@ -5,6 +5,7 @@ pages. Conventions (auth, errors, pages, versions) live in network.api.conventio
 """
 
 import http
+import threading
 
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
@@ -16,7 +17,50 @@ API_PREFIX = "/api/v1"
 
 
 class Api(SmorestApi):
-    """flask-smorest, with errors documented and answered as RFC 9457 problem+json."""
+    """flask-smorest, with errors documented and answered as RFC 9457 problem+json.
+
+    The OpenAPI document is built on first use (/api/v1/openapi.json, ``flask openapi``), not when
+    the app is made: documenting every view took half of ``create_app``, which every test and every
+    worker pays. Blueprints are documented in the order they were registered, so the document is
+    the same as when built at once.
+    """
+
+    def __init__(self, *args, **kwargs):
+        self._undocumented: list[tuple] = []  # (blueprint, name, parameters), in registration order
+        self._documenting = threading.RLock()
+        self._in_progress = False
+        super().__init__(*args, **kwargs)
+
+    @property
+    def spec(self):
+        if self._undocumented:
+            self._document()
+        return self._spec
+
+    @spec.setter
+    def spec(self, value):
+        self._spec = value
+
+    def register_blueprint(self, blp, *, parameters=None, **options):
+        # flask-smorest's, with the documenting (register_views_in_doc and the tag) left to _document.
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        self._undocumented.append((blp, name, parameters))
+
+    def _document(self) -> None:
+        with self._documenting:
+            if self._in_progress:  # asked by the documenting itself: the document as built so far
+                return
+            self._in_progress = True
+            try:
+                while self._undocumented:
+                    blp, name, parameters = self._undocumented[0]
+                    blp.register_views_in_doc(self, self._app, self._spec, name=name, parameters=parameters)
+                    self._spec.tag({"name": name, "description": blp.description})
+                    del self._undocumented[0]
+            finally:
+                self._in_progress = False
 
     def _register_error_handlers(self):
         # Each API blueprint renders its own errors (network.api.conventions.make_blueprint);
