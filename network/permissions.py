@@ -69,19 +69,12 @@ def manages_network(user, network: Network) -> bool:
 
 def manages_organization(user, organization: Organization) -> bool:
     """Admins, and coordinators of a node where the organisation holds a membership."""
-    role = role_of(user)
-    if role == "admin":
+    in_scope = organizations_in_scope(user)
+    if in_scope is None:
         return True
-    paths = managed_network_paths(user)
-    if not paths or organization.id is None:
+    if not managed_network_paths(user) or organization.id is None:
         return False
-    in_scope = (
-        select(Membership.id)
-        .join(Network, Network.id == Membership.network_id)
-        .where(Membership.organization_id == organization.id)
-        .where(db.or_(*[Network.path.startswith(p) for p in paths]))
-    )
-    return db.session.scalar(select(exists(in_scope)))
+    return db.session.scalar(select(exists(in_scope.where(Membership.organization_id == organization.id))))
 
 
 def speaks_for(user, organization: Organization | None) -> bool:

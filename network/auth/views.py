@@ -64,10 +64,7 @@ def load_user(user_id: str):
             return None
     elif "_id" not in session:  # an unbound id is trusted only in a session Flask-Login has bound
         return None
-    user = db.session.get(User, int(ident)) if ident.isdigit() else None
-    if user is None or (user.session_token or "") != token:
-        return None
-    return user
+    return accounts.session_user(int(ident), token) if ident.isdigit() else None
 
 
 @user_loaded_from_cookie.connect

@@ -10,7 +10,6 @@ import json
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -22,10 +21,10 @@ from wtforms import (
 from wtforms.widgets import DateInput
 
 from network import labels, numbers
-from network.extensions import db
-from network.models import Network, Region, Theme
+from network.models import Network
 from network.models.organization import MEMBERSHIP_STATUSES, ORGANIZATION_KINDS
 from network.models.project import PARTNERSHIP_KINDS, PARTNERSHIP_STATUSES
+from network.services import reference
 
 
 class Required:
@@ -136,18 +135,12 @@ def kind_choices():
 
 
 def country_choices(blank: bool = False):
-    zh = str(get_locale()) == "zh"  # Chinese names for Chinese readers, where the reference data has them
-    rows = db.session.execute(
-        select(Region.code, Region.name, Region.name_zh).where(Region.level == "country").order_by(Region.name)
-    )
-    choices = [(code, (zh and name_zh) or name) for code, name, name_zh in rows]
+    choices = reference.country_names(str(get_locale()))
     return [("", _l("— none —"))] + choices if blank else choices
 
 
 def theme_choices():
-    zh = str(get_locale()) == "zh"
-    rows = db.session.execute(select(Theme.slug, Theme.name, Theme.name_zh).order_by(Theme.position))
-    return [(slug, (zh and name_zh) or name) for slug, name, name_zh in rows]
+    return reference.theme_names(str(get_locale()))
 
 
 class ProfileChangeForm(EditForm):

@@ -343,6 +343,15 @@ def get_user(user_id: int) -> User:
     return user
 
 
+def session_user(user_id: int, session_token: str) -> User | None:
+    """The user a login session names, while its token is the user's current one (every password
+    change, role change and deactivation rotates it, which ends the session)."""
+    user = db.session.get(User, user_id) if 0 < user_id <= 2**31 - 1 else None
+    if user is None or (user.session_token or "") != session_token:
+        return None
+    return user
+
+
 def user_to_manage(actor, user_id: int) -> User:
     """The user the actor opens to change (403 unless they manage them)."""
     user = get_user(user_id)

@@ -76,3 +76,18 @@ def country_aliases() -> dict[str, str]:
             if name:
                 aliases.setdefault(name.casefold(), row["code"])
     return aliases
+
+
+def country_names(locale: str) -> list[tuple[str, str]]:
+    """(code, name) of every country, by English name: Chinese names for Chinese readers, where the
+    reference data has them."""
+    rows = db.session.execute(
+        select(Region.code, Region.name, Region.name_zh).where(Region.level == "country").order_by(Region.name)
+    )
+    return [(code, (locale == "zh" and name_zh) or name) for code, name, name_zh in rows]
+
+
+def theme_names(locale: str) -> list[tuple[str, str]]:
+    """(slug, name) of every theme, in the themes' own order, in the reader's language where known."""
+    rows = db.session.execute(select(Theme.slug, Theme.name, Theme.name_zh).order_by(Theme.position))
+    return [(slug, (locale == "zh" and name_zh) or name) for slug, name, name_zh in rows]
