@@ -5,6 +5,7 @@ or whose consumer died says so; the directory's old CSV address leads to it."""
 import csv
 import io
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,13 +14,14 @@ from flask import current_app
 from openpyxl import load_workbook
 from sqlalchemy import func, select, update
 
-from network import tasks
+from network import create_app, tasks
 from network.extensions import db
 from network.models import ExportJob, utcnow
 from network.services import exporting
 from network.services.importing import COLUMNS
 from tests import factories as f
 from tests.conftest import login
+from tests.test_jobs import REDIS_URL, Consumer, wait_until
 
 SMALL = pytest.mark.app_config(EXPORT_INLINE_ROWS=2)
 
@@ -220,3 +222,53 @@ def test_the_old_csv_address_leads_to_the_one_export(app, world):
     rows = read_csv(client.get(moved.location).data)
     assert [r["name"] for r in rows] == ["Green Earth"]
     assert db.session.scalar(select(func.count()).select_from(ExportJob)) == 0
+
+
+# --- With a real consumer (a `flask worker` process), as in production -------------------------
+
+
+@pytest.fixture(params=["sqlite"] + (["redis"] if REDIS_URL else []))
+def real_queue(request, databases, tmp_path):
+    """An app whose jobs go to a real queue (SQLite file, or Redis when NETWORK_TEST_REDIS_URL is
+    set), and the settings a consumer process needs."""
+    settings = {
+        "SQLALCHEMY_DATABASE_URI": databases.fresh(), "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SECRET_KEY": "test-secret", "RATELIMIT_STORAGE_URI": "memory://", "JOBS_QUEUE": f"test-{uuid.uuid4().hex}",
+        "EXPORT_INLINE_ROWS": 1,
+    }  # fmt: skip
+    if request.param == "redis":
+        settings["REDIS_URL"] = REDIS_URL
+    app = create_app({**settings, "TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
+    with app.app_context():
+        yield app, settings
+        if request.param == "redis":
+            app.extensions["huey"].flush()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def export_status(job_id: int) -> str:
+    return db.session.scalar(select(ExportJob.status).where(ExportJob.id == job_id))
+
+
+def test_a_real_consumer_prepares_the_export(real_queue, tmp_path):
+    app, settings = real_queue
+    f.organization("Green Earth", country="TZ", name_local="绿色地球")
+    f.organization("Plain Org", country="BR")
+    viewer = f.user("viewer")
+    db.session.commit()
+    client = as_user(app, viewer)
+    response = client.get("/imports/export?format=csv")
+    job_id = int(response.location.rsplit("/", 1)[1])
+    assert app.extensions["huey"].pending_count() == 1 and export_status(job_id) == "queued"
+    page = client.get(f"/exports/{job_id}").text
+    assert f'data-progress-url="/exports/{job_id}/progress"' in page and "Waiting for a background worker" in page
+    consumer = Consumer(settings, tmp_path / "consumer.log")
+    try:
+        wait_until(lambda: export_status(job_id) == "done", "the consumer wrote the export")
+    finally:
+        consumer.stop()
+        print((tmp_path / "consumer.log").read_text(errors="replace")[-5000:])  # shown when the test fails
+    assert client.get(f"/exports/{job_id}/progress").get_json()["status"] == "done"
+    rows = read_csv(client.get(f"/exports/{job_id}/download").data)
+    assert [(r["name"], r["name_local"]) for r in rows] == [("Green Earth", "绿色地球"), ("Plain Org", "")]
