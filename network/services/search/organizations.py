@@ -319,13 +319,11 @@ def _relax(params: SearchParams, m: _Matched) -> list[tuple[str, int, dict]]:
     return sorted(hints, key=lambda h: -h[1])
 
 
-def _load(ids: list[int], with_countries: bool = False) -> list[Organization]:
+def _load(ids: list[int]) -> list[Organization]:
     """One page of organisations with what a result row shows, in a fixed number of queries."""
     if not ids:
         return []
     options = [joinedload(Organization.hq_country), selectinload(Organization.themes)]
-    if with_countries:
-        options.append(selectinload(Organization.countries))
     rows = db.session.scalars(select(Organization).where(Organization.id.in_(ids)).options(*options)).all()
     by_id = {o.id: o for o in rows}
     return [by_id[i] for i in ids if i in by_id]
