@@ -87,6 +87,7 @@ def register_blueprints(app: Flask) -> None:
         api,
         auth,
         directory,
+        exports,
         graph,
         health,
         imports,
@@ -98,6 +99,6 @@ def register_blueprints(app: Flask) -> None:
     )  # fmt: skip
 
     for feature in (main, auth, directory, organizations, projects, initiatives, activity, graph, notifications,
-                    imports, admin, health):  # fmt: skip
+                    imports, exports, admin, health):  # fmt: skip
         app.register_blueprint(feature.bp)
     api.init_app(app)

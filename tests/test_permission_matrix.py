@@ -371,9 +371,9 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("imports.undo", "POST"): row(c("/imports/{job_x}/undo", A_COORD)),
     ("imports.export", "GET"): row(c("/imports/export", LOGGED_IN)),
     # a prepared export is for the user who asked for it (and admins)
-    ("imports.export_show", "GET"): row(c("/exports/{export_a}", {"member_a", "admin"})),
-    ("imports.export_progress", "GET"): row(c("/exports/{export_a}/progress", {"member_a", "admin"})),
-    ("imports.export_download", "GET"): row(c("/exports/{export_a}/download", {"member_a", "admin"})),
+    ("exports.show", "GET"): row(c("/exports/{export_a}", {"member_a", "admin"})),
+    ("exports.progress", "GET"): row(c("/exports/{export_a}/progress", {"member_a", "admin"})),
+    ("exports.download", "GET"): row(c("/exports/{export_a}/download", {"member_a", "admin"})),
     ("imports.template", "GET"): row(
         c("/imports/template.csv", COORDINATORS), c("/imports/template.xlsx", COORDINATORS)
     ),

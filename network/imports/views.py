@@ -123,32 +123,9 @@ def export():
     result = exporting.export_directory(current_user, request.args.get("format", "csv"), request.args,
                                         str(get_locale()))  # fmt: skip
     if result.job_id is not None:
-        return redirect(url_for("imports.export_show", job_id=result.job_id))
+        return redirect(url_for("exports.show", job_id=result.job_id))
     return Response(result.content, mimetype=exporting.MIMETYPES[result.format],
                     headers={"Content-Disposition": f'attachment; filename="{result.filename}"'})  # fmt: skip
-
-
-@bp.get("/exports/<int:job_id>")
-@login_required
-def export_show(job_id: int):
-    job = exporting.get_export(current_user, job_id)
-    return render_template("exports/show.html", job=job, progress=exporting.export_progress(job),
-                           expired=exporting.is_expired(job), args=job.params)  # fmt: skip
-
-
-@bp.get("/exports/<int:job_id>/progress")
-@login_required
-def export_progress(job_id: int):
-    return jsonify(exporting.export_progress(exporting.get_export(current_user, job_id)))
-
-
-@bp.get("/exports/<int:job_id>/download")
-@login_required
-def export_download(job_id: int):
-    path, job = exporting.export_path(current_user, job_id)
-    headers = {"Content-Disposition": f'attachment; filename="organisations-{job.id}.{job.format}"',
-               "Content-Length": str(path.stat().st_size)}  # fmt: skip
-    return Response(exporting.file_chunks(path), mimetype=exporting.MIMETYPES[job.format], headers=headers)
 
 
 @bp.get("/imports/template.<fmt>")

@@ -1,0 +1,3 @@
+from network.exports.views import bp
+
+__all__ = ["bp"]
