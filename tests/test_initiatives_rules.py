@@ -195,3 +195,9 @@ def test_moved_features_keep_their_addresses(app, world, initiative, client_as):
     recorded = member.post("/organizations/org-a/activities", data={"kind": "call", "subject": "Called"})
     assert recorded.status_code == 302 and recorded.headers["Location"].endswith("/organizations/org-a#activity")
     assert b"Called" in member.get("/organizations/org-a").data
+
+
+def test_nodes_to_convene_in_are_the_coordinators_own(world):
+    assert {n.id for n in service.networks_to_convene(world.users["coordinator_x"])} == {world.x.id, world.x1.id}
+    assert {world.x.id, world.x1.id, world.y.id} <= {n.id for n in service.networks_to_convene(world.users["admin"])}
+    assert service.networks_to_convene(world.users["member_a"]) == []

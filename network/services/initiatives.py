@@ -332,8 +332,10 @@ def _network(actor, network_id) -> Network | None:
 
 def networks_to_convene(actor) -> list[Network]:
     """The nodes the actor may convene an initiative in (the create form's choices)."""
-    nodes = db.session.scalars(select(Network).where(Network.archived_at.is_(None)).order_by(Network.path))
-    return [n for n in nodes if permissions.can(actor, "initiative.create", n)]
+    if not permissions.can(actor, "initiative.create", None):
+        return []
+    nodes = select(Network).where(Network.archived_at.is_(None), permissions.in_network_scope(actor, Network.path))
+    return list(db.session.scalars(nodes.order_by(Network.path)))
 
 
 @operation
