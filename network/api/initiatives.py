@@ -18,11 +18,11 @@ from network.api.conventions import (
     search_page,
 )
 from network.api.lookups import find_by_ref, if_match_version
+from network.errors import ValidationError
 from network.models import Initiative, Organization, Participant
 from network.services import initiatives as service
 from network.services import search
 from network.services.cleaning import find_organization
-from network.services.errors import ValidationError
 
 bp = make_blueprint("api_initiatives", "Joint initiatives and their participants")
 
