@@ -251,6 +251,8 @@ RULES = {
     "change_request.queue": lambda u, r, o: r == "coordinator",
     # History tabs (obj is the organisation the record belongs to): diffs hold private contacts
     "history.view": lambda u, r, org: has_rights_over(u, org),
+    # obj is the Partnership: its history is either side's business
+    "partnership.view_history": lambda u, r, p: any(has_rights_over(u, org) for org in (p.org_a, p.org_b)),
     # Memberships: obj is the Membership (with network and organization set)
     "membership.manage": lambda u, r, m: r == "coordinator" and manages_network(u, m.network),
     # obj has .network and .organization: a coordinator adds organisations it already manages, or

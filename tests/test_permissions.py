@@ -105,6 +105,8 @@ CASES = [
     ("change_request.withdraw", lambda t: t.change, {"member_a"}),
     ("change_request.queue", lambda t: None, COORDINATORS),
     ("history.view", lambda t: t.world.org_a, A_SIDE),
+    ("partnership.view_history", lambda t: t.partnership_ab, A_SIDE | B_SIDE),
+    ("partnership.view_history", lambda t: t.partnership_ac, A_SIDE),
     # Memberships, people, projects, outcomes, partnerships
     ("membership.manage", lambda t: t.membership_a, {"coordinator_x"}),
     ("membership.manage", lambda t: t.membership_b, {"coordinator_y"}),

@@ -113,8 +113,7 @@ def restore(slug: str):
 @login_required
 def history_page(slug: str):
     org = profiles.find_organization(slug)
-    permissions.require(current_user, "history.view", org)
-    events = history.organization_history(org)
+    events = history.organization_history(actor(), org)
     return render_template("organizations/history.html", org=org, **history.history_context(events))
 
 
@@ -391,8 +390,6 @@ def restore_partnership(id: int):
 @login_required
 def partnership_history(id: int):
     partnership = partnerships.find_partnership(id)
-    if not any(permissions.can(current_user, "history.view", o) for o in (partnership.org_a, partnership.org_b)):
-        permissions.require(current_user, "history.view", partnership.org_a)
-    events = history.partnership_history(partnership)
+    events = history.partnership_history(actor(), partnership)
     return render_template("organizations/history_partnership.html", partnership=partnership,
                            **history.history_context(events))  # fmt: skip

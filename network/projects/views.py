@@ -100,8 +100,7 @@ def restore(id: int):
 @login_required
 def history_page(id: int):
     project = projects.find_project(id)
-    permissions.require(current_user, "history.view", project.lead_organization)
-    events = history.project_history(project)
+    events = history.project_history(actor(), project)
     return render_template("projects/history.html", project=project, **history.history_context(events))
 
 

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import selectinload
 
+from network import permissions
 from network.extensions import db
 from network.models import (
     AuditEvent,
@@ -106,9 +107,10 @@ def events_for(*targets: tuple[str, object], limit: int | None = HISTORY_LIMIT) 
     return list(db.session.scalars(query))
 
 
-def organization_history(org: Organization, limit: int | None = HISTORY_LIMIT) -> list[AuditEvent]:
+def organization_history(actor, org: Organization, limit: int | None = HISTORY_LIMIT) -> list[AuditEvent]:
     """The organisation and what belongs to it: memberships, people, identifiers, change requests,
     partnerships. (Projects have their own History tab.)"""
+    permissions.require(actor, "history.view", org)
     return events_for(
         ("organizations", org.id),
         ("memberships", select(Membership.id).where(Membership.organization_id == org.id)),
@@ -120,7 +122,8 @@ def organization_history(org: Organization, limit: int | None = HISTORY_LIMIT) -
     )  # fmt: skip
 
 
-def project_history(project: Project, limit: int | None = HISTORY_LIMIT) -> list[AuditEvent]:
+def project_history(actor, project: Project, limit: int | None = HISTORY_LIMIT) -> list[AuditEvent]:
+    permissions.require(actor, "history.view", project.lead_organization)
     return events_for(
         ("projects", project.id),
         ("outcome_reports", select(OutcomeReport.id).where(OutcomeReport.project_id == project.id)),
@@ -129,7 +132,8 @@ def project_history(project: Project, limit: int | None = HISTORY_LIMIT) -> list
     )
 
 
-def partnership_history(partnership: Partnership, limit: int | None = HISTORY_LIMIT) -> list[AuditEvent]:
+def partnership_history(actor, partnership: Partnership, limit: int | None = HISTORY_LIMIT) -> list[AuditEvent]:
+    permissions.require(actor, "partnership.view_history", partnership)
     return events_for(("partnerships", partnership.id), limit=limit)
 
 
