@@ -201,3 +201,13 @@ def test_nodes_to_convene_in_are_the_coordinators_own(world):
     assert {n.id for n in service.networks_to_convene(world.users["coordinator_x"])} == {world.x.id, world.x1.id}
     assert {world.x.id, world.x1.id, world.y.id} <= {n.id for n in service.networks_to_convene(world.users["admin"])}
     assert service.networks_to_convene(world.users["member_a"]) == []
+
+
+def test_create_page_puts_the_services_messages_on_their_fields(world, client_as):
+    client = client_as("coordinator_x")
+    response = client.post("/initiatives/new", data={"title": "T", "network_id": "999999999999"})
+    assert response.status_code == 422 and b"Unknown network node." in response.data
+    response = client.post("/initiatives/new", data={"title": "T", "custom_targets": "Trucks; trucks"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Line 1: Each target needs a label, a unit and a value." in page
+    assert db.session.scalar(select(Initiative)) is None
