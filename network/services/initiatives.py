@@ -321,7 +321,7 @@ def _network(actor, network_id) -> Network | None:
     if is_blank(network_id):
         # A coordinator convenes in their own node, so they keep managing it.
         networks = getattr(actor, "networks", None) or []
-        return networks[0] if permissions.role_of(actor) == "coordinator" and networks else None
+        return networks[0] if permissions.network_scope(actor) and networks else None
     network = (
         db.session.get(Network, int(network_id)) if str(network_id).isdigit() and int(network_id) <= MAX_INT else None
     )
