@@ -11,7 +11,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy import MetaData, create_engine, make_url, select, text
+from sqlalchemy import inspect as sa_inspect
 
 from network import create_app
 from network.extensions import db
@@ -38,14 +39,25 @@ def migrate_and_load_reference(url: str, instance_path: Path) -> None:
         db.engine.dispose()
 
 
+def release(app) -> None:
+    """End the app's session and close its pooled connections (the app's context must be the current one)."""
+    db.session.remove()
+    db.engine.dispose()
+
+
 class SQLiteDatabases:
-    """A migrated template file, copied for every test: each test gets a truly fresh database."""
+    """A migrated template file, copied for every test: each test gets a truly fresh database.
+
+    Snapshots (see Snapshots) are copies of a test's database file, copied back over it."""
+
+    engine_options: dict = {}
 
     def __init__(self, folder: Path):
         self.folder = folder
         self.template = folder / "template.sqlite3"
         migrate_and_load_reference(f"sqlite:///{self.template}", folder)
         self.count = 0
+        self.snapshots: dict[str, Path] = {}
 
     def fresh(self) -> str:
         self.count += 1
@@ -53,12 +65,38 @@ class SQLiteDatabases:
         shutil.copyfile(self.template, path)
         return f"sqlite:///{path}"
 
+    def capture(self, app, name: str) -> None:
+        with db.engine.connect() as conn:  # everything in the main file, whatever connection wrote it
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        release(app)
+        self.snapshots[name] = self.folder / f"snapshot-{len(self.snapshots)}.sqlite3"
+        shutil.copyfile(self._path(app), self.snapshots[name])
+
+    def restore(self, app, name: str | None = None) -> None:
+        """Make the app's database the template again (name None) or the snapshot called name."""
+        release(app)
+        path = self._path(app)
+        copy = path.with_name(path.name + ".new")
+        shutil.copyfile(self.snapshots[name] if name else self.template, copy)
+        for suffix in ("-wal", "-shm", "-journal"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+        os.replace(copy, path)  # a new file: a connection a test leaked keeps the old one
+
+    @staticmethod
+    def _path(app) -> Path:
+        return Path(make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database)
+
     def close(self) -> None:
         pass
 
 
 class PostgresDatabases:
-    """One database per session; every table but the reference data is truncated before each test."""
+    """One database per session. Before each test every table but the reference data is emptied
+    (DELETE: TRUNCATE takes half a second, it makes new files) and the sequences start again.
+    Snapshots are the rows of those tables and the sequences' values, inserted back."""
+
+    # Tests need no durability: a commit does not wait for the disk.
+    engine_options = {"connect_args": {"options": "-c synchronous_commit=off"}}
 
     def __init__(self, server_url: str, folder: Path):
         server = make_url(server_url).set(drivername="postgresql+psycopg")
@@ -68,19 +106,58 @@ class PostgresDatabases:
             conn.execute(text(f'CREATE DATABASE "{self.name}"'))
         self.url = server.set(database=self.name).render_as_string(hide_password=False)
         migrate_and_load_reference(self.url, folder)
-        engine = create_engine(self.url)
-        tables = [t for t in inspect(engine).get_table_names() if t not in REFERENCE_TABLES]
-        engine.dispose()
-        self.truncate = text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+        # Pinged: a test may end every connection to the database (tests/test_faults.py).
+        self.engine = create_engine(self.url, pool_pre_ping=True, **self.engine_options)
+        metadata = MetaData()
+        metadata.reflect(self.engine)
+        self.tables = [t for t in metadata.sorted_tables if t.name not in REFERENCE_TABLES]
+        with self.engine.connect() as conn:
+            owned = conn.execute(text(
+                "SELECT s.relname, t.relname FROM pg_class s JOIN pg_depend d ON d.objid = s.oid"
+                " JOIN pg_class t ON t.oid = d.refobjid WHERE s.relkind = 'S' AND d.deptype IN ('a', 'i')"
+            )).all()  # fmt: skip
+        self.sequences = sorted(seq for seq, table in owned if table not in REFERENCE_TABLES)
+        # Without foreign-key triggers (session_replication_role) rows go in and out in any order.
+        # (Names from the catalogue, not from input.)
+        deletes = "".join(f'DELETE FROM "{t.name}";' for t in self.tables)  # noqa: S608
+        restarts = "".join(f"SELECT setval('\"{s}\"', 1, false);" for s in self.sequences)
+        self.clear = "SET LOCAL session_replication_role = replica;" + deletes + restarts
+        self.snapshots: dict[str, tuple] = {}
 
     def fresh(self) -> str:
-        engine = create_engine(self.url, poolclass=None)
-        with engine.begin() as conn:
-            conn.execute(self.truncate)
-        engine.dispose()
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql(self.clear)
         return self.url
 
+    def capture(self, app, name: str) -> None:
+        release(app)
+        rows = {}
+        with self.engine.connect() as conn:
+            for table in self.tables:
+                columns = [c for c in table.columns if c.computed is None]
+                found = conn.execute(select(*columns)).mappings().all()
+                if found:
+                    rows[table] = [dict(r) for r in found]
+            sequences = {
+                s: conn.execute(text(f'SELECT last_value, is_called FROM "{s}"')).one()  # noqa: S608
+                for s in self.sequences
+            }
+        self.snapshots[name] = (rows, sequences)
+
+    def restore(self, app, name: str | None = None) -> None:
+        db.session.remove()  # the pool's connections stay: rows are deleted, not files
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql(self.clear)
+            if name:
+                rows, sequences = self.snapshots[name]
+                conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+                for table, values in rows.items():
+                    conn.execute(table.insert(), values)
+                for seq, (value, called) in sequences.items():
+                    conn.execute(text("SELECT setval(:s, :v, :c)"), {"s": f'"{seq}"', "v": value, "c": called})
+
     def close(self) -> None:
+        self.engine.dispose()
         with self.admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
         self.admin.dispose()
@@ -94,27 +171,122 @@ def databases(tmp_path_factory):
     dbs.close()
 
 
-@pytest.fixture
-def app(databases, tmp_path, request):
-    config = {
+def base_config(databases) -> dict:
+    return {
         "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": databases.fresh(),
-        "INSTANCE_PATH": str(tmp_path / "instance"),
         "SECRET_KEY": "test-secret",
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": "localhost",
         "JOBS_IMMEDIATE": True,  # jobs run when queued (tests/test_jobs.py runs real consumers)
+        "SQLALCHEMY_ENGINE_OPTIONS": databases.engine_options,
     }
+
+
+@pytest.fixture(scope="session")
+def shared_app(databases, tmp_path_factory):
+    """The app of every test without an app_config marker: making one costs ~50 ms, and it holds
+    nothing between tests (the app fixture restores its config and empties its database and instance folder)."""
+    folder = tmp_path_factory.mktemp("shared")
+    if SERVER_URL:
+        url = databases.url
+    else:
+        url = f"sqlite:///{folder / 'shared.sqlite3'}"
+        shutil.copyfile(databases.template, folder / "shared.sqlite3")
+    return create_app({**base_config(databases), "SQLALCHEMY_DATABASE_URI": url,
+                       "INSTANCE_PATH": str(folder / "instance")})  # fmt: skip
+
+
+@pytest.fixture
+def app(databases, tmp_path, request):
+    """A fresh database (the reference data only) and an empty instance folder, in an app context.
+
+    Tests with ``@pytest.mark.app_config(...)`` get an app of their own; the others share one."""
     marker = request.node.get_closest_marker("app_config")
     if marker:
-        config.update(marker.kwargs)
-    app = create_app(config)
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+        config = {**base_config(databases), "SQLALCHEMY_DATABASE_URI": databases.fresh(),
+                  "INSTANCE_PATH": str(tmp_path / "instance"), **marker.kwargs}  # fmt: skip
+        app = create_app(config)
+        with app.app_context():
+            yield app
+            release(app)
+        return
+    app = request.getfixturevalue("shared_app")
+    config = dict(app.config)
+    shutil.rmtree(app.instance_path, ignore_errors=True)
+    os.makedirs(app.instance_path)
+    try:
+        with app.app_context():
+            databases.restore(app)
+            yield app
+            db.session.remove()
+    finally:
+        app.config.clear()
+        app.config.update(config)
+        app.extensions["huey"].flush()  # heartbeats a job left in the memory queue's storage
+        with app.app_context():
+            release(app)
+
+
+class Snapshots:
+    """Data many tests start from, built by the first of them and copied into the database of the
+    others (each still gets a database of its own: they may write to it).
+
+    ``snapshots.use(name, build)``: the first time, ``build()`` runs and its result (ids and plain
+    values, see freeze/thaw) is kept with a copy of the database; after that the database becomes
+    that copy and the kept result is returned. Either way the session is new: objects loaded
+    before must be loaded again (World.reload does it for the world).
+    """
+
+    def __init__(self, app, databases):
+        self.app = app
+        self.databases = databases
+        self.kept = databases.__dict__.setdefault("kept", {})  # name -> what build returned
+        self.worlds: list[World] = []
+
+    def use(self, name: str, build):
+        if name in self.kept:
+            self.databases.restore(self.app, name)
+            value = self.kept[name]
+        else:
+            value = build()
+            db.session.commit()
+            self.databases.capture(self.app, name)
+            self.kept[name] = value
+        for world in self.worlds:
+            world.reload()
+        return value
+
+
+@pytest.fixture
+def snapshots(app, databases) -> Snapshots:
+    return Snapshots(app, databases)
+
+
+def freeze(value):
+    """Mapped objects as (class, primary key), in lists, tuples and dicts too; other values as they are."""
+    if hasattr(value, "__mapper__"):
+        return (FROZEN, type(value), sa_inspect(value).identity)
+    if isinstance(value, dict):
+        return {k: freeze(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(freeze(v) for v in value)
+    return value
+
+
+def thaw(value):
+    """What freeze kept, loaded in the current session."""
+    if isinstance(value, tuple) and len(value) == 3 and value[0] is FROZEN:
+        return db.session.get(value[1], value[2])
+    if isinstance(value, dict):
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(thaw(v) for v in value)
+    return value
+
+
+FROZEN = object()
 
 
 @pytest.fixture
@@ -151,9 +323,18 @@ ROLE_NAMES = ("anonymous", "viewer", "member_a", "member_b", "coordinator_x", "c
 
 class World:
     """Node X with its child X1, node Y; org A (member of X1) and org B (member of Y), a project
-    each, and one user per role: admin, coordinator_x, coordinator_y, member_a, member_b, viewer."""
+    each, and one user per role: admin, coordinator_x, coordinator_y, member_a, member_b, viewer.
 
-    def __init__(self):
+    Built once per session (see Snapshots): every other test gets a copy of that database, and
+    this object with the same records loaded in its own session."""
+
+    FIELDS = ("x", "x1", "y", "org_a", "org_b", "project_a", "project_b", "users")
+
+    def __init__(self, build: bool = True):
+        if build:
+            self.build()
+
+    def build(self) -> None:
         from tests import factories as f
 
         self.x = f.network("Node X", slug="node-x")
@@ -174,10 +355,31 @@ class World:
         # Committed: a request answering >= 400 rolls the session back, which must not undo the world.
         db.session.commit()
 
+    def freeze(self) -> dict:
+        return {name: freeze(getattr(self, name)) for name in self.FIELDS}
+
+    def reload(self) -> None:
+        """The same records, loaded in the current session (expired, as after the commit that built them)."""
+        for name, value in self.frozen.items():
+            setattr(self, name, thaw(value))
+        db.session.expire_all()
+
+    @classmethod
+    def from_snapshot(cls, snapshots: Snapshots) -> "World":
+        def build():
+            world = cls()
+            return world.freeze()
+
+        world = cls(build=False)
+        world.frozen = snapshots.use("world", build)
+        world.reload()
+        snapshots.worlds.append(world)
+        return world
+
 
 @pytest.fixture
-def world(app) -> World:
-    return World()
+def world(app, snapshots) -> World:
+    return World.from_snapshot(snapshots)
 
 
 @pytest.fixture
