@@ -3,8 +3,6 @@
 from flask import abort
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from network import permissions
 from network.api import schemas
@@ -18,9 +16,9 @@ from network.api.conventions import (
     paged_query,
 )
 from network.api.lookups import find_by_ref
-from network.extensions import db
-from network.models import Network, Region, Theme
+from network.models import Network
 from network.models.geography import REGION_LEVELS
+from network.services import reference
 
 bp = make_blueprint("api_reference", "Reference data: regions, countries, themes and network nodes")
 
@@ -43,14 +41,7 @@ class Regions(MethodView):
     @bp.response(200, schemas.RegionPageSchema, headers=LINK_HEADER)
     def get(self, args):
         """The M49 tree: world, regions, sub-regions and countries"""
-        permissions.require(actor(), "directory.view")
-        query = select(Region).options(selectinload(Region.parent))
-        if "level" in args:
-            query = query.where(Region.level == args["level"])
-        if "parent" in args:
-            parent = db.session.scalar(select(Region).where(Region.code == args["parent"][:3]))
-            query = query.where(Region.parent_id == (parent.id if parent else -1))
-        return paged_query(query.order_by(Region.path), args)
+        return paged_query(reference.regions(actor(), level=args.get("level"), parent_code=args.get("parent")), args)
 
 
 @bp.route("/regions/<string:code>")
@@ -58,8 +49,7 @@ class RegionDetail(MethodView):
     @bp.response(200, schemas.RegionSchema, headers=ETAG_HEADER)
     def get(self, code):
         """A region or country by M49 code or ISO alpha-2 code"""
-        permissions.require(actor(), "directory.view")
-        region = db.session.scalar(select(Region).where(Region.code == code[:3].upper())) if code.isascii() else None
+        region = reference.region_by_code(actor(), code)
         if region is None:
             abort(404, "No such region.")
         return region
@@ -70,8 +60,7 @@ class Themes(MethodView):
     @bp.response(200, schemas.page_of(schemas.ThemeSchema, "ThemePage"), headers=LINK_HEADER)
     def get(self):
         """Every theme (there are few)"""
-        permissions.require(actor(), "directory.view")
-        items = list(db.session.scalars(select(Theme).order_by(Theme.position, Theme.slug)))
+        items = reference.themes(actor())
         body, headers = paged(items, len(items), {"page": 1, "per_page": max(1, len(items))})
         return body, 200, headers
 
@@ -82,9 +71,7 @@ class Networks(MethodView):
     @bp.response(200, schemas.NetworkPageSchema, headers=LINK_HEADER)
     def get(self, args):
         """The network and its nodes, in tree order"""
-        permissions.require(actor(), "network.view")
-        query = select(Network).where(Network.archived_at.is_(None)).options(selectinload(Network.region))
-        return paged_query(query.order_by(Network.path), args)
+        return paged_query(reference.live_networks(actor()), args)
 
 
 @bp.route("/networks/<string:ref>")

@@ -3,10 +3,12 @@
 import csv
 from importlib import resources
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy.orm import selectinload
 
+from network import permissions
 from network.extensions import db
-from network.models import Region, Theme
+from network.models import Network, Region, Theme
 
 
 def read_csv(name: str) -> list[dict]:
@@ -91,3 +93,37 @@ def theme_names(locale: str) -> list[tuple[str, str]]:
     """(slug, name) of every theme, in the themes' own order, in the reader's language where known."""
     rows = db.session.execute(select(Theme.slug, Theme.name, Theme.name_zh).order_by(Theme.position))
     return [(slug, (locale == "zh" and name_zh) or name) for slug, name, name_zh in rows]
+
+
+def regions(actor, *, level: str | None = None, parent_code: str | None = None) -> Select:
+    """The M49 tree in tree order, optionally one level or the children of one region (a query to page)."""
+    permissions.require(actor, "directory.view")
+    query = select(Region).options(selectinload(Region.parent))
+    if level is not None:
+        query = query.where(Region.level == level)
+    if parent_code is not None:
+        parent = db.session.scalar(select(Region).where(Region.code == parent_code[:3]))
+        query = query.where(Region.parent_id == (parent.id if parent else -1))
+    return query.order_by(Region.path)
+
+
+def region_by_code(actor, code: str) -> Region | None:
+    """A region or country by M49 code or ISO alpha-2 code."""
+    permissions.require(actor, "directory.view")
+    return db.session.scalar(select(Region).where(Region.code == code[:3].upper())) if code.isascii() else None
+
+
+def themes(actor) -> list[Theme]:
+    permissions.require(actor, "directory.view")
+    return list(db.session.scalars(select(Theme).order_by(Theme.position, Theme.slug)))
+
+
+def live_networks(actor) -> Select:
+    """The network and its live nodes, in tree order (a query to page)."""
+    permissions.require(actor, "network.view")
+    return (
+        select(Network)
+        .where(Network.archived_at.is_(None))
+        .options(selectinload(Network.region))
+        .order_by(Network.path)
+    )
