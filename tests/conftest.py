@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import MetaData, create_engine, make_url, select, text
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import make_transient_to_detached
 
 from network import create_app
 from network.extensions import db
@@ -276,9 +277,20 @@ def freeze(value):
 
 
 def thaw(value):
-    """What freeze kept, loaded in the current session."""
+    """What freeze kept, as objects of the current session. Without a query: each is expired, as
+    after the commit that made it, and loads itself when first read."""
     if isinstance(value, tuple) and len(value) == 3 and value[0] is FROZEN:
-        return db.session.get(value[1], value[2])
+        cls, identity = value[1], value[2]
+        mapper = sa_inspect(cls)
+        found = db.session.identity_map.get(mapper.identity_key_from_primary_key(identity))
+        if found is not None:
+            return found
+        obj = mapper.class_manager.new_instance()
+        for column, part in zip(mapper.primary_key, identity, strict=True):
+            setattr(obj, mapper.get_property_by_column(column).key, part)
+        make_transient_to_detached(obj)
+        db.session.add(obj)
+        return obj
     if isinstance(value, dict):
         return {k: thaw(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -362,7 +374,6 @@ class World:
         """The same records, loaded in the current session (expired, as after the commit that built them)."""
         for name, value in self.frozen.items():
             setattr(self, name, thaw(value))
-        db.session.expire_all()
 
     @classmethod
     def from_snapshot(cls, snapshots: Snapshots) -> "World":

@@ -710,8 +710,18 @@ def cases_of(kind: str):
 
 
 @pytest.fixture
-def targets(app, world):
-    return Targets(app, world)
+def targets(app, world, snapshots):
+    """Built by the first test, copied into the database of each other one (each may write to its own)."""
+
+    def build():
+        made = Targets(app, world)
+        return {"values": made.values, "bearer": made.bearer}
+
+    kept = snapshots.use("permission-matrix", build)
+    targets = Targets.__new__(Targets)
+    targets.world, targets.values, targets.bearer = world, dict(kept["values"]), kept["bearer"]
+    (exporting.export_folder() / "export-matrix.csv").write_text("name\n")  # the instance folder is the test's own
+    return targets
 
 
 def audit_count() -> int:
