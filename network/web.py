@@ -11,9 +11,9 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from network import labels, permissions
+from network.errors import Conflict, ServiceError, ValidationError
 from network.extensions import db, login_manager
 from network.request_input import Request
-from network.services.errors import Conflict, ServiceError, ValidationError
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",

@@ -29,11 +29,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.datastructures import MultiDict
 
 from network import database, permissions, tasks
+from network.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from network.extensions import db
 from network.models import ExportJob, Membership, Network, Organization, OrganizationIdentifier, Region, Theme, User
 from network.models.base import utcnow
 from network.models.organization import organization_countries, organization_themes
-from network.services.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from network.services.importing import COLUMNS, FORMULA_START
 
 BATCH = 1000
