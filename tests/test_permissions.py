@@ -309,11 +309,10 @@ NOT_RULES = {
     # the demo's seed logins: a member login gets the demo organisation (data, not a right)
     ("network/demo.py", 'member_org if login.role == "member"'),
 }
-# Rules still decided outside permissions.py, being moved by the initiatives work (issue #12);
+# A rule still decided outside permissions.py, being moved by the initiatives work (issue #12);
 # test_outstanding_rules_are_still_there fails once they are gone: then empty this set.
 OUTSTANDING = {
     ("network/services/initiatives.py", 'if permissions.role_of(actor) != "member" or org_id is None:'),
-    ("network/services/initiatives.py", 'permissions.role_of(actor) == "coordinator" and networks'),
 }
 
 
