@@ -287,7 +287,8 @@ RULES = {
     "initiative.export": lambda u, r, ini: r is not None,
     "activity.view": lambda u, r, subject: (
         manages_initiative(u, subject) or participates_in(u, subject)
-        if isinstance(subject, Initiative) else has_rights_over(u, subject)
+        if isinstance(subject, Initiative)
+        else has_rights_over(u, subject)
     ),
     # obj is the Notification (or None for one's own list): only its addressee reads it
     "notification.view": lambda u, r, n: r is not None and (n is None or n.user_id == u.id),

@@ -13,9 +13,7 @@ def organization_users(organization: Organization) -> list[User]:
     """The active member users who speak for an organisation: they receive its invitations."""
     return list(
         db.session.scalars(
-            select(User)
-            .where(permissions.speaking_for(organization), User.active.is_(True))
-            .order_by(User.id)
+            select(User).where(permissions.speaking_for(organization), User.active.is_(True)).order_by(User.id)
         )
     )
 
