@@ -305,6 +305,9 @@ RULES = {
     "user.manage": lambda u, r, target: manages_user(u, target),
     # obj is the User whose profile and password change: only oneself
     "account.update": lambda u, r, target: r is not None and u.id == target.id,
+    # Making and listing one's own API tokens (obj None): everyone signed in; a token's owner alone
+    # revokes it (the service finds only the actor's own tokens)
+    "account.tokens": lambda u, r, o: r is not None,
     "audit.view_all": lambda u, r, o: False,
     "network.manage": lambda u, r, network: r == "coordinator" and network is not None and manages_network(u, network),
 }

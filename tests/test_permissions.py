@@ -170,6 +170,7 @@ CASES = [
     ("user.manage", lambda t: t.world.users["coordinator_x"], set()),  # not even themselves
     ("account.update", lambda t: t.world.users["member_a"], {"member_a"}),
     ("account.update", lambda t: t.world.users["viewer"], {"viewer"}),
+    ("account.tokens", lambda t: None, LOGGED_IN),
     ("audit.view_all", lambda t: None, set()),
     ("network.manage", lambda t: t.world.x1, {"coordinator_x"}),
     ("network.manage", lambda t: t.world.y, {"coordinator_y"}),

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import DBAPIError
 
-from network import database
+from network import database, permissions
 from network.errors import NotFound, PermissionDenied, ValidationError
 from network.extensions import db
 from network.models import ApiToken, User, utcnow
@@ -42,13 +42,9 @@ def hash_token(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _signed_in(actor) -> bool:
-    return actor is not None and getattr(actor, "is_authenticated", False) and actor.is_active
-
-
 @operation
 def create_token(actor: User, name: str, scope: str = "read", expires_in_days: int | None = 90) -> CreatedToken:
-    if not _signed_in(actor):
+    if not permissions.can(actor, "account.tokens"):
         raise PermissionDenied(_("Sign in to create API tokens."))
     errors: dict[str, list[str]] = {}
     name = (name or "").strip()
@@ -80,7 +76,7 @@ def create_token(actor: User, name: str, scope: str = "read", expires_in_days: i
 
 def list_tokens(actor: User) -> list[ApiToken]:
     """The actor's own tokens, newest first (revoked ones too, so the history stays visible)."""
-    if not _signed_in(actor):
+    if not permissions.can(actor, "account.tokens"):
         return []
     return list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == actor.id).order_by(ApiToken.id.desc())))
 
@@ -89,7 +85,7 @@ def list_tokens(actor: User) -> list[ApiToken]:
 def revoke_token(actor: User, token_id: int) -> ApiToken:
     token = db.session.get(ApiToken, token_id)
     # Another user's token is "not found", so ids of others' tokens are not confirmed.
-    if token is None or not _signed_in(actor) or token.user_id != actor.id:
+    if token is None or not permissions.can(actor, "account.tokens") or token.user_id != actor.id:
         raise NotFound(_("No such token."))
     if token.revoked_at is None:
         token.revoked_at = utcnow()
