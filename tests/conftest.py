@@ -1,17 +1,25 @@
-"""Fixtures: a freshly migrated database per test session, a clean one per test, app and clients.
+"""Fixtures: a database migrated once per session and emptied before each test, one shared app, clients.
 
 The suite runs on SQLite; with NETWORK_TEST_DATABASE_URL set (a PostgreSQL server URL whose
 user may create databases) it runs on a new PostgreSQL database created for this session and
 dropped after it.
+
+Speed (the suite runs on two cores): tests share one app (``app``; a test with an app_config
+marker gets its own), whose database is put back to the reference data before each test (SQLite:
+a copy of the migrated file; PostgreSQL: DELETE of every other table). Data many tests start from
+(the world, the permission tests' records) is built once and copied in (``snapshots``). Every
+test still starts from its own database and may write to it.
 """
 
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import MetaData, create_engine, make_url, select, text
+from sqlalchemy import MetaData, create_engine, event, make_url, select, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -327,6 +335,40 @@ def login(client, user) -> None:
 @pytest.fixture
 def db_session(app):
     return db.session
+
+
+class QueryCounter:
+    """The SQL statements the app sends (tests that pages do not grow queries with rows).
+
+    ``with count_queries() as statements:`` collects those run in the block (a list of strings);
+    ``count_queries.get(client, url)`` counts those of one GET, which must answer 200, with nothing
+    left in the identity map from the test's setup."""
+
+    @contextmanager
+    def __call__(self) -> Iterator[list[str]]:
+        statements: list[str] = []
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        engine = db.engine
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+
+    def get(self, client, url: str) -> int:
+        db.session.expire_all()
+        with self() as statements:
+            response = client.get(url)
+        assert response.status_code == 200, url
+        return len(statements)
+
+
+@pytest.fixture
+def count_queries(app) -> QueryCounter:
+    return QueryCounter()
 
 
 # Roles of the shared small world, in the order the permission matrix lists them.

@@ -423,26 +423,10 @@ def test_member_reports_outcomes_of_own_project(client, world):
     assert [e["field"] for e in assert_problem(backwards, 422)["errors"]] == ["period_end"]
 
 
-def count_queries(client, url: str) -> int:
-    from sqlalchemy import event
-
-    statements = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    return len(statements)
-
-
 @pytest.mark.parametrize(
     "url", ["/api/v1/organizations", "/api/v1/projects", "/api/v1/initiatives", "/api/v1/partnerships"]
 )
-def test_lists_take_the_same_queries_for_more_rows(client, world, url):
+def test_lists_take_the_same_queries_for_more_rows(client, world, url, count_queries):
     def add_rows():
         for _ in range(4):
             org = f.organization(themes=["transport"], countries=["IN"])
@@ -454,8 +438,8 @@ def test_lists_take_the_same_queries_for_more_rows(client, world, url):
 
     add_rows()
     client.get(url)  # warm caches (the search index, reference data)
-    few = count_queries(client, url)
+    few = count_queries.get(client, url)
     add_rows()
     add_rows()
     client.get(url)
-    assert count_queries(client, url) == few
+    assert count_queries.get(client, url) == few

@@ -1,11 +1,10 @@
 """The audit trail: a row for every kind of change with its actor and diff; History tabs of
 organisations, projects and partnerships; the admin-wide log and its filters."""
 
-from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from network.extensions import db
 from network.models import AuditEvent, utcnow
@@ -16,20 +15,6 @@ from network.services import organizations as orgs
 def events(entity_type: str, entity_id: int) -> list[AuditEvent]:
     query = select(AuditEvent).where(AuditEvent.entity_type == entity_type, AuditEvent.entity_id == entity_id)
     return list(db.session.scalars(query.order_by(AuditEvent.id)))
-
-
-@contextmanager
-def count_queries():
-    statements = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def test_every_kind_of_change_is_recorded_with_its_actor(world, db_session):
@@ -124,7 +109,7 @@ def test_project_and_partnership_history_tabs(world, client_as, db_session):
     assert client_as("viewer").get(f"/partnerships/{partnership.id}/history").status_code == 403
 
 
-def test_history_page_queries_do_not_grow_with_its_events(world, client_as, db_session):
+def test_history_page_queries_do_not_grow_with_its_events(world, client_as, db_session, count_queries):
     coordinator = world.users["coordinator_x"]
     client = client_as("coordinator_x")
 

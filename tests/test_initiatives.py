@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from network.extensions import db
 from network.models import AuditEvent, Initiative, InitiativeProject, Notification, Participant, utcnow
@@ -320,21 +320,8 @@ def test_csv_export_escapes_formulas(world, initiative, client_as):
     assert client_as("anonymous").get("/initiatives/road-freight/outcomes.csv").status_code in (302, 401)
 
 
-def test_detail_page_queries_do_not_grow_with_participants(world, initiative, client_as):
+def test_detail_page_queries_do_not_grow_with_participants(world, initiative, client_as, count_queries):
     client = client_as("coordinator_x")
-
-    def count_queries() -> int:
-        statements = []
-
-        def record(*args):
-            statements.append(args[2])
-
-        event.listen(db.engine, "before_cursor_execute", record)
-        try:
-            assert client.get("/initiatives/road-freight").status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", record)
-        return len(statements)
 
     def add_participant_with_project(org):
         f.participant(initiative, org)
@@ -344,11 +331,11 @@ def test_detail_page_queries_do_not_grow_with_participants(world, initiative, cl
 
     add_participant_with_project(world.org_a)
     db.session.commit()
-    few = count_queries()
+    few = count_queries.get(client, "/initiatives/road-freight")
     for n in range(6):
         add_participant_with_project(f.organization(f"Extra {n}", networks=[world.x1], themes=["transport"]))
     db.session.commit()
-    assert count_queries() == few
+    assert count_queries.get(client, "/initiatives/road-freight") == few
 
 
 def test_audit_records_the_actor(world, initiative, client_as):

@@ -1,38 +1,12 @@
 """No N+1: the pages' SQL statement counts must not grow with the number of related rows."""
 
-from contextlib import contextmanager
-
 import pytest
 from flask import g
-from sqlalchemy import event
 
 from network.extensions import db
 from network.models import InitiativeProject, OrganizationIdentifier, ProjectParticipant
 from tests import factories as f
 from tests.conftest import login
-
-
-@contextmanager
-def counting_statements():
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
-def statements_for(client, url: str) -> int:
-    db.session.expire_all()  # nothing may come from the identity map of the setup
-    with counting_statements() as statements:
-        response = client.get(url)
-    assert response.status_code == 200, url
-    return len(statements)
 
 
 def build_organization(n: int):
@@ -65,20 +39,20 @@ def build_project(n: int):
 
 
 @pytest.mark.parametrize("role", ["anonymous", "admin"])
-def test_organization_page_queries_do_not_grow(client, db_session, role):
+def test_organization_page_queries_do_not_grow(client, db_session, role, count_queries):
     if role == "admin":
         login(client, f.user("admin"))
     small, large = build_organization(2), build_organization(20)
-    few = statements_for(client, f"/organizations/{small.slug}")
-    many = statements_for(client, f"/organizations/{large.slug}")
+    few = count_queries.get(client, f"/organizations/{small.slug}")
+    many = count_queries.get(client, f"/organizations/{large.slug}")
     assert many == few, (few, many)
     assert few <= 20  # one round per panel; other features add panels (graph, activity, history)
 
 
-def test_project_page_queries_do_not_grow(client, db_session):
+def test_project_page_queries_do_not_grow(client, db_session, count_queries):
     small, large = build_project(2), build_project(20)
-    few = statements_for(client, f"/projects/{small.id}")
-    many = statements_for(client, f"/projects/{large.id}")
+    few = count_queries.get(client, f"/projects/{small.id}")
+    many = count_queries.get(client, f"/projects/{large.id}")
     assert many == few, (few, many)
     assert few <= 16
 
@@ -96,35 +70,35 @@ def recent_changes_by(actors: int) -> None:
     g.pop("actor_id")
 
 
-def test_home_page_queries_do_not_grow(client, db_session):
+def test_home_page_queries_do_not_grow(client, db_session, count_queries):
     login(client, f.user("admin"))
     build_organization(2)
     recent_changes_by(actors=2)
-    few = statements_for(client, "/")
+    few = count_queries.get(client, "/")
     for _ in range(9):
         build_organization(2)
         build_project(2)
     recent_changes_by(actors=10)
-    many = statements_for(client, "/")
+    many = count_queries.get(client, "/")
     assert many == few, (few, many)
 
 
-def test_network_tree_queries_do_not_grow(client, db_session):
+def test_network_tree_queries_do_not_grow(client, db_session, count_queries):
     root = f.network()
     for _ in range(2):
         f.organization(networks=[f.network(parent=root)])
     db.session.commit()
-    few = statements_for(client, "/networks")
+    few = count_queries.get(client, "/networks")
     for _ in range(18):
         child = f.network(parent=root)
         f.organization(networks=[child, f.network(parent=child)])
     db.session.commit()
-    many = statements_for(client, "/networks")
+    many = count_queries.get(client, "/networks")
     assert many == few, (few, many)
 
 
-def test_map_json_is_one_query(client, db_session):
+def test_map_json_is_one_query(client, db_session, count_queries):
     for country in ["KE", "IN", "BR", "CN", "DE", "FR", "US", "MX"]:
         f.organization(country=country)
     db.session.commit()
-    assert statements_for(client, "/map.json") <= 2
+    assert count_queries.get(client, "/map.json") <= 2
