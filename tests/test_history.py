@@ -4,8 +4,10 @@ organisations, projects and partnerships; the admin-wide log and its filters."""
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
+from network.errors import PermissionDenied
 from network.extensions import db
 from network.models import AuditEvent, utcnow
 from network.services import history, partnerships, projects
@@ -161,7 +163,10 @@ def test_audit_log_pages(world, db_session):
     for n in range(60):
         orgs.update_organization(coordinator, world.org_a, {"acronym": f"A{n}"}, world.org_a.version)
     db_session.commit()
-    first = history.audit_log(history.AuditFilter(actor_id=coordinator.id), page=1)
-    second = history.audit_log(history.AuditFilter(actor_id=coordinator.id), page=2)
+    admin = world.users["admin"]
+    first = history.audit_log(admin, history.AuditFilter(actor_id=coordinator.id), page=1)
+    second = history.audit_log(admin, history.AuditFilter(actor_id=coordinator.id), page=2)
+    with pytest.raises(PermissionDenied):
+        history.audit_log(coordinator, history.AuditFilter())
     assert (first.total, len(first.items), len(second.items)) == (60, 50, 10)
     assert first.items[0].changes["acronym"][1] == "A59"  # newest first

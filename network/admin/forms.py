@@ -5,7 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectChoice, SelectField
 from wtforms.validators import Optional
 
-from network.services.history import ACTION_LABELS, ENTITY_LABELS, audit_actors
+from network.models import User
+from network.services.history import ACTION_LABELS, ENTITY_LABELS
 
 
 class AuditFilterForm(FlaskForm):
@@ -20,10 +21,10 @@ class AuditFilterForm(FlaskForm):
     since = DateField(_l("From"), validators=[Optional()], render_kw={"type": "date"})
     until = DateField(_l("Until"), validators=[Optional()], render_kw={"type": "date"})
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, actors: list[User], **kwargs):
         super().__init__(*args, **kwargs)
         self.actor.choices = [SelectChoice("", _l("Anyone"))] + [
-            SelectChoice(str(u.id), f"{u.name} <{u.email}>") for u in audit_actors()
+            SelectChoice(str(u.id), f"{u.name} <{u.email}>") for u in actors
         ]
         self.entity.choices = [SelectChoice("", _l("Any record"))] + [
             SelectChoice(key, str(label)) for key, label in ENTITY_LABELS.items()

@@ -3,7 +3,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from network import permissions
 from network.admin.forms import AuditFilterForm
 from network.auth.forms import ChangeRoleForm, InviteUserForm, show_errors
 from network.auth.views import invitation_link
@@ -117,8 +116,7 @@ def resend_invitation(user_id: int):
 @login_required
 def audit():
     """Every change anyone made, newest first, filtered by who, what kind of record and when."""
-    permissions.require(current_user, "audit.view_all")
-    form = AuditFilterForm(request.args)
+    form = AuditFilterForm(request.args, actors=history.audit_actors(current_user))
     if request.args:
         form.validate()
     clean = lambda f: f.data if f.data and not f.errors else None  # noqa: E731
@@ -130,7 +128,7 @@ def audit():
         since=clean(form.since),
         until=clean(form.until),
     )
-    page = history.audit_log(filters, page=request.args.get("page", 1, type=int))
+    page = history.audit_log(current_user, filters, page=request.args.get("page", 1, type=int))
     return render_template(
         "admin/audit.html", form=form, page=page, args=filters.args(), **history.history_context(page.items)
     )

@@ -160,8 +160,9 @@ class AuditFilter:
         return {k: v for k, v in values.items() if v}
 
 
-def audit_log(filters: AuditFilter, *, page: int = 1, per_page: int = 50):
+def audit_log(actor, filters: AuditFilter, *, page: int = 1, per_page: int = 50):
     """The whole audit trail, newest first, filtered; a Flask-SQLAlchemy pagination."""
+    permissions.require(actor, "audit.view_all")
     query = select(AuditEvent).options(selectinload(AuditEvent.actor))
     if filters.actor_id:
         query = query.where(AuditEvent.actor_id == filters.actor_id)
@@ -177,8 +178,9 @@ def audit_log(filters: AuditFilter, *, page: int = 1, per_page: int = 50):
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
-def audit_actors() -> list[User]:
+def audit_actors(actor) -> list[User]:
     """Users who appear in the audit trail (for the filter's choices)."""
+    permissions.require(actor, "audit.view_all")
     return list(db.session.scalars(select(User).where(User.id.in_(select(AuditEvent.actor_id))).order_by(User.name)))
 
 
