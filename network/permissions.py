@@ -1,7 +1,10 @@
 """Who may do what: the one place for every rule.
 
 ``can(user, action, obj)`` answers; ``require(user, action, obj)`` raises PermissionDenied.
-Services call ``require`` first; templates call ``can`` only to hide buttons.
+Services call ``require`` first; templates call ``can`` only to hide buttons. Queries that list
+what a user may act in ask ``network_scope`` (or its SQL forms ``in_network_scope`` and
+``organizations_in_scope``). Nothing else compares a user's role; this module imports nothing
+from the services.
 
 Roles:
 - admin: everything.
