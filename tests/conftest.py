@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import MetaData, create_engine, event, make_url, select, text
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from network import create_app
 from network.extensions import db
@@ -218,6 +218,7 @@ def app(databases, tmp_path, request):
                   "INSTANCE_PATH": str(tmp_path / "instance"), **marker.kwargs}  # fmt: skip
         app = create_app(config)
         with app.app_context():
+            start(app, databases, request)
             yield app
             release(app)
         return
@@ -228,6 +229,7 @@ def app(databases, tmp_path, request):
     try:
         with app.app_context():
             databases.restore(app)
+            start(app, databases, request)
             yield app
             db.session.remove()
     finally:
@@ -236,6 +238,15 @@ def app(databases, tmp_path, request):
         app.extensions["huey"].flush()  # heartbeats a job left in the memory queue's storage
         with app.app_context():
             release(app)
+
+
+def start(app, databases, request) -> None:
+    """The test's snapshots; the world first of all, before any other fixture writes (copying a
+    snapshot in replaces the whole database)."""
+    snapshots = app.extensions["test_snapshots"] = Snapshots(app, databases)
+    Snapshots.written = False
+    if "world" in request.fixturenames:
+        snapshots.use("world", lambda: World().freeze())
 
 
 class Snapshots:
@@ -248,14 +259,19 @@ class Snapshots:
     before must be loaded again (World.reload does it for the world).
     """
 
+    written = False  # since the database was last replaced (see the after_flush listener below)
+
     def __init__(self, app, databases):
         self.app = app
         self.databases = databases
         self.kept = databases.__dict__.setdefault("kept", {})  # name -> what build returned
+        self.loaded: set[str] = set()  # the snapshots this test's database was made from
         self.worlds: list[World] = []
 
     def use(self, name: str, build):
         if name in self.kept:
+            # Fixtures that write must come after those that copy a snapshot in (it would wipe their data).
+            assert not Snapshots.written, f"the '{name}' snapshot would replace data a fixture has written"
             self.databases.restore(self.app, name)
             value = self.kept[name]
         else:
@@ -263,14 +279,21 @@ class Snapshots:
             db.session.commit()
             self.databases.capture(self.app, name)
             self.kept[name] = value
+        Snapshots.written = False
+        self.loaded.add(name)
         for world in self.worlds:
             world.reload()
         return value
 
 
+@event.listens_for(Session, "after_flush")
+def _note_a_write(session, flush_context) -> None:
+    Snapshots.written = True
+
+
 @pytest.fixture
-def snapshots(app, databases) -> Snapshots:
-    return Snapshots(app, databases)
+def snapshots(app) -> Snapshots:
+    return app.extensions["test_snapshots"]
 
 
 def freeze(value):
@@ -419,12 +442,11 @@ class World:
 
     @classmethod
     def from_snapshot(cls, snapshots: Snapshots) -> "World":
-        def build():
-            world = cls()
-            return world.freeze()
-
         world = cls(build=False)
-        world.frozen = snapshots.use("world", build)
+        if "world" in snapshots.loaded:  # the app fixture copied it in
+            world.frozen = snapshots.kept["world"]
+        else:  # asked for with request.getfixturevalue
+            world.frozen = snapshots.use("world", lambda: cls().freeze())
         world.reload()
         snapshots.worlds.append(world)
         return world
