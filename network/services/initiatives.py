@@ -156,10 +156,7 @@ def participant_history(initiative: Initiative) -> list[AuditEvent]:
 
 def own_participation(actor, initiative: Initiative) -> Participant | None:
     """The participant row of the organisation the actor speaks for, if any."""
-    org_id = getattr(actor, "organization_id", None)
-    if permissions.role_of(actor) != "member" or org_id is None:
-        return None
-    return next((p for p in initiative.participants if p.organization_id == org_id), None)
+    return next((p for p in initiative.participants if permissions.speaks_for(actor, p.organization)), None)
 
 
 def linkable_projects(actor, initiative: Initiative) -> list[Project]:
