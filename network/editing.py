@@ -10,7 +10,7 @@
 
 from collections.abc import Callable
 
-from flask import render_template, request
+from flask import flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -50,6 +50,42 @@ def save_form(
             form.conflicted = True
             return None, None
         return None, conflict_page(conflict, form=form, record=record, cancel_url=cancel_url, fresh=fresh)
+
+
+def edit_view(
+    record,
+    form_class,
+    form_data: Callable[[object], dict],
+    save: Callable[[dict, object], object],
+    *,
+    render: Callable[[object], str],
+    cancel_url: str,
+    message: str | Callable[[object], str],
+    next_url: str | Callable[[object], str] | None = None,
+    on_show: Callable[[object], None] | None = None,
+):
+    """The whole edit page of a versioned record: the form filled from the record; on submit,
+    ``save(data, version)``; then a flash and a redirect, the conflict page, or the form again.
+
+    ``form_data(record)`` fills the form (and, on a conflict, the form of the values now stored);
+    ``render(form)`` renders the page; ``message`` and ``next_url`` (``cancel_url`` when not given)
+    may be functions of what ``save`` returned. ``on_show(form)`` prepares a form shown unsubmitted.
+    """
+    form = form_class(data=form_data(record))
+    if form.is_submitted():
+        saved, page = save_form(
+            form, save, record=record, cancel_url=cancel_url,
+            fresh=lambda: form_class(formdata=None, data=form_data(record)),
+        )  # fmt: skip
+        if page:
+            return page
+        if saved:
+            flash(message(saved) if callable(message) else message, "success")
+            target = cancel_url if next_url is None else next_url
+            return redirect(target(saved) if callable(target) else target)
+    elif on_show is not None:
+        on_show(form)
+    return render(form), form_status(form)
 
 
 def conflict_page(conflict: Conflict, *, form=None, record=None, cancel_url: str | None = None, fresh=None):

@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from network import permissions
 from network.activity import views as activity_views
 from network.activity.forms import ACTIVITY_KIND_LABELS, ActivityForm
-from network.editing import actor, form_status, save_form
+from network.editing import actor, edit_view, form_status, save_form
 from network.initiatives.forms import (
     AddToInitiativeForm,
     ConfirmForm,
@@ -70,19 +70,12 @@ def create():
 def edit(slug: str):
     initiative = service.find_initiative(slug)
     permissions.require(current_user, "initiative.update", initiative)
-    form = InitiativeForm(data=initiative_form_data(initiative))
-    if form.is_submitted():
-        saved, page = save_form(
-            form, lambda data, version: service.update_initiative(actor(), initiative, data, version),
-            record=initiative, cancel_url=url_for("initiatives.detail", slug=initiative.slug),
-            fresh=lambda: InitiativeForm(formdata=None, data=initiative_form_data(initiative)),
-        )  # fmt: skip
-        if page:
-            return page
-        if saved:
-            flash(_("Initiative saved."), "success")
-            return _back(initiative)
-    return render_template("initiatives/form.html", form=form, initiative=initiative), form_status(form)
+    return edit_view(
+        initiative, InitiativeForm, initiative_form_data,
+        lambda data, version: service.update_initiative(actor(), initiative, data, version),
+        cancel_url=url_for("initiatives.detail", slug=initiative.slug), message=_("Initiative saved."),
+        render=lambda form: render_template("initiatives/form.html", form=form, initiative=initiative),
+    )  # fmt: skip
 
 
 @bp.get("/initiatives/<slug>")

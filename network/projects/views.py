@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from network import permissions
-from network.editing import actor, form_status, save_form
+from network.editing import actor, edit_view, form_status, save_form
 from network.projects import forms
 from network.services import history, organizations, profiles, projects, search
 
@@ -58,24 +58,16 @@ def create(slug: str):
 def edit(id: int):
     project = projects.find_project(id)
     permissions.require(current_user, "project.update", project)
-    form = forms.ProjectForm(data=forms.project_form_data(project))
-    if form.is_submitted():
-        saved, page = save_form(
-            form, lambda data, version: projects.update_project(actor(), project, data, version),
-            record=project, cancel_url=url_for("projects.detail", id=project.id),
-            fresh=lambda: forms.ProjectForm(formdata=None, data=forms.project_form_data(project)),
-        )  # fmt: skip
-        if page:
-            return page
-        if saved:
-            flash(_("The project was saved."), "success")
-            return redirect(url_for("projects.detail", id=project.id))
-    else:
-        form.add_blank_rows()
-    return render_template(
-        "projects/edit.html", form=form, project=project, org=project.lead_organization,
-        choices=organizations.organization_choices(exclude=project.lead_organization),
-    ), form_status(form)  # fmt: skip
+    return edit_view(
+        project, forms.ProjectForm, forms.project_form_data,
+        lambda data, version: projects.update_project(actor(), project, data, version),
+        cancel_url=url_for("projects.detail", id=project.id), message=_("The project was saved."),
+        on_show=forms.ProjectForm.add_blank_rows,
+        render=lambda form: render_template(
+            "projects/edit.html", form=form, project=project, org=project.lead_organization,
+            choices=organizations.organization_choices(exclude=project.lead_organization),
+        ),
+    )  # fmt: skip
 
 
 @bp.post("/projects/<int:id>/archive")
@@ -127,19 +119,13 @@ def edit_outcome(id: int):
     report = projects.find_outcome(id)
     project = report.project
     permissions.require(current_user, "outcome.manage", project)
-    form = forms.OutcomeForm(data=forms.outcome_form_data(report))
-    if form.is_submitted():
-        saved, page = save_form(
-            form, lambda data, version: projects.update_outcome(actor(), report, data, version),
-            record=report, cancel_url=url_for("projects.detail", id=project.id),
-            fresh=lambda: forms.OutcomeForm(formdata=None, data=forms.outcome_form_data(report)),
-        )  # fmt: skip
-        if page:
-            return page
-        if saved:
-            flash(_("The outcome report was saved."), "success")
-            return redirect(url_for("projects.detail", id=project.id) + "#outcomes")
-    return render_template("projects/outcome_form.html", form=form, project=project, report=report), (form_status(form))
+    return edit_view(
+        report, forms.OutcomeForm, forms.outcome_form_data,
+        lambda data, version: projects.update_outcome(actor(), report, data, version),
+        cancel_url=url_for("projects.detail", id=project.id), message=_("The outcome report was saved."),
+        next_url=url_for("projects.detail", id=project.id) + "#outcomes",
+        render=lambda form: render_template("projects/outcome_form.html", form=form, project=project, report=report),
+    )  # fmt: skip
 
 
 @bp.post("/outcomes/<int:id>/archive")
