@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from network.models import Membership, Organization, OutcomeReport, Partnership, Person, Project
-from network.services import PermissionDenied, ValidationError, partnerships, projects
+from network.services import Conflict, PermissionDenied, ValidationError, archiving, partnerships, projects
 from network.services import organizations as orgs
 from tests import factories as f
 
@@ -206,7 +206,7 @@ def test_member_of_a_cannot_edit_bs_project_by_id(world, client_as, db_session):
     with pytest.raises(PermissionDenied):
         projects.create_outcome(member_a, world.project_b, {"period_start": "2024-01-01", "period_end": "2024-02-01"})
     with pytest.raises(PermissionDenied):
-        projects.archive_project(member_a, world.project_b)
+        archiving.archive(member_a, world.project_b)
     client = client_as("member_a")
     assert client.get(f"/projects/{world.project_b.id}/edit").status_code == 403
     response = client.post(f"/projects/{world.project_b.id}/edit", data={"title": "Hijacked", "version": "1"})
@@ -220,7 +220,7 @@ def test_coordinator_of_x_cannot_edit_an_organisation_only_in_y(world, client_as
     coordinator_x = world.users["coordinator_x"]
     for call in (
         lambda: orgs.update_organization(coordinator_x, world.org_b, {"name": "Mine now"}, world.org_b.version),
-        lambda: orgs.archive_organization(coordinator_x, world.org_b),
+        lambda: archiving.archive(coordinator_x, world.org_b),
         lambda: orgs.create_person(coordinator_x, world.org_b, {"name": "Spy"}),
         lambda: projects.update_project(coordinator_x, world.project_b, {"title": "X"}, world.project_b.version),
         lambda: orgs.end_membership(coordinator_x, world.org_b.memberships[0], 1),
@@ -398,22 +398,21 @@ def test_archive_and_restore_everything(world, db_session):
         member, world.project_a, {"period_start": "2024-01-01", "period_end": "2024-02-01"}
     )
     partnership = partnerships.create_partnership(member, world.org_a, {"partner": "org-b", "kind": "advocacy"})
-    pairs = [
-        (lambda: orgs.archive_organization(coordinator, world.org_a), lambda: orgs.restore_organization(coordinator, world.org_a), world.org_a),
-        (lambda: orgs.archive_person(member, person), lambda: orgs.restore_person(member, person), person),
-        (lambda: projects.archive_project(member, world.project_a), lambda: projects.restore_project(member, world.project_a), world.project_a),
-        (lambda: projects.archive_outcome(member, report), lambda: projects.restore_outcome(member, report), report),
-        (lambda: partnerships.archive_partnership(member, partnership), lambda: partnerships.restore_partnership(member, partnership), partnership),
-    ]  # fmt: skip
-    for archive, restore, record in pairs:
-        archive()
+    # One operation pair for every record type, each taking the version the caller read.
+    for actor, record in [(coordinator, world.org_a), (member, person), (member, world.project_a),
+                          (member, report), (member, partnership)]:  # fmt: skip
+        read = record.version
+        archiving.archive(actor, record, read)
         assert record.is_archived
-        with pytest.raises(ValidationError):
-            archive()  # twice is a mistake, not a silent no-op
-        restore()
+        with pytest.raises(ValidationError, match="already archived"):
+            archiving.archive(actor, record, read)  # a second click stays archived: not a silent no-op, no conflict
+        assert record.is_archived
+        with pytest.raises(Conflict):
+            archiving.restore(actor, record, read)  # the version read before archiving is stale
+        archiving.restore(actor, record, record.version)
         assert not record.is_archived
-        with pytest.raises(ValidationError):
-            restore()
+        with pytest.raises(ValidationError, match="not archived"):
+            archiving.restore(actor, record)
     db_session.commit()
     for model in (Organization, Person, Project, OutcomeReport, Partnership):  # nothing was deleted
         assert db_session.scalar(select(model.id).limit(1)) is not None
@@ -421,7 +420,7 @@ def test_archive_and_restore_everything(world, db_session):
 
 def test_members_cannot_archive_their_organisation(world, client_as, db_session):
     with pytest.raises(PermissionDenied):
-        orgs.archive_organization(world.users["member_a"], world.org_a)
+        archiving.archive(world.users["member_a"], world.org_a)
     assert client_as("member_a").post("/organizations/org-a/archive").status_code == 403
 
 
@@ -540,7 +539,7 @@ def test_every_edit_page_opens_for_those_who_may_use_it(world, client_as, db_ses
         member, world.project_a, {"period_start": "2024-01-01", "period_end": "2024-02-01"}
     )
     partnership = partnerships.create_partnership(member, world.org_a, {"partner": "org-b", "kind": "funding"})
-    orgs.archive_person(member, person)
+    archiving.archive(member, person)
     db_session.commit()
     pages = {
         "member_a": ["/organizations/org-a/records", f"/partnerships/{partnership.id}/edit", f"/outcomes/{report.id}/edit",

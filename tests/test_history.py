@@ -10,7 +10,7 @@ from sqlalchemy import select
 from network.errors import PermissionDenied
 from network.extensions import db
 from network.models import AuditEvent, utcnow
-from network.services import history, partnerships, projects
+from network.services import archiving, history, partnerships, projects
 from network.services import organizations as orgs
 
 
@@ -23,8 +23,8 @@ def test_every_kind_of_change_is_recorded_with_its_actor(world, db_session):
     coordinator, member = world.users["coordinator_x"], world.users["member_a"]
     org = orgs.create_organization(coordinator, {"name": "Audit Me", "hq_country": "IN"}, world.x1)
     orgs.update_organization(coordinator, org, {"acronym": "AM", "themes": ["water"]}, org.version)
-    orgs.archive_organization(coordinator, org)
-    orgs.restore_organization(coordinator, org)
+    archiving.archive(coordinator, org)
+    archiving.restore(coordinator, org)
     request = orgs.propose_profile_change(member, world.org_a, {"name": "A renamed"}, world.org_a.version)
     orgs.review_change_request(coordinator, request, True, "ok")
     db_session.commit()
@@ -51,10 +51,10 @@ def test_projects_outcomes_people_and_partnerships_are_recorded(world, db_sessio
                                                        "tco2e_reduced": "10"})  # fmt: skip
     projects.update_outcome(member, report, {"tco2e_reduced": "12.5"}, report.version)
     person = orgs.create_person(member, world.org_a, {"name": "Ann"})
-    orgs.archive_person(member, person)
+    archiving.archive(member, person)
     partnership = partnerships.create_partnership(member, world.org_a, {"partner": "org-b", "kind": "funding"})
-    partnerships.archive_partnership(member, partnership)
-    partnerships.restore_partnership(member, partnership)
+    archiving.archive(member, partnership)
+    archiving.restore(member, partnership)
     db_session.commit()
     assert [e.action for e in events("projects", project.id)] == ["create"]
     assert [e.action for e in events("outcome_reports", report.id)] == ["create", "update"]

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from network.extensions import db
 from network.models import Initiative
-from network.services import Conflict, ValidationError, organizations
+from network.services import Conflict, ValidationError, archiving, organizations
 from network.services import initiatives as service
 from network.slugs import slugify
 from tests import factories as f
@@ -118,17 +118,17 @@ def test_chinese_title_gets_a_pinyin_slug_as_an_organisation_does(world):
 
 def test_archive_twice_stays_archived_and_restore_is_its_own_action(world, initiative):
     coordinator = world.users["coordinator_x"]
-    service.archive_initiative(coordinator, initiative)
+    archiving.archive(coordinator, initiative)
     with pytest.raises(ValidationError, match="already archived"):
-        service.archive_initiative(coordinator, initiative)
+        archiving.archive(coordinator, initiative)
     assert initiative.is_archived
-    service.restore_initiative(coordinator, initiative)
+    archiving.restore(coordinator, initiative)
     assert not initiative.is_archived
     with pytest.raises(ValidationError, match="not archived"):
-        service.restore_initiative(coordinator, initiative)
+        archiving.restore(coordinator, initiative)
     assert not initiative.is_archived
     with pytest.raises(Conflict):
-        service.archive_initiative(coordinator, initiative, initiative.version - 1)
+        archiving.archive(coordinator, initiative, initiative.version - 1)
 
 
 # -------------------------------------------------------------------------------------------- API

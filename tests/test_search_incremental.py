@@ -11,9 +11,8 @@ from werkzeug.datastructures import MultiDict
 
 from network.extensions import db
 from network.models import Membership, Organization
-from network.services import search
+from network.services import archiving, search
 from network.services.duplicates import merge_organizations
-from network.services.organizations import archive_organization, restore_organization
 from network.services.search import facets, index
 from tests import factories
 
@@ -340,19 +339,19 @@ def test_archive_restore_and_merge_keep_every_slot(app, builds):
         assert not dead - set(slots(now))  # a dead organisation keeps its slot
         assert builds == []
 
-    archive_organization(admin, first)
+    archiving.archive(admin, first)
     check(set(), {first.id})
-    restore_organization(admin, first)
+    archiving.restore(admin, first)
     check({first.id}, set())
     merge_organizations(admin, second, third, choices={}, survivor_version=second.version,
                         duplicate_version=third.version)  # fmt: skip
     check({second.id}, {third.id})
-    restore_organization(admin, long_archived)  # archived before the index was built: appended
+    archiving.restore(admin, long_archived)  # archived before the index was built: appended
     check({long_archived.id}, {third.id})
     assert slots(facets.current_index(db.session.connection()))[long_archived.id] == before.size
     world.apply(("create", 1, 2))
-    archive_organization(admin, second)
-    restore_organization(admin, first) if first.archived_at else archive_organization(admin, first)
+    archiving.archive(admin, second)
+    archiving.restore(admin, first) if first.archived_at else archiving.archive(admin, first)
     check({world.orgs[-1].id}, {first.id, second.id, third.id})
     assert search.search_organizations(None, search.parse_search_params(MultiDict({"q": "Long Archived"}))).total == 1
 

@@ -12,9 +12,8 @@ from werkzeug.datastructures import MultiDict
 from network.errors import PermissionDenied
 from network.extensions import db
 from network.models import Project
-from network.services import initiatives as initiative_service
+from network.services import archiving, search
 from network.services import projects as project_service
-from network.services import search
 from tests import factories
 
 
@@ -185,11 +184,11 @@ def test_the_index_follows_edits_and_archiving(projects, world):
     db.session.commit()
     assert titles(find_projects(q="electric")) == ["Electric buses"]
     assert find_projects(q="rapid").total == 0
-    project_service.archive_project(admin, project)
+    archiving.archive(admin, project)
     db.session.commit()
     assert find_projects(q="electric").total == 0
     assert "Electric buses" not in titles(find_projects(per_page="100"))
-    project_service.restore_project(admin, project)
+    archiving.restore(admin, project)
     db.session.commit()
     assert titles(find_projects(q="electric")) == ["Electric buses"]
 
@@ -209,7 +208,7 @@ def test_initiatives_by_words_status_theme_and_region(app):
     assert titles(find_initiatives(country="IN")) == ["Urban Heat Alliance"]
     assert titles(find_initiatives()) == ["Urban Heat Alliance", "Clean Cooking Coalition"]  # newest first
     assert counts(find_initiatives(), "region") == {"002": 1, "142": 1, "034": 1}
-    initiative_service.archive_initiative(factories.user("admin"), cooking)
+    archiving.archive(factories.user("admin"), cooking)
     db.session.commit()
     assert find_initiatives(q="stoves").total == 0
 

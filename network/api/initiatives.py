@@ -20,8 +20,8 @@ from network.api.conventions import (
 from network.api.lookups import find_by_ref, if_match_version
 from network.errors import ValidationError
 from network.models import Initiative, Organization, Participant
+from network.services import archiving, search
 from network.services import initiatives as service
-from network.services import search
 from network.services.cleaning import find_organization
 
 bp = make_blueprint("api_initiatives", "Joint initiatives and their participants")
@@ -79,7 +79,7 @@ class InitiativeDetail(MethodView):
     def delete(self, ref):
         """Archive an initiative (its coordinators); If-Match required"""
         initiative = initiative_for(ref)
-        service.archive_initiative(actor(), initiative, if_match_version(initiative))
+        archiving.archive(actor(), initiative, if_match_version(initiative))
         return initiative, 200, etag(initiative)
 
 

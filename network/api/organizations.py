@@ -20,7 +20,7 @@ from network.api.conventions import (
 from network.api.lookups import find, find_by_ref, find_for_field, if_match_version
 from network.models import Membership, Network, Organization, Person
 from network.services import organizations as service
-from network.services import profiles, search
+from network.services import archiving, profiles, search
 
 bp = make_blueprint("api_organizations", "Organisations, their memberships of network nodes, and their people")
 
@@ -76,7 +76,7 @@ class OrganizationDetail(MethodView):
     def delete(self, ref):
         """Archive (nothing is deleted; POST …/restore brings it back); If-Match required"""
         org = organization_for(ref)
-        service.archive_organization(actor(), org, if_match_version(org))
+        archiving.archive(actor(), org, if_match_version(org))
         return org, 200, etag(org)
 
 
@@ -87,7 +87,7 @@ class OrganizationRestore(MethodView):
     def post(self, ref):
         """Restore an archived organisation; If-Match required"""
         org = organization_for(ref)
-        service.restore_organization(actor(), org, if_match_version(org))
+        archiving.restore(actor(), org, if_match_version(org))
         return org, 200, etag(org)
 
 
@@ -212,5 +212,5 @@ class PersonDetail(MethodView):
     def delete(self, person_id):
         """Archive a contact; If-Match required"""
         person = person_for(person_id)
-        service.archive_person(actor(), person, if_match_version(person))
+        archiving.archive(actor(), person, if_match_version(person))
         return person, 200, etag(person)

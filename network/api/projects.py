@@ -20,6 +20,7 @@ from network.api.conventions import (
 )
 from network.api.lookups import find, find_for_field, if_match_version
 from network.models import Organization, OutcomeReport, Partnership, Project
+from network.services import archiving
 from network.services import partnerships as partnership_service
 from network.services import projects as service
 from network.services import search
@@ -76,7 +77,7 @@ class ProjectDetail(MethodView):
     def delete(self, project_id):
         """Archive a project; If-Match required"""
         project = project_for(project_id)
-        service.archive_project(actor(), project, if_match_version(project))
+        archiving.archive(actor(), project, if_match_version(project))
         return project, 200, etag(project)
 
 
@@ -129,7 +130,7 @@ class OutcomeDetail(MethodView):
     def delete(self, outcome_id):
         """Archive an outcome report; If-Match required"""
         report = outcome_for(outcome_id)
-        service.archive_outcome(actor(), report, if_match_version(report))
+        archiving.archive(actor(), report, if_match_version(report))
         return report, 200, etag(report)
 
 
@@ -182,5 +183,5 @@ class PartnershipDetail(MethodView):
     def delete(self, partnership_id):
         """Archive a partnership; If-Match required"""
         partnership = partnership_for(partnership_id)
-        partnership_service.archive_partnership(actor(), partnership, if_match_version(partnership))
+        archiving.archive(actor(), partnership, if_match_version(partnership))
         return partnership, 200, etag(partnership)

@@ -22,7 +22,7 @@ from network.initiatives.forms import (
     LinkProjectForm,
     initiative_form_data,
 )  # fmt: skip
-from network.services import ValidationError, activities, outcomes, search, suggestions
+from network.services import ValidationError, activities, archiving, outcomes, search, suggestions
 from network.services import initiatives as service
 
 bp = Blueprint("initiatives", __name__)
@@ -141,7 +141,7 @@ def archive(slug: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        service.archive_initiative(actor(), initiative, request.form.get("version") or None)
+        archiving.archive(actor(), initiative, request.form.get("version") or None)
     except ValidationError as error:  # a second click: it stays archived, and says so
         flash_errors(error)
     else:
@@ -156,7 +156,7 @@ def restore(slug: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        service.restore_initiative(actor(), initiative, request.form.get("version") or None)
+        archiving.restore(actor(), initiative, request.form.get("version") or None)
     except ValidationError as error:
         flash_errors(error)
     else:

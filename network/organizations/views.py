@@ -9,7 +9,7 @@ from network.editing import actor, form_status, save_form
 from network.errors import Conflict, PermissionDenied, ValidationError
 from network.models import ChangeRequest, Organization, Partnership
 from network.organizations import forms
-from network.services import duplicates, history, organizations, partnerships, profiles
+from network.services import archiving, duplicates, history, organizations, partnerships, profiles
 from network.services import networks as nodes
 
 bp = Blueprint("organizations", __name__)
@@ -95,7 +95,7 @@ def edit(slug: str):
 @login_required
 def archive(slug: str):
     org = profiles.find_organization(slug)
-    organizations.archive_organization(actor(), org, request.form.get("version") or None)
+    archiving.archive(actor(), org, request.form.get("version") or None)
     flash(_("%(name)s was archived. It can be restored.", name=org.name), "success")
     return redirect(url_for("organizations.detail", slug=org.slug))
 
@@ -104,7 +104,7 @@ def archive(slug: str):
 @login_required
 def restore(slug: str):
     org = profiles.find_organization(slug)
-    organizations.restore_organization(actor(), org, request.form.get("version") or None)
+    archiving.restore(actor(), org, request.form.get("version") or None)
     flash(_("%(name)s was restored.", name=org.name), "success")
     return redirect(url_for("organizations.detail", slug=org.slug))
 
@@ -302,7 +302,7 @@ def edit_person(id: int):
 @login_required
 def archive_person(id: int):
     person = organizations.find_person(actor(), id)
-    organizations.archive_person(actor(), person, request.form.get("version") or None)
+    archiving.archive(actor(), person, request.form.get("version") or None)
     flash(_("%(name)s was archived. It can be restored.", name=person.name), "success")
     return redirect(url_for("organizations.edit_records", slug=person.organization.slug))
 
@@ -311,7 +311,7 @@ def archive_person(id: int):
 @login_required
 def restore_person(id: int):
     person = organizations.find_person(actor(), id)
-    organizations.restore_person(actor(), person)
+    archiving.restore(actor(), person, request.form.get("version") or None)
     flash(_("%(name)s was restored.", name=person.name), "success")
     return redirect(url_for("organizations.edit_records", slug=person.organization.slug))
 
@@ -372,7 +372,7 @@ def edit_partnership(id: int):
 @login_required
 def archive_partnership(id: int):
     partnership = partnerships.find_partnership(id)
-    partnerships.archive_partnership(actor(), partnership, request.form.get("version") or None)
+    archiving.archive(actor(), partnership, request.form.get("version") or None)
     flash(_("The partnership was archived. It can be restored."), "success")
     return redirect(url_for("organizations.edit_records", slug=own_side(partnership).slug))
 
@@ -381,7 +381,7 @@ def archive_partnership(id: int):
 @login_required
 def restore_partnership(id: int):
     partnership = partnerships.find_partnership(id)
-    partnerships.restore_partnership(actor(), partnership, request.form.get("version") or None)
+    archiving.restore(actor(), partnership, request.form.get("version") or None)
     flash(_("The partnership was restored."), "success")
     return redirect(url_for("organizations.edit_records", slug=own_side(partnership).slug))
 

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from network import permissions
 from network.editing import actor, edit_view, form_status, save_form
 from network.projects import forms
-from network.services import history, organizations, profiles, projects, search
+from network.services import archiving, history, organizations, profiles, projects, search
 
 bp = Blueprint("projects", __name__)
 
@@ -74,7 +74,7 @@ def edit(id: int):
 @login_required
 def archive(id: int):
     project = projects.find_project(id)
-    projects.archive_project(actor(), project, request.form.get("version") or None)
+    archiving.archive(actor(), project, request.form.get("version") or None)
     flash(_("The project was archived. It can be restored."), "success")
     return redirect(url_for("projects.detail", id=project.id))
 
@@ -83,7 +83,7 @@ def archive(id: int):
 @login_required
 def restore(id: int):
     project = projects.find_project(id)
-    projects.restore_project(actor(), project, request.form.get("version") or None)
+    archiving.restore(actor(), project, request.form.get("version") or None)
     flash(_("The project was restored."), "success")
     return redirect(url_for("projects.detail", id=project.id))
 
@@ -132,7 +132,7 @@ def edit_outcome(id: int):
 @login_required
 def archive_outcome(id: int):
     report = projects.find_outcome(id)
-    projects.archive_outcome(actor(), report, request.form.get("version") or None)
+    archiving.archive(actor(), report, request.form.get("version") or None)
     flash(_("The outcome report was archived. It can be restored."), "success")
     return redirect(url_for("projects.outcomes", id=report.project_id))
 
@@ -141,7 +141,7 @@ def archive_outcome(id: int):
 @login_required
 def restore_outcome(id: int):
     report = projects.find_outcome(id)
-    projects.restore_outcome(actor(), report)
+    archiving.restore(actor(), report, request.form.get("version") or None)
     flash(_("The outcome report was restored."), "success")
     return redirect(url_for("projects.outcomes", id=report.project_id))
 

@@ -360,29 +360,6 @@ def update_initiative(actor, initiative: Initiative, data: dict, expected_versio
     return initiative
 
 
-@operation
-def archive_initiative(actor, initiative: Initiative, expected_version=None) -> Initiative:
-    permissions.require(actor, "initiative.update", initiative)
-    # The state first: a second click of the button says "already archived", not "edit conflict".
-    if initiative.is_archived:
-        raise ValidationError(_("This initiative is already archived."))
-    if expected_version is not None:
-        check_version(initiative, expected_version, {"archived": initiative.is_archived}, {"archived": True})
-    initiative.archived_at = utcnow()
-    return initiative
-
-
-@operation
-def restore_initiative(actor, initiative: Initiative, expected_version=None) -> Initiative:
-    permissions.require(actor, "initiative.update", initiative)
-    if not initiative.is_archived:
-        raise ValidationError(_("This initiative is not archived."))
-    if expected_version is not None:
-        check_version(initiative, expected_version, {"archived": initiative.is_archived}, {"archived": False})
-    initiative.archived_at = None
-    return initiative
-
-
 # ---------------------------------------------------------------------------------- participants
 
 

@@ -182,28 +182,6 @@ def update_organization(actor, org: Organization, data: dict, expected_version) 
     return org
 
 
-@operation
-def archive_organization(actor, org: Organization, expected_version=None) -> Organization:
-    permissions.require(actor, "organization.archive", org)
-    if expected_version is not None:
-        check_version(org, expected_version, {"archived": org.is_archived}, {"archived": True})
-    if org.is_archived:
-        raise ValidationError(_("This organisation is already archived."))
-    org.archived_at = utcnow()
-    return org
-
-
-@operation
-def restore_organization(actor, org: Organization, expected_version=None) -> Organization:
-    permissions.require(actor, "organization.archive", org)
-    if expected_version is not None:
-        check_version(org, expected_version, {"archived": org.is_archived}, {"archived": False})
-    if not org.is_archived:
-        raise ValidationError(_("This organisation is not archived."))
-    org.archived_at = None
-    return org
-
-
 # Moderated profile changes -------------------------------------------------------------------
 
 
@@ -497,24 +475,4 @@ def update_person(actor, person: Person, data: dict, expected_version) -> Person
     check_version(person, expected_version, {k: getattr(person, k) for k in cleaned}, cleaned)
     for key, value in cleaned.items():
         setattr(person, key, value)
-    return person
-
-
-@operation
-def archive_person(actor, person: Person, expected_version=None) -> Person:
-    permissions.require(actor, "person.manage", person.organization)
-    if expected_version is not None:
-        check_version(person, expected_version, {"archived": person.is_archived}, {"archived": True})
-    if person.is_archived:
-        raise ValidationError(_("This person is already archived."))
-    person.archived_at = utcnow()
-    return person
-
-
-@operation
-def restore_person(actor, person: Person) -> Person:
-    permissions.require(actor, "person.manage", person.organization)
-    if not person.is_archived:
-        raise ValidationError(_("This person is not archived."))
-    person.archived_at = None
     return person

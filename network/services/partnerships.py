@@ -4,9 +4,9 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, or_, select
 
 from network import permissions
-from network.errors import NotFound, ValidationError
+from network.errors import NotFound
 from network.extensions import db
-from network.models import Organization, Partnership, utcnow
+from network.models import Organization, Partnership
 from network.models.project import PARTNERSHIP_KINDS, PARTNERSHIP_STATUSES
 from network.services import operation
 from network.services.cleaning import Cleaner, plain_value
@@ -61,28 +61,6 @@ def update_partnership(actor, partnership: Partnership, data: dict, expected_ver
     check_version(partnership, expected_version, current, {k: plain_value(v) for k, v in cleaned.items()})
     for key, value in cleaned.items():
         setattr(partnership, key, value)
-    return partnership
-
-
-@operation
-def archive_partnership(actor, partnership: Partnership, expected_version=None) -> Partnership:
-    permissions.require(actor, "partnership.update", partnership)
-    if expected_version is not None:
-        check_version(partnership, expected_version, {"archived": partnership.is_archived}, {"archived": True})
-    if partnership.is_archived:
-        raise ValidationError(_("This partnership is already archived."))
-    partnership.archived_at = utcnow()
-    return partnership
-
-
-@operation
-def restore_partnership(actor, partnership: Partnership, expected_version=None) -> Partnership:
-    permissions.require(actor, "partnership.update", partnership)
-    if expected_version is not None:
-        check_version(partnership, expected_version, {"archived": partnership.is_archived}, {"archived": False})
-    if not partnership.is_archived:
-        raise ValidationError(_("This partnership is not archived."))
-    partnership.archived_at = None
     return partnership
 
 

@@ -10,9 +10,9 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, select
 
 from network import permissions
-from network.errors import NotFound, ValidationError
+from network.errors import NotFound
 from network.extensions import db
-from network.models import Organization, OutcomeReport, Project, ProjectParticipant, utcnow
+from network.models import Organization, OutcomeReport, Project, ProjectParticipant
 from network.models.project import OUTCOME_BASES, PROJECT_ROLES, PROJECT_STATUSES
 from network.services import operation
 from network.services.cleaning import Cleaner, find_organization, plain_value, regions_by_code, themes_by_slug
@@ -144,28 +144,6 @@ def update_project(actor, project: Project, data: dict, expected_version) -> Pro
     return project
 
 
-@operation
-def archive_project(actor, project: Project, expected_version=None) -> Project:
-    permissions.require(actor, "project.update", project)
-    if expected_version is not None:
-        check_version(project, expected_version, {"archived": project.is_archived}, {"archived": True})
-    if project.is_archived:
-        raise ValidationError(_("This project is already archived."))
-    project.archived_at = utcnow()
-    return project
-
-
-@operation
-def restore_project(actor, project: Project, expected_version=None) -> Project:
-    permissions.require(actor, "project.update", project)
-    if expected_version is not None:
-        check_version(project, expected_version, {"archived": project.is_archived}, {"archived": False})
-    if not project.is_archived:
-        raise ValidationError(_("This project is not archived."))
-    project.archived_at = None
-    return project
-
-
 # Outcome reports -----------------------------------------------------------------------------
 
 
@@ -204,26 +182,6 @@ def update_outcome(actor, report: OutcomeReport, data: dict, expected_version) -
     check_version(report, expected_version, current, {k: plain_value(v) for k, v in cleaned.items()})
     for key, value in cleaned.items():
         setattr(report, key, value)
-    return report
-
-
-@operation
-def archive_outcome(actor, report: OutcomeReport, expected_version=None) -> OutcomeReport:
-    permissions.require(actor, "outcome.manage", report.project)
-    if expected_version is not None:
-        check_version(report, expected_version, {"archived": report.is_archived}, {"archived": True})
-    if report.is_archived:
-        raise ValidationError(_("This outcome report is already archived."))
-    report.archived_at = utcnow()
-    return report
-
-
-@operation
-def restore_outcome(actor, report: OutcomeReport) -> OutcomeReport:
-    permissions.require(actor, "outcome.manage", report.project)
-    if not report.is_archived:
-        raise ValidationError(_("This outcome report is not archived."))
-    report.archived_at = None
     return report
 
 
