@@ -8,7 +8,6 @@ from network.api import schemas
 from network.api.conventions import (
     ETAG_HEADER,
     LINK_HEADER,
-    VERSIONED_WRITE,
     WRITE,
     actor,
     created,
@@ -17,7 +16,8 @@ from network.api.conventions import (
     paged,
     search_page,
 )
-from network.api.lookups import find_by_ref, if_match_version
+from network.api.lookups import find_by_ref
+from network.api.resources import CollectionResource, RecordResource
 from network.errors import ValidationError
 from network.models import Initiative, Organization, Participant
 from network.services import archiving, search
@@ -40,47 +40,32 @@ def organization_in(data: dict) -> Organization:
     return org
 
 
-@bp.route("/initiatives")
-class Initiatives(MethodView):
+class InitiativeDetail(RecordResource, blueprint=bp, rule="/initiatives/<string:ref>", schema=schemas.InitiativeSchema,
+                       input=schemas.InitiativeInput):  # fmt: skip
+    def read(self, ref):
+        """An initiative by id or slug"""
+        return initiative_for(ref)
+
+    def update(self, initiative, data, version):
+        """Change some fields (its coordinators); If-Match required"""
+        service.update_initiative(actor(), initiative, data, version)
+
+    def archive(self, initiative, version):
+        """Archive an initiative (its coordinators); If-Match required"""
+        archiving.archive(actor(), initiative, version)
+
+
+class Initiatives(CollectionResource, blueprint=bp, rule="/initiatives", schema=schemas.InitiativeSchema,
+                  input=schemas.InitiativeInput, detail=InitiativeDetail):  # fmt: skip
     @bp.arguments(schemas.RecordSearchArgs, location="query")
     @bp.response(200, schemas.InitiativePageSchema, headers=LINK_HEADER)
     def get(self, args):
         """Search initiatives (not archived): words, status, theme, region, country; newest first"""
         return search_page(search.search_initiatives(actor(), search.parse_record_params(request.args)))
 
-    @bp.arguments(schemas.InitiativeInput)
-    @bp.response(201, schemas.InitiativeSchema, headers=ETAG_HEADER)
-    @bp.doc(**WRITE)
-    def post(self, data):
+    def create(self, data):
         """Convene an initiative (coordinators; in their node unless another is given)"""
-        initiative = service.create_initiative(actor(), data)
-        return created(initiative, "api_initiatives.InitiativeDetail", ref=initiative.id)
-
-
-@bp.route("/initiatives/<string:ref>")
-class InitiativeDetail(MethodView):
-    @bp.response(200, schemas.InitiativeSchema, headers=ETAG_HEADER)
-    def get(self, ref):
-        """An initiative by id or slug"""
-        initiative = initiative_for(ref)
-        return initiative, 200, etag(initiative)
-
-    @bp.arguments(schemas.InitiativeInput(partial=True))
-    @bp.response(200, schemas.InitiativeSchema, headers=ETAG_HEADER)
-    @bp.doc(**VERSIONED_WRITE)
-    def patch(self, data, ref):
-        """Change some fields (its coordinators); If-Match required"""
-        initiative = initiative_for(ref)
-        service.update_initiative(actor(), initiative, data, if_match_version(initiative))
-        return initiative, 200, etag(initiative)
-
-    @bp.response(200, schemas.InitiativeSchema, headers=ETAG_HEADER)
-    @bp.doc(**VERSIONED_WRITE)
-    def delete(self, ref):
-        """Archive an initiative (its coordinators); If-Match required"""
-        initiative = initiative_for(ref)
-        archiving.archive(actor(), initiative, if_match_version(initiative))
-        return initiative, 200, etag(initiative)
+        return service.create_initiative(actor(), data)
 
 
 @bp.route("/initiatives/<string:ref>/participants")

@@ -5,22 +5,12 @@ from flask.views import MethodView
 
 from network import permissions
 from network.api import schemas
-from network.api.conventions import (
-    ETAG_HEADER,
-    LINK_HEADER,
-    VERSIONED_WRITE,
-    WRITE,
-    actor,
-    created,
-    etag,
-    make_blueprint,
-    paged,
-    search_page,
-)
+from network.api.conventions import LINK_HEADER, VERSIONED_WRITE, actor, make_blueprint, paged, search_page
 from network.api.lookups import find, find_by_ref, find_for_field, if_match_version
-from network.models import Membership, Network, Organization, Person
-from network.services import organizations as service
+from network.api.resources import CollectionResource, RecordAction, RecordResource
+from network.models import Membership, Network, Organization
 from network.services import archiving, profiles, search
+from network.services import organizations as service
 
 bp = make_blueprint("api_organizations", "Organisations, their memberships of network nodes, and their people")
 
@@ -34,8 +24,23 @@ def organization_for(ref: str) -> Organization:
 # Organisations ---------------------------------------------------------------------------------
 
 
-@bp.route("/organizations")
-class Organizations(MethodView):
+class OrganizationDetail(RecordResource, blueprint=bp, rule="/organizations/<string:ref>",
+                         schema=schemas.OrganizationSchema, input=schemas.OrganizationInput):  # fmt: skip
+    def read(self, ref):
+        """An organisation by id or slug (ETag: its version)"""
+        return organization_for(ref)
+
+    def update(self, org, data, version):
+        """Change some fields (coordinators of its node, admins); If-Match required"""
+        service.update_organization(actor(), org, data, version)
+
+    def archive(self, org, version):
+        """Archive (nothing is deleted; POST …/restore brings it back); If-Match required"""
+        archiving.archive(actor(), org, version)
+
+
+class Organizations(CollectionResource, blueprint=bp, rule="/organizations", schema=schemas.OrganizationSchema,
+                    input=schemas.OrganizationCreateInput, detail=OrganizationDetail):  # fmt: skip
     @bp.arguments(schemas.OrganizationListArgs, location="query")
     @bp.response(200, schemas.OrganizationPageSchema, headers=LINK_HEADER)
     def get(self, args):
@@ -43,52 +48,20 @@ class Organizations(MethodView):
         result = search.search_organizations(actor(), search.parse_search_params(request.args))
         return search_page(result, suggestions=[str(s) for s in result.suggestions])
 
-    @bp.arguments(schemas.OrganizationCreateInput)
-    @bp.response(201, schemas.OrganizationSchema, headers=ETAG_HEADER)
-    @bp.doc(**WRITE)
-    def post(self, data):
+    def create(self, data):
         """Create an organisation (coordinators, into a node they coordinate)"""
         network = find_for_field(Network, data.pop("network", None), "network", "network node")
         status = data.pop("membership_status", "active")
-        org = service.create_organization(actor(), data, network, status)
-        return created(org, "api_organizations.OrganizationDetail", ref=org.id)
+        return service.create_organization(actor(), data, network, status)
 
 
-@bp.route("/organizations/<string:ref>")
-class OrganizationDetail(MethodView):
-    @bp.response(200, schemas.OrganizationSchema, headers=ETAG_HEADER)
-    def get(self, ref):
-        """An organisation by id or slug (ETag: its version)"""
-        org = organization_for(ref)
-        return org, 200, etag(org)
+class OrganizationRestore(RecordAction, blueprint=bp, rule="/organizations/<string:ref>/restore",
+                          schema=schemas.OrganizationSchema):  # fmt: skip
+    read = OrganizationDetail.read
 
-    @bp.arguments(schemas.OrganizationInput(partial=True))
-    @bp.response(200, schemas.OrganizationSchema, headers=ETAG_HEADER)
-    @bp.doc(**VERSIONED_WRITE)
-    def patch(self, data, ref):
-        """Change some fields (coordinators of its node, admins); If-Match required"""
-        org = organization_for(ref)
-        service.update_organization(actor(), org, data, if_match_version(org))
-        return org, 200, etag(org)
-
-    @bp.response(200, schemas.OrganizationSchema, headers=ETAG_HEADER)
-    @bp.doc(**VERSIONED_WRITE)
-    def delete(self, ref):
-        """Archive (nothing is deleted; POST …/restore brings it back); If-Match required"""
-        org = organization_for(ref)
-        archiving.archive(actor(), org, if_match_version(org))
-        return org, 200, etag(org)
-
-
-@bp.route("/organizations/<string:ref>/restore")
-class OrganizationRestore(MethodView):
-    @bp.response(200, schemas.OrganizationSchema, headers=ETAG_HEADER)
-    @bp.doc(**VERSIONED_WRITE)
-    def post(self, ref):
+    def act(self, org, version):
         """Restore an archived organisation; If-Match required"""
-        org = organization_for(ref)
-        archiving.restore(actor(), org, if_match_version(org))
-        return org, 200, etag(org)
+        archiving.restore(actor(), org, version)
 
 
 @bp.route("/organizations/<string:ref>/change-requests")
@@ -116,49 +89,34 @@ class OrganizationMemberships(MethodView):
         return body, 200, headers
 
 
-@bp.route("/memberships")
-class Memberships(MethodView):
-    @bp.arguments(schemas.MembershipCreateInput)
-    @bp.response(201, schemas.MembershipSchema, headers=ETAG_HEADER)
-    @bp.doc(**WRITE)
-    def post(self, data):
-        """Make an organisation a member of a node (coordinators of that node)"""
-        org = find_for_field(Organization, data.pop("organization"), "organization", "organisation")
-        network = find_for_field(Network, data.pop("network"), "network", "network node")
-        membership = service.add_membership(actor(), org, network, data)
-        return created(membership, "api_organizations.MembershipDetail", membership_id=membership.id)
-
-
 def membership_for(membership_id: int) -> Membership:
     membership = find(Membership, membership_id, "membership")
     permissions.require(actor(), "organization.view", membership.organization)
     return membership
 
 
-@bp.route("/memberships/<int:membership_id>")
-class MembershipDetail(MethodView):
-    @bp.response(200, schemas.MembershipSchema, headers=ETAG_HEADER)
-    def get(self, membership_id):
+class MembershipDetail(RecordResource, blueprint=bp, rule="/memberships/<int:membership_id>",
+                       schema=schemas.MembershipSchema, input=schemas.MembershipInput):  # fmt: skip
+    def read(self, membership_id):
         """A membership"""
-        membership = membership_for(membership_id)
-        return membership, 200, etag(membership)
+        return membership_for(membership_id)
 
-    @bp.arguments(schemas.MembershipInput(partial=True))
-    @bp.response(200, schemas.MembershipSchema, headers=ETAG_HEADER)
-    @bp.doc(**VERSIONED_WRITE)
-    def patch(self, data, membership_id):
+    def update(self, membership, data, version):
         """Change status or dates; If-Match required"""
-        membership = membership_for(membership_id)
-        service.update_membership(actor(), membership, data, if_match_version(membership))
-        return membership, 200, etag(membership)
+        service.update_membership(actor(), membership, data, version)
 
-    @bp.response(200, schemas.MembershipSchema, headers=ETAG_HEADER)
-    @bp.doc(**VERSIONED_WRITE)
-    def delete(self, membership_id):
+    def archive(self, membership, version):
         """End a membership (it lapses today; nothing is deleted); If-Match required"""
-        membership = membership_for(membership_id)
-        service.end_membership(actor(), membership, if_match_version(membership))
-        return membership, 200, etag(membership)
+        service.end_membership(actor(), membership, version)
+
+
+class Memberships(CollectionResource, blueprint=bp, rule="/memberships", schema=schemas.MembershipSchema,
+                  input=schemas.MembershipCreateInput, detail=MembershipDetail):  # fmt: skip
+    def create(self, data):
+        """Make an organisation a member of a node (coordinators of that node)"""
+        org = find_for_field(Organization, data.pop("organization"), "organization", "organisation")
+        network = find_for_field(Network, data.pop("network"), "network", "network node")
+        return service.add_membership(actor(), org, network, data)
 
 
 # People ----------------------------------------------------------------------------------------
@@ -174,43 +132,24 @@ class OrganizationPeople(MethodView):
         return body, 200, headers
 
 
-@bp.route("/people")
-class People(MethodView):
-    @bp.arguments(schemas.PersonCreateInput)
-    @bp.response(201, schemas.PersonSchema, headers=ETAG_HEADER)
-    @bp.doc(**WRITE)
-    def post(self, data):
+class PersonDetail(RecordResource, blueprint=bp, rule="/people/<int:person_id>", schema=schemas.PersonSchema,
+                   input=schemas.PersonInput):  # fmt: skip
+    def read(self, person_id):
+        """A contact"""
+        return service.find_person(actor(), person_id)
+
+    def update(self, person, data, version):
+        """Change a contact; If-Match required"""
+        service.update_person(actor(), person, data, version)
+
+    def archive(self, person, version):
+        """Archive a contact; If-Match required"""
+        archiving.archive(actor(), person, version)
+
+
+class People(CollectionResource, blueprint=bp, rule="/people", schema=schemas.PersonSchema,
+             input=schemas.PersonCreateInput, detail=PersonDetail):  # fmt: skip
+    def create(self, data):
         """Add a contact to an organisation (its members and coordinators)"""
         org = find_for_field(Organization, data.pop("organization"), "organization", "organisation")
-        person = service.create_person(actor(), org, data)
-        return created(person, "api_organizations.PersonDetail", person_id=person.id)
-
-
-def person_for(person_id: int) -> Person:
-    return service.find_person(actor(), person_id)
-
-
-@bp.route("/people/<int:person_id>")
-class PersonDetail(MethodView):
-    @bp.response(200, schemas.PersonSchema, headers=ETAG_HEADER)
-    def get(self, person_id):
-        """A contact"""
-        person = person_for(person_id)
-        return person, 200, etag(person)
-
-    @bp.arguments(schemas.PersonInput(partial=True))
-    @bp.response(200, schemas.PersonSchema, headers=ETAG_HEADER)
-    @bp.doc(**VERSIONED_WRITE)
-    def patch(self, data, person_id):
-        """Change a contact; If-Match required"""
-        person = person_for(person_id)
-        service.update_person(actor(), person, data, if_match_version(person))
-        return person, 200, etag(person)
-
-    @bp.response(200, schemas.PersonSchema, headers=ETAG_HEADER)
-    @bp.doc(**VERSIONED_WRITE)
-    def delete(self, person_id):
-        """Archive a contact; If-Match required"""
-        person = person_for(person_id)
-        archiving.archive(actor(), person, if_match_version(person))
-        return person, 200, etag(person)
+        return service.create_person(actor(), org, data)
