@@ -24,7 +24,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from network import create_app
-from network.extensions import db
+from network.extensions import db, limiter
 
 SERVER_URL = os.environ.get("NETWORK_TEST_DATABASE_URL")
 # Tables every test starts with, as loaded once per session.
@@ -203,8 +203,12 @@ def shared_app(databases, tmp_path_factory):
     else:
         url = f"sqlite:///{folder / 'shared.sqlite3'}"
         shutil.copyfile(databases.template, folder / "shared.sqlite3")
-    return create_app({**base_config(databases), "SQLALCHEMY_DATABASE_URI": url,
-                       "INSTANCE_PATH": str(folder / "instance")})  # fmt: skip
+    app = create_app({**base_config(databases), "SQLALCHEMY_DATABASE_URI": url,
+                      "INSTANCE_PATH": str(folder / "instance")})  # fmt: skip
+    # Flask-Limiter is one object for every app: init_app (of a test's own app) sets its storage and
+    # whether it is enabled. What it holds for this app is put back before each test.
+    app.extensions["test_limiter_state"] = dict(limiter.__dict__)
+    return app
 
 
 @pytest.fixture
@@ -224,6 +228,7 @@ def app(databases, tmp_path, request):
         return
     app = request.getfixturevalue("shared_app")
     config = dict(app.config)
+    limiter.__dict__.update(app.extensions["test_limiter_state"])
     shutil.rmtree(app.instance_path, ignore_errors=True)
     os.makedirs(app.instance_path)
     try:
