@@ -1,0 +1,276 @@
+"""Who takes part in an initiative: invitations and their answers, leaving and removal, the credited
+shares of outcomes, and who may see which participant."""
+
+from decimal import Decimal
+
+from flask import has_request_context, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from network import permissions
+from network.extensions import db
+from network.labels import INVITATION_STATUS_LABELS, PARTICIPANT_ROLE_LABELS, label
+from network.models import AuditEvent, Initiative, Organization, Participant, utcnow
+from network.models.initiative import PARTICIPANT_ROLES
+from network.services import NotFound, PermissionDenied, ValidationError, operation
+from network.services.cleaning import Cleaner
+from network.services.notifications import notify, organization_users
+
+# Statuses of a participant that is "in" the initiative (counted, cannot be invited again).
+ACTIVE_STATUSES = ("invited", "accepted")
+# Roles that share the credit for outcomes when the coordinator has set no shares.
+CREDITED_ROLES = ("lead", "partner")
+HUNDRED = Decimal(100)
+
+
+# ---------------------------------------------------------------------------------------- reading
+
+
+def visible_participants(actor, initiative: Initiative) -> list[Participant]:
+    """Everyone for its coordinators and participants; only those who accepted for other readers
+    (the rule is permissions' participant.view, asked once for the whole initiative here)."""
+    if permissions.can(actor, "initiative.view_private", initiative):
+        return list(initiative.participants)
+    return [p for p in initiative.participants if permissions.can(actor, "participant.view", p)]
+
+
+def visible_participant(actor, participant_id: int) -> Participant:
+    """A participant, for those who may see it: an invitation that was not accepted is not found by
+    others, as if it did not exist."""
+    participant = db.session.get(Participant, participant_id) if 0 < participant_id <= 2**31 - 1 else None
+    if participant is None or not permissions.can(actor, "participant.view", participant):
+        permissions.require(actor, "directory.view")
+        raise NotFound(_("No such participant."))
+    return participant
+
+
+def participant_history(initiative: Initiative) -> list[AuditEvent]:
+    """Every change to this initiative's participants, newest first: who invited, accepted, left…"""
+    ids = [p.id for p in initiative.participants]
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.entity_type == Participant.__tablename__, AuditEvent.entity_id.in_(ids))
+            .options(selectinload(AuditEvent.actor))
+            .order_by(AuditEvent.id.desc())
+        )
+    )
+
+
+def own_participation(actor, initiative: Initiative) -> Participant | None:
+    """The participant row of the organisation the actor speaks for, if any."""
+    return next((p for p in initiative.participants if permissions.speaks_for(actor, p.organization)), None)
+
+
+def initiatives_of_organization(organization: Organization) -> list[Participant]:
+    return list(
+        db.session.scalars(
+            select(Participant)
+            .join(Initiative)
+            .where(Participant.organization_id == organization.id, Initiative.archived_at.is_(None))
+            .options(selectinload(Participant.initiative))
+            .order_by(Initiative.title)
+        )
+    )
+
+
+def find_organizations_to_invite(initiative: Initiative, query: str, limit: int = 20) -> list[Organization]:
+    """Organisations (firms included) whose name, local name or acronym contains the query."""
+    query = (query or "").strip()
+    if not query:
+        return []
+    taken = [p.organization_id for p in initiative.participants if p.invitation_status in ACTIVE_STATUSES]
+    pattern = f"%{query.lower()}%"
+    stmt = (
+        select(Organization)
+        .where(Organization.archived_at.is_(None), Organization.merged_into_id.is_(None))
+        .where(or_(func.lower(Organization.name).like(pattern), func.lower(Organization.name_local).like(pattern),
+                   func.lower(Organization.acronym).like(pattern)))
+        .options(selectinload(Organization.hq_country))
+        .order_by(Organization.name)
+        .limit(limit)
+    )  # fmt: skip
+    if taken:
+        stmt = stmt.where(Organization.id.not_in(taken))
+    return list(db.session.scalars(stmt))
+
+
+# ---------------------------------------------------------------------------------- participants
+
+
+def _link(initiative: Initiative, external: bool = False) -> str:
+    """The initiative's address: a path for in-app notices, a full URL for mail when known."""
+    if not has_request_context():
+        return f"/initiatives/{initiative.slug}"
+    return url_for("initiatives.detail", slug=initiative.slug, _external=external)
+
+
+def _participant(initiative: Initiative, organization: Organization) -> Participant | None:
+    return db.session.scalar(
+        select(Participant).where(Participant.initiative_id == initiative.id,
+                                  Participant.organization_id == organization.id)
+    )  # fmt: skip
+
+
+@operation
+def invite_participant(actor, initiative: Initiative, organization: Organization, role: str = "partner") -> Participant:
+    """Add an organisation with a role; its member users get an in-app notice and a mail."""
+    permissions.require(actor, "initiative.manage_participants", initiative)
+    if role not in PARTICIPANT_ROLES:
+        raise ValidationError({"role": [_("Choose lead, partner, funder, technical or observer.")]})
+    if organization.is_archived or organization.merged_into_id is not None:
+        raise ValidationError(
+            {"organization": [_("%(name)s is archived and cannot be invited.", name=organization.name)]}
+        )
+    if initiative.is_archived or initiative.status == "closed":
+        raise ValidationError({"": [_("This initiative is closed; nobody can be invited to it.")]})
+    participant = _participant(initiative, organization)
+    if participant is not None and participant.invitation_status in ACTIVE_STATUSES:
+        state = _("has already accepted") if participant.invitation_status == "accepted" else _("is already invited")
+        raise ValidationError({"organization": [_("%(name)s %(state)s.", name=organization.name, state=state)]})
+    if participant is None:
+        participant = Participant(initiative=initiative, organization=organization)
+        db.session.add(participant)
+    # A declined, departed or removed organisation may be invited again: the same row, a new round.
+    participant.role = role
+    participant.invitation_status = "invited"
+    participant.share = None
+    participant.invited_at = utcnow()
+    participant.responded_at = None
+    participant.invited_by_id = getattr(actor, "id", None)
+    message = _("%(org)s is invited to join the initiative “%(title)s” as %(role)s.", org=organization.name,
+                title=initiative.title, role=label(PARTICIPANT_ROLE_LABELS, role))  # fmt: skip
+    notify(organization_users(organization), message, _link(initiative),
+           mail_subject=_("Invitation: %(title)s", title=initiative.title),
+           mail_body=message + "\n\n" + _("Accept or decline on the initiative's page: %(link)s",
+                                           link=_link(initiative, external=True)))  # fmt: skip
+    return participant
+
+
+def _respond_check(actor, participant: Participant, organization: Organization | None) -> None:
+    if not permissions.can(actor, "participation.respond", participant):
+        raise PermissionDenied(_("This invitation is for %(name)s; only its members can answer it.",
+                                 name=participant.organization.name))  # fmt: skip
+    # The organisation the form says it answers for must be the invited one (no answering for others).
+    if organization is not None and organization.id != participant.organization_id:
+        raise ValidationError({"": [_("This invitation is for %(name)s, not for %(other)s.",
+                                      name=participant.organization.name, other=organization.name)]})  # fmt: skip
+
+
+@operation
+def respond_to_invitation(actor, participant: Participant, accept: bool,
+                          organization: Organization | None = None) -> Participant:  # fmt: skip
+    _respond_check(actor, participant, organization)
+    if participant.invitation_status != "invited":
+        status = label(INVITATION_STATUS_LABELS, participant.invitation_status).lower()
+        raise ValidationError({"": [_("This invitation was already answered (%(status)s).", status=status)]})
+    participant.invitation_status = "accepted" if accept else "declined"
+    participant.responded_at = utcnow()
+    _tell_managers(participant, _("%(org)s %(answer)s the invitation to “%(title)s”.", org=participant.organization.name,
+                                  answer=_("accepted") if accept else _("declined"),
+                                  title=participant.initiative.title))  # fmt: skip
+    return participant
+
+
+@operation
+def leave_initiative(actor, participant: Participant) -> Participant:
+    permissions.require(actor, "participation.respond", participant)
+    if participant.invitation_status != "accepted":
+        raise ValidationError({"": [_("Only an organisation taking part can leave.")]})
+    _end_participation(participant, "left")
+    _tell_managers(participant, _("%(org)s left “%(title)s”.", org=participant.organization.name,
+                                  title=participant.initiative.title))  # fmt: skip
+    return participant
+
+
+@operation
+def remove_participant(actor, participant: Participant) -> Participant:
+    permissions.require(actor, "initiative.manage_participants", participant.initiative)
+    if participant.invitation_status not in ACTIVE_STATUSES:
+        raise ValidationError({"": [_("%(org)s is not taking part.", org=participant.organization.name)]})
+    _end_participation(participant, "removed")
+    notify(organization_users(participant.organization),
+           _("%(org)s was removed from “%(title)s”.", org=participant.organization.name,
+             title=participant.initiative.title), _link(participant.initiative))  # fmt: skip
+    return participant
+
+
+def _end_participation(participant: Participant, status: str) -> None:
+    initiative = participant.initiative
+    had_share = participant.share is not None
+    participant.invitation_status = status
+    participant.responded_at = utcnow()
+    participant.share = None
+    if had_share:
+        # The remaining custom shares no longer add up to 100: back to the default split.
+        for other in initiative.participants:
+            other.share = None
+    # Its linked projects stay linked but stop counting (the roll-up counts accepted participants only).
+
+
+def _tell_managers(participant: Participant, message: str) -> None:
+    """Notice to whoever sent the invitation."""
+    if participant.invited_by_id:
+        from network.models import User
+
+        inviter = db.session.get(User, participant.invited_by_id)
+        if inviter is not None and inviter.active:
+            notify([inviter], message, _link(participant.initiative))
+
+
+def find_participant(initiative: Initiative, participant_id: int) -> Participant:
+    participant = next((p for p in initiative.participants if p.id == participant_id), None)
+    if participant is None:
+        raise NotFound(_("No such participant in this initiative."))
+    return participant
+
+
+# ------------------------------------------------------------------------------------------ shares
+
+
+def effective_shares(initiative: Initiative) -> dict[int, Decimal]:
+    """Each accepted participant's credited share in percent (participant id → share).
+
+    With no shares set, the lead and partners split 100 equally and other roles get none; once a
+    coordinator sets shares, those are used as they are (they sum to 100).
+    """
+    accepted = [p for p in initiative.participants if p.invitation_status == "accepted"]
+    if any(p.share is not None for p in accepted):
+        return {p.id: p.share or Decimal(0) for p in accepted}
+    credited = [p for p in accepted if p.role in CREDITED_ROLES]
+    equal = HUNDRED / len(credited) if credited else Decimal(0)
+    return {p.id: (equal if p.role in CREDITED_ROLES else Decimal(0)) for p in accepted}
+
+
+@operation
+def set_shares(actor, initiative: Initiative, shares: dict[int, str | Decimal | None]) -> dict[int, Decimal]:
+    """Set the credited shares of accepted participants; all blank restores the default split."""
+    permissions.require(actor, "initiative.manage_participants", initiative)
+    accepted = {p.id: p for p in initiative.participants if p.invitation_status == "accepted"}
+    unknown = set(shares) - set(accepted)
+    if unknown:
+        raise ValidationError({"shares": [_("Shares can only be set for participants who accepted.")]})
+    c = Cleaner({f"share-{pid}": shares.get(pid) for pid in accepted})
+    for pid in accepted:
+        c.decimal(f"share-{pid}", digits=5, places=2)
+    parsed = {pid: c.cleaned.get(f"share-{pid}") for pid in accepted}
+    for pid, value in parsed.items():
+        if value is not None and value > HUNDRED:
+            c.error(f"share-{pid}", _("A share is at most 100."))
+    c.done()
+    if all(v is None for v in parsed.values()):
+        for p in accepted.values():
+            p.share = None
+        return effective_shares(initiative)
+    total = sum((v or Decimal(0)) for v in parsed.values())
+    if total != HUNDRED:
+        raise ValidationError({"shares": [_("Shares must add up to 100; they add up to %(total)s.",
+                                            total=format(total.normalize(), "f"))]})  # fmt: skip
+    for pid, p in accepted.items():
+        p.share = (parsed[pid] or Decimal(0)).quantize(Decimal("0.01"))
+    if sum(p.share for p in accepted.values()) != HUNDRED:
+        raise ValidationError({"shares": [_("Use at most two decimals so the shares add up to exactly 100.")]})
+    return effective_shares(initiative)

@@ -1,0 +1,306 @@
+"""Initiatives as records: find them, create and edit them, archive them (network.services.archiving),
+link their participants' projects.
+
+Every write is an @operation that checks permission first; participants live in
+network.services.initiatives.participation, the graphs in .graph, the roll-up of outcomes in
+network.services.outcomes and partner suggestions in network.services.suggestions.
+"""
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from network import numbers, permissions
+from network.extensions import db
+from network.models import (
+    Initiative,
+    InitiativeProject,
+    InitiativeTarget,
+    Network,
+    Organization,
+    Participant,
+    Project,
+    Region,
+)
+from network.models.initiative import INITIATIVE_STATUSES
+from network.services import NotFound, ValidationError, operation
+from network.services.cleaning import Cleaner, as_list, plain_value, regions_by_code, themes_by_slug
+from network.services.organizations import check_version, is_blank
+from network.slugs import unique_slug
+
+MAX_INT = 2_147_483_647  # ids and counts are 32-bit columns
+
+
+# ---------------------------------------------------------------------------------------- reading
+
+
+def find_initiative(slug: str) -> Initiative:
+    """The initiative with its participants, targets, themes and regions loaded (no N+1)."""
+    initiative = db.session.scalar(
+        select(Initiative)
+        .where(Initiative.slug == slug)
+        .options(
+            selectinload(Initiative.participants).selectinload(Participant.organization),
+            selectinload(Initiative.targets),
+            selectinload(Initiative.themes),
+            selectinload(Initiative.regions),
+            selectinload(Initiative.network),
+            selectinload(Initiative.project_links)
+            .selectinload(InitiativeProject.project)
+            .selectinload(Project.lead_organization),
+        )
+    )
+    if initiative is None:
+        raise NotFound(_("No initiative %(slug)s.", slug=slug))
+    return initiative
+
+
+def organization_named(slug: str | None) -> Organization:
+    """The organisation a form or URL names by slug (to invite, or to add to an initiative)."""
+    org = db.session.scalar(select(Organization).where(Organization.slug == (slug or "")[:200]))
+    if org is None:
+        raise NotFound(_("No such organisation."))
+    return org
+
+
+def project_numbered(project_id) -> Project:
+    """The project a form or URL names by id."""
+    text = str(project_id or "")
+    project = db.session.get(Project, int(text)) if text.isascii() and text.isdigit() and int(text) <= MAX_INT else None
+    if project is None:
+        raise NotFound(_("No such project."))
+    return project
+
+
+def participant_counts(initiative_ids: list[int]) -> dict[int, dict[str, int]]:
+    """{initiative id: {status: count}} in one query, for list pages."""
+    counts: dict[int, dict[str, int]] = {i: {} for i in initiative_ids}
+    if initiative_ids:
+        rows = db.session.execute(
+            select(Participant.initiative_id, Participant.invitation_status, func.count())
+            .where(Participant.initiative_id.in_(initiative_ids))
+            .group_by(Participant.initiative_id, Participant.invitation_status)
+        )
+        for initiative_id, status, n in rows:
+            counts[initiative_id][status] = n
+    return counts
+
+
+def manageable_initiatives(actor) -> list[Initiative]:
+    """Open initiatives the actor may invite organisations to (for "add to initiative")."""
+    candidates = db.session.scalars(
+        select(Initiative)
+        .where(Initiative.archived_at.is_(None), Initiative.status != "closed")
+        .options(selectinload(Initiative.participants).selectinload(Participant.organization),
+                 selectinload(Initiative.network))
+        .order_by(Initiative.title)
+    )  # fmt: skip
+    return [i for i in candidates if permissions.can(actor, "initiative.manage_participants", i)]
+
+
+def linkable_projects(actor, initiative: Initiative) -> list[Project]:
+    """Projects the actor may link: of accepted participants, not archived, not linked yet."""
+    accepted = [p.organization_id for p in initiative.participants if p.invitation_status == "accepted"]
+    if not accepted:
+        return []
+    linked = {link.project_id for link in initiative.project_links}
+    projects = db.session.scalars(
+        select(Project)
+        .where(Project.lead_organization_id.in_(accepted), Project.archived_at.is_(None))
+        .options(selectinload(Project.lead_organization))
+        .order_by(Project.title)
+    )
+    return [
+        p for p in projects
+        if p.id not in linked and permissions.can(actor, "initiative.link_project", (initiative, p))
+    ]  # fmt: skip
+
+
+# ------------------------------------------------------------------------------ creating, editing
+
+INITIATIVE_FIELDS = ("title", "title_local", "goal", "description", "status", "start_date", "end_date",
+                     "target_tco2e", "target_people", "themes", "regions", "targets")  # fmt: skip
+
+
+def validate_initiative(data: dict, *, existing: Initiative | None = None) -> dict:
+    """Clean and check initiative values as every record does (network.services.cleaning): all
+    fields when creating, only those given when updating (``existing``). ``targets`` is a list of
+    {"label", "unit", "value", "achieved"} that replaces the custom targets as a whole."""
+    c = Cleaner({k: v for k, v in data.items() if k in INITIATIVE_FIELDS}, partial=existing is not None)
+    for key in sorted(set(data) - set(INITIATIVE_FIELDS)):
+        c.error(key, _("Unknown field."))
+    c.text("title", max_length=300, required=True)
+    c.text("title_local", max_length=300)
+    c.text("goal", max_length=2000, multiline=True)
+    c.text("description", max_length=20_000, multiline=True)
+    if existing is None and is_blank(data.get("status")):
+        c.cleaned["status"] = "proposed"
+    else:
+        c.choice("status", INITIATIVE_STATUSES, required=True)
+    c.date("start_date")
+    c.date("end_date")
+    c.dates_in_order("start_date", "end_date", existing)
+    c.decimal("target_tco2e", digits=14, places=3)
+    c.integer("target_people", minimum=0, maximum=MAX_INT)
+    c.themes("themes")
+    regions(c)
+    targets(c)
+    return c.done()
+
+
+def regions(c: Cleaner) -> None:
+    """Countries or whole regions of the M49 tree, by code ("KE", "142")."""
+    if not c.wanted("regions"):
+        return
+    codes = sorted({str(v).upper() for v in as_list(c.raw("regions"))})
+    known = set(db.session.scalars(select(Region.code).where(Region.code.in_(codes)))) if codes else set()
+    if set(codes) - known:
+        c.error("regions", _("Unknown country or region."))
+    else:
+        c.cleaned["regions"] = codes
+
+
+def targets(c: Cleaner) -> None:
+    if not c.wanted("targets"):
+        return
+    rows = c.raw("targets") or []
+    if not isinstance(rows, list | tuple):
+        rows = [rows]
+    cleaned = []
+    for n, row in enumerate(rows, start=1):
+        row = row if isinstance(row, dict) else {}
+        r = Cleaner({k: row.get(k) for k in ("label", "unit", "value", "achieved")})
+        if any(is_blank(row.get(k)) for k in ("label", "unit", "value")):
+            r.error("", _("Each target needs a label, a unit and a value."))
+        else:
+            r.text("label", max_length=200)
+            r.text("unit", max_length=40)
+            r.decimal("value", digits=16, places=3)
+        r.decimal("achieved", digits=16, places=3)
+        for messages in r.errors.values():
+            for message in messages:
+                c.error("targets", _("Line %(n)d: %(m)s", n=n, m=message))
+        cleaned.append(r.cleaned)
+    c.cleaned["targets"] = cleaned
+
+
+def initiative_values(initiative: Initiative, fields=INITIATIVE_FIELDS) -> dict:
+    """The initiative's current values of ``fields``, plain, as ``plain_submitted`` gives the new ones."""
+    values = {}
+    for key in fields:
+        if key == "targets":
+            values[key] = target_lines(
+                [
+                    {"label": t.label, "unit": t.unit, "value": t.value, "achieved": t.achieved}
+                    for t in initiative.targets
+                ]
+            )
+        else:
+            values[key] = plain_value(getattr(initiative, key))
+    return values
+
+
+def target_lines(rows: list[dict]) -> list[str]:
+    def text(v):
+        return "" if v is None else numbers.input_text(v)
+
+    return [f"{r['label']}; {r['unit']}; {text(r['value'])}; {text(r.get('achieved'))}".rstrip("; ") for r in rows]
+
+
+def plain_submitted(cleaned: dict) -> dict:
+    return {k: target_lines(v) if k == "targets" else plain_value(v) for k, v in cleaned.items()}
+
+
+def assign_initiative(initiative: Initiative, cleaned: dict) -> None:
+    # No flush half-way (the look-ups below would autoflush): one UPDATE, one version, one audit row.
+    with db.session.no_autoflush:
+        for key, value in cleaned.items():
+            if key == "themes":
+                initiative.themes = themes_by_slug(value)
+            elif key == "regions":
+                initiative.regions = regions_by_code(value)
+            elif key == "targets":
+                # Replaced as a whole, matched by label so unchanged ones keep their ids.
+                existing = {t.label: t for t in initiative.targets}
+                kept = []
+                for row in value:
+                    target = existing.pop(row["label"], None) or InitiativeTarget(label=row["label"])
+                    target.unit, target.value, target.achieved = row["unit"], row["value"], row.get("achieved")
+                    kept.append(target)
+                initiative.targets = kept
+            else:
+                setattr(initiative, key, value)
+
+
+def _network(actor, network_id) -> Network | None:
+    if is_blank(network_id):
+        # A coordinator convenes in their own node, so they keep managing it.
+        networks = getattr(actor, "networks", None) or []
+        return networks[0] if permissions.network_scope(actor) and networks else None
+    network = (
+        db.session.get(Network, int(network_id)) if str(network_id).isdigit() and int(network_id) <= MAX_INT else None
+    )
+    if network is None:
+        raise ValidationError({"network": [_("Unknown network node.")]})
+    return network
+
+
+def networks_to_convene(actor) -> list[Network]:
+    """The nodes the actor may convene an initiative in (the create form's choices)."""
+    if not permissions.can(actor, "initiative.create", None):
+        return []
+    nodes = select(Network).where(Network.archived_at.is_(None), permissions.in_network_scope(actor, Network.path))
+    return list(db.session.scalars(nodes.order_by(Network.path)))
+
+
+@operation
+def create_initiative(actor, data: dict) -> Initiative:
+    """A new initiative convened by ``data["network"]`` (a node id; a coordinator's own by default)."""
+    network = _network(actor, data.get("network"))
+    permissions.require(actor, "initiative.create", network)
+    cleaned = validate_initiative({k: v for k, v in data.items() if k != "network"})
+    initiative = Initiative(slug=unique_slug(Initiative.slug, cleaned["title"], fallback="initiative"),
+                            network=network, created_by_id=getattr(actor, "id", None))  # fmt: skip
+    assign_initiative(initiative, cleaned)
+    db.session.add(initiative)
+    return initiative
+
+
+@operation
+def update_initiative(actor, initiative: Initiative, data: dict, expected_version) -> Initiative:
+    """Change the fields given in ``data``; ``expected_version`` is the version the caller read."""
+    permissions.require(actor, "initiative.update", initiative)
+    if "network" in data:
+        raise ValidationError({"network": [_("The convening node cannot be changed.")]})
+    cleaned = validate_initiative(data, existing=initiative)
+    check_version(initiative, expected_version, initiative_values(initiative, cleaned), plain_submitted(cleaned))
+    assign_initiative(initiative, cleaned)
+    return initiative
+
+
+# -------------------------------------------------------------------------------- linked projects
+
+
+@operation
+def link_project(actor, initiative: Initiative, project: Project) -> InitiativeProject:
+    permissions.require(actor, "initiative.link_project", (initiative, project))
+    accepted = {p.organization_id for p in initiative.participants if p.invitation_status == "accepted"}
+    if project.lead_organization_id not in accepted:
+        raise ValidationError({"project": [_("Only projects led by an organisation that accepted can be linked.")]})
+    if project.is_archived:
+        raise ValidationError({"project": [_("This project is archived.")]})
+    if any(link.project_id == project.id for link in initiative.project_links):
+        raise ValidationError({"project": [_("“%(title)s” is already linked.", title=project.title)]})
+    link = InitiativeProject(initiative=initiative, project=project, linked_by_id=getattr(actor, "id", None))
+    db.session.add(link)
+    return link
+
+
+@operation
+def unlink_project(actor, initiative: Initiative, project: Project) -> None:
+    permissions.require(actor, "initiative.link_project", (initiative, project))
+    link = next((k for k in initiative.project_links if k.project_id == project.id), None)
+    if link is None:
+        raise NotFound(_("This project is not linked to the initiative."))
+    initiative.project_links.remove(link)
+    db.session.delete(link)
