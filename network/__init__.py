@@ -93,12 +93,16 @@ def register_blueprints(app: Flask) -> None:
         imports,
         initiatives,
         main,
+        memberships,
+        moderation,
         notifications,
         organizations,
+        partnerships,
+        people,
         projects,
     )  # fmt: skip
 
-    for feature in (main, auth, directory, organizations, projects, initiatives, activity, graph, notifications,
-                    imports, exports, admin, health):  # fmt: skip
+    for feature in (main, auth, directory, organizations, moderation, memberships, people, partnerships, projects,
+                    initiatives, activity, graph, notifications, imports, exports, admin, health):  # fmt: skip
         app.register_blueprint(feature.bp)
     api.init_app(app)

@@ -113,14 +113,14 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("organizations.history_page", "GET"): row(
         c("/organizations/{org_a}/history", A_SIDE), c("/organizations/{org_b}/history", B_SIDE)
     ),
-    ("organizations.changes", "GET"): row(c("/organizations/{org_a}/changes", A_SIDE)),
+    ("moderation.changes", "GET"): row(c("/organizations/{org_a}/changes", A_SIDE)),
     ("organizations.edit_records", "GET"): row(c("/organizations/{org_a}/records", A_SIDE)),
     ("graph.organization_graph", "GET"): row(c("/organizations/{org_a}/graph.json", EVERYONE)),
     ("projects.index", "GET"): row(c("/projects", EVERYONE), c("/projects?q=Project&theme=transport", EVERYONE)),
     ("projects.detail", "GET"): row(c("/projects/{project_a}", EVERYONE)),
     ("projects.history_page", "GET"): row(c("/projects/{project_a}/history", A_SIDE)),
     ("projects.outcomes", "GET"): row(c("/projects/{project_a}/outcomes", A_SIDE)),
-    ("organizations.partnership_history", "GET"): row(c("/partnerships/{partnership_a}/history", A_SIDE)),
+    ("partnerships.history_page", "GET"): row(c("/partnerships/{partnership_a}/history", A_SIDE)),
     # ------------------------------------------------------------ accounts
     ("auth.login", "GET"): row(c("/login", EVERYONE)),
     ("auth.login", "POST"): row(c("/login", EVERYONE, data={"email": "nobody@example.org", "password": "x"})),
@@ -221,8 +221,8 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ),
     ("organizations.archive", "POST"): row(c("/organizations/{org_b}/archive", B_COORD, data={"version": "1"})),
     ("organizations.restore", "POST"): row(c("/organizations/{archived_org_a}/restore", A_COORD)),
-    ("organizations.new_membership", "GET"): row(c("/organizations/{org_a}/memberships/new", A_COORD)),
-    ("organizations.new_membership", "POST"): row(
+    ("memberships.new", "GET"): row(c("/organizations/{org_a}/memberships/new", A_COORD)),
+    ("memberships.new", "POST"): row(
         c(
             "/organizations/{org_b}/memberships/new",
             ADMIN,
@@ -237,39 +237,39 @@ TABLE: dict[tuple[str, str], list[Case]] = {
             note="an organisation in no node yet joins X1",
         ),
     ),  # fmt: skip
-    ("organizations.edit_membership", "GET"): row(c("/memberships/{membership_a}/edit", A_COORD)),
-    ("organizations.edit_membership", "POST"): row(
+    ("memberships.edit", "GET"): row(c("/memberships/{membership_a}/edit", A_COORD)),
+    ("memberships.edit", "POST"): row(
         c("/memberships/{membership_b}/edit", B_COORD, data={"status": "suspended", "version": "1"})
     ),
-    ("organizations.end_membership", "POST"): row(c("/memberships/{membership_b}/end", B_COORD)),
-    ("organizations.new_person", "GET"): row(c("/organizations/{org_a}/people/new", A_SIDE)),
-    ("organizations.new_person", "POST"): row(
+    ("memberships.end", "POST"): row(c("/memberships/{membership_b}/end", B_COORD)),
+    ("people.new", "GET"): row(c("/organizations/{org_a}/people/new", A_SIDE)),
+    ("people.new", "POST"): row(
         c("/organizations/{org_b}/people/new", B_SIDE, data={"name": "New Person", "email": "np@example.org"})
     ),
     # People A and B are unlisted: to those without rights they do not exist (404, as for a wrong id).
-    ("organizations.edit_person", "GET"): row(c("/people/{person_a}/edit", A_SIDE, denied=("missing",))),
-    ("organizations.edit_person", "POST"): row(
+    ("people.edit", "GET"): row(c("/people/{person_a}/edit", A_SIDE, denied=("missing",))),
+    ("people.edit", "POST"): row(
         c("/people/{person_b}/edit", B_SIDE, data=PERSON_FORM, denied=("missing",),
           note="attack: member of A editing B's contact")
     ),  # fmt: skip
-    ("organizations.archive_person", "POST"): row(c("/people/{person_b}/archive", B_SIDE, denied=("missing",))),
-    ("organizations.restore_person", "POST"): row(
+    ("people.archive", "POST"): row(c("/people/{person_b}/archive", B_SIDE, denied=("missing",))),
+    ("people.restore", "POST"): row(
         c("/people/{archived_person_a}/restore", A_SIDE, denied=("missing",))
     ),
-    ("organizations.new_partnership", "GET"): row(c("/organizations/{org_a}/partnerships/new", A_SIDE)),
-    ("organizations.new_partnership", "POST"): row(
+    ("partnerships.new", "GET"): row(c("/organizations/{org_a}/partnerships/new", A_SIDE)),
+    ("partnerships.new", "POST"): row(
         c("/organizations/{org_a}/partnerships/new", A_SIDE, data={"partner": "{company}", "kind": "technical"})
     ),
-    ("organizations.edit_partnership", "GET"): row(c("/partnerships/{partnership_a}/edit", A_SIDE)),
-    ("organizations.edit_partnership", "POST"): row(
+    ("partnerships.edit", "GET"): row(c("/partnerships/{partnership_a}/edit", A_SIDE)),
+    ("partnerships.edit", "POST"): row(
         c("/partnerships/{partnership_b}/edit", B_SIDE, data=PARTNERSHIP_FORM)
     ),
-    ("organizations.archive_partnership", "POST"): row(c("/partnerships/{partnership_b}/archive", B_SIDE)),
-    ("organizations.restore_partnership", "POST"): row(c("/partnerships/{archived_partnership_a}/restore", A_SIDE)),
+    ("partnerships.archive", "POST"): row(c("/partnerships/{partnership_b}/archive", B_SIDE)),
+    ("partnerships.restore", "POST"): row(c("/partnerships/{archived_partnership_a}/restore", A_SIDE)),
     # ------------------------------------------------------------ moderated changes
-    ("organizations.change_queue", "GET"): row(c("/changes", COORDINATORS)),
-    ("organizations.review_change", "GET"): row(c("/changes/{change_a}", A_SIDE, note="its member follows it")),
-    ("organizations.review_change", "POST"): row(
+    ("moderation.queue", "GET"): row(c("/changes", COORDINATORS)),
+    ("moderation.review", "GET"): row(c("/changes/{change_a}", A_SIDE, note="its member follows it")),
+    ("moderation.review", "POST"): row(
         c(
             "/changes/{change_a}",
             A_COORD,
@@ -277,7 +277,7 @@ TABLE: dict[tuple[str, str], list[Case]] = {
             note="attack: the member approving its own change",
         ),
     ),  # fmt: skip
-    ("organizations.withdraw_change", "POST"): row(c("/changes/{change_a}/withdraw", {"member_a", "admin"})),
+    ("moderation.withdraw", "POST"): row(c("/changes/{change_a}/withdraw", {"member_a", "admin"})),
     # ------------------------------------------------------------ projects
     ("projects.create", "GET"): row(c("/organizations/{org_a}/projects/new", A_SIDE)),
     ("projects.create", "POST"): row(

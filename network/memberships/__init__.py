@@ -1,0 +1,3 @@
+from network.memberships.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,3 @@
+from network.moderation.views import bp
+
+__all__ = ["bp"]

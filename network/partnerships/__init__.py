@@ -1,0 +1,3 @@
+from network.partnerships.views import bp
+
+__all__ = ["bp"]

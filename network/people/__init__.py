@@ -1,0 +1,3 @@
+from network.people.views import bp
+
+__all__ = ["bp"]
