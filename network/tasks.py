@@ -41,7 +41,8 @@ def job(retries: int = 0):
 
 
 def init_app(app: Flask) -> None:
-    from network.services import exporting, importing, mail  # noqa: F401  (their @job functions register)
+    from network.services import exporting, mail  # noqa: F401  (their @job functions register)
+    from network.services.importing import jobs  # noqa: F401
 
     huey = make_huey(app)
     tasks = {}

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from network.extensions import db
 from network.models import AuditEvent, Organization, OrganizationIdentifier
 from network.services.exporting import export_rows, export_to_file
-from network.services.importing import COLUMNS, ImportOptions, run_import, write_import
+from network.services.importing import ImportOptions, run_import, write_import
+from network.services.spreadsheet import COLUMNS
 from tests import factories as f
 from tests.conftest import login
 

@@ -18,7 +18,7 @@ from network import create_app, tasks
 from network.extensions import db
 from network.models import ExportJob, utcnow
 from network.services import exporting
-from network.services.importing import COLUMNS
+from network.services.spreadsheet import COLUMNS
 from tests import factories as f
 from tests.conftest import login
 from tests.test_jobs import REDIS_URL, Consumer, wait_until

@@ -213,12 +213,12 @@ def test_same_name_with_other_details_is_a_warning(tmp_path, admin):
 
 def test_killed_import_leaves_nothing_behind(tmp_path, admin, monkeypatch):
     """A database error in the second batch rolls back the first one too."""
-    from network.services import importing
+    from network.services.importing import run, writing
 
-    monkeypatch.setattr(importing, "BATCH_SIZE", 5)
+    monkeypatch.setattr(run, "BATCH_SIZE", 5)
     rows = "".join(f"Org {i},KE,{1990 + i % 20}\n" for i in range(12))
     path = write(tmp_path, "k.csv", "name,country,founded\n" + rows)
-    original = importing.BatchWriter.insert
+    original = writing.BatchWriter.insert
     calls = []
 
     def failing_insert(self, batch_rows):
@@ -227,7 +227,7 @@ def test_killed_import_leaves_nothing_behind(tmp_path, admin, monkeypatch):
             batch_rows[0].values["founded"] = 5000  # violates the founded_range CHECK in the database
         return original(self, batch_rows)
 
-    monkeypatch.setattr(importing.BatchWriter, "insert", failing_insert)
+    monkeypatch.setattr(writing.BatchWriter, "insert", failing_insert)
     with pytest.raises(Exception):  # noqa: B017 - any database error
         write_import(admin, path, path.name, ImportOptions(write=True))
     db.session.rollback()
@@ -371,7 +371,8 @@ def test_the_template_reads_back_in_either_language(app, tmp_path, admin, lang):
     import io
 
     from network.services import import_template
-    from network.services.importing import COLUMNS, map_header
+    from network.services.importing.reading import map_header
+    from network.services.spreadsheet import COLUMNS
 
     header = import_template.header(lang)
     assert map_header(header) == (list(COLUMNS), [])
@@ -385,7 +386,7 @@ def test_the_template_reads_back_in_either_language(app, tmp_path, admin, lang):
 def test_template_downloads(app, node):
     from openpyxl import load_workbook
 
-    from network.services.importing import COLUMNS
+    from network.services.spreadsheet import COLUMNS
     from tests.conftest import login
 
     other = f.network("CAN Europe", slug="can-europe")
@@ -398,6 +399,7 @@ def test_template_downloads(app, node):
     assert response.status_code == 200 and response.mimetype == "text/csv"
     rows = list(csv.reader(io_text(response.data)))
     assert rows[0] == list(COLUMNS) and rows[1][0] == "Example organisation (delete this row)"
+    assert rows[1][COLUMNS.index("phone")] == "'+254 20 123 4567"  # the formula guard of the export
     chinese = list(csv.reader(io_text(client.get("/imports/template.csv?lang=zh").data)))
     assert (chinese[0][0], chinese[0][4]) == ("名称", "国家")
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from network.extensions import db
 from network.models import ImportJob, Organization
 from network.services import importing
+from network.services.importing import jobs
 from tests import factories as f
 from tests.conftest import login
 
@@ -186,7 +187,7 @@ def active_job(user, status="running", age=timedelta(0)) -> ImportJob:
 
 def beat(app, job, seconds_ago: float, processed=4) -> None:
     """A heartbeat as a consumer's job writes it into the queue's storage."""
-    app.extensions["huey"].put(importing.heartbeat_key(job.id), {"at": time.time() - seconds_ago,
+    app.extensions["huey"].put(jobs.heartbeat_key(job.id), {"at": time.time() - seconds_ago,
                                                                    "processed": processed, "total": 10})  # fmt: skip
 
 

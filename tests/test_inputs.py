@@ -14,7 +14,8 @@ from sqlalchemy import select
 from network import numbers
 from network.extensions import db
 from network.models import Initiative, Organization, OutcomeReport, Person, Project
-from network.services import importing, search
+from network.services import search
+from network.services.importing import rows
 from tests import factories as f
 from tests.conftest import login
 from tests.test_api import assert_problem, bearer
@@ -364,5 +365,5 @@ def test_what_the_api_writes_it_reads_back(client, world):
 
 def test_the_importer_reads_founding_years_like_the_forms(app, world):
     for text, year in [("１９９８", 1998), ("1998.0", 1998), ("1998年", 1998), ("1998-05-01", 1998), ("1 998", 1998)]:
-        assert importing.parse_year(text) == year, text
-    assert importing.parse_year("nineteen") == "nineteen"  # left for the row's check to report
+        assert rows.parse_year(text) == year, text
+    assert rows.parse_year("nineteen") == "nineteen"  # left for the row's check to report

@@ -14,7 +14,7 @@ from network import permissions
 from network.errors import Conflict, NotFound, ValidationError
 from network.imports.forms import MergeForm, UploadForm
 from network.models import Network
-from network.services import duplicates, exporting, import_template, importing, networks
+from network.services import duplicates, exporting, import_template, importing, networks, spreadsheet
 
 bp = Blueprint("imports", __name__)
 
@@ -62,7 +62,7 @@ def index():
         status = 422
     elif request.method == "POST" and status == 200:
         status = 422
-    return render_template("imports/index.html", form=form, jobs=jobs, columns=importing.HEADER_ALIASES), status
+    return render_template("imports/index.html", form=form, jobs=jobs, columns=spreadsheet.HEADER_ALIASES), status
 
 
 @bp.get("/imports/<int:job_id>")

@@ -24,6 +24,7 @@ from network.initiatives.forms import (
 )  # fmt: skip
 from network.services import ValidationError, activities, archiving, outcomes, search, suggestions
 from network.services import initiatives as service
+from network.services.spreadsheet import escape_formula
 
 bp = Blueprint("initiatives", __name__)
 
@@ -339,20 +340,11 @@ def progress(slug: str):
     return jsonify(outcomes.progress_series(outcomes.roll_up(initiative)))
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value) -> str:
-    """Spreadsheets run cells that start with = + - @ as formulas: prefix those with a quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
 def csv_response(rows: list[list], filename: str) -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in rows:
-        writer.writerow([csv_cell(v) for v in row])
+        writer.writerow([escape_formula(v) for v in row])
     return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip
 

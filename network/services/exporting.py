@@ -1,7 +1,7 @@
 """Export of organisations in the import columns, as CSV or Excel, so a re-import changes nothing.
 
 Text that a spreadsheet would run as a formula (starting with = + - @, tab or CR) is written with
-a leading apostrophe; the importer drops that apostrophe again.
+a leading apostrophe (spreadsheet.escape_formula); the importer drops that apostrophe again.
 
 The directory's one export: up to EXPORT_INLINE_ROWS organisations are answered in the request; a
 larger export is an ExportJob that the job queue prepares into instance/exports/ (as the user who
@@ -31,71 +31,12 @@ from werkzeug.datastructures import MultiDict
 from network import database, permissions, tasks
 from network.errors import Conflict, NotFound, PermissionDenied, ServiceError
 from network.extensions import db
-from network.models import ExportJob, Membership, Network, Organization, OrganizationIdentifier, Region, Theme, User
+from network.models import ExportJob, Organization, User
 from network.models.base import utcnow
-from network.models.organization import organization_countries, organization_themes
-from network.services.importing import COLUMNS, FORMULA_START
+from network.services.spreadsheet import COLUMNS, escape_formula, plain_records
 
 BATCH = 1000
 FORMATS = ("csv", "xlsx")
-
-
-def escape_cell(value: str) -> str:
-    return "'" + value if value and value[0] in FORMULA_START else value
-
-
-def plain_records(org_ids: list[int]) -> dict[int, dict]:
-    """Stored values in the importer's plain form, in a fixed number of queries per batch."""
-    records: dict[int, dict] = {}
-    for start in range(0, len(org_ids), BATCH):
-        chunk = org_ids[start : start + BATCH]
-        query = (
-            select(Organization.id, Organization.name, Organization.name_local, Organization.acronym,
-                   Organization.kind, Region.code, Organization.website, Organization.email, Organization.phone,
-                   Organization.description, Organization.founded)
-            .outerjoin(Region, Region.id == Organization.hq_country_id)
-            .where(Organization.id.in_(chunk))
-        )  # fmt: skip
-        for row in db.session.execute(query):
-            org_id, name, local, acronym, kind, code, website, email, phone, description, founded = row
-            records[org_id] = {
-                "name": name, "name_local": local, "acronym": acronym, "kind": kind, "hq_country": code,
-                "website": website, "email": email, "phone": phone, "description": description, "founded": founded,
-                "countries": [], "themes": [], "identifiers": [], "memberships": {},
-            }  # fmt: skip
-        countries = db.session.execute(
-            select(organization_countries.c.organization_id, Region.code)
-            .join(Region, Region.id == organization_countries.c.region_id)
-            .where(organization_countries.c.organization_id.in_(chunk))
-        )
-        for org_id, code in countries:
-            records[org_id]["countries"].append(code)
-        themes = db.session.execute(
-            select(organization_themes.c.organization_id, Theme.slug)
-            .join(Theme, Theme.id == organization_themes.c.theme_id)
-            .where(organization_themes.c.organization_id.in_(chunk))
-        )
-        for org_id, slug in themes:
-            records[org_id]["themes"].append(slug)
-        identifiers = db.session.execute(
-            select(OrganizationIdentifier.organization_id, OrganizationIdentifier.value).where(
-                OrganizationIdentifier.organization_id.in_(chunk)
-            )
-        )
-        for org_id, value in identifiers:
-            records[org_id]["identifiers"].append(value)
-        memberships = db.session.execute(
-            select(Membership.organization_id, Membership.network_id, Membership.status, Membership.joined_on,
-                   Network.slug)
-            .join(Network, Network.id == Membership.network_id)
-            .where(Membership.organization_id.in_(chunk))
-        )  # fmt: skip
-        for org_id, network_id, status, joined_on, slug in memberships:
-            records[org_id]["memberships"][network_id] = (status, joined_on.isoformat() if joined_on else None, slug)
-        for record in records.values():
-            for key in ("countries", "themes", "identifiers"):
-                record[key].sort()
-    return records
 
 
 def export_row(record: dict) -> dict[str, str]:
@@ -112,7 +53,7 @@ def export_row(record: dict) -> dict[str, str]:
         "joined_on": ";".join(m[1] or "" for m in memberships) if any(m[1] for m in memberships) else "",
         "identifier": ";".join(record["identifiers"]),
     }  # fmt: skip
-    return {key: escape_cell("" if value is None else str(value)) for key, value in values.items()}
+    return {key: escape_formula(value) for key, value in values.items()}
 
 
 def organization_ids(actor, params=None) -> list[int]:

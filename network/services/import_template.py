@@ -1,7 +1,7 @@
 """The import template: the columns the importer reads, an example row, and the values it accepts.
 
 The header is in the reader's language (the column names in English, the first Chinese name of
-each column in Chinese); the importer recognises both (importing.HEADER_ALIASES). The .xlsx has a
+each column in Chinese); the importer recognises both (spreadsheet.HEADER_ALIASES). The .xlsx has a
 second sheet, "allowed values": kinds, membership statuses, themes, countries and the network
 nodes the reader may import into, each with its English and Chinese name.
 """
@@ -17,7 +17,7 @@ from network import labels, permissions
 from network.extensions import db
 from network.models import Network, Region, Theme
 from network.models.organization import MEMBERSHIP_STATUSES, ORGANIZATION_KINDS
-from network.services.importing import COLUMNS, HEADER_ALIASES
+from network.services.spreadsheet import COLUMNS, HEADER_ALIASES, escape_formula
 
 ALLOWED_SHEET = "allowed values"
 EXAMPLE = {  # valid as it stands, so a template uploaded unchanged previews one new organisation
@@ -34,6 +34,10 @@ def header(locale: str) -> list[str]:
     if locale.startswith("zh"):
         return [next(a for a in HEADER_ALIASES[c] if not a.isascii()) for c in COLUMNS]
     return list(COLUMNS)
+
+
+def example_row() -> list[str]:
+    return [escape_formula(EXAMPLE[c]) for c in COLUMNS]
 
 
 def _in_both_languages(text) -> tuple[str, str]:
@@ -65,7 +69,7 @@ def write_csv(actor, target: IO[str], locale: str) -> None:
     permissions.require(actor, "organization.import", None)
     writer = csv.writer(target)
     writer.writerow(header(locale))
-    writer.writerow([EXAMPLE[c] for c in COLUMNS])
+    writer.writerow(example_row())
 
 
 def write_xlsx(actor, target, locale: str) -> None:
@@ -79,12 +83,12 @@ def write_xlsx(actor, target, locale: str) -> None:
     sheet = workbook.active
     sheet.title = "organisations"
     sheet.append(header(locale))
-    sheet.append([EXAMPLE[c] for c in COLUMNS])
+    sheet.append(example_row())
     sheet.freeze_panes = "A2"
     allowed = workbook.create_sheet(ALLOWED_SHEET)
     allowed.append([_("Column"), _("Value to write"), "English", "中文"])
     for row in values:
-        allowed.append(list(row))
+        allowed.append([escape_formula(value) for value in row])  # node names are anyone's text
     for column in ("kind", "country", "membership_status"):
         positions = [n for n, row in enumerate(values, start=2) if row[0] == column]
         letter = chr(ord("A") + COLUMNS.index(column))
