@@ -21,7 +21,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, make_url, text
 
-from network import create_app, demo
+from network import create_app
+from network.demo import commands as demo
 from network.extensions import db
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"

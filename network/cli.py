@@ -23,7 +23,7 @@ def load_reference_command() -> None:
 def init_app(app: Flask) -> None:
     from network.auth.commands import commands as auth_commands
     from network.backup import commands as backup_commands
-    from network.demo import demo_logins_command, seed_demo_command
+    from network.demo.commands import demo_logins_command, seed_demo_command
     from network.imports.commands import commands as import_commands
 
     builtin = (load_reference_command, seed_demo_command, demo_logins_command)

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
-from network.demo import KIND_WEIGHTS, LOGIN_URL, NODES
+from network.demo.commands import LOGIN_URL
+from network.demo.spec import KIND_WEIGHTS, NODES
 from network.extensions import db
 from network.models import (
     AuditEvent,

@@ -1,33 +1,40 @@
-"""seed-demo: a believable demo network (CAN-like), and demo-logins.
+"""Drawing the demo network from one seeded random generator and inserting it in bulk."""
 
-Everything is drawn from one ``random.Random(seed)``, so a seed always gives the same names and the
-same structure; only the demo passwords (from ``secrets``) differ. Rows go in with SQLAlchemy Core
-bulk inserts, organisation by organisation in chunks, with the audit and search hooks off (seeding is
-not a user's change); the search index is rebuilt once at the end and everything commits once.
-"""
-
-import csv
-import json
-import os
 import random
 import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from importlib import resources
-from pathlib import Path
 
 import click
-from flask import current_app
-from flask.cli import with_appcontext
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import insert, select
 from werkzeug.security import generate_password_hash
 
-from network.database import writing
+from network.bulk import insert_returning_ids
+from network.demo.spec import (
+    ARAB_LEAGUE,
+    FIRM_CATEGORIES,
+    INVITATION_WEIGHTS,
+    KIND_WEIGHTS,
+    MEMBERSHIP_STATUS_WEIGHTS,
+    NODES,
+    PARTICIPANT_ROLE_WEIGHTS,
+    PARTNERSHIP_KIND_WEIGHTS,
+    PROJECT_ROLE_WEIGHTS,
+    PROJECT_STATUS_WEIGHTS,
+    ROOT,
+    SHOWCASE,
+    SHOWCASE_STATUSES,
+    STORY,
+    TCO2E_SCALE,
+    NodeSpec,
+    StoryOrg,
+    load_csv,
+    load_json,
+)
 from network.extensions import db
 from network.models import (
-    Base,
     Initiative,
     InitiativeProject,
     InitiativeTarget,
@@ -51,143 +58,7 @@ from network.models.project import project_countries, project_themes
 from network.models.user import user_networks
 from network.slugs import slugify
 
-LOGIN_URL = f"http://127.0.0.1:{os.environ.get('PORT', '5000')}/login"  # scripts/run serves on $PORT
-LOGINS_FILE = "demo-logins.txt"
-REFERENCE_TABLES = {"regions", "themes", "alembic_version"}
 CHUNK = 5000  # organisations generated and inserted per round (bounded memory at 200,000)
-
-
-# The network's tree. Regional nodes claim countries by M49 region (or an explicit list, which wins);
-# national nodes claim one country. Countries no node claims join the international network directly.
-@dataclass(frozen=True)
-class NodeSpec:
-    slug: str
-    name: str
-    region: str  # M49 code or ISO alpha-2 of the node's scope
-    parent: str | None
-    short: str  # for initiative titles: "Green Freight South Asia"
-    short_zh: str
-    name_local: str | None = None
-    countries: tuple[str, ...] = ()  # explicit claim; otherwise every country under `region`
-
-
-ARAB_LEAGUE = ("DZ", "BH", "KM", "DJ", "EG", "IQ", "JO", "KW", "LB", "LY", "MR", "MA", "OM", "PS", "QA", "SA", "SO",
-               "SD", "SY", "TN", "AE", "YE")  # fmt: skip
-EECCA = ("RU", "UA", "BY", "MD", "AM", "AZ", "GE", "KZ", "KG", "TJ", "TM", "UZ")
-
-ROOT = "can-international"
-NODES = (
-    NodeSpec(ROOT, "Climate Action Network International", "001", None, "Worldwide", "全球", "气候行动网络"),
-    # Explicit claims first: they win over the region claims below.
-    NodeSpec("can-arab-world", "Climate Action Network Arab World", "145", ROOT, "Arab World", "阿拉伯世界",
-             "شبكة العمل المناخي في العالم العربي", ARAB_LEAGUE),
-    NodeSpec("can-eecca", "Climate Action Network Eastern Europe, Caucasus and Central Asia", "151", ROOT, "EECCA",
-             "东欧、高加索和中亚", "Сеть климатических действий ВЕКЦА", EECCA),
-    NodeSpec("uscan", "US Climate Action Network", "US", ROOT, "USA", "美国", None, ("US",)),
-    NodeSpec("can-canada", "Climate Action Network Canada", "CA", ROOT, "Canada", "加拿大",
-             "Réseau action climat Canada", ("CA",)),
-    NodeSpec("can-australia", "Climate Action Network Australia", "AU", ROOT, "Australia", "澳大利亚", None, ("AU",)),
-    NodeSpec("can-japan", "Climate Action Network Japan", "JP", ROOT, "Japan", "日本", None, ("JP",)),
-    NodeSpec("ccan", "China Civil Climate Action Network (CCAN)", "CN", ROOT, "China", "中国",
-             "中国民间气候变化行动网络", ("CN",)),
-    NodeSpec("can-europe", "Climate Action Network Europe", "150", ROOT, "Europe", "欧洲"),
-    NodeSpec("can-south-asia", "Climate Action Network South Asia (CANSA)", "034", ROOT, "South Asia", "南亚"),
-    NodeSpec("can-southeast-asia", "Climate Action Network Southeast Asia", "035", ROOT, "Southeast Asia", "东南亚"),
-    NodeSpec("can-latin-america", "Climate Action Network Latin America (CANLA)", "419", ROOT, "Latin America",
-             "拉丁美洲", "Red de Acción Climática de América Latina"),
-    NodeSpec("can-africa", "Climate Action Network Africa", "002", ROOT, "Africa", "非洲"),
-    NodeSpec("can-west-africa", "Climate Action Network West Africa", "011", "can-africa", "West Africa", "西非",
-             "Réseau Action Climat Afrique de l'Ouest"),
-    NodeSpec("can-east-africa", "Climate Action Network East Africa", "014", "can-africa", "East Africa", "东非"),
-    NodeSpec("sarcan", "Southern Africa Climate Action Network (SARCAN)", "018", "can-africa", "Southern Africa",
-             "南部非洲"),
-    NodeSpec("can-central-africa", "Climate Action Network Central Africa", "017", "can-africa", "Central Africa",
-             "中部非洲", "Réseau Action Climat Afrique Centrale"),
-    # National nodes.
-    NodeSpec("can-bangladesh", "Climate Action Network Bangladesh", "BD", "can-south-asia", "Bangladesh", "孟加拉国"),
-    NodeSpec("can-india", "Climate Action Network India", "IN", "can-south-asia", "India", "印度"),
-    NodeSpec("can-nepal", "Climate Action Network Nepal", "NP", "can-south-asia", "Nepal", "尼泊尔"),
-    NodeSpec("can-pakistan", "Climate Action Network Pakistan", "PK", "can-south-asia", "Pakistan", "巴基斯坦"),
-    NodeSpec("can-sri-lanka", "Climate Action Network Sri Lanka", "LK", "can-south-asia", "Sri Lanka", "斯里兰卡"),
-    NodeSpec("rac-france", "Réseau Action Climat France", "FR", "can-europe", "France", "法国"),
-    NodeSpec("klima-allianz", "Klima-Allianz Deutschland", "DE", "can-europe", "Germany", "德国"),
-    NodeSpec("can-uk", "Climate Action Network UK", "GB", "can-europe", "UK", "英国"),
-    NodeSpec("can-brasil", "Climate Action Network Brazil", "BR", "can-latin-america", "Brazil", "巴西",
-             "Rede de Ação Climática Brasil"),
-    NodeSpec("can-mexico", "Climate Action Network Mexico", "MX", "can-latin-america", "Mexico", "墨西哥",
-             "Red de Acción Climática México"),
-    NodeSpec("can-colombia", "Climate Action Network Colombia", "CO", "can-latin-america", "Colombia", "哥伦比亚",
-             "Red de Acción Climática Colombia"),
-    NodeSpec("can-nigeria", "Climate Action Network Nigeria", "NG", "can-west-africa", "Nigeria", "尼日利亚"),
-    NodeSpec("rac-senegal", "Réseau Action Climat Sénégal", "SN", "can-west-africa", "Senegal", "塞内加尔"),
-    NodeSpec("can-kenya", "Climate Action Network Kenya", "KE", "can-east-africa", "Kenya", "肯尼亚"),
-    NodeSpec("can-uganda", "Climate Action Network Uganda", "UG", "can-east-africa", "Uganda", "乌干达"),
-    NodeSpec("can-tanzania", "Climate Action Network Tanzania", "TZ", "can-east-africa", "Tanzania", "坦桑尼亚"),
-    NodeSpec("can-south-africa", "Climate Action Network South Africa", "ZA", "sarcan", "South Africa", "南非"),
-    NodeSpec("can-zambia", "Climate Action Network Zambia", "ZM", "sarcan", "Zambia", "赞比亚"),
-    NodeSpec("rac-cameroun", "Réseau Action Climat Cameroun", "CM", "can-central-africa", "Cameroon", "喀麦隆"),
-    NodeSpec("can-philippines", "Climate Action Network Philippines", "PH", "can-southeast-asia", "Philippines",
-             "菲律宾"),
-    NodeSpec("can-indonesia", "Climate Action Network Indonesia", "ID", "can-southeast-asia", "Indonesia",
-             "印度尼西亚"),
-    NodeSpec("can-vietnam", "Climate Action Network Vietnam", "VN", "can-southeast-asia", "Vietnam", "越南"),
-)  # fmt: skip
-
-KIND_WEIGHTS = {
-    "ngo": 42, "cbo": 10, "think_tank": 6, "network": 3, "academic": 5, "foundation": 4, "faith": 3, "youth": 5,
-    "women": 4, "indigenous": 2, "trade_union": 2, "cooperative": 2, "company": 8, "government": 1, "other": 3,
-}  # fmt: skip
-# The first organisations: every kind, and most languages and scripts, even for a small --orgs.
-SHOWCASE = (
-    ("BD", "ngo"), ("CN", "think_tank"), ("IN", "youth"), ("KE", "women"), ("BR", "indigenous"), ("FR", "network"),
-    ("MX", "cooperative"), ("EG", "foundation"), ("DE", "company"), ("US", "academic"), ("KZ", "faith"),
-    ("TZ", "cbo"), ("PH", "trade_union"), ("GB", "government"), ("ID", "other"), ("CN", "ngo"), ("BD", "women"),
-    ("IN", "ngo"), ("PT", "ngo"), ("ES", "company"),
-)  # fmt: skip
-SHOWCASE_STATUSES = {3: "applicant", 10: "suspended", 12: "lapsed"}  # by position in SHOWCASE; others active
-MEMBERSHIP_STATUS_WEIGHTS = {"active": 80, "applicant": 7, "suspended": 4, "lapsed": 9}
-PARTNERSHIP_KIND_WEIGHTS = {"funding": 30, "technical": 25, "implementation": 20, "in_kind": 15, "advocacy": 10}
-PROJECT_STATUS_WEIGHTS = {"active": 50, "completed": 30, "planned": 15, "cancelled": 5}
-PROJECT_ROLE_WEIGHTS = {"partner": 55, "implementer": 20, "technical": 15, "funder": 10}
-PARTICIPANT_ROLE_WEIGHTS = {"partner": 55, "technical": 15, "funder": 10, "observer": 20}
-INVITATION_WEIGHTS = {"accepted": 60, "invited": 20, "declined": 10, "left": 5, "removed": 5}
-FIRM_CATEGORIES = {"bank": "bank", "fuel": "fuel retailer", "telecom": "telecoms operator",
-                   "ev_charging": "electric-vehicle charging operator", "energy": "energy supplier"}  # fmt: skip
-# tCO2e a year, roughly, for a project on this theme.
-TCO2E_SCALE = {"energy-transition": 4000, "transport": 3000, "forests-land-use": 8000, "agriculture-food": 1500,
-               "technology-cooperation": 1200, "cities": 2000, "oceans": 2500}  # fmt: skip
-
-
-# The road-freight story: an NGO and a think tank in China work with a freight platform, a certifier,
-# a bank and a tyre maker (all fictional).
-@dataclass(frozen=True)
-class StoryOrg:
-    key: str
-    name: str
-    name_local: str
-    acronym: str | None
-    kind: str
-    description: str
-    themes: tuple[str, ...]
-
-
-STORY = (
-    StoryOrg("gtpa", "Green Transport Promotion Association", "绿色交通促进会", "GTPA", "ngo",
-             "A Beijing NGO that works with truck drivers, fleets and shippers to cut the fuel use of road freight.",
-             ("transport", "energy-transition")),
-    StoryOrg("zero", "Beijing Zero Carbon Future Research Centre", "北京零碳未来研究中心", "ZCF", "think_tank",
-             "A think tank on low-carbon freight and logistics policy.", ("transport", "technology-cooperation")),
-    StoryOrg("freight", "FreightLink Platform", "运联货运平台", None, "company",
-             "A road-freight platform matching shippers with hundreds of thousands of truck drivers.",
-             ("transport",)),
-    StoryOrg("certifier", "GreenMark Certification Centre", "绿标认证中心", "GMC", "company",
-             "A certification body verifying fuel savings and emission reductions in logistics.",
-             ("transport", "climate-finance")),
-    StoryOrg("bank", "Evergreen Commercial Bank", "长青商业银行", None, "company",
-             "A commercial bank with a green-credit line for truck retrofits.", ("climate-finance",)),
-    StoryOrg("tyres", "Longroad Tyres Co., Ltd.", "长途轮胎有限公司", None, "company",
-             "A tyre maker producing low-rolling-resistance truck tyres.", ("transport", "technology-cooperation")),
-)  # fmt: skip
 
 
 @dataclass
@@ -201,28 +72,6 @@ class DemoLogin:
 def table_of(target):
     """Core inserts on the table: the ORM's bulk path is several times slower for plain rows."""
     return getattr(target, "__table__", target)
-
-
-def insert_returning_ids(table, rows: list[dict], key: tuple[str, ...]) -> list[int]:
-    """The new rows' ids in the order of `rows`, matched on a key unique within the batch.
-
-    Asking the database for ids in parameter order (sort_by_parameter_order) makes SQLAlchemy insert
-    row by row on SQLite; matching on a key keeps the batched multi-row INSERT … RETURNING.
-    """
-    result = db.session.execute(insert(table).returning(table.c.id, *(table.c[k] for k in key)), rows)
-    ids = {tuple(row[1:]): row[0] for row in result}
-    if len(ids) != len(rows):
-        raise RuntimeError(f"{table.name}: the key {key} is not unique within the batch")
-    return [ids[tuple(row[k] for k in key)] for row in rows]
-
-
-def load_json(name: str) -> dict:
-    return json.loads(resources.files("network.data").joinpath("demo", name).read_text(encoding="utf-8"))
-
-
-def load_csv(name: str) -> list[dict]:
-    with resources.files("network.data").joinpath("demo", name).open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def latin(part) -> str:
@@ -896,126 +745,3 @@ class DemoBuilder:
         self.build_partnerships()
         self.build_initiatives()
         return self.build_users()
-
-
-def wipe_demo_data() -> None:
-    """Delete every row but the reference data, children before parents."""
-    for table in reversed(Base.metadata.sorted_tables):
-        if table.name not in REFERENCE_TABLES:
-            db.session.execute(delete(table))
-
-
-def rebuild_search_index() -> None:
-    try:
-        from network.services.search import rebuild_index
-    except ImportError:  # search not installed yet: nothing to rebuild
-        return
-    rebuild_index()
-
-
-def logins_path() -> Path:
-    return Path(current_app.instance_path) / LOGINS_FILE
-
-
-def write_logins(logins: list[DemoLogin]) -> Path:
-    path = logins_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [f"Demo logins (log in at {LOGIN_URL}):", ""]
-    lines += [f"  {login.role:<12} {login.email:<26} {login.password:<18} {login.scope}" for login in logins]
-    # Created 0600 from the start: the passwords are never readable by others, not even briefly.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write("\n".join(lines) + "\n")
-    path.chmod(0o600)
-    return path
-
-
-def seed(orgs: int, seed_value: int) -> tuple[list[DemoLogin], Counter[str]]:
-    """Build the demo network in the current session (no commit)."""
-    info = db.session.info
-    saved = {key: info.get(key) for key in ("audit", "search_index")}
-    info["audit"] = False  # seeding is not a user's change
-    info["search_index"] = False  # one rebuild at the end instead of one per flush
-    try:
-        builder = DemoBuilder(orgs, seed_value)
-        logins = builder.build()
-        db.session.flush()
-        click.echo("Search index…")
-        rebuild_search_index()
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                info.pop(key, None)
-            else:
-                info[key] = value
-    return logins, builder.counts
-
-
-def everyday_changes() -> None:
-    """A few changes made through the services as the demo users would make them (audited, like
-    any user's), so a fresh demo's home page and history tabs show recent work."""
-    from network.services import organizations, projects
-
-    users = {u.role: u for u in db.session.scalars(select(User).where(User.email.like("%@example.org")))}
-    member, coordinator = users.get("member"), users.get("coordinator")
-    if member is None or coordinator is None or member.organization is None:
-        return
-    org = member.organization
-    project = db.session.scalar(
-        select(Project).where(Project.lead_organization_id == org.id, Project.archived_at.is_(None)).limit(1)
-    )
-    if project is not None:
-        projects.create_outcome(member, project, {
-            "period_start": date(2025, 1, 1), "period_end": date(2025, 6, 30), "tco2e_reduced": "42.5",
-            "basis": "estimated", "people_reached": 1200, "method": "Fuel use logged before and after",
-        })  # fmt: skip
-    organizations.update_organization(coordinator, org, {
-        "description": (org.description or org.name) + " Member of the network's clean cooking working group.",
-    }, org.version)  # fmt: skip
-
-
-@click.command("seed-demo")
-@click.option("--orgs", "orgs", type=int, default=2000, show_default=True, help="How many organisations (1 or more).")
-@click.option("--seed", "seed_value", type=int, default=1, show_default=True, help="Same seed, same names.")
-@click.option("--force", is_flag=True, help="Delete ALL existing data first (reference data is kept).")
-@click.option("--if-empty", is_flag=True, help="Do nothing, quietly, when there is data already.")
-@with_appcontext
-@writing()
-def seed_demo_command(orgs: int, seed_value: int, force: bool, if_empty: bool) -> None:
-    """Build a demo network: nodes, organisations, people, projects, partnerships, initiatives, users."""
-    if orgs < 1:
-        raise click.BadParameter(f"must be at least 1 (got {orgs}).", param_hint="--orgs")
-    existing = db.session.scalar(select(func.count()).select_from(Organization))
-    nodes = db.session.scalar(select(func.count()).select_from(Network))
-    if existing or nodes:
-        if if_empty:
-            return
-        if not force:
-            raise click.ClickException(
-                f"The database already has {existing:,} organisations and {nodes:,} network nodes. "
-                "Run with --force to delete ALL of them (and every user, project and initiative; reference data "
-                "is kept) before seeding, or with --if-empty to leave existing data alone."
-            )
-        click.echo(f"Deleting the existing data ({existing:,} organisations)…")
-        wipe_demo_data()
-    logins, counts = seed(orgs, seed_value)
-    everyday_changes()
-    db.session.commit()
-    path = write_logins(logins)
-    shown = {"networks": "network nodes", "organizations": "organisations", "memberships": "memberships",
-             "people": "people", "projects": "projects", "outcome_reports": "outcome reports",
-             "partnerships": "partnerships", "initiatives": "initiatives", "participants": "initiative participants",
-             "users": "users"}  # fmt: skip
-    click.echo("Built " + ", ".join(f"{counts[table]:,} {label}" for table, label in shown.items()) + ".")
-    click.echo(path.read_text(encoding="utf-8"), nl=False)
-
-
-@click.command("demo-logins")
-@with_appcontext
-def demo_logins_command() -> None:
-    """Print the demo logins written by seed-demo."""
-    path = logins_path()
-    if not path.exists():
-        click.echo(f"No demo logins: {path} does not exist (seed-demo writes it).")
-        return
-    click.echo(path.read_text(encoding="utf-8"), nl=False)
