@@ -1,5 +1,6 @@
 """Duplicate scoring and candidate finding: normalisation, reasons, precision and recall on real names."""
 
+import ast
 import csv
 import random
 from pathlib import Path
@@ -17,6 +18,7 @@ from network.services.duplicates import (
     duplicate_pairs,
     find_similar_organizations,
     mark_not_duplicate,
+    matching,
     normalise_name,
     score_pair,
 )
@@ -42,6 +44,15 @@ SUFFIXES = [" Inc", " Inc.", " Ltd", " Limited", ", LLC", " e.V.", " gGmbH", " C
 )
 def test_normalised_names_match(a, b):
     assert normalise_name(a) == normalise_name(b)
+
+
+def test_matching_reads_no_database():
+    """Scoring is pure: the features it compares are loaded by the review queue and the importer."""
+    tree = ast.parse(Path(matching.__file__).read_text(encoding="utf-8"))
+    imported = [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
+    imported += [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+    assert "rapidfuzz" in imported
+    assert [m for m in imported if m.split(".")[0] in ("sqlalchemy", "network")] == []
 
 
 def test_scores_and_reasons():
