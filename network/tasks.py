@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -185,6 +186,16 @@ def pulse(key: str) -> dict | None:
     except Exception:
         current_app.logger.warning("Job heartbeat %s not readable", key, exc_info=True)
         return None
+
+
+def stalled(key: str, waiting_since: datetime) -> bool:
+    """Whether a job's consumer is gone: once it runs, its heartbeat is older than
+    IMPORT_HEARTBEAT_TIMEOUT; before, it has waited longer than IMPORT_TIMEOUT for a consumer."""
+    config = current_app.config
+    beat = pulse(key)
+    if beat is not None:
+        return time.time() - beat["at"] > config["IMPORT_HEARTBEAT_TIMEOUT"]
+    return datetime.now(UTC) - waiting_since > timedelta(seconds=config["IMPORT_TIMEOUT"])
 
 
 # --- The consumer ----------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -269,13 +268,7 @@ def mark_if_interrupted(job: ExportJob) -> ExportJob:
     once it runs, IMPORT_TIMEOUT while it waits for a consumer)."""
     if job.status not in ACTIVE_STATUSES:
         return job
-    config = current_app.config
-    pulse = tasks.pulse(heartbeat_key(job.id))
-    if pulse is not None:
-        gone = time.time() - pulse["at"] > config["IMPORT_HEARTBEAT_TIMEOUT"]
-    else:
-        gone = utcnow() - job.created_at > timedelta(seconds=config["IMPORT_TIMEOUT"])
-    if gone:
+    if tasks.stalled(heartbeat_key(job.id), job.created_at):
         fail_export(job, _("The export was interrupted before it finished (its worker stopped). Export again."))
     return job
 

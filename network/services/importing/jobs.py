@@ -3,8 +3,6 @@ task queue, which beats while it works), the log of imports, and the CLI's recor
 
 from __future__ import annotations
 
-import time
-from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
@@ -37,13 +35,7 @@ def mark_if_interrupted(job: ImportJob) -> ImportJob:
     job beats (tasks.Heartbeat); one not started yet waits for a consumer, but not past IMPORT_TIMEOUT."""
     if job.status not in ACTIVE_STATUSES:
         return job
-    config = current_app.config
-    pulse = tasks.pulse(heartbeat_key(job.id))
-    if pulse is not None:
-        gone = time.time() - pulse["at"] > config["IMPORT_HEARTBEAT_TIMEOUT"]
-    else:
-        gone = utcnow() - job.updated_at > timedelta(seconds=config["IMPORT_TIMEOUT"])
-    if gone:
+    if tasks.stalled(heartbeat_key(job.id), job.updated_at):
         fail_job(job, job.status, _("The import was interrupted before it finished (its worker stopped); nothing "
                                     "was saved. Upload the file again."))  # fmt: skip
     return job
