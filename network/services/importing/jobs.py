@@ -20,7 +20,7 @@ from network.models import ImportJob, Network, utcnow
 from network.services import operation
 from network.services.importing.matching import ImportResult
 from network.services.importing.reading import quick_count, too_many_rows
-from network.services.importing.run import ImportOptions, _write_import, run_import
+from network.services.importing.run import ImportOptions, run_import, write_import
 
 # A consumer has yet to finish these: "uploaded" waits for its preview, "running" for its commit.
 ACTIVE_STATUSES = ("uploaded", "running")
@@ -243,7 +243,7 @@ def _commit(job_id: int, heartbeat: tasks.Heartbeat) -> None:
     actor, node, details = _job_context(job)
     options = ImportOptions(node=node, write=True, decisions=details.get("decisions") or {},
                             progress=heartbeat.progress)  # fmt: skip
-    result = _write_import(actor, Path(details["path"]), job.filename, options)
+    result = write_import(actor, Path(details["path"]), job.filename, options)
     job.status, job.finished_at = "committed", utcnow()
     job.processed_rows, job.total_rows, job.counts = result.total, result.total, result.summary()
     job.details = {**details, "created": result.created, "updated": result.updated,

@@ -96,7 +96,7 @@ class Existing:
         return slug
 
 
-def _membership_writes(row: CleanRow, target: int | None) -> list[int]:
+def membership_writes(row: CleanRow, target: int | None) -> list[int]:
     """The nodes whose membership this row would create or change."""
     if target is None:
         return [n for n, _s, _j in row.nodes]
@@ -108,13 +108,13 @@ def _membership_writes(row: CleanRow, target: int | None) -> list[int]:
     ]  # fmt: skip
 
 
-def _manageable_organizations(actor) -> set[int] | None:
+def manageable_organizations(actor) -> set[int] | None:
     """Ids of the organisations the actor may update (None: all, for admins)."""
     in_scope = permissions.organizations_in_scope(actor)
     return None if in_scope is None else set(db.session.scalars(in_scope))
 
 
-def _check_in_file(row: CleanRow, seen_keys: dict, seen_identifiers: dict, result: ImportResult) -> list[Issue]:
+def check_in_file(row: CleanRow, seen_keys: dict, seen_identifiers: dict, result: ImportResult) -> list[Issue]:
     """A row repeating an earlier one is an error; the same name with other details is a warning."""
     issues = []
     for value in row.values.get("identifiers") or ():
@@ -176,13 +176,13 @@ def _best_exact(row: CleanRow, ids: list[int]) -> int:
 _local = threading.local()  # stored values read during one import run, per thread
 
 
-def _cache() -> dict[int, dict]:
+def value_cache() -> dict[int, dict]:
     return _local.__dict__.setdefault("current", {})
 
 
 def current_values(org_ids: list[int]) -> dict[int, dict]:
     """Stored values in the row's plain form (codes, slugs, lists), for the given organisations."""
-    cache = _cache()
+    cache = value_cache()
     missing = [i for i in org_ids if i not in cache]
     if missing:
         if len(cache) > 5000:

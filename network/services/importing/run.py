@@ -17,11 +17,11 @@ from network.services import operation
 from network.services.importing.matching import (
     Existing,
     ImportResult,
-    _cache,
-    _check_in_file,
-    _manageable_organizations,
-    _membership_writes,
+    check_in_file,
     classify,
+    manageable_organizations,
+    membership_writes,
+    value_cache,
 )
 from network.services.importing.reading import open_table, too_many_rows
 from network.services.importing.rows import CleanRow, Issue, References, clean_row
@@ -46,9 +46,9 @@ def run_import(actor, path: Path, filename: str, options: ImportOptions) -> Impo
     if not permissions.can(actor, "organization.import", options.node):
         raise PermissionDenied(_("You do not have permission to import into this node."))
     table = open_table(path, filename)
-    _cache().clear()  # never compare with values read before this run
+    value_cache().clear()  # never compare with values read before this run
     refs = References(actor, options.node)
-    existing = Existing(_manageable_organizations(actor))
+    existing = Existing(manageable_organizations(actor))
     result = ImportResult(total=table.count, ignored_columns=table.ignored, encoding=table.encoding)
     writer = BatchWriter(actor, existing, result) if options.write else None
     seen_keys: dict[tuple, tuple[int, tuple]] = {}
@@ -67,7 +67,7 @@ def run_import(actor, path: Path, filename: str, options: ImportOptions) -> Impo
             raise too_many_rows(options.max_rows)
         row, issues = clean_row(number, record, table.columns, refs)
         if row is not None:
-            issues = _check_in_file(row, seen_keys, seen_identifiers, result)
+            issues = check_in_file(row, seen_keys, seen_identifiers, result)
         if issues:
             result.reject(number, record, issues, options.skip_invalid)
             continue
@@ -92,7 +92,7 @@ def run_import(actor, path: Path, filename: str, options: ImportOptions) -> Impo
                                             "nodes).", name=row.values["name"]))  # fmt: skip
             result.reject(number, record, [issue], options.skip_invalid)
             continue
-        refused = [n for n in _membership_writes(row, target) if n not in refs.allowed_nodes]
+        refused = [n for n in membership_writes(row, target) if n not in refs.allowed_nodes]
         if refused:
             issue = Issue(number, "network", _("You cannot import into %(node)s.",
                                                node=", ".join(refs.node_names[n] for n in refused)))  # fmt: skip
@@ -118,10 +118,6 @@ def run_import(actor, path: Path, filename: str, options: ImportOptions) -> Impo
 
 
 @operation
-def _write_import(actor, path: Path, filename: str, options: ImportOptions) -> ImportResult:
-    return run_import(actor, path, filename, options)
-
-
 def write_import(actor, path: Path, filename: str, options: ImportOptions) -> ImportResult:
-    """Import in one savepoint (everything or nothing) for the CLI and tests; the caller commits."""
-    return _write_import(actor, path, filename, options)
+    """Import in one savepoint (everything or nothing); the caller commits."""
+    return run_import(actor, path, filename, options)

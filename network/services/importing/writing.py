@@ -25,7 +25,7 @@ from network.models import (
 )
 from network.models.organization import organization_countries, organization_themes
 from network.services import operation
-from network.services.importing.matching import Existing, ImportResult, _cache, current_values
+from network.services.importing.matching import Existing, ImportResult, current_values, value_cache
 from network.services.importing.rows import CleanRow
 from network.services.organizations import assign_profile
 
@@ -157,10 +157,10 @@ class BatchWriter:
             self.result.memberships.extend(m.id for m in added)
             self.result.updated.append({"id": org.id, "version": org.version,
                                         "before": {k: before.get(k) for k in changes}})  # fmt: skip
-            _cache().pop(org.id, None)
+            value_cache().pop(org.id, None)
 
     def finish(self) -> None:
-        _cache().clear()
+        value_cache().clear()
         if self.wrote:
             sync_search_index([org_id for org_id, _version in self.result.created])
 
