@@ -1,6 +1,9 @@
 """What every edit page does with a submitted form: call the service, then show the outcome.
 
-- saved: the caller flashes and redirects;
+edit_view (a versioned record's edit page) and create_view (a page that adds one) are whole pages;
+save_form is the step they share:
+
+- saved: a flash and a redirect;
 - invalid: the service's per-field messages go on the form, shown again with status 422;
 - stale (someone saved first): the conflict page shows their values beside yours, with your form
   re-armed at the version now stored, so saving it again re-applies your values knowingly;
@@ -80,12 +83,37 @@ def edit_view(
         if page:
             return page
         if saved:
-            flash(message(saved) if callable(message) else message, "success")
-            target = cancel_url if next_url is None else next_url
-            return redirect(target(saved) if callable(target) else target)
+            return saved_response(saved, message, cancel_url if next_url is None else next_url)
     elif on_show is not None:
         on_show(form)
     return render(form), form_status(form)
+
+
+def create_view(
+    form,
+    create: Callable[[dict], object],
+    *,
+    render: Callable[[object], str],
+    message: str | Callable[[object], str],
+    next_url: str | Callable[[object], str],
+    on_show: Callable[[object], None] | None = None,
+):
+    """The whole page that adds a record: on submit, ``create(data)``; then a flash and a redirect,
+    or the form again with its messages (a ValidationError ``create`` raises goes on the form).
+    ``message`` and ``next_url`` may be functions of the new record."""
+    if form.is_submitted():
+        saved, _page = save_form(form, lambda data, _version: create(data))
+        if saved:
+            return saved_response(saved, message, next_url)
+    elif on_show is not None:
+        on_show(form)
+    return render(form), form_status(form)
+
+
+def saved_response(saved, message, next_url):
+    """Flash ``message`` and redirect to ``next_url`` (either may be a function of what was saved)."""
+    flash(message(saved) if callable(message) else message, "success")
+    return redirect(next_url(saved) if callable(next_url) else next_url)
 
 
 def conflict_page(conflict: Conflict, *, form=None, record=None, cancel_url: str | None = None, fresh=None):

@@ -93,3 +93,17 @@ def test_edit_page_saves_and_shows_a_conflict_for_a_stale_version(world, client_
     assert reapplied.status_code == 302
     db_session.expire_all()
     assert getattr(db_session.get(type(record), record.id), field) == mine
+
+
+def test_a_membership_into_a_node_not_offered_is_refused_on_the_form(world, client_as, db_session):
+    """The node must be one the coordinator may add the organisation to: another is a message on
+    the form (422), and nothing is added."""
+    client = client_as("coordinator_x")
+    before = len(world.org_a.memberships)
+    response = client.post(
+        "/organizations/org-a/memberships/new", data={"network": str(world.y.id), "status": "active"}
+    )
+    assert response.status_code == 422
+    assert "Choose one of your network nodes." in response.get_data(as_text=True)
+    db_session.expire_all()
+    assert len(db_session.get(type(world.org_a), world.org_a.id).memberships) == before

@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from network import permissions
 from network.activity import views as activity_views
 from network.activity.forms import ACTIVITY_KIND_LABELS, ActivityForm
-from network.editing import actor, edit_view, form_status, save_form
+from network.editing import actor, create_view, edit_view
 from network.initiatives.forms import (
     AddToInitiativeForm,
     ConfirmForm,
@@ -57,13 +57,13 @@ def index():
 @login_required
 def create():
     permissions.require(current_user, "initiative.create", None)
-    form = InitiativeForm(networks=service.networks_to_convene(current_user))
-    if form.is_submitted():
-        saved, _page = save_form(form, lambda data, _v: service.create_initiative(actor(), data))
-        if saved:
-            flash(_("Initiative created. Now invite organisations to it."), "success")
-            return _back(saved)
-    return render_template("initiatives/form.html", form=form, initiative=None), form_status(form)
+    return create_view(
+        InitiativeForm(networks=service.networks_to_convene(current_user)),
+        lambda data: service.create_initiative(actor(), data),
+        message=_("Initiative created. Now invite organisations to it."),
+        next_url=lambda saved: url_for("initiatives.detail", slug=saved.slug),
+        render=lambda form: render_template("initiatives/form.html", form=form, initiative=None),
+    )  # fmt: skip
 
 
 @bp.route("/initiatives/<slug>/edit", methods=["GET", "POST"])

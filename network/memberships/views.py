@@ -5,8 +5,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from network import permissions
-from network.editing import actor, edit_view, form_status, save_form
-from network.errors import PermissionDenied
+from network.editing import actor, create_view, edit_view
+from network.errors import PermissionDenied, ValidationError
 from network.organizations import forms
 from network.services import networks as nodes
 from network.services import organizations, profiles
@@ -22,16 +22,18 @@ def new(slug: str):
     if not networks:
         raise PermissionDenied(_("You manage no network node this organisation could join."))
     form = forms.NewMembershipForm(networks, data={"status": "active"})
-    if form.is_submitted():
+
+    def add(data):
         network = next((n for n in networks if str(n.id) == form.network.data), None)
         if network is None:
-            form.show_errors({"network": [_("Choose one of your network nodes.")]})
-        else:
-            saved, _page = save_form(form, lambda data, _v: organizations.add_membership(actor(), org, network, data))
-            if saved:
-                flash(_("The membership was added."), "success")
-                return redirect(url_for("organizations.edit_records", slug=org.slug))
-    return render_template("organizations/membership_form.html", form=form, org=org, membership=None), form_status(form)
+            raise ValidationError({"network": [_("Choose one of your network nodes.")]})
+        return organizations.add_membership(actor(), org, network, data)
+
+    return create_view(
+        form, add, message=_("The membership was added."),
+        next_url=url_for("organizations.edit_records", slug=org.slug),
+        render=lambda form: render_template("organizations/membership_form.html", form=form, org=org, membership=None),
+    )  # fmt: skip
 
 
 @bp.route("/memberships/<int:id>/edit", methods=["GET", "POST"])

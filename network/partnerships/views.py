@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from network import permissions
-from network.editing import actor, edit_view, form_status, save_form
+from network.editing import actor, create_view, edit_view
 from network.models import Organization, Partnership
 from network.organizations import forms
 from network.services import archiving, history, organizations, partnerships, profiles
@@ -25,19 +25,16 @@ def own_side(partnership: Partnership) -> Organization:
 def new(slug: str):
     org = profiles.find_organization(slug)
     permissions.require(current_user, "partnership.manage", org)
-    form = forms.NewPartnershipForm(data={"status": "active"})
-    if form.is_submitted():
-        saved, _page = save_form(form, lambda data, _v: partnerships.create_partnership(actor(), org, data))
-        if saved:
-            flash(_("The partnership with %(name)s was added.", name=saved.org_b.name), "success")
-            return redirect(url_for("organizations.detail", slug=org.slug) + "#partnerships")
-    return render_template(
-        "organizations/partnership_form.html",
-        form=form,
-        org=org,
-        partnership=None,
-        choices=organizations.organization_choices(exclude=org),
-    ), form_status(form)
+    return create_view(
+        forms.NewPartnershipForm(data={"status": "active"}),
+        lambda data: partnerships.create_partnership(actor(), org, data),
+        message=lambda saved: _("The partnership with %(name)s was added.", name=saved.org_b.name),
+        next_url=url_for("organizations.detail", slug=org.slug) + "#partnerships",
+        render=lambda form: render_template(
+            "organizations/partnership_form.html", form=form, org=org, partnership=None,
+            choices=organizations.organization_choices(exclude=org),
+        ),
+    )  # fmt: skip
 
 
 @bp.route("/partnerships/<int:id>/edit", methods=["GET", "POST"])

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from network import permissions
-from network.editing import actor, edit_view, form_status, save_form
+from network.editing import actor, create_view, edit_view
 from network.organizations import forms
 from network.services import archiving, organizations, profiles
 
@@ -18,13 +18,12 @@ bp = Blueprint("people", __name__)
 def new(slug: str):
     org = profiles.find_organization(slug)
     permissions.require(current_user, "person.manage", org)
-    form = forms.PersonForm()
-    if form.is_submitted():
-        saved, _page = save_form(form, lambda data, _v: organizations.create_person(actor(), org, data))
-        if saved:
-            flash(_("%(name)s was added.", name=saved.name), "success")
-            return redirect(url_for("organizations.edit_records", slug=org.slug))
-    return render_template("organizations/person_form.html", form=form, org=org, person=None), form_status(form)
+    return create_view(
+        forms.PersonForm(), lambda data: organizations.create_person(actor(), org, data),
+        message=lambda saved: _("%(name)s was added.", name=saved.name),
+        next_url=url_for("organizations.edit_records", slug=org.slug),
+        render=lambda form: render_template("organizations/person_form.html", form=form, org=org, person=None),
+    )  # fmt: skip
 
 
 @bp.route("/people/<int:id>/edit", methods=["GET", "POST"])

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from network import permissions
-from network.editing import actor, edit_view, form_status, save_form
+from network.editing import actor, create_view, edit_view
 from network.projects import forms
 from network.services import archiving, history, organizations, profiles, projects, search
 
@@ -40,17 +40,14 @@ def detail(id: int):
 def create(slug: str):
     org = profiles.find_organization(slug)
     permissions.require(current_user, "project.create", org)
-    form = forms.ProjectForm(data={"status": "active"})
-    if form.is_submitted():
-        saved, _page = save_form(form, lambda data, _v: projects.create_project(actor(), org, data))
-        if saved:
-            flash(_("The project was created."), "success")
-            return redirect(url_for("projects.detail", id=saved.id))
-    else:
-        form.add_blank_rows()
-    return render_template(
-        "projects/edit.html", form=form, project=None, org=org, choices=organizations.organization_choices(exclude=org)
-    ), form_status(form)
+    return create_view(
+        forms.ProjectForm(data={"status": "active"}), lambda data: projects.create_project(actor(), org, data),
+        message=_("The project was created."), next_url=lambda saved: url_for("projects.detail", id=saved.id),
+        on_show=forms.ProjectForm.add_blank_rows,
+        render=lambda form: render_template(
+            "projects/edit.html", form=form, project=None, org=org, choices=organizations.organization_choices(exclude=org)
+        ),
+    )  # fmt: skip
 
 
 @bp.route("/projects/<int:id>/edit", methods=["GET", "POST"])
@@ -104,13 +101,11 @@ def history_page(id: int):
 def new_outcome(id: int):
     project = projects.find_project(id)
     permissions.require(current_user, "outcome.manage", project)
-    form = forms.OutcomeForm(data={"basis": "estimated"})
-    if form.is_submitted():
-        saved, _page = save_form(form, lambda data, _v: projects.create_outcome(actor(), project, data))
-        if saved:
-            flash(_("The outcome report was added."), "success")
-            return redirect(url_for("projects.detail", id=project.id) + "#outcomes")
-    return render_template("projects/outcome_form.html", form=form, project=project, report=None), form_status(form)
+    return create_view(
+        forms.OutcomeForm(data={"basis": "estimated"}), lambda data: projects.create_outcome(actor(), project, data),
+        message=_("The outcome report was added."), next_url=url_for("projects.detail", id=project.id) + "#outcomes",
+        render=lambda form: render_template("projects/outcome_form.html", form=form, project=project, report=None),
+    )  # fmt: skip
 
 
 @bp.route("/outcomes/<int:id>/edit", methods=["GET", "POST"])
