@@ -22,7 +22,7 @@ class ArchiveRule:
     not_archived: str
 
 
-RULES: dict[type, ArchiveRule] = {
+ARCHIVE_RULES: dict[type, ArchiveRule] = {  # a new archivable record type adds its line
     Organization: ArchiveRule("organization.archive", lambda org: org,
                               _l("This organisation is already archived."), _l("This organisation is not archived.")),
     Person: ArchiveRule("person.manage", lambda person: person.organization,
@@ -53,7 +53,7 @@ def restore(actor, record: Archivable, expected_version=None) -> Archivable:
 
 
 def _set_archived(actor, record: Archivable, expected_version, *, archived: bool) -> Archivable:
-    rule = RULES[type(record)]
+    rule = ARCHIVE_RULES[type(record)]
     permissions.require(actor, rule.action, rule.subject(record))
     # The state first: a second click of the button says "already archived", not "edit conflict".
     if record.is_archived == archived:
