@@ -7,7 +7,8 @@ what a user may act in ask ``network_scope`` (or its SQL forms ``in_network_scop
 from the services.
 
 Roles:
-- admin: everything.
+- admin: everything, but the actions in ``OWNER_ONLY``: those are a user's own business (revoking
+  their API token, deleting their saved search), and their rule alone decides, for admins too.
 - coordinator: the network nodes in ``user.networks`` and every node below them; manages the
   organisations holding a membership there, approves their profile changes, creates
   initiatives; reads everything else.
@@ -171,7 +172,7 @@ def can(user, action: str, obj=None) -> bool:
     rule = RULES.get(action)
     if rule is None:
         raise KeyError(f"unknown permission action {action!r}")
-    if role == "admin":
+    if role == "admin" and action not in OWNER_ONLY:
         return True
     return bool(rule(user, role, obj))
 
@@ -308,12 +309,20 @@ RULES = {
     "user.manage": lambda u, r, target: manages_user(u, target),
     # obj is the User whose profile and password change: only oneself
     "account.update": lambda u, r, target: r is not None and u.id == target.id,
-    # Making and listing one's own API tokens (obj None): everyone signed in; a token's owner alone
-    # revokes it (the service finds only the actor's own tokens)
+    # Making and listing one's own API tokens (obj None): everyone signed in
     "account.tokens": lambda u, r, o: r is not None,
+    # obj is the ApiToken: its owner alone revokes it (OWNER_ONLY); the service answers "not found"
+    # to anyone else, so the ids of others' tokens are not confirmed
+    "token.revoke": lambda u, r, token: r is not None and token.user_id == u.id,
+    # obj is the SavedSearch: its owner alone deletes it (OWNER_ONLY)
+    "saved_search.delete": lambda u, r, saved: r is not None and saved.user_id == u.id,
     "audit.view_all": lambda u, r, o: False,
     "network.manage": lambda u, r, network: r == "coordinator" and network is not None and manages_network(u, network),
 }
+
+# Actions the admin shortcut in ``can`` does not cover: only the rule decides, for admins as for
+# everyone (a user's own tokens and saved searches are no one else's to remove).
+OWNER_ONLY = frozenset({"token.revoke", "saved_search.delete"})
 
 
 def is_same_user(user, target: User) -> bool:

@@ -15,7 +15,7 @@ import pytest
 from network import permissions
 from network.errors import PermissionDenied
 from network.extensions import db
-from network.models import ChangeRequest, ExportJob, ImportJob, Notification
+from network.models import ApiToken, ChangeRequest, ExportJob, ImportJob, Notification, SavedSearch
 from network.models.user import ROLES
 from network.permissions import RULES, Grant, can, require
 from tests import factories as f
@@ -71,7 +71,8 @@ def u(world, role_name):
     return None if role_name == "anonymous" else world.users[role_name]
 
 
-# (action, object builder, roles allowed besides admin). Object builders take Things.
+# (action, object builder, roles allowed besides admin; for OWNER_ONLY actions, the roles allowed,
+# admin only when listed). Object builders take Things.
 CASES = [
     # Reading
     ("directory.view", lambda t: None, EVERYONE),
@@ -171,6 +172,11 @@ CASES = [
     ("account.update", lambda t: t.world.users["member_a"], {"member_a"}),
     ("account.update", lambda t: t.world.users["viewer"], {"viewer"}),
     ("account.tokens", lambda t: None, LOGGED_IN),
+    # OWNER_ONLY: the owner alone, admins included (an admin revokes their own token only)
+    ("token.revoke", lambda t: ApiToken(user_id=t.world.users["member_a"].id), {"member_a"}),
+    ("token.revoke", lambda t: ApiToken(user_id=t.world.users["admin"].id), {"admin"}),
+    ("saved_search.delete", lambda t: SavedSearch(user_id=t.world.users["viewer"].id), {"viewer"}),
+    ("saved_search.delete", lambda t: SavedSearch(user_id=t.world.users["admin"].id), {"admin"}),
     ("audit.view_all", lambda t: None, set()),
     ("network.manage", lambda t: t.world.x1, {"coordinator_x"}),
     ("network.manage", lambda t: t.world.y, {"coordinator_y"}),
@@ -182,8 +188,18 @@ CASES = [
 def test_rule(things, action, build, allowed):
     obj = build(things)
     answers = {role: can(u(things.world, role), action, obj) for role in ROLE_NAMES}
-    expected = {role: role in allowed | ADMIN for role in ROLE_NAMES}
+    implied = set() if action in permissions.OWNER_ONLY else ADMIN
+    expected = {role: role in allowed | implied for role in ROLE_NAMES}
     assert answers == expected
+
+
+def test_owner_only_actions_are_rules_with_an_admin_row_each_way():
+    """The admin shortcut is lifted only for known rules, and each has rows where an admin is
+    refused (someone else's) and allowed (their own), so neither half can silently change."""
+    assert permissions.OWNER_ONLY - set(RULES) == set()
+    for action in permissions.OWNER_ONLY:
+        admin_answers = {"admin" in allowed for name, _build, allowed in CASES if name == action}
+        assert admin_answers == {True, False}, action
 
 
 def test_every_rule_has_cases():

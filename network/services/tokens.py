@@ -23,6 +23,7 @@ from network.extensions import db
 from network.models import ApiToken, User, utcnow
 from network.models.user import TOKEN_SCOPES
 from network.services import operation
+from network.services.profiles import MAX_ID
 
 TOKEN_MARKER = "net"  # noqa: S105  (a public marker, not a secret)
 # Expiry choices the profile page offers (days; None = never expires).
@@ -83,9 +84,9 @@ def list_tokens(actor: User) -> list[ApiToken]:
 
 @operation
 def revoke_token(actor: User, token_id: int) -> ApiToken:
-    token = db.session.get(ApiToken, token_id)
+    token = db.session.get(ApiToken, token_id) if 0 < token_id <= MAX_ID else None
     # Another user's token is "not found", so ids of others' tokens are not confirmed.
-    if token is None or not permissions.can(actor, "account.tokens") or token.user_id != actor.id:
+    if token is None or not permissions.can(actor, "token.revoke", token):
         raise NotFound(_("No such token."))
     if token.revoked_at is None:
         token.revoked_at = utcnow()

@@ -10,6 +10,7 @@ from network import permissions
 from network.extensions import db
 from network.models import SavedSearch
 from network.services import NotFound, PermissionDenied, ValidationError, operation
+from network.services.profiles import MAX_ID
 from network.services.search.params import parse_search_params
 
 
@@ -38,10 +39,10 @@ def save_search(actor, name: str, query_string: str) -> SavedSearch:
 
 @operation
 def delete_saved_search(actor, saved_id: int) -> None:
-    saved = db.session.get(SavedSearch, saved_id)
+    saved = db.session.get(SavedSearch, saved_id) if 0 < saved_id <= MAX_ID else None
     if saved is None:
         raise NotFound(_("No such saved search."))
-    if getattr(actor, "id", None) != saved.user_id:
+    if not permissions.can(actor, "saved_search.delete", saved):
         raise PermissionDenied(_("Only its owner may delete a saved search."))
     db.session.delete(saved)
 
