@@ -3,7 +3,6 @@
 from flask import request
 from flask.views import MethodView
 
-from network import permissions
 from network.api import schemas
 from network.api.conventions import (
     ETAG_HEADER,
@@ -16,35 +15,19 @@ from network.api.conventions import (
     paged,
     search_page,
 )
-from network.api.lookups import find_by_ref
 from network.api.resources import CollectionResource, RecordResource
-from network.errors import ValidationError
-from network.models import Initiative, Organization, Participant
-from network.services import archiving, search
+from network.models import Organization, Participant
+from network.services import archiving, lookups, search
 from network.services import initiatives as service
-from network.services.cleaning import find_organization
 
 bp = make_blueprint("api_initiatives", "Joint initiatives and their participants")
-
-
-def initiative_for(ref: str) -> Initiative:
-    initiative = find_by_ref(Initiative, ref, "initiative")
-    permissions.require(actor(), "initiative.view", initiative)
-    return initiative
-
-
-def organization_in(data: dict) -> Organization:
-    org = find_organization(data["organization"][:200])
-    if org is None:
-        raise ValidationError({"organization": ["No such organisation."]})
-    return org
 
 
 class InitiativeDetail(RecordResource, blueprint=bp, rule="/initiatives/<string:ref>", schema=schemas.InitiativeSchema,
                        input=schemas.InitiativeInput):  # fmt: skip
     def read(self, ref):
         """An initiative by id or slug"""
-        return initiative_for(ref)
+        return service.visible_initiative(actor(), ref)
 
     def update(self, initiative, data, version):
         """Change some fields (its coordinators); If-Match required"""
@@ -73,7 +56,7 @@ class InitiativeParticipants(MethodView):
     @bp.response(200, schemas.ParticipantPageSchema, headers=LINK_HEADER)
     def get(self, ref):
         """The organisations taking part; invitations too for its coordinators and participants"""
-        initiative = initiative_for(ref)
+        initiative = service.visible_initiative(actor(), ref)
         items = sorted(service.visible_participants(actor(), initiative), key=lambda p: p.id)
         body, headers = paged(items, len(items), {"page": 1, "per_page": max(1, len(items))})
         return body, 200, headers
@@ -83,8 +66,9 @@ class InitiativeParticipants(MethodView):
     @bp.doc(**WRITE)
     def post(self, data, ref):
         """Invite an organisation (its coordinators); its members are notified"""
-        initiative = initiative_for(ref)
-        participant = service.invite_participant(actor(), initiative, organization_in(data), data["role"])
+        initiative = service.visible_initiative(actor(), ref)
+        org = lookups.named_in_field(Organization, data["organization"], "organization")
+        participant = service.invite_participant(actor(), initiative, org, data["role"])
         return created(participant, "api_initiatives.ParticipantDetail", participant_id=participant.id)
 
 

@@ -3,22 +3,15 @@
 from flask import request
 from flask.views import MethodView
 
-from network import permissions
 from network.api import schemas
 from network.api.conventions import LINK_HEADER, VERSIONED_WRITE, actor, make_blueprint, paged, search_page
-from network.api.lookups import find, find_by_ref, find_for_field, if_match_version
+from network.api.lookups import if_match_version
 from network.api.resources import CollectionResource, RecordAction, RecordResource
-from network.models import Membership, Network, Organization
-from network.services import archiving, profiles, search
+from network.models import Network, Organization
+from network.services import archiving, lookups, search
 from network.services import organizations as service
 
 bp = make_blueprint("api_organizations", "Organisations, their memberships of network nodes, and their people")
-
-
-def organization_for(ref: str) -> Organization:
-    org = find_by_ref(Organization, ref, "organisation")
-    profiles.require_visible(actor(), org)
-    return org
 
 
 # Organisations ---------------------------------------------------------------------------------
@@ -28,7 +21,7 @@ class OrganizationDetail(RecordResource, blueprint=bp, rule="/organizations/<str
                          schema=schemas.OrganizationSchema, input=schemas.OrganizationInput):  # fmt: skip
     def read(self, ref):
         """An organisation by id or slug (ETag: its version)"""
-        return organization_for(ref)
+        return service.visible_organization(actor(), ref)
 
     def update(self, org, data, version):
         """Change some fields (coordinators of its node, admins); If-Match required"""
@@ -50,7 +43,7 @@ class Organizations(CollectionResource, blueprint=bp, rule="/organizations", sch
 
     def create(self, data):
         """Create an organisation (coordinators, into a node they coordinate)"""
-        network = find_for_field(Network, data.pop("network", None), "network", "network node")
+        network = lookups.named_in_field(Network, data.pop("network", None), "network")
         status = data.pop("membership_status", "active")
         return service.create_organization(actor(), data, network, status)
 
@@ -71,7 +64,7 @@ class OrganizationChangeRequests(MethodView):
     @bp.doc(**VERSIONED_WRITE)
     def post(self, data, ref):
         """Propose a change of your organisation's core profile (members); a coordinator reviews it"""
-        org = organization_for(ref)
+        org = service.visible_organization(actor(), ref)
         change_request = service.propose_profile_change(actor(), org, data, if_match_version(org))
         return change_request
 
@@ -84,22 +77,16 @@ class OrganizationMemberships(MethodView):
     @bp.response(200, schemas.MembershipPageSchema, headers=LINK_HEADER)
     def get(self, ref):
         """The nodes an organisation belongs to"""
-        items = service.memberships_of(actor(), find_by_ref(Organization, ref, "organisation"))
+        items = service.memberships_of(actor(), service.visible_organization(actor(), ref))
         body, headers = paged(items, len(items), {"page": 1, "per_page": max(1, len(items))})
         return body, 200, headers
-
-
-def membership_for(membership_id: int) -> Membership:
-    membership = find(Membership, membership_id, "membership")
-    permissions.require(actor(), "organization.view", membership.organization)
-    return membership
 
 
 class MembershipDetail(RecordResource, blueprint=bp, rule="/memberships/<int:membership_id>",
                        schema=schemas.MembershipSchema, input=schemas.MembershipInput):  # fmt: skip
     def read(self, membership_id):
         """A membership"""
-        return membership_for(membership_id)
+        return service.visible_membership(actor(), membership_id)
 
     def update(self, membership, data, version):
         """Change status or dates; If-Match required"""
@@ -114,8 +101,8 @@ class Memberships(CollectionResource, blueprint=bp, rule="/memberships", schema=
                   input=schemas.MembershipCreateInput, detail=MembershipDetail):  # fmt: skip
     def create(self, data):
         """Make an organisation a member of a node (coordinators of that node)"""
-        org = find_for_field(Organization, data.pop("organization"), "organization", "organisation")
-        network = find_for_field(Network, data.pop("network"), "network", "network node")
+        org = lookups.named_in_field(Organization, data.pop("organization"), "organization")
+        network = lookups.named_in_field(Network, data.pop("network"), "network")
         return service.add_membership(actor(), org, network, data)
 
 
@@ -127,7 +114,7 @@ class OrganizationPeople(MethodView):
     @bp.response(200, schemas.PersonPageSchema, headers=LINK_HEADER)
     def get(self, ref):
         """An organisation's contacts: those who agreed to be listed, or all for those with rights"""
-        items = service.people_of(actor(), organization_for(ref))
+        items = service.people_of(actor(), service.visible_organization(actor(), ref))
         body, headers = paged(items, len(items), {"page": 1, "per_page": max(1, len(items))})
         return body, 200, headers
 
@@ -151,5 +138,5 @@ class People(CollectionResource, blueprint=bp, rule="/people", schema=schemas.Pe
              input=schemas.PersonCreateInput, detail=PersonDetail):  # fmt: skip
     def create(self, data):
         """Add a contact to an organisation (its members and coordinators)"""
-        org = find_for_field(Organization, data.pop("organization"), "organization", "organisation")
+        org = lookups.named_in_field(Organization, data.pop("organization"), "organization")
         return service.create_person(actor(), org, data)

@@ -2,13 +2,11 @@
 
 from flask import request
 
-from network import permissions
 from network.api import schemas
 from network.api.conventions import LINK_HEADER, PageArgs, actor, make_blueprint, paged_query, search_page
-from network.api.lookups import find, find_for_field
 from network.api.resources import CollectionResource, RecordResource
-from network.models import Organization, OutcomeReport, Partnership, Project
-from network.services import archiving, search
+from network.models import Organization
+from network.services import archiving, lookups, search
 from network.services import partnerships as partnership_service
 from network.services import projects as service
 
@@ -18,17 +16,11 @@ bp = make_blueprint("api_projects", "Projects, outcome reports and partnerships"
 # Projects --------------------------------------------------------------------------------------
 
 
-def project_for(project_id: int) -> Project:
-    project = find(Project, project_id, "project")
-    permissions.require(actor(), "project.view", project)
-    return project
-
-
 class ProjectDetail(RecordResource, blueprint=bp, rule="/projects/<int:project_id>", schema=schemas.ProjectSchema,
                     input=schemas.ProjectInput):  # fmt: skip
     def read(self, project_id):
         """A project"""
-        return project_for(project_id)
+        return service.visible_project(actor(), project_id)
 
     def update(self, project, data, version):
         """Change some fields; If-Match required"""
@@ -49,24 +41,18 @@ class Projects(CollectionResource, blueprint=bp, rule="/projects", schema=schema
 
     def create(self, data):
         """Create a project led by an organisation you speak for or manage"""
-        org = find_for_field(Organization, data.pop("organization"), "organization", "organisation")
+        org = lookups.named_in_field(Organization, data.pop("organization"), "organization")
         return service.create_project(actor(), org, data)
 
 
 # Outcome reports -------------------------------------------------------------------------------
 
 
-def outcome_for(outcome_id: int) -> OutcomeReport:
-    report = find(OutcomeReport, outcome_id, "outcome report")
-    permissions.require(actor(), "project.view", report.project)
-    return report
-
-
 class OutcomeDetail(RecordResource, blueprint=bp, rule="/outcomes/<int:outcome_id>", schema=schemas.OutcomeSchema,
                     input=schemas.OutcomeInput):  # fmt: skip
     def read(self, outcome_id):
         """An outcome report"""
-        return outcome_for(outcome_id)
+        return service.visible_outcome(actor(), outcome_id)
 
     def update(self, report, data, version):
         """Correct an outcome report; If-Match required"""
@@ -83,27 +69,21 @@ class ProjectOutcomes(CollectionResource, blueprint=bp, rule="/projects/<int:pro
     @bp.response(200, schemas.OutcomePageSchema, headers=LINK_HEADER)
     def get(self, args, project_id):
         """A project's outcome reports (not archived), oldest period first"""
-        return paged_query(service.published_outcomes(actor(), find(Project, project_id, "project")), args)
+        return paged_query(service.published_outcomes(actor(), service.find_project(project_id)), args)
 
     def create(self, data, project_id):
         """Report what a project achieved in a period"""
-        return service.create_outcome(actor(), project_for(project_id), data)
+        return service.create_outcome(actor(), service.visible_project(actor(), project_id), data)
 
 
 # Partnerships ----------------------------------------------------------------------------------
-
-
-def partnership_for(partnership_id: int) -> Partnership:
-    partnership = find(Partnership, partnership_id, "partnership")
-    permissions.require(actor(), "directory.view")
-    return partnership
 
 
 class PartnershipDetail(RecordResource, blueprint=bp, rule="/partnerships/<int:partnership_id>",
                         schema=schemas.PartnershipSchema, input=schemas.PartnershipInput):  # fmt: skip
     def read(self, partnership_id):
         """A partnership"""
-        return partnership_for(partnership_id)
+        return partnership_service.visible_partnership(actor(), partnership_id)
 
     def update(self, partnership, data, version):
         """Change a partnership; If-Match required"""
@@ -124,5 +104,5 @@ class Partnerships(CollectionResource, blueprint=bp, rule="/partnerships", schem
 
     def create(self, data):
         """Record a partnership of an organisation you speak for or manage with another one"""
-        org = find_for_field(Organization, data.pop("organization"), "organization", "organisation")
+        org = lookups.named_in_field(Organization, data.pop("organization"), "organization")
         return partnership_service.create_partnership(actor(), org, data)

@@ -1,10 +1,8 @@
 """Regions (UN M49 tree and countries), themes and network nodes: read-only."""
 
-from flask import abort
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from network import permissions
 from network.api import schemas
 from network.api.conventions import (
     ETAG_HEADER,
@@ -15,8 +13,6 @@ from network.api.conventions import (
     paged,
     paged_query,
 )
-from network.api.lookups import find_by_ref
-from network.models import Network
 from network.models.geography import REGION_LEVELS
 from network.services import reference
 
@@ -49,10 +45,7 @@ class RegionDetail(MethodView):
     @bp.response(200, schemas.RegionSchema, headers=ETAG_HEADER)
     def get(self, code):
         """A region or country by M49 code or ISO alpha-2 code"""
-        region = reference.region_by_code(actor(), code)
-        if region is None:
-            abort(404, "No such region.")
-        return region
+        return reference.find_region(actor(), code)
 
 
 @bp.route("/themes")
@@ -79,6 +72,5 @@ class NetworkDetail(MethodView):
     @bp.response(200, schemas.NetworkSchema, headers=ETAG_HEADER)
     def get(self, ref):
         """A network node by id or slug"""
-        node = find_by_ref(Network, ref, "network node")
-        permissions.require(actor(), "network.view", node)
+        node = reference.visible_network(actor(), ref)
         return node, 200, etag(node)

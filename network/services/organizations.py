@@ -28,7 +28,7 @@ from network.models import (
     utcnow,
 )  # fmt: skip
 from network.models.organization import MEMBERSHIP_STATUSES, ORGANIZATION_KINDS
-from network.services import operation, profiles
+from network.services import lookups, operation, profiles
 from network.services.cleaning import (
     IDENTIFIER,
     Cleaner,
@@ -313,6 +313,16 @@ def find_change_request(actor, change_request_id: int) -> ChangeRequest:
     return change_request
 
 
+def visible_organization(actor, ref: str) -> Organization:
+    """The organisation with this id or slug (archived or merged ones included), for those who may
+    see it; an archived one is not found by those who may not (``profiles.require_visible``)."""
+    org = lookups.by_ref(Organization, ref)
+    if org is None:
+        raise NotFound(_("No such organisation."))
+    profiles.require_visible(actor, org)
+    return org
+
+
 # Memberships ---------------------------------------------------------------------------------
 
 
@@ -332,6 +342,13 @@ def find_membership(membership_id: int) -> Membership:
     membership = db.session.get(Membership, membership_id) if 0 < membership_id <= MAX_ID else None
     if membership is None:
         raise NotFound(_("No such membership."))
+    return membership
+
+
+def visible_membership(actor, membership_id: int) -> Membership:
+    """A membership, for those who may see its organisation."""
+    membership = find_membership(membership_id)
+    permissions.require(actor, "organization.view", membership.organization)
     return membership
 
 

@@ -71,6 +71,13 @@ def find_partnership(partnership_id: int) -> Partnership:
     return partnership
 
 
+def visible_partnership(actor, partnership_id: int) -> Partnership:
+    """A partnership, for those who may read the directory (NotFound first)."""
+    partnership = find_partnership(partnership_id)
+    permissions.require(actor, "directory.view")
+    return partnership
+
+
 def live_partnerships(actor, organization_id: int | None = None) -> Select:
     """Partnerships that are not archived, optionally of one organisation (either side), by id (a
     query to page)."""

@@ -202,6 +202,20 @@ def find_outcome(report_id: int) -> OutcomeReport:
     return report
 
 
+def visible_project(actor, project_id: int) -> Project:
+    """A project, for those who may see it (NotFound first: a missing id is 404 for everyone)."""
+    project = find_project(project_id)
+    permissions.require(actor, "project.view", project)
+    return project
+
+
+def visible_outcome(actor, report_id: int) -> OutcomeReport:
+    """An outcome report, for those who may see its project."""
+    report = find_outcome(report_id)
+    permissions.require(actor, "project.view", report.project)
+    return report
+
+
 def published_outcomes(actor, project: Project) -> Select:
     """The project's outcome reports that are not archived, oldest period first (a query to page)."""
     permissions.require(actor, "project.view", project)

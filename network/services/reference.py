@@ -3,12 +3,15 @@
 import csv
 from importlib import resources
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from network import permissions
+from network.errors import NotFound
 from network.extensions import db
 from network.models import Network, Region, Theme
+from network.services import lookups
 
 
 def read_csv(name: str) -> list[dict]:
@@ -107,10 +110,22 @@ def regions(actor, *, level: str | None = None, parent_code: str | None = None) 
     return query.order_by(Region.path)
 
 
-def region_by_code(actor, code: str) -> Region | None:
+def find_region(actor, code: str) -> Region:
     """A region or country by M49 code or ISO alpha-2 code."""
     permissions.require(actor, "directory.view")
-    return db.session.scalar(select(Region).where(Region.code == code[:3].upper())) if code.isascii() else None
+    region = db.session.scalar(select(Region).where(Region.code == code[:3].upper())) if code.isascii() else None
+    if region is None:
+        raise NotFound(_("No such region."))
+    return region
+
+
+def visible_network(actor, ref: str) -> Network:
+    """A network node by id or slug, for those who may see it (NotFound first)."""
+    node = lookups.by_ref(Network, ref)
+    if node is None:
+        raise NotFound(_("No such network node."))
+    permissions.require(actor, "network.view", node)
+    return node
 
 
 def themes(actor) -> list[Theme]:

@@ -28,6 +28,7 @@ from network.services.initiatives.records import (
     project_numbered,
     unlink_project,
     update_initiative,
+    visible_initiative,
 )
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "set_shares",
     "unlink_project",
     "update_initiative",
+    "visible_initiative",
     "visible_participant",
     "visible_participants",
 ]

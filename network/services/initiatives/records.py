@@ -23,7 +23,7 @@ from network.models import (
     Region,
 )
 from network.models.initiative import INITIATIVE_STATUSES
-from network.services import NotFound, ValidationError, operation
+from network.services import NotFound, ValidationError, lookups, operation
 from network.services.cleaning import Cleaner, as_list, plain_value, regions_by_code, themes_by_slug
 from network.services.organizations import check_version, is_blank
 from network.slugs import unique_slug
@@ -52,6 +52,15 @@ def find_initiative(slug: str) -> Initiative:
     )
     if initiative is None:
         raise NotFound(_("No initiative %(slug)s.", slug=slug))
+    return initiative
+
+
+def visible_initiative(actor, ref: str) -> Initiative:
+    """The initiative with this id or slug, for those who may see it (NotFound first)."""
+    initiative = lookups.by_ref(Initiative, ref)
+    if initiative is None:
+        raise NotFound(_("No such initiative."))
+    permissions.require(actor, "initiative.view", initiative)
     return initiative
 
 
