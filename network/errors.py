@@ -1,7 +1,11 @@
 """Errors that services raise; views map them to pages and the API to problem+json.
 
 They sit below both the services and `network/permissions.py`, which raises PermissionDenied.
+A default message is translated when the error is made (in the request's language; outside a
+request, as in a CLI command, in the default one).
 """
+
+from flask_babel import gettext as _
 
 
 class ServiceError(Exception):
@@ -54,7 +58,7 @@ class Conflict(ServiceError):
         submitted: dict | None = None,
         current_version: int | None = None,
     ):
-        super().__init__(message or "This record was changed by someone else after you opened it.")
+        super().__init__(message or _("This record was changed by someone else after you opened it."))
         self.current = current or {}
         self.submitted = submitted or {}
         self.current_version = current_version
