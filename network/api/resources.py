@@ -10,7 +10,7 @@ its operation in the OpenAPI document::
                         schema=schemas.ProjectSchema, input=schemas.ProjectInput):
         def read(self, project_id):
             \"\"\"A project\"\"\"
-            return project_for(project_id)
+            return service.visible_project(actor(), project_id)
 
         def update(self, project, data, version):
             \"\"\"Change some fields; If-Match required\"\"\"
