@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from network.models.base import Base, Timestamped, UTCDateTime, Versioned, one_of, utcnow
@@ -13,11 +13,32 @@ CHANGE_REQUEST_STATUSES = ("pending", "approved", "rejected", "withdrawn")
 IMPORT_STATUSES = ("uploaded", "previewed", "running", "committed", "failed", "undone")
 
 
+# Changes to these tables may appear on the public home page; contacts, users, tokens and the
+# moderation queue never do.
+PUBLIC_ENTITY_TYPES = (
+    "organizations", "organization_identifiers", "memberships", "projects", "project_participants",
+    "outcome_reports", "partnerships", "initiatives", "participants", "initiative_projects",
+)  # fmt: skip
+# The condition, as literal SQL: a partial index serves a query whose WHERE repeats it word for
+# word (SQLite cannot prove that bound parameters imply it).
+PUBLIC_CHANGE = "entity_type IN (" + ", ".join(f"'{t}'" for t in PUBLIC_ENTITY_TYPES) + ")"
+
+
 class AuditEvent(Base):
     """Written by the session hook in network.services.audit for every change."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_entity", "entity_type", "entity_id"),)
+    __table_args__ = (
+        Index("ix_audit_events_entity", "entity_type", "entity_id"),
+        # The newest public changes (the home page) read this backwards and stop after the limit,
+        # however long the audit log and however many private changes it holds.
+        Index(
+            "ix_audit_events_public",
+            "id",
+            sqlite_where=text(PUBLIC_CHANGE),
+            postgresql_where=text(PUBLIC_CHANGE),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -4,8 +4,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import aliased, joinedload
+import numpy as np
+from sqlalchemy import Select, func, select, text
+from sqlalchemy.orm import aliased, selectinload
 
 from network.extensions import db
 from network.models import (
@@ -23,6 +24,8 @@ from network.models import (
     ProjectParticipant,
     Region,
 )  # fmt: skip
+from network.models.audit import PUBLIC_CHANGE
+from network.services.search import facets, record_index
 
 
 def listed_organizations(*where) -> Select:
@@ -31,20 +34,60 @@ def listed_organizations(*where) -> Select:
 
 
 def counts() -> dict[str, int]:
-    def count(query: Select) -> int:
-        return db.session.scalar(select(func.count()).select_from(query.subquery()))
+    """The home page's figures, exact: read from the in-memory indexes the directory's facets use.
 
+    Each worker keeps those indexes in step with the database through the search generations (one
+    small query each per request), so no count here scans a table per request; the figures are
+    worked out once per generation and kept beside it."""
+    conn = db.session.connection()
+    figures = _organization_figures(conn)
     return {
-        "organizations": count(listed_organizations(Organization.kind != "company")),
-        "companies": count(listed_organizations(Organization.kind == "company")),
-        "countries": count(
-            listed_organizations(Organization.hq_country_id.is_not(None))
-            .with_only_columns(Organization.hq_country_id)
-            .distinct()
-        ),
-        "projects": count(select(Project).where(Project.archived_at.is_(None))),
-        "initiatives": count(select(Initiative).where(Initiative.archived_at.is_(None))),
+        "organizations": figures.organizations,
+        "companies": figures.companies,
+        "countries": figures.countries,
+        "projects": record_index.current_index(conn, "project").size,
+        "initiatives": record_index.current_index(conn, "initiative").size,
     }
+
+
+@dataclass
+class OrganizationFigures:
+    generation: int
+    organizations: int  # listed (neither archived nor merged away), companies apart
+    companies: int
+    countries: int  # headquarters countries of listed organisations, companies included
+    per_country: dict[str, dict]  # organizations_per_country()
+
+
+# Per database URL: the figures of the facet index generation they were worked out from.
+_figures: dict[str, OrganizationFigures] = {}
+
+
+def _organization_figures(conn) -> OrganizationFigures:
+    index = facets.current_index(conn)
+    key = conn.engine.url.render_as_string(hide_password=True)
+    known = _figures.get(key)
+    if known is not None and known.generation == index.generation:
+        return known
+    live = index.live
+    companies = int(np.count_nonzero(live & (index.kind == facets.KIND_CODE["company"])))
+    hq = index.country_sets["hq"].count(facets.pack(live), index.region_width)
+    # Region names and codes change through writes that replace the generation too.
+    rows = conn.execute(
+        select(Region.id, Region.code, Region.m49, Region.name, Region.name_zh).where(Region.level == "country")
+    )
+    found = sorted(((int(hq[r.id]), r) for r in rows if r.id < hq.size and hq[r.id]), key=lambda p: (-p[0], p[1].name))
+    figures = OrganizationFigures(
+        generation=index.generation,
+        organizations=int(np.count_nonzero(live)) - companies,
+        companies=companies,
+        countries=int(np.count_nonzero(hq)),
+        per_country={
+            r.m49: {"code": r.code, "name": r.name, "name_zh": r.name_zh, "count": n} for n, r in found if r.m49
+        },
+    )
+    _figures[key] = figures
+    return figures
 
 
 # ---------------------------------------------------------------------------------------------
@@ -70,14 +113,6 @@ class Change:
     @property
     def at(self) -> datetime:
         return self.event.at
-
-
-# Changes to these tables appear on the public home page; contacts, users, tokens and the
-# moderation queue never do.
-PUBLIC_ENTITY_TYPES = (
-    "organizations", "organization_identifiers", "memberships", "projects", "project_participants",
-    "outcome_reports", "partnerships", "initiatives", "participants", "initiative_projects",
-)  # fmt: skip
 
 
 def _organizations(ids) -> dict[int, Subject]:
@@ -167,14 +202,24 @@ SUBJECT_LOADERS = {
 
 
 def recent_changes(limit: int = 10) -> list[Change]:
-    events = list(
-        db.session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.entity_type.in_(PUBLIC_ENTITY_TYPES))
-            .options(joinedload(AuditEvent.actor))
-            .order_by(AuditEvent.id.desc())
-            .limit(limit)
+    """The newest changes to public records, newest first, read from ix_audit_events_public.
+
+    That partial index holds the ids of public changes only, so the query reads it backwards and
+    stops after `limit` rows, however long the audit log and however many private changes are in it.
+    Its condition is repeated word for word (a planner uses a partial index only for a query whose
+    WHERE implies the index's), and SQLite is told to use it: with no statistics it would rather
+    fetch every public change through ix_audit_events_entity and sort them."""
+    hint = " INDEXED BY ix_audit_events_public" if db.session.get_bind().dialect.name == "sqlite" else ""
+    columns = ", ".join(c.name for c in AuditEvent.__table__.columns)
+    statement = (
+        text(
+            f"SELECT {columns} FROM audit_events{hint} WHERE {PUBLIC_CHANGE} ORDER BY id DESC LIMIT :limit"  # noqa: S608  (constants)
         )
+        .bindparams(limit=limit)
+        .columns(*AuditEvent.__table__.columns)
+    )  # typed as the model's (dates, JSON)
+    events = list(
+        db.session.scalars(select(AuditEvent).from_statement(statement).options(selectinload(AuditEvent.actor)))
     )
     ids_by_type: dict[str, set[int]] = defaultdict(set)
     for event in events:
@@ -191,23 +236,12 @@ def recent_changes(limit: int = 10) -> list[Change]:
 
 
 def organizations_per_country() -> dict[str, dict]:
-    """{M49 code: {"code": ISO alpha-2, "name", "name_zh", "count"}} for countries with organisations.
+    """{M49 code: {"code": ISO alpha-2, "name", "name_zh", "count"}} for countries with organisations,
+    most organisations first (from the in-memory facet index: see counts).
 
     Keyed by M49 because the bundled world shapes (world-atlas) use ISO numeric ids.
     """
-    listed = listed_organizations().subquery()
-    rows = db.session.execute(
-        select(Region.code, Region.m49, Region.name, Region.name_zh, func.count(listed.c.id))
-        .join(listed, listed.c.hq_country_id == Region.id)
-        .where(Region.level == "country")
-        .group_by(Region.id, Region.code, Region.m49, Region.name, Region.name_zh)
-        .order_by(func.count(listed.c.id).desc(), Region.name)
-    )
-    return {
-        m49: {"code": code, "name": name, "name_zh": name_zh, "count": count}
-        for code, m49, name, name_zh, count in rows
-        if m49
-    }
+    return dict(_organization_figures(db.session.connection()).per_country)
 
 
 # ---------------------------------------------------------------------------------------------
