@@ -175,8 +175,12 @@ def _initiative_children(model) -> callable:
     return load
 
 
+# Named once: fresh aliases on every call would make SQLAlchemy compile the statement anew each time.
+_org_a, _org_b = aliased(Organization, name="org_a"), aliased(Organization, name="org_b")
+
+
 def _partnerships(ids) -> dict[int, Subject]:
-    org_a, org_b = aliased(Organization), aliased(Organization)
+    org_a, org_b = _org_a, _org_b
     rows = db.session.execute(
         select(Partnership.id, org_a.name, org_a.slug, org_b.name.label("partner"))
         .join(org_a, org_a.id == Partnership.org_a_id)
