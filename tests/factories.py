@@ -218,20 +218,51 @@ def partnership(a: Organization, b: Organization, kind: str = "technical", *, ra
         return create_partnership(SETUP, a, dict(given, partner=b, kind=kind))
 
 
-def initiative(title: str | None = None, *, network: Network | None = None, **values) -> Initiative:
+def initiative(title: str | None = None, *, network: Network | None = None, raw: bool = False,
+               **values) -> Initiative:  # fmt: skip
+    """Through ``create_initiative`` (convened by ``network``), ``status`` "active" unless given;
+    other keywords (``slug``, ``archived_at``) set in its inserting flush."""
+    from network.services.initiatives.records import INITIATIVE_FIELDS, create_initiative
+
     n = next(_seq)
-    i = Initiative(title=title or f"Initiative {n}", slug=values.pop("slug", f"initiative-{n}"), network=network,
-                   status=values.pop("status", "active"), **values)  # fmt: skip
-    db.session.add(i)
-    db.session.flush()
-    return i
+    title = title or f"Initiative {n}"
+    values.setdefault("status", "active")
+    if raw:
+        i = Initiative(title=title, slug=values.pop("slug", f"initiative-{n}"), network=network, **values)
+        db.session.add(i)
+        db.session.flush()
+        return i
+    given, rest = _split(values, INITIATIVE_FIELDS)
+    data = dict(given, title=title, network=network.id if network is not None else None)
+    with _preset(Initiative, rest):
+        return create_initiative(SETUP, data)
 
 
-def participant(ini: Initiative, org: Organization, role: str = "partner", status: str = "accepted", **values):
-    p = Participant(initiative=ini, organization=org, role=role, invitation_status=status, **values)
-    db.session.add(p)
+def participant(ini: Initiative, org: Organization, role: str = "partner", status: str = "accepted", *,
+                raw: bool = False, **values) -> Participant:  # fmt: skip
+    """Through ``invite_participant``, then answered (``status`` "accepted" or "declined"), or
+    ended ("left", "removed"), as the setup admin: the notices and mails the app sends go out too.
+    Other keywords (``share``) are set afterwards."""
+    from network.services.initiatives import participation as p
+
+    if raw:
+        row = Participant(initiative=ini, organization=org, role=role, invitation_status=status, **values)
+        db.session.add(row)
+        db.session.flush()
+        return row
+    row = p.invite_participant(SETUP, ini, org, role)
+    if status in ("accepted", "declined", "left"):
+        p.respond_to_invitation(SETUP, row, status != "declined")
+    if status == "left":
+        p.leave_initiative(SETUP, row)
+    elif status == "removed":
+        p.remove_participant(SETUP, row)
+    elif status not in ("invited", "accepted", "declined"):
+        raise ValueError(f"no operation makes a participant {status!r}: use raw=True")
+    for key, value in values.items():
+        setattr(row, key, value)
     db.session.flush()
-    return p
+    return row
 
 
 @functools.cache
@@ -242,12 +273,34 @@ def password_hash(password: str) -> str:
     return generate_password_hash(password)
 
 
+@contextmanager
+def _hashing_once(accounts):
+    """``create_user`` hashes with scrypt (about half a second); here each password is hashed once
+    per process (``password_hash``): the same kind of hash, made once."""
+    real = accounts.generate_password_hash
+    accounts.generate_password_hash = password_hash
+    try:
+        yield
+    finally:
+        accounts.generate_password_hash = real
+
+
 def user(role: str = "viewer", *, email: str | None = None, organization: Organization | None = None,
-         networks=(), password: str = PASSWORD, **values) -> User:  # fmt: skip
+         networks=(), password: str = PASSWORD, raw: bool = False, **values) -> User:  # fmt: skip
+    """Through ``create_user`` (a consistent role and scope, a unique email, a good password).
+    Other keywords (``active``, ``locale``) are set in its inserting flush."""
+    from network.services import accounts
+
     n = next(_seq)
-    u = User(email=email or f"user{n}@example.org", name=values.pop("name", f"User {n}"), role=role,
-             organization=organization, password_hash=password_hash(password), **values)  # fmt: skip
-    u.networks = list(networks)
-    db.session.add(u)
-    db.session.flush()
-    return u
+    email = email or f"user{n}@example.org"
+    name = values.pop("name", f"User {n}")
+    if raw:
+        u = User(email=email, name=name, role=role, organization=organization, password_hash=password_hash(password),
+                 **values)  # fmt: skip
+        u.networks = list(networks)
+        db.session.add(u)
+        db.session.flush()
+        return u
+    with _preset(User, values), _hashing_once(accounts):
+        return accounts.create_user(SETUP, email=email, name=name, role=role, password=password,
+                                    organization=organization, networks=networks)  # fmt: skip

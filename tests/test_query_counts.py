@@ -59,7 +59,7 @@ def test_project_page_queries_do_not_grow(client, db_session, count_queries):
 
 def recent_changes_by(actors: int) -> None:
     """The ten latest changes, to organisations, projects and memberships, by this many people."""
-    people = [f.user("coordinator", name=f"Coordinator {n}") for n in range(actors)]
+    people = [f.user("coordinator", name=f"Coordinator {n}", networks=[f.network()]) for n in range(actors)]
     db.session.commit()
     for n in range(10):
         g.actor_id = people[n % actors].id
