@@ -1,6 +1,14 @@
 """Small builders for test data. Each flushes and returns the object, ready to use.
 
-They fill in believable defaults so a test names only what it is about.
+They fill in believable defaults so a test names only what it is about, and go through the
+service operations (network/services), as the setup administrator ``SETUP`` unless a factory takes
+an ``actor``: a test's data is what the app would have made (validation, slugs from names, audit
+rows, search documents, notices). Keywords no operation takes (``slug``, ``archived_at``, …) are set
+on the new record in the flush that inserts it (see ``_preset``).
+
+``raw=True`` builds the row directly instead, for data the services would refuse (a state no
+operation produces, an invalid legacy row): say why in a comment at the call. Network nodes are
+always built directly: no operation creates one (only the demo builder does).
 """
 
 import functools
@@ -41,6 +49,7 @@ def theme(slug: str) -> Theme:
 
 
 def network(name: str | None = None, parent: Network | None = None, **values) -> Network:
+    """Built directly: no service operation creates a node."""
     n = next(_seq)
     name = name or f"Node {n}"
     node = Network(name=name, slug=values.pop("slug", f"node-{n}"), parent=parent, **values)
