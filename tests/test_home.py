@@ -160,3 +160,24 @@ def test_the_public_index_matches_the_model(app, db_session):
     for entity_type in PUBLIC_ENTITY_TYPES:  # the migration wrote the same list as the model's
         assert f"'{entity_type}'" in sql, entity_type
     assert sql.count("'") == 2 * len(PUBLIC_ENTITY_TYPES)
+
+
+def test_network_tree_totals_follow_every_write_at_once(client, db_session):
+    def totals() -> dict[str, int]:
+        html = client.get("/networks").get_data(as_text=True)
+        return {k: int(v) for k, v in re.findall(r'data-members="([\w-]+)">(\d+)<', html)}
+
+    root = f.network("CAN International", slug="can-int")
+    asia = f.network("CAN South Asia", slug="can-sa", parent=root)
+    both = f.organization("In two nodes", networks=[root, asia])
+    db.session.commit()
+    assert totals() == {"can-int": 1, "can-sa": 1}
+    other = f.organization("Second", networks=[asia])
+    db.session.commit()
+    assert totals() == {"can-int": 2, "can-sa": 2}
+    other.memberships[0].status = "lapsed"
+    db.session.commit()
+    assert totals() == {"can-int": 1, "can-sa": 1}
+    both.archived_at = utcnow()
+    db.session.commit()
+    assert totals() == {"can-int": 0, "can-sa": 0}
