@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from network import labels, permissions
 from network.extensions import db
@@ -115,9 +115,11 @@ class _Kind:
 
 PROJECTS = _Kind(
     Project, "project", labels.PROJECT_STATUS_LABELS,
+    # Many-to-one organisations joined into their rows (a LEFT JOIN on a primary key), not read by
+    # two more SELECT … IN statements.
     options=lambda: (
-        selectinload(Project.lead_organization), selectinload(Project.themes), selectinload(Project.countries),
-        selectinload(Project.participants).selectinload(ProjectParticipant.organization),
+        joinedload(Project.lead_organization), selectinload(Project.themes), selectinload(Project.countries),
+        selectinload(Project.participants).joinedload(ProjectParticipant.organization),
     ),
     summary="summary",
 )  # fmt: skip
