@@ -100,6 +100,7 @@ def pages(url: str) -> dict[str, str]:
                 "SELECT slug FROM organizations WHERE archived_at IS NULL AND merged_into_id IS NULL ORDER BY id LIMIT 1"
             )
         ).scalar()
+        project = conn.execute(text("SELECT id FROM projects WHERE archived_at IS NULL ORDER BY id LIMIT 1")).scalar()
     engine.dispose()
     return {
         "/": "/",
@@ -107,6 +108,8 @@ def pages(url: str) -> dict[str, str]:
         "/organizations?q=climate": "/organizations?q=climate",
         "organisation page": f"/organizations/{slug}",
         "/networks": "/networks",
+        "/projects?q=water": "/projects?q=water",
+        "project page": f"/projects/{project}",
     }
 
 
