@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from network import permissions
@@ -141,23 +141,22 @@ def organization_page(user, org: Organization) -> OrganizationPage:
         people_query = people_query.where(Person.consent_to_list.is_(True))
     people = list(db.session.scalars(people_query.order_by(Person.name)))
 
+    # Projects it leads or takes part in, each with its role in one statement: the organisation's
+    # participant row (at most one per project) joined in, not read by a statement of its own.
     participated = select(ProjectParticipant.project_id).where(ProjectParticipant.organization_id == org.id)
-    roles = dict(
-        db.session.execute(
-            select(ProjectParticipant.project_id, ProjectParticipant.role).where(
-                ProjectParticipant.organization_id == org.id
-            )
-        ).all()
-    )
-    projects = db.session.scalars(
-        select(Project)
+    projects = db.session.execute(
+        select(Project, ProjectParticipant.role)
+        .outerjoin(
+            ProjectParticipant,
+            and_(ProjectParticipant.project_id == Project.id, ProjectParticipant.organization_id == org.id),
+        )
         .where(Project.archived_at.is_(None))
         .where(or_(Project.lead_organization_id == org.id, Project.id.in_(participated)))
         .options(joinedload(Project.lead_organization))
         .order_by(Project.start_date.desc().nulls_last(), Project.title)
     )
     project_roles = [
-        ProjectRole(p, "lead" if p.lead_organization_id == org.id else roles.get(p.id, "partner")) for p in projects
+        ProjectRole(p, "lead" if p.lead_organization_id == org.id else (role or "partner")) for p, role in projects
     ]
 
     partnerships = db.session.scalars(
