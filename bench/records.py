@@ -46,8 +46,10 @@ CHINESE = ["绿色货运", "低碳交通", "气候适应", "清洁能源", "海�
 def database_url(kind: str, size: int) -> str:
     if kind == "sqlite":
         return f"sqlite:///{WORK / f'records-{size}.sqlite3'}"
-    return make_url(bench_search.PG_SERVER).set(database=f"network_bench_records_{size}").render_as_string(
-        hide_password=False
+    return (
+        make_url(bench_search.PG_SERVER)
+        .set(database=f"network_bench_records_{size}")
+        .render_as_string(hide_password=False)
     )
 
 
@@ -123,7 +125,9 @@ def build(kind: str, size: int) -> None:
         bump_generation(conn)
         if kind == "postgresql":
             for table in ("organizations", "projects", "initiatives"):
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"))
+                conn.execute(
+                    text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
+                )
             conn.execute(text("ANALYZE"))
         session.commit()
     print(f"  built {kind} with {size:,} projects in {time.perf_counter() - started:.0f} s", flush=True)
@@ -208,7 +212,9 @@ def main() -> None:
             for cls, values in [*times.items(), ("all", every)]:
                 p95 = bench_search.percentile(values, 95)
                 print(f"  {cls:<20} {statistics.median(values):8.1f} {p95:8.1f}")
-            print(f"  first search after an edit (index rebuilt): {statistics.median(first_search_after_edit(app)):.0f} ms")
+            print(
+                f"  first search after an edit (index rebuilt): {statistics.median(first_search_after_edit(app)):.0f} ms"
+            )
 
 
 if __name__ == "__main__":

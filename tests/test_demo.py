@@ -90,8 +90,10 @@ def test_seed_builds_the_organisations_and_the_node_tree(app, seeded):
     assert nodes["can-south-asia"].region.code == "034"
     assert nodes["can-bangladesh"].region.code == "BD"
     # Seeding is not a user's change: the audit holds only the demo users' few everyday changes.
-    assert {e.actor.email for e in db.session.scalars(select(AuditEvent))} <= {"member@example.org",
-                                                                                "coordinator@example.org"}
+    assert {e.actor.email for e in db.session.scalars(select(AuditEvent))} <= {
+        "member@example.org",
+        "coordinator@example.org",
+    }
 
 
 def test_seed_builds_memberships_people_projects_and_outcomes(app, seeded):

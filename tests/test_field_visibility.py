@@ -88,8 +88,11 @@ def test_unlisted_people_cannot_be_guessed_by_id(client, world, people, role):
         assert hidden.status_code == 200 and hidden.get_json()["email"] == UNLISTED_EMAIL
     else:
         absent = client.get(f"/api/v1/people/{missing}", headers=headers)
-        assert (hidden.status_code, hidden.get_json()) == (absent.status_code, absent.get_json()) == (
-            404, absent.get_json())
+        assert (
+            (hidden.status_code, hidden.get_json())
+            == (absent.status_code, absent.get_json())
+            == (404, absent.get_json())
+        )
         for method in ("patch", "delete"):
             refused = getattr(client, method)(f"/api/v1/people/{unlisted.id}", json={"title": "x"}, headers=headers)
             assert refused.status_code in (401, 403, 404) and UNLISTED_NAME not in refused.get_data(as_text=True)

@@ -18,9 +18,7 @@ def schema_differences(connection) -> list:
     def include_object(obj, name, type_, reflected, compare_to):
         return not (name or "").startswith("search_")
 
-    context = MigrationContext.configure(
-        connection, opts={"compare_type": True, "include_object": include_object}
-    )
+    context = MigrationContext.configure(connection, opts={"compare_type": True, "include_object": include_object})
     return compare_metadata(context, db.metadata)
 
 

@@ -107,7 +107,8 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ),
     ("directory.shared", "GET"): row(c("/organizations/shared/{saved_a_token}", EVERYONE)),
     ("organizations.detail", "GET"): row(
-        c("/organizations/{org_a}", EVERYONE), c("/organizations/{org_b}", EVERYONE),
+        c("/organizations/{org_a}", EVERYONE),
+        c("/organizations/{org_b}", EVERYONE),
         c("/organizations/{archived_org_a}", LOGGED_IN, denied=("missing",), note="archived: not found for strangers"),
     ),
     ("organizations.history_page", "GET"): row(
@@ -249,21 +250,22 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     # People A and B are unlisted: to those without rights they do not exist (404, as for a wrong id).
     ("people.edit", "GET"): row(c("/people/{person_a}/edit", A_SIDE, denied=("missing",))),
     ("people.edit", "POST"): row(
-        c("/people/{person_b}/edit", B_SIDE, data=PERSON_FORM, denied=("missing",),
-          note="attack: member of A editing B's contact")
+        c(
+            "/people/{person_b}/edit",
+            B_SIDE,
+            data=PERSON_FORM,
+            denied=("missing",),
+            note="attack: member of A editing B's contact",
+        )
     ),  # fmt: skip
     ("people.archive", "POST"): row(c("/people/{person_b}/archive", B_SIDE, denied=("missing",))),
-    ("people.restore", "POST"): row(
-        c("/people/{archived_person_a}/restore", A_SIDE, denied=("missing",))
-    ),
+    ("people.restore", "POST"): row(c("/people/{archived_person_a}/restore", A_SIDE, denied=("missing",))),
     ("partnerships.new", "GET"): row(c("/organizations/{org_a}/partnerships/new", A_SIDE)),
     ("partnerships.new", "POST"): row(
         c("/organizations/{org_a}/partnerships/new", A_SIDE, data={"partner": "{company}", "kind": "technical"})
     ),
     ("partnerships.edit", "GET"): row(c("/partnerships/{partnership_a}/edit", A_SIDE)),
-    ("partnerships.edit", "POST"): row(
-        c("/partnerships/{partnership_b}/edit", B_SIDE, data=PARTNERSHIP_FORM)
-    ),
+    ("partnerships.edit", "POST"): row(c("/partnerships/{partnership_b}/edit", B_SIDE, data=PARTNERSHIP_FORM)),
     ("partnerships.archive", "POST"): row(c("/partnerships/{partnership_b}/archive", B_SIDE)),
     ("partnerships.restore", "POST"): row(c("/partnerships/{archived_partnership_a}/restore", A_SIDE)),
     # ------------------------------------------------------------ moderated changes
@@ -354,7 +356,12 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ),
     ("initiatives.record_activity", "POST"): row(
         c("/initiatives/{initiative_x}/activities", A_COORD, data=ACTIVITY_FORM),
-        c("/initiatives/{initiative_x}/activities", A_COORD, data={}, note="an empty form is refused before it is judged"),
+        c(
+            "/initiatives/{initiative_x}/activities",
+            A_COORD,
+            data={},
+            note="an empty form is refused before it is judged",
+        ),
     ),
     ("activity.record_organization_activity", "POST"): row(
         c("/organizations/{org_b}/activities", B_SIDE, data=ACTIVITY_FORM),
@@ -521,8 +528,12 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("api_initiatives.ParticipantDetail", "GET"): row(
         c("/api/v1/participants/{participant_a}", EVERYONE),
         # B's invitation is its own, the initiative's managers' and its participants' business
-        c("/api/v1/participants/{participant_b}", LOGGED_IN - {"viewer"}, denied=("missing",),
-          note="invitation not accepted: hidden from others"),
+        c(
+            "/api/v1/participants/{participant_b}",
+            LOGGED_IN - {"viewer"},
+            denied=("missing",),
+            note="invitation not accepted: hidden from others",
+        ),
     ),  # fmt: skip
     ("api_initiatives.ParticipantDetail", "DELETE"): row(c("/api/v1/participants/{participant_a}", A_COORD)),
     ("api_initiatives.ParticipantLeave", "POST"): row(
