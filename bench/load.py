@@ -26,8 +26,6 @@ import os
 import random
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -42,6 +40,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, make_url, text  # noqa: E402
+
+from bench.serving import gunicorn, stop  # noqa: E402
 
 WORK = Path(os.environ.get("BENCH_WORK", "/tmp/network-bench")) / "load"  # noqa: S108  (scratch data)
 PG_SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -180,37 +180,6 @@ def plan(url: str, clients: int) -> Plan:
     shared_lead, shared_ids = pairs[(clients + 1) // 2]
     return Plan(own_orgs, own_projects, (shared_lead, slug[shared_lead]), shared_ids[0],
                 [s for _i, s in orgs], [p for p, _l in projects], list(initiatives))  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serve(env: dict, log: Path) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    process = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-         "network:create_app()"],
-        cwd=ROOT, env=env, start_new_session=True, stdout=log.open("w"), stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            conn.request("GET", "/login")
-            if conn.getresponse().status == 200:
-                return process, port
-        except OSError:
-            time.sleep(0.3)
-    stop(process)
-    raise RuntimeError(f"gunicorn did not start; see {log}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=60)
 
 
 # --- one client -----------------------------------------------------------------------------------
@@ -513,7 +482,8 @@ def measure(kind: str, env: dict, password: str, clients: int, seconds: float) -
     plan_ = plan(url, clients)
     tokens = make_tokens(env, clients)
     log = WORK / f"{kind}-gunicorn.log"
-    process, port = serve(env, log)
+    process, port = gunicorn("network:create_app()", env, "/login", until_ok=True, stdout=log.open("w"),
+                             stderr=subprocess.STDOUT)  # fmt: skip
     result = Result()
     run_id = secrets.token_hex(3)
     try:

@@ -24,9 +24,6 @@ import argparse
 import http.client
 import os
 import random
-import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -37,6 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, make_url, text  # noqa: E402
+
+from bench.serving import gunicorn, stop  # noqa: E402
 
 PUBLIC = ["organizations", "memberships", "projects", "partnerships", "outcome_reports", "project_participants"]
 PRIVATE = ["people", "users", "activities", "change_requests"]
@@ -148,37 +147,6 @@ def in_process(url: str, instance: str, targets: dict[str, str], repeat: int) ->
     return found
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serve(app_spec: str, env: dict, chdir: Path) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    process = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-         "--chdir", str(chdir), app_spec],
-        cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            conn.request("GET", "/")
-            conn.getresponse().read()
-            return process, port
-        except OSError:
-            time.sleep(0.3)
-    stop(process)
-    raise SystemExit(f"gunicorn did not start ({app_spec})")
-
-
-def stop(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=60)
-
-
 def load(port: int, path: str, connections: int, seconds: float) -> tuple[float, list[float], int]:
     """(req/s, latencies in ms, non-200 answers) of `connections` threads asking for `path`."""
     latencies: list[float] = []
@@ -238,12 +206,12 @@ def main() -> None:
     server = in_process(url, instance, targets, args.repeat)
     env = dict(os.environ, NETWORK_DATABASE_URL=url, NETWORK_INSTANCE_PATH=instance, NETWORK_SECRET_KEY="pages-bench")  # noqa: S106
     results = {}
-    hello, port = serve("pages:hello_app()", env, ROOT / "bench")
+    hello, port = gunicorn("pages:hello_app()", env, "/", chdir=ROOT / "bench")
     try:
         results["hello (bare Flask)"] = load(port, "/", args.connections, args.seconds)
     finally:
         stop(hello)
-    app, port = serve("network:create_app()", env, ROOT)
+    app, port = gunicorn("network:create_app()", env, "/")
     try:
         for name, path in targets.items():
             load(port, path, 2, 1)  # warm both workers' in-memory indexes

@@ -21,8 +21,6 @@ import http.client
 import json
 import os
 import random
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, insert, make_url, text  # noqa: E402
 from werkzeug.datastructures import MultiDict  # noqa: E402
 
+from bench.serving import free_port, gunicorn, stop, wait_for  # noqa: E402
 from network import create_app  # noqa: E402
 from network.extensions import db  # noqa: E402
 from network.models import Membership, Network, Organization, Project  # noqa: E402
@@ -336,25 +335,6 @@ def time_service(app, mix, rounds: int) -> tuple[dict[str, list[float]], dict[st
     return times, cpu_times
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(port: int, path: str, timeout: float = 120) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            conn.request("GET", path)
-            conn.getresponse().read()
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"server on port {port} did not start")
-
-
 def time_http(port: int, paths: list[tuple[str, str]], rounds: int) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {}
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
@@ -374,22 +354,11 @@ def time_http(port: int, paths: list[tuple[str, str]], rounds: int) -> dict[str,
 
 
 def serve_app(url: str) -> tuple[subprocess.Popen, int]:
-    port = free_port()
     env = dict(os.environ, NETWORK_DATABASE_URL=url, NETWORK_INSTANCE_PATH=str(WORK / "instance"),
                NETWORK_SECRET_KEY="bench",  # noqa: S106
                NETWORK_RATELIMIT_ENABLED="false")  # fmt: skip
-    process = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "600",
-         "network:create_app()"],
-        cwd=ROOT, env=env, start_new_session=True,
-    )  # fmt: skip
-    wait_for(port, "/organizations")
-    return process, port
-
-
-def stop(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=30)
+    return gunicorn("network:create_app()", env, "/organizations", options=("--timeout", "600"),
+                    stdout=None, stderr=None)  # fmt: skip
 
 
 # --- Datasette ------------------------------------------------------------------------------
@@ -462,7 +431,9 @@ def serve_datasette(path: Path) -> tuple[subprocess.Popen, int]:
          "--setting", "default_facet_size", "30"],
         cwd=WORK, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    wait_for(port, "/bench/search_bench_directory.json?_size=1")
+    if not wait_for(port, "/bench/search_bench_directory.json?_size=1", timeout=120):
+        stop(process)
+        raise RuntimeError("Datasette did not start")
     return process, port
 
 
