@@ -317,6 +317,8 @@ RULES = {
     # obj is the SavedSearch: its owner alone deletes it (OWNER_ONLY)
     "saved_search.delete": lambda u, r, saved: r is not None and saved.user_id == u.id,
     "audit.view_all": lambda u, r, o: False,
+    # who made a change (the home page's recent changes): signed-in users only
+    "audit.view_actors": lambda u, r, o: r is not None,
     "network.manage": lambda u, r, network: r == "coordinator" and network is not None and manages_network(u, network),
 }
 

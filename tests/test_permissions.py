@@ -178,6 +178,7 @@ CASES = [
     ("saved_search.delete", lambda t: SavedSearch(user_id=t.world.users["viewer"].id), {"viewer"}),
     ("saved_search.delete", lambda t: SavedSearch(user_id=t.world.users["admin"].id), {"admin"}),
     ("audit.view_all", lambda t: None, set()),
+    ("audit.view_actors", lambda t: None, LOGGED_IN),
     ("network.manage", lambda t: t.world.x1, {"coordinator_x"}),
     ("network.manage", lambda t: t.world.y, {"coordinator_y"}),
     ("network.manage", lambda t: None, set()),

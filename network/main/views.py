@@ -23,8 +23,7 @@ def home():
         counts=overview.counts(),
         recent=overview.recent_changes(limit=10),
         top_countries=list(per_country.values())[:TOP_COUNTRIES],
-        # Names of who changed what are for signed-in users only.
-        show_actors=permissions.role_of(current_user) is not None,
+        show_actors=permissions.can(current_user, "audit.view_actors"),
         initiative_pages="initiatives.detail" in current_app.view_functions,
         field_labels=FIELD_LABELS,
     )

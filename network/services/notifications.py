@@ -46,7 +46,7 @@ def deliver_mail(to: str, subject: str, body: str) -> None:
 
 
 def unread_count(user) -> int:
-    if permissions.role_of(user) is None:
+    if not permissions.can(user, "notification.view"):
         return 0
     return db.session.scalar(
         select(func.count()).select_from(Notification).where(Notification.user_id == user.id,
