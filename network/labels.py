@@ -2,6 +2,8 @@
 
 import re
 
+from babel.lists import format_list
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
 
@@ -71,11 +73,22 @@ HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 def localized_name(obj, locale: str) -> str:
-    """A region's, theme's or organisation's name in the reader's language where there is one.
+    """A region's, theme's or organisation's name (a project's or initiative's title) in the reader's
+    language where there is one.
 
     A local name counts as Chinese only when it is written in Han characters (not Bengali, Arabic…).
     """
+    name = obj.title if hasattr(obj, "title") else obj.name
     if str(locale) == "zh":
-        local = getattr(obj, "name_local", None)
-        return getattr(obj, "name_zh", None) or (local if local and HAN.search(local) else None) or obj.name
-    return obj.name
+        local = getattr(obj, "name_local", None) or getattr(obj, "title_local", None)
+        return getattr(obj, "name_zh", None) or (local if local and HAN.search(local) else None) or name
+    return name
+
+
+def join_names(names: list[str]) -> str:
+    """A list of names as the reader's language writes one ("A, B and C"; "A、B和C")."""
+    return format_list(list(names), locale=str(get_locale() or "en")) if names else ""
+
+
+def decade_label(year: int) -> str:
+    return gettext("%(year)ss", year=year)  # "1990s", "1990年代"

@@ -114,3 +114,30 @@ def test_suggestions_fragment_and_page(world, client_as):
     assert b"<html" in page.data and b"Transport Think Tank" in page.data
     assert b"/initiatives/freight/suggestions" in coordinator.get("/initiatives/freight").data
     assert client_as("member_a").get("/initiatives/freight/suggestions").status_code == 403
+
+
+def test_reasons_and_graph_in_chinese(world, app, client_as):
+    """Under 中文 the reasons name themes, countries and partners in Chinese, lists are joined the
+    Chinese way, and graph edges carry a translated kind (the code stays for scripts)."""
+    from flask_babel import force_locale
+
+    ini = f.initiative("Freight", slug="freight")
+    ini.themes = [f.theme("transport"), f.theme("energy-transition")]
+    ini.regions = [f.region("142")]
+    f.participant(ini, world.org_a)
+    world.org_a.name_local = "绿色地球"
+    match = f.organization("Match", kind="company", themes=["transport", "energy-transition"], countries=["IN", "CN"])
+    f.partnership(world.org_a, match, kind="in_kind")
+    db.session.flush()
+    with app.test_request_context(), force_locale("zh"):
+        reasons = suggest_partners(ini)[0].reasons
+    assert "工作领域：能源转型和交通运输" in reasons  # theme order
+    assert any("印度和中国" in r or "中国和印度" in r for r in reasons)
+    assert any("绿色地球" in r and "实物" in r for r in reasons), reasons
+    assert not any("Transport" in r or "India" in r or "Organisation A" in r for r in reasons)
+    db.session.commit()
+
+    graph = client_as("coordinator_x").get("/initiatives/freight/graph.json?lang=zh").get_json()
+    edge = graph["edges"][0]
+    assert edge["kind"] == "in_kind" and edge["kind_label"] != "in_kind" and "实物" in edge["kind_label"]
+    assert "绿色地球" in {n["name"] for n in graph["nodes"]}

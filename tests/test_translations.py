@@ -13,9 +13,10 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
+from sqlalchemy import select
 
 from network.extensions import db
-from network.models import InitiativeProject
+from network.models import Initiative, InitiativeProject
 from tests import factories as f
 from tests.conftest import login
 
@@ -242,3 +243,17 @@ def test_form_choices_name_countries_and_themes_in_chinese(client, green, url):
     assert '<option value="CN">中国</option>' in html or 'value="CN" selected>中国' in html
     assert ">交通运输</option>" in html
     assert ">Transport</option>" not in html
+
+
+def test_local_titles_and_decades_in_chinese(client, green, db_session):
+    green.founded = 1994
+    green.name_local = "绿色地球"
+    ini = db_session.scalars(select(Initiative).where(Initiative.slug == "clean-freight")).one()
+    ini.title_local = "亚洲清洁货运"
+    db_session.commit()
+    html = page(client, "/organizations?lang=zh")
+    assert "1990年代" in html and "1990s" not in html
+    graph = client.get("/organizations/green-earth/graph.json?lang=zh").get_json()
+    assert {"绿色地球", "亚洲清洁货运"} <= {n["name"] for n in graph["nodes"]}
+    english = client.get("/organizations/green-earth/graph.json?lang=en").get_json()
+    assert {"Green Earth", "Clean Freight Asia"} <= {n["name"] for n in english["nodes"]}

@@ -7,12 +7,13 @@ are worked out for the shown suggestions only.
 
 from dataclasses import dataclass, field
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, literal, or_, select, union_all
 from sqlalchemy.orm import selectinload
 
 from network.extensions import db
-from network.labels import PARTNERSHIP_KIND_LABELS, label
+from network.labels import PARTNERSHIP_KIND_LABELS, join_names, label, localized_name
 from network.models import Initiative, Organization, Partnership, Region
 from network.models.organization import organization_countries, organization_themes
 
@@ -80,18 +81,21 @@ def suggest_partners(initiative: Initiative, limit: int = 10) -> list[Suggestion
         )
     }  # fmt: skip
     partnerships = _partnerships_with(ids, partners_in)
-    participant_names = {p.organization_id: p.organization.name for p in initiative.participants}
+    locale = get_locale()  # reasons name themes, countries and partners in the reader's language
+    participant_names = {p.organization_id: localized_name(p.organization, locale) for p in initiative.participants}
     wanted_themes = set(theme_ids)
     suggestions = []
     for org_id, score in ranked:
         org = orgs[org_id]
         reasons = []
-        themes = [t.name for t in org.themes if t.id in wanted_themes]
+        themes = [localized_name(t, locale) for t in org.themes if t.id in wanted_themes]
         if themes:
-            reasons.append(_("Works on %(themes)s", themes=", ".join(themes)))
-        countries = [c.name for c in org.countries if any(c.path.startswith(p) for p in region_paths)]
+            reasons.append(_("Works on %(themes)s", themes=join_names(themes)))
+        countries = [
+            localized_name(c, locale) for c in org.countries if any(c.path.startswith(p) for p in region_paths)
+        ]
         if countries:
-            reasons.append(_("Operates in %(countries)s", countries=", ".join(countries)))
+            reasons.append(_("Operates in %(countries)s", countries=join_names(countries)))
         for p in partnerships.get(org_id, []):
             other = p.org_b_id if p.org_a_id == org_id else p.org_a_id
             reasons.append(_("%(kind)s partner of %(name)s", kind=label(PARTNERSHIP_KIND_LABELS, p.kind),

@@ -15,7 +15,7 @@
     { selector: "node[role = 'lead']", style: { "width": 32, "height": 32 } },
     { selector: "edge", style: {
       "width": 2, "line-color": "#adb5bd", "curve-style": "bezier",
-      "label": "data(kind)", "font-size": 8, "color": "#6c757d", "text-rotation": "autorotate" } },
+      "label": "data(kind_label)", "font-size": 8, "color": "#6c757d", "text-rotation": "autorotate" } },
     { selector: "edge[kind = 'participant']", style: { "line-style": "dashed", "label": "" } },
   ];
 

@@ -1,22 +1,28 @@
 """The network graphs drawn on an initiative's page and an organisation's: participants, their
 partnerships, and the firms and initiatives one hop away."""
 
+from flask_babel import get_locale
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
+from network import labels
 from network.extensions import db
 from network.models import Initiative, Organization, Partnership
 from network.services.initiatives.participation import ACTIVE_STATUSES, initiatives_of_organization
 
+# Labels are in the reader's language (a Chinese name where one is recorded, translated kinds);
+# ids and codes stay as they are for scripts.
+
 
 def _org_node(org: Organization, **extra) -> dict:
-    return {"id": f"o{org.id}", "label": org.acronym or org.name, "name": org.name, "kind": org.kind,
+    name = labels.localized_name(org, get_locale())
+    return {"id": f"o{org.id}", "label": org.acronym or name, "name": name, "kind": org.kind,
             "company": org.kind == "company", "url": f"/organizations/{org.slug}", **extra}  # fmt: skip
 
 
 def _edge(p: Partnership) -> dict:
     return {"id": f"p{p.id}", "source": f"o{p.org_a_id}", "target": f"o{p.org_b_id}", "kind": p.kind,
-            "status": p.status}  # fmt: skip
+            "kind_label": labels.label(labels.PARTNERSHIP_KIND_LABELS, p.kind), "status": p.status}  # fmt: skip
 
 
 def _partnerships_touching(org_ids: set[int]) -> list[Partnership]:
@@ -71,8 +77,9 @@ def organization_graph(organization: Organization) -> dict:
         if participant.invitation_status not in ACTIVE_STATUSES:
             continue
         ini = participant.initiative
-        nodes[f"i{ini.id}"] = {"id": f"i{ini.id}", "label": ini.title, "name": ini.title, "kind": "initiative",
+        title = labels.localized_name(ini, get_locale())
+        nodes[f"i{ini.id}"] = {"id": f"i{ini.id}", "label": title, "name": title, "kind": "initiative",
                                "initiative": True, "url": f"/initiatives/{ini.slug}"}  # fmt: skip
         edges.append({"id": f"x{participant.id}", "source": f"o{organization.id}", "target": f"i{ini.id}",
-                      "kind": "participant", "status": participant.invitation_status})  # fmt: skip
+                      "kind": "participant", "kind_label": "", "status": participant.invitation_status})  # fmt: skip
     return {"nodes": list(nodes.values()), "edges": edges}

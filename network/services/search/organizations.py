@@ -284,7 +284,7 @@ def _facets(params: SearchParams, m: _Matched) -> tuple[dict[str, list[FacetValu
     facets["founded"] = [
         FacetValue(
             str(d * 10),
-            f"{d * 10}s",
+            labels.decade_label(d * 10),
             int(decades[d]),
             params.founded_from == d * 10 and params.founded_to == d * 10 + 9,
         )
