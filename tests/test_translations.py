@@ -255,5 +255,9 @@ def test_local_titles_and_decades_in_chinese(client, green, db_session):
     assert "1990年代" in html and "1990s" not in html
     graph = client.get("/organizations/green-earth/graph.json?lang=zh").get_json()
     assert {"绿色地球", "亚洲清洁货运"} <= {n["name"] for n in graph["nodes"]}
+    # lists name a participant and a linked project's lead by their Chinese names
+    assert "绿色地球" in page(client, "/initiatives/clean-freight?lang=zh")
+    assert "绿色地球" in page(client, "/initiatives/clean-freight/report?lang=zh")
+    assert "亚洲清洁货运" in page(client, "/organizations/green-earth?lang=zh")
     english = client.get("/organizations/green-earth/graph.json?lang=en").get_json()
     assert {"Green Earth", "Clean Freight Asia"} <= {n["name"] for n in english["nodes"]}
