@@ -22,8 +22,11 @@ It prints the load average before and after: the machine is shared, so compare r
 
 import argparse
 import http.client
+import importlib
 import os
 import random
+import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -48,6 +51,48 @@ def hello_app():
     app = Flask("hello")
     app.add_url_rule("/", "hello", lambda: "hello")
     return app
+
+
+def flask(env: dict, *args: str) -> None:
+    subprocess.run([str(Path(sys.executable).parent / "flask"), "--app", "network", *args], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
+
+
+def build(n: int, url: str | None, audit_rows: int) -> tuple[str, str]:
+    """(database URL, instance folder) of a database with n organisations, built once and reused.
+
+    The app's own commands: db upgrade, load-reference, seed-demo (nodes, projects, initiatives,
+    users, with max(2000, n - 19,883) organisations), then as many organisations of the real
+    CommonWeave list as make n (flask import), then the audit log topped up to audit_rows.
+    SQLite under /tmp by default; a PostgreSQL URL (an empty database) is built the same way.
+    """
+    rows_of = importlib.import_module("bench.import")  # bench/import.py: the real list, mapped to import columns
+
+    folder = Path(f"/tmp/bench-pages-{n}" + ("-pg" if url else ""))  # noqa: S108
+    url = url or f"sqlite:///{folder}/network.sqlite3"
+    if (folder / "built").exists():
+        return url, str(folder)
+    if "sqlite" in url and folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, NETWORK_DATABASE_URL=url, NETWORK_INSTANCE_PATH=str(folder), NETWORK_SECRET_KEY="bench")  # noqa: S106
+    real = rows_of.real_rows()
+    demo = max(2000, n - len(real))
+    print(f"building {n:,} organisations ({demo:,} demo, {n - demo:,} real) in {folder} …", flush=True)
+    flask(env, "db", "upgrade")
+    flask(env, "load-reference")
+    flask(env, "seed-demo", "--orgs", str(demo))
+    if n > demo:
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            node = conn.execute(text("SELECT slug FROM networks ORDER BY id LIMIT 1")).scalar()
+        engine.dispose()
+        rows = [dict(r, network=node) for r in real[: n - demo]]
+        rows_of.write_csv(rows, folder / "real.csv")
+        flask(env, "import", str(folder / "real.csv"), "--skip-invalid")
+    top_up_audit(url, audit_rows)
+    (folder / "built").touch()
+    return url, str(folder)
 
 
 def sqlalchemy_url(database: str) -> str:
@@ -100,15 +145,34 @@ def pages(url: str) -> dict[str, str]:
             )
         ).scalar()
         project = conn.execute(text("SELECT id FROM projects WHERE archived_at IS NULL ORDER BY id LIMIT 1")).scalar()
+        initiative = conn.execute(
+            text(
+                "SELECT i.slug FROM initiatives i WHERE i.archived_at IS NULL"
+                " AND EXISTS (SELECT 1 FROM participants p WHERE p.initiative_id = i.id) ORDER BY i.id LIMIT 1"
+            )
+        ).scalar()
     engine.dispose()
     return {
         "/": "/",
         "/organizations": "/organizations",
         "/organizations?q=climate": "/organizations?q=climate",
+        "/organizations?q=climate&kind=ngo": "/organizations?q=climate&kind=ngo",
         "organisation page": f"/organizations/{slug}",
         "/networks": "/networks",
         "/projects?q=water": "/projects?q=water",
         "project page": f"/projects/{project}",
+        "initiative page": f"/initiatives/{initiative}",
+        "API /organizations?q=climate": "/api/v1/organizations?q=climate",
+    }
+
+
+def datasette_pages() -> dict[str, str]:
+    """The peer: Datasette's HTML table page on the same organisations, faceted like the directory."""
+    from bench.search import datasette_path
+
+    return {
+        "Datasette faceted table": datasette_path({}).replace(".json?", "?"),
+        "Datasette ?_search=climate": datasette_path({"q": "climate"}).replace(".json?", "?"),
     }
 
 
@@ -117,32 +181,87 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else float("nan")
 
 
-def in_process(url: str, instance: str, targets: dict[str, str], repeat: int) -> dict[str, tuple[float, float, int]]:
-    """(p50 ms, p95 ms, SQL statements) per page, server side only (test client, no HTTP)."""
+class Breakdown:
+    """Server time split into SQL (cursor executes), search (the search services and their in-memory
+    indexes), template rendering and the rest; each part exclusive of the parts nested in it."""
+
+    PARTS = ("sql", "search", "template")
+
+    def __init__(self) -> None:
+        self.stack: list[list] = []
+        self.totals = dict.fromkeys(self.PARTS, 0.0)
+
+    def enter(self, part: str) -> None:
+        self.stack.append([part, time.perf_counter(), 0.0])
+
+    def leave(self) -> None:
+        part, start, nested = self.stack.pop()
+        elapsed = time.perf_counter() - start
+        self.totals[part] += (elapsed - nested) * 1000
+        if self.stack:
+            self.stack[-1][2] += elapsed
+
+    def reset(self) -> None:
+        self.stack.clear()
+        self.totals = dict.fromkeys(self.PARTS, 0.0)
+
+    def wrap(self, module, name: str) -> None:
+        """Time module.name (called through the module) as search (the bench only: a monkeypatch)."""
+        inner = getattr(module, name)
+
+        def timed(*args, **kwargs):
+            self.enter("search")
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                self.leave()
+
+        setattr(module, name, timed)
+
+
+def in_process(url: str, instance: str, targets: dict[str, str], repeat: int) -> dict[str, dict]:
+    """Server time per page (test client, no HTTP): p50/p95 ms, SQL statements and the mean split."""
+    from flask import before_render_template, template_rendered
     from sqlalchemy import event
 
     from network import create_app
     from network.extensions import db
+    from network.services import search
+    from network.services.search import facets, record_index
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": instance, "SECRET_KEY": "bench"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": instance, "SECRET_KEY": "bench",
+                      "RATELIMIT_ENABLED": False})  # fmt: skip
     client = app.test_client()
     found = {}
     with app.app_context():
         engine = db.engine
+    split = Breakdown()
     statements = []
-    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(1))
+    event.listen(engine, "before_cursor_execute", lambda *a: (statements.append(1), split.enter("sql")))
+    event.listen(engine, "after_cursor_execute", lambda *a: split.leave())
+    before_render_template.connect(lambda *a, **k: split.enter("template"), app, weak=False)
+    template_rendered.connect(lambda *a, **k: split.leave(), app, weak=False)
+    for name in ("search_organizations", "search_projects", "search_initiatives"):
+        split.wrap(search, name)
+    split.wrap(facets, "current_index")
+    split.wrap(record_index, "current_index")
     for name, path in targets.items():
         client.get(path)  # the first request builds this worker's in-memory indexes
-        times, counts = [], []
+        times, counts, parts = [], [], dict.fromkeys(Breakdown.PARTS, 0.0)
         for _ in range(repeat):
             statements.clear()
+            split.reset()
             start = time.perf_counter()
             response = client.get(path)
             times.append((time.perf_counter() - start) * 1000)
             counts.append(len(statements))
+            for part, ms in split.totals.items():
+                parts[part] += ms / repeat
             if response.status_code != 200:
                 raise SystemExit(f"{path} answered {response.status_code}")
-        found[name] = (percentile(times, 50), percentile(times, 95), max(counts))
+        mean = sum(times) / len(times)
+        found[name] = {"p50": percentile(times, 50), "p95": percentile(times, 95), "sql_count": max(counts),
+                       **parts, "rest": mean - sum(parts.values()), "mean": mean}  # fmt: skip
     engine.dispose()
     return found
 
@@ -178,18 +297,49 @@ def load(port: int, path: str, connections: int, seconds: float) -> tuple[float,
     return len(latencies) / (time.perf_counter() - begin), latencies, errors[0]
 
 
+def loadavg() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def datasette_peer(sqlite_file: Path, connections: int, seconds: float) -> dict[str, tuple]:
+    """Datasette's faceted pages on `sqlite_file` (its denormalised facet table added first)."""
+    from bench.search import prepare_datasette_table, serve_datasette
+
+    prepare_datasette_table(f"sqlite:///{sqlite_file}")
+    work = sqlite_file.parent / "datasette"
+    work.mkdir(exist_ok=True)
+    results = {}
+    process, port = serve_datasette(sqlite_file, work)
+    try:
+        for name, path in datasette_pages().items():
+            load(port, path, 2, 1)
+            results[name] = load(port, path, connections, seconds)
+    finally:
+        stop(process)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database", required=True, help="a SQLite file or a SQLAlchemy URL")
+    parser.add_argument("--database", help="a SQLite file or a SQLAlchemy URL (with --build: an empty PostgreSQL one)")
+    parser.add_argument("--build", type=int, metavar="N", help="build (or reuse) a database of N organisations")
     parser.add_argument("--instance", help="instance folder for the app (default: the SQLite file's folder)")
     parser.add_argument("--audit-rows", type=int, default=0, help="top the audit log up to this many rows first")
+    parser.add_argument("--peer-sqlite", type=Path, help="for a PostgreSQL run: the SQLite file Datasette serves")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--repeat", type=int, default=100, help="in-process requests per page")
     parser.add_argument("--only", nargs="*", help="page names to run (default: all)")
+    parser.add_argument("--no-http", action="store_true", help="server time only")
     args = parser.parse_args()
-    url = sqlalchemy_url(args.database)
-    instance = args.instance or (str(Path(args.database).resolve().parent) if "://" not in args.database else "/tmp")  # noqa: S108
+    if args.build:
+        url, instance = build(args.build, args.database, args.audit_rows or 200_000)
+    elif args.database:
+        url = sqlalchemy_url(args.database)
+        default = "/tmp" if "://" in args.database else str(Path(args.database).resolve().parent)  # noqa: S108
+        instance = args.instance or default
+    else:
+        parser.error("give --database or --build N")
     if args.audit_rows:
         top_up_audit(url, args.audit_rows)
     targets = pages(url)
@@ -200,34 +350,53 @@ def main() -> None:
         orgs = conn.execute(text("SELECT count(*) FROM organizations")).scalar()
         audit = conn.execute(text("SELECT count(*) FROM audit_events")).scalar()
     engine.dispose()
+    peer = args.peer_sqlite or (Path(make_url(url).database) if url.startswith("sqlite") else None)
     print(f"{make_url(url).render_as_string(hide_password=True)}: {orgs:,} organisations, {audit:,} audit rows")
-    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    print(f"load average before: {loadavg()}", flush=True)
 
     server = in_process(url, instance, targets, args.repeat)
-    env = dict(os.environ, NETWORK_DATABASE_URL=url, NETWORK_INSTANCE_PATH=instance, NETWORK_SECRET_KEY="pages-bench")  # noqa: S106
     results = {}
-    hello, port = gunicorn("pages:hello_app()", env, "/", chdir=ROOT / "bench")
-    try:
-        results["hello (bare Flask)"] = load(port, "/", args.connections, args.seconds)
-    finally:
-        stop(hello)
-    app, port = gunicorn("network:create_app()", env, "/")
-    try:
-        for name, path in targets.items():
-            load(port, path, 2, 1)  # warm both workers' in-memory indexes
-            results[name] = load(port, path, args.connections, args.seconds)
-    finally:
-        stop(app)
-    ceiling = results["hello (bare Flask)"][0]
-    print(f"\n{args.connections} connections, {args.seconds:g} s per page, gunicorn -w 2 (sync)")
+    if not args.no_http:
+        env = dict(os.environ, NETWORK_DATABASE_URL=url, NETWORK_INSTANCE_PATH=instance,
+                   NETWORK_SECRET_KEY="pages-bench", NETWORK_RATELIMIT_ENABLED="false")  # fmt: skip  # noqa: S106
+        hello, port = gunicorn("pages:hello_app()", env, "/", chdir=ROOT / "bench")
+        try:
+            results["hello (bare Flask)"] = load(port, "/", args.connections, args.seconds)
+        finally:
+            stop(hello)
+        if peer:
+            results.update(datasette_peer(peer.resolve(), args.connections, args.seconds))
+        app, port = gunicorn("network:create_app()", env, "/")
+        try:
+            for name, path in targets.items():
+                load(port, path, 2, 1)  # warm both workers' in-memory indexes
+                results[name] = load(port, path, args.connections, args.seconds)
+        finally:
+            stop(app)
+    report(server, results, args, peer)
+
+
+def report(server: dict, results: dict, args, peer: Path | None) -> None:
+    nan = float("nan")
+    ceiling = results.get("hello (bare Flask)", (nan,))[0]
+    datasette = results.get("Datasette ?_search=climate", (nan,))[0]
+    print("\nserver time in process (ms): p50, p95, SQL statements of one request; mean split of a request")
     print(
-        f"{'page':28} {'server p50':>10} {'p95':>7} {'SQL':>4} | {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'ratio':>6} {'errors':>6}"
+        f"{'page':32} {'p50':>6} {'p95':>6} {'SQL#':>4} | {'sql':>5} {'search':>6} {'tmpl':>5} {'rest':>5} {'mean':>5}"
     )
+    for name, t in server.items():
+        print(f"{name:32} {t['p50']:6.1f} {t['p95']:6.1f} {t['sql_count']:4d} | {t['sql']:5.1f} {t['search']:6.1f} "
+              f"{t['template']:5.1f} {t['rest']:5.1f} {t['mean']:5.1f}")  # fmt: skip
+    if not results:
+        return
+    print(f"\nover HTTP: {args.connections} connections, {args.seconds:g} s per page, gunicorn -w 2 (sync); "
+          f"ratios of req/s to the bare page and to Datasette's faceted search page "
+          f"({'on ' + str(peer) if peer else 'no peer'})")  # fmt: skip
+    print(f"{'page':32} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'÷bare':>6} {'÷Datasette':>10} {'errors':>6}")
     for name, (rate, latencies, errors) in results.items():
-        p50, p95, sql = server.get(name, (float("nan"), float("nan"), 0))
-        print(f"{name:28} {p50:10.1f} {p95:7.1f} {sql:4d} | {rate:7.1f} {percentile(latencies, 50):7.1f} "
-              f"{percentile(latencies, 95):7.1f} {percentile(latencies, 99):7.1f} {rate / ceiling:6.3f} {errors:6d}")  # fmt: skip
-    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        print(f"{name:32} {rate:7.1f} {percentile(latencies, 50):7.1f} {percentile(latencies, 95):7.1f} "
+              f"{percentile(latencies, 99):7.1f} {rate / ceiling:6.3f} {rate / datasette:10.2f} {errors:6d}")  # fmt: skip
+    print(f"load average after: {loadavg()}")
 
 
 if __name__ == "__main__":

@@ -416,20 +416,21 @@ def datasette_path(args: dict) -> str:
     return "/bench/search_bench_directory.json?" + urlencode(query)
 
 
-def serve_datasette(path: Path) -> tuple[subprocess.Popen, int]:
+def serve_datasette(path: Path, work: Path = WORK) -> tuple[subprocess.Popen, int]:
+    """Datasette serving the SQLite file `path` as database "bench" (links and metadata in `work`)."""
     port = free_port()
-    metadata = WORK / "datasette-metadata.json"
+    metadata = work / "datasette-metadata.json"
     metadata.write_text(json.dumps({"databases": {"bench": {"tables": {"search_bench_directory": {
         "fts_table": "search_organization_fts", "fts_pk": "id"}}}}}))  # fmt: skip
-    link = WORK / "bench.db"
+    link = work / "bench.db"
     if link.exists() or link.is_symlink():
         link.unlink()
     link.symlink_to(path)
     process = subprocess.Popen(
-        [str(ROOT / ".venv/bin/datasette"), "serve", str(link), "-p", str(port), "-h", "127.0.0.1", "-m", str(metadata),
+        [str(Path(sys.executable).parent / "datasette"), "serve", str(link), "-p", str(port), "-h", "127.0.0.1", "-m", str(metadata),
          "--setting", "sql_time_limit_ms", "60000", "--setting", "facet_time_limit_ms", "60000",
          "--setting", "default_facet_size", "30"],
-        cwd=WORK, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=work, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     if not wait_for(port, "/bench/search_bench_directory.json?_size=1", timeout=120):
         stop(process)

@@ -5,6 +5,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -39,7 +40,7 @@ def gunicorn(app_spec: str, env: dict, probe: str, *, chdir: Path = ROOT, option
     """Start `app_spec` under gunicorn -w 2 on a free port and wait until it answers GET `probe`."""
     port = free_port()
     process = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+        [str(Path(sys.executable).parent / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
          "--chdir", str(chdir), *options, app_spec],
         cwd=ROOT, env=env, start_new_session=True, stdout=stdout, stderr=stderr,
     )  # fmt: skip
