@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from network import labels, permissions
+from network import facet_links, labels, permissions
 from network.errors import Conflict, ServiceError, ValidationError
 from network.extensions import db, login_manager
 from network.request_input import Request
@@ -64,6 +64,7 @@ def init_app(app: Flask) -> None:
         may_see=lambda kind, field, obj: permissions.may_see(current_user, kind, field, obj),
         kind_label=lambda kind: labels.label(labels.ORGANIZATION_KIND_LABELS, kind),
         labels=labels,
+        facet_items=facet_links.facet_items,
         get_locale=get_locale,
         localized=lambda obj: labels.localized_name(obj, get_locale()),
     )

@@ -79,3 +79,76 @@ def test_organisation_page_reads_its_project_roles_with_its_projects(client, app
     # people, projects (with roles and leads), partnerships, initiatives: 10, where a separate read
     # of the organisation's project roles made 11.
     assert len(statements) <= 10, [s[:60] for s in statements]
+
+
+def test_home_reads_both_search_generations_in_one_statement(client, app, count_queries):
+    """The home page checks the facet index and both record indexes: one read of search_state
+    for all three (it was four: each generation twice), and still exact after a write."""
+    org = f.organization(country="KE")
+    f.project(org)
+    db.session.commit()
+    client.get("/")
+    with count_queries() as statements:
+        assert client.get("/").status_code == 200
+    reads = [s for s in statements if "search_state" in s]
+    assert len(reads) == 1, reads
+    before = home_figures(client)
+    f.organization("Another one", country="KE")
+    f.project(f.organization(), "Second project")
+    db.session.commit()
+    after = home_figures(client)  # one read, still exact after the writes
+    assert (after["organizations"], after["projects"]) == (before["organizations"] + 2, before["projects"] + 1)
+
+
+def home_figures(client) -> dict[str, int]:
+    html = client.get("/").get_data(as_text=True)
+    return {k: int(v.replace(",", "")) for k, v in re.findall(r'data-count="(\w+)">([\d,]+)<', html)}
+
+
+def test_facet_links_are_the_facet_queries(app):
+    """facet_links builds the same query strings as params.facet_query, value by value."""
+    from werkzeug.datastructures import MultiDict
+
+    from network.facet_links import facet_queries
+    from network.services.search import parse_record_params, parse_search_params
+
+    searches = [
+        parse_search_params(MultiDict()),
+        parse_search_params(
+            MultiDict(
+                [
+                    ("q", "clean  wäter & co"),
+                    ("country", "KE"),
+                    ("country", "IN"),
+                    ("kind", "ngo"),
+                    ("sort", "name"),
+                    ("page", "3"),
+                    ("per_page", "50"),
+                    ("founded_from", "1990"),
+                    ("founded_to", "1999"),
+                    ("match", "hq"),
+                    ("text_only", "1"),
+                ]
+            )
+        ),  # fmt: skip
+        parse_record_params(MultiDict()),
+        parse_record_params(
+            MultiDict(
+                [
+                    ("q", "solar"),
+                    ("status", "active"),
+                    ("theme", "energy-transition"),
+                    ("organization", "org-1"),
+                    ("page", "2"),
+                ]
+            )
+        ),  # fmt: skip
+    ]
+    for params in searches:
+        names = [n for n in ("region", "country", "theme", "kind", "network", "status", "founded") if hasattr(params, n)
+                 or n == "founded" and hasattr(params, "founded_from")]  # fmt: skip
+        for name in names:
+            values = (
+                ["1990", "2000"] if name == "founded" else ["KE", "IN", "a b", "ngo", "active", "energy-transition"]
+            )
+            assert facet_queries(params, name, values) == [params.facet_query(name, v) for v in values], name

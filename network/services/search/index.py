@@ -263,6 +263,7 @@ def bump_generation(conn: Connection, organization_ids: Iterable[int] | None = N
         ),
         {"first": SEQUENCE_STEP + bits, "r": bits},
     )
+    forget_generations(conn)
     generation = read_generation(conn)
     ids = None if organization_ids is None else sorted({int(i) for i in organization_ids if i is not None})
     if not ids or len(ids) > MAX_LOGGED:
@@ -279,17 +280,37 @@ def bump_generation(conn: Connection, organization_ids: Iterable[int] | None = N
     return generation
 
 
-def read_generation(conn: Connection) -> int:
-    return conn.execute(text("SELECT generation FROM search_state WHERE id = 1")).scalar() or 0
-
-
 # Row 2 of search_state: the generation of projects and initiatives (record_index.py), replaced by
 # any write to them; a random number, so one a rolled-back transaction used never comes back.
 RECORDS_STATE_ID = 2
 
 
+def read_generations(conn: Connection) -> tuple[int, int]:
+    """(organisations' generation, records' generation): both rows in one statement, read once per
+    transaction (a page asking for the facet index and both record indexes read them four times).
+    Within a transaction they change only through this connection's bumps, which forget them."""
+    transaction = (conn.get_transaction(), conn.get_nested_transaction())
+    known = conn.info.get("search_generations")
+    if known is not None and known[0] == transaction and transaction[0] is not None:
+        return known[1]
+    rows = dict(
+        conn.execute(text(f"SELECT id, generation FROM search_state WHERE id IN (1, {RECORDS_STATE_ID})")).all()
+    )
+    generations = (rows.get(1) or 0, rows.get(RECORDS_STATE_ID) or 0)
+    conn.info["search_generations"] = ((conn.get_transaction(), conn.get_nested_transaction()), generations)
+    return generations
+
+
+def forget_generations(conn: Connection) -> None:
+    conn.info.pop("search_generations", None)
+
+
+def read_generation(conn: Connection) -> int:
+    return read_generations(conn)[0]
+
+
 def read_records_generation(conn: Connection) -> int:
-    return conn.execute(text(f"SELECT generation FROM search_state WHERE id = {RECORDS_STATE_ID}")).scalar() or 0
+    return read_generations(conn)[1]
 
 
 def bump_records_generation(conn: Connection) -> None:
@@ -301,6 +322,7 @@ def bump_records_generation(conn: Connection) -> None:
         ),
         {"g": generation},
     )
+    forget_generations(conn)
 
 
 def changes_since(conn: Connection, generation: int, current: int, limit: int) -> set[int] | None:
