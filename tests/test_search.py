@@ -230,8 +230,9 @@ def test_founding_year_range_and_decade_facet(app):
 def test_empty_results_suggest_relaxing_a_filter(corpus):
     result = find("renewable", country="CN")
     assert result.total == 0
-    assert result.relax and {h[0] for h in result.relax} >= {"country"}
-    assert {h[0]: h[1] for h in result.relax}["country"] == 1
+    assert result.relax and {h[0] for h in result.relax} >= {"place"}
+    assert {h[0]: h[1] for h in result.relax}["place"] == 1
+    assert ("place", 1, {"q": "renewable"}) in result.relax
 
 
 # --- facet counts equal brute force for generated filter combinations -------------------------
@@ -290,14 +291,17 @@ def test_facet_counts_equal_brute_force_counts(app):
         )
         checks = {
             "q": lambda: filters["q"] is None or filters["q"] in f["words"],
-            "region": lambda: not filters["region"] or any(f"/{r}/" in paths[c] for r in filters["region"] for c in countries),
-            "country": lambda: not filters["country"] or bool(countries & set(filters["country"])),
+            # one "where" facet: any region or country picked matches
+            "where": lambda: (not filters["region"] and not filters["country"])
+            or any(f"/{r}/" in paths[c] for r in filters["region"] for c in countries)
+            or bool(countries & set(filters["country"])),
             "theme": lambda: not filters["theme"] or bool(f["theme"] & set(filters["theme"])),
             "kind": lambda: not filters["kind"] or f["kind"] in filters["kind"],
             "network": lambda: not filters["network"] or any(p.startswith(node_paths[n]) for n in filters["network"] for p in f["network"]),
             "status": lambda: not filters["status"] or bool(f["status"] & set(filters["status"])),
             "founded": lambda: filters["decade"] is None or (f["founded"] or 0) // 10 * 10 == filters["decade"],
         }  # fmt: skip
+        skip = "where" if skip in ("region", "country") else skip
         return all(check() for name, check in checks.items() if name != skip)
 
     @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
@@ -341,11 +345,8 @@ def test_facet_counts_equal_brute_force_counts(app):
             assert got == expected, facet
         for region in REGIONS:
             got = {v.value: v.count for v in result.facets["region"]}.get(region, 0)
-            want = (
-                sum(satisfies(f, {**filters, "region": [region]}, skip=None) for f in table.values())
-                if not filters["region"]
-                else sum(satisfies(f, {**filters, "region": [region]}) for f in table.values())
-            )
+            # a place's count: the other filters with that place alone (the "where" choice left out)
+            want = sum(satisfies(f, {**filters, "region": [region], "country": []}) for f in table.values())
             assert got == want, region
         for node in nodes:
             got = {v.value: v.count for v in result.facets["network"]}.get(node.slug, 0)
@@ -399,3 +400,16 @@ def test_projects_and_initiatives_search_by_text_theme_country_status(app):
     assert [i.title for i in result.items] == ["Clean Cooking Coalition"]
     result = search.search_initiatives(None, search.parse_record_params(MultiDict({"status": "proposed"})))
     assert [i.title for i in result.items] == ["Urban Heat Alliance"]
+
+
+def test_regions_and_countries_are_one_where_facet(app):
+    """South Asia or Kenya: any place picked matches, and each place counts on its own."""
+    factories.organization("Dhaka Climate", country="BD")
+    factories.organization("Nairobi Green", country="KE")
+    factories.organization("Lima Forest", country="PE")
+    db.session.commit()
+    params = search.parse_search_params(MultiDict([("region", "034"), ("country", "KE")]))
+    result = search.search_organizations(None, params)
+    assert sorted(names(result)) == ["Dhaka Climate", "Nairobi Green"]
+    countries = {v.value: v.count for v in result.facets["country"]}
+    assert countries["PE"] == 1 and countries["KE"] == 1  # counted as if picked alone

@@ -45,7 +45,7 @@ def test_did_you_mean_and_relax_hints_are_shown(client, app):
     page = client.get("/organizations?q=renewabel+futurez").get_data(as_text=True)
     assert "Did you mean" in page and "renewable futures" in page
     page = client.get("/organizations?q=renewable&country=IN").get_data(as_text=True)
-    assert "Remove the country filter" in page
+    assert "Remove the place filter" in page
 
 
 def test_csv_export_has_every_row_and_escapes_formulas(client, app):

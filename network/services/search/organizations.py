@@ -214,6 +214,10 @@ def _match(params: SearchParams, index: FacetIndex, conn) -> _Matched:
                      values, notices, level=level) if values else []  # fmt: skip
         if ids:
             masks[facet] = facet_pairs.mask_for(ids)
+    # Regions and countries are one "where" facet: any place picked matches (South Asia or Kenya).
+    places = [masks.pop(facet) for facet in ("region", "country") if facet in masks]
+    if places:
+        masks["where"] = np.logical_or.reduce(places)
     if params.kind:
         masks["kind"] = np.isin(index.kind, [ORGANIZATION_KINDS.index(k) for k in params.kind])
     if params.status:
@@ -231,14 +235,14 @@ def _facets(params: SearchParams, m: _Matched) -> tuple[dict[str, list[FacetValu
     index = m.index
     zh = _locale() == "zh"
     facets: dict[str, list[FacetValue]] = {}
-    region_counts = index.region_sets[params.match].count(m.packed_without("region"), index.region_width)
+    region_counts = index.region_sets[params.match].count(m.packed_without("where"), index.region_width)
     facets["region"] = [
         FacetValue(n.code, _node_label(n, zh), int(region_counts[n.id]), n.code in params.region)
         for n in index.region_tree
         if region_counts[n.id] or n.code in params.region
     ]
 
-    country_counts = index.country_sets[params.match].count(m.packed_without("country"), index.region_width)
+    country_counts = index.country_sets[params.match].count(m.packed_without("where"), index.region_width)
     facets["country"] = sorted(
         (
             FacetValue(n.code, _node_label(n, zh), int(country_counts[n.id]), n.code in params.country)
@@ -295,8 +299,7 @@ def _facets(params: SearchParams, m: _Matched) -> tuple[dict[str, list[FacetValu
 
 FILTER_LABELS = {
     "q": "search words",
-    "region": "region",
-    "country": "country",
+    "where": "place",  # the region and country filters together
     "theme": "theme",
     "kind": "kind",
     "network": "network node",
@@ -313,6 +316,8 @@ def _relax(params: SearchParams, m: _Matched) -> list[tuple[str, int, dict]]:
         if count:
             if name == "founded":
                 args = params.args(founded_from=None, founded_to=None, page=1)
+            elif name == "where":
+                args = params.args(region=[], country=[], page=1)
             else:
                 args = params.args(**{name: "" if name == "q" else [], "page": 1})
             hints.append((_(FILTER_LABELS[name]), count, args))

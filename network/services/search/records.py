@@ -132,7 +132,7 @@ INITIATIVES = _Kind(
     summary="goal",
 )  # fmt: skip
 
-FACET_TITLES = {"status": _l("status"), "theme": _l("theme"), "region": _l("region"), "country": _l("country"),
+FACET_TITLES = {"status": _l("status"), "theme": _l("theme"), "where": _l("place"),
                 "organization": _l("organisation"), "q": _l("search words")}  # fmt: skip
 
 
@@ -190,6 +190,10 @@ class _Matched:
             _unknown(notices, [c for c, i in codes.items() if i is None or tree.level[i] not in levels])
             if known:
                 self.masks[name] = pairs.mask_for(index.size, known)
+        # Regions and countries are one "where" facet: any place picked matches.
+        places = [self.masks.pop(name) for name in ("region", "country") if name in self.masks]
+        if places:
+            self.masks["where"] = np.logical_or.reduce(places)
         self.mask = self.without(None)
 
     def without(self, name: str | None) -> np.ndarray:
@@ -225,7 +229,7 @@ def _facets(m: _Matched, params: RecordSearchParams, kind: _Kind):
     ]  # fmt: skip
 
     def places(name: str, pairs, levels) -> tuple[list[int], np.ndarray]:
-        counts = pairs.count(m.without(name), max(tree.level) + 1)
+        counts = pairs.count(m.without("where"), max(tree.level) + 1)
         found = [int(i) for i in np.flatnonzero(counts) if tree.level.get(int(i)) in levels]
         return found, counts
 
@@ -250,7 +254,8 @@ def _relax(m: _Matched, params: RecordSearchParams) -> list[tuple[str, int, dict
         n = int(m.without(name).sum())
         if n:
             cleared = "" if name in ("q", "organization") else []
-            out.append((str(FACET_TITLES[name]), n, params.args(**{name: cleared, "page": 1})))
+            changes = {"region": [], "country": []} if name == "where" else {name: cleared}
+            out.append((str(FACET_TITLES[name]), n, params.args(**changes, page=1)))
     return sorted(out, key=lambda hint: -hint[1])
 
 
