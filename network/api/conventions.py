@@ -156,8 +156,15 @@ def search_page(result, **extra):
         for name, values in result.facets.items()
     }  # fmt: skip
     body, headers = paged(result.items, result.total, {"page": result.page, "per_page": result.per_page},
-                          facets=facets, notices=[str(n) for n in result.notices], **extra)  # fmt: skip
+                          facets=facets, notices=[str(n) for n in result.notices],
+                          interpreted=[interpreted(t) for t in result.interpreted], **extra)  # fmt: skip
     return body, 200, headers
+
+
+def interpreted(term) -> dict:
+    """A word of q read as places or themes (vocabulary.py), and the names it also matches as text."""
+    readings = [{"facet": r.facet, "code": r.code, "label": label} for r, label in zip(term.readings, term.labels)]  # noqa: B905
+    return {"word": term.word, "readings": readings, "words": term.words}
 
 
 def paged(query_items, total: int, args: dict, **extra):

@@ -223,15 +223,39 @@ def facets_field(description: str) -> fields.Dict:
 
 
 NOTICES = fields.List(fields.String(), metadata={"description": "parameters that were ignored, and why"})
+
+
+class ReadingSchema(Schema):
+    facet = fields.String(metadata={"description": "country, region or theme"})
+    code = fields.String(metadata={"description": "ISO alpha-2, M49 code or theme slug"})
+    label = fields.String(metadata={"description": 'e.g. "country: Kenya"'})
+
+
+class InterpretedSchema(Schema):
+    word = fields.String(metadata={"description": "the words as typed"})
+    readings = fields.List(fields.Nested(ReadingSchema), metadata={"description": "empty for a translation only"})
+    words = fields.List(fields.String(), metadata={"description": "names also matched as text (Kenya for 肯尼亚)"})
+
+
+INTERPRETED = fields.List(fields.Nested(InterpretedSchema), metadata={
+    "description": "words of q read as a country, region or theme (each matches by facet or text); text_only=true turns this off"})  # fmt: skip
+TEXT_ONLY = fields.Boolean(
+    metadata={"description": "match q as text only: do not read place and theme names as facets"}
+)
 OrganizationPageSchema = page_of(
     OrganizationSummarySchema,
     "OrganizationPage",
     facets=facets_field("Counts by region, country, theme, kind, network node and membership status"),
     suggestions=fields.List(fields.String(), metadata={"description": "did you mean"}),
     notices=NOTICES,
+    interpreted=INTERPRETED,
 )
 # Project and initiative searches: counts by status, theme, region and country, each with the others applied.
-SEARCH_EXTRAS = {"facets": facets_field("Counts by status, theme, region and country"), "notices": NOTICES}
+SEARCH_EXTRAS = {
+    "facets": facets_field("Counts by status, theme, region and country"),
+    "notices": NOTICES,
+    "interpreted": INTERPRETED,
+}
 
 
 class OrganizationInput(StrictSchema):
@@ -260,7 +284,13 @@ class OrganizationCreateInput(OrganizationInput):
 class OrganizationListArgs(Schema):
     """The directory's own query parameters; the search service interprets them."""
 
-    q = fields.String(metadata={"description": "words, prefixes, Chinese or pinyin"})
+    q = fields.String(
+        metadata={
+            "description": "words, prefixes, Chinese or pinyin; country, region and theme names "
+            "(English or Chinese) also match by facet"
+        }
+    )
+    text_only = TEXT_ONLY
     region = fields.List(fields.String(), metadata={"description": "M49 region code (includes the countries in it)"})
     country = fields.List(fields.String(), metadata={"description": "ISO 3166 alpha-2 code"})
     theme = fields.List(fields.String(), metadata={"description": "theme slug"})
@@ -403,7 +433,13 @@ class ProjectCreateInput(ProjectInput):
 class RecordSearchArgs(Schema):
     """The project and initiative searches' query parameters; the search service interprets them."""
 
-    q = fields.String(metadata={"description": "words, prefixes, Chinese or pinyin (title, summary or goal)"})
+    q = fields.String(
+        metadata={
+            "description": "words, prefixes, Chinese or pinyin (title, summary or goal); country, "
+            "region and theme names also match by facet"
+        }
+    )
+    text_only = TEXT_ONLY
     status = fields.List(fields.String(), metadata={"description": "status (several: any of them)"})
     theme = fields.List(fields.String(), metadata={"description": "theme slug"})
     region = fields.List(fields.String(), metadata={"description": "M49 region code (includes the countries in it)"})

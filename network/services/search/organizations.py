@@ -22,6 +22,7 @@ from network.services.search.facets import FacetIndex, Node, current_index, pack
 from network.services.search.index import backend_for
 from network.services.search.params import Paged, SearchParams
 from network.services.search.text import highlight, highlight_pattern, is_cjk, query_tokens
+from network.services.search.vocabulary import Interpretation, Reading, Term, interpret, match_terms
 
 FACETS = ("region", "country", "theme", "kind", "network", "status", "founded")
 FUZZY_LIMIT = 50
@@ -51,6 +52,7 @@ class SearchResult(Paged):
     relax: list[tuple[str, int, dict]] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     similar_names: bool = False  # no word matched; these are names that look like the query
+    interpreted: list[Term] = field(default_factory=list)  # words read as a country, region or theme
 
 
 @dataclass
@@ -64,6 +66,7 @@ class _Matched:
     tokens: list[str]
     similar: bool
     notices: list[str]
+    interpreted: list[Term] = field(default_factory=list)
     _packed: dict = field(default_factory=dict)
 
     def packed_without(self, facet: str) -> np.ndarray:
@@ -196,12 +199,48 @@ def suggest(index: FacetIndex, tokens: list[str]) -> str | None:
     return " ".join(words) if changed else None
 
 
+def _vocabulary_match(conn, index: FacetIndex, reading: Interpretation, params: SearchParams):
+    """(mask, score) of words read as places and themes: each term matches by text or by facet."""
+    backend, rank = backend_for(conn), params.sort == "relevance"
+
+    def text_match(tokens: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+        if rank and hasattr(backend, "match_ranked_sql"):
+            rows = _ids(conn, *backend.match_ranked_sql("organization", tokens), columns=2)
+            return index.mask_of(rows[:, 0]), index.mask_of(rows[rows[:, 1] == 1, 0])
+        mask = index.mask_of(_ids(conn, *backend.match_sql("organization", tokens)))
+        if not rank or not mask.any():
+            return mask, (mask if rank else None)
+        return mask, index.mask_of(_ids(conn, *backend.match_sql("organization", tokens, names_only=True)))
+
+    def facet_mask(value: Reading) -> np.ndarray | None:
+        node_id = index.by_code["theme" if value.facet == "theme" else "region"].get(value.code)
+        if node_id is None:
+            return None
+        if value.facet == "theme":
+            return index.theme_sets.mask_for([node_id])
+        return (index.country_sets if value.facet == "country" else index.region_sets)[params.match].mask_for([node_id])
+
+    mask, score = match_terms(reading, text_match, facet_mask, index.size)
+    exact = index.exact.get(" ".join(query_tokens(params.q)))
+    if exact and rank:
+        score[np.array(exact)] += mask[np.array(exact)].astype(np.int8)
+    return mask, score
+
+
 def _match(params: SearchParams, index: FacetIndex, conn) -> _Matched:
     notices: list[str] = []
     masks: dict[str, np.ndarray] = {}
     tokens = query_tokens(params.q)
     score, similar = None, False
-    if tokens:
+    themes = [(n.code, n.name, n.name_zh) for n in index.theme_order]
+    reading = interpret(params.q, themes, _locale() == "zh") if tokens and not params.text_only else None
+    if reading:
+        masks["q"], score = _vocabulary_match(conn, index, reading, params)
+        if masks["q"].any():
+            tokens = reading.highlight
+        else:  # nothing by text or facet: the plain search, with its similar names
+            reading = None
+    if tokens and not reading:
         masks["q"], score, similar = _text_match(conn, index, tokens, params.q, rank=params.sort == "relevance")
     # Unknown codes are dropped (with a notice); a facet with no known value does not filter.
     for facet, values, facet_pairs, level in (
@@ -228,7 +267,7 @@ def _match(params: SearchParams, index: FacetIndex, conn) -> _Matched:
     mask = index.live.copy()  # dead slots (archived, merged) are in no result, count or facet
     for m in masks.values():
         mask &= m
-    return _Matched(index, masks, mask, score, tokens, similar, notices)
+    return _Matched(index, masks, mask, score, tokens, similar, notices, reading.terms if reading else [])
 
 
 def _facets(params: SearchParams, m: _Matched) -> tuple[dict[str, list[FacetValue]], dict[str, dict[str, int]]]:
@@ -357,6 +396,7 @@ def search_organizations(actor, params: SearchParams) -> SearchResult:
         facet_depth=depth,
         notices=params.notices + m.notices,
         similar_names=m.similar,
+        interpreted=m.interpreted,
     )
     if m.tokens:
         marks = highlight_pattern(m.tokens)

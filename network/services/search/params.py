@@ -17,7 +17,8 @@ MAX_QUERY_LENGTH = 10_000
 MAX_PER_PAGE = 100
 SORTS = ("relevance", "name", "updated")
 LIST_FIELDS = ("region", "country", "theme", "kind", "network", "status")
-FIELD_ORDER = ("q", *LIST_FIELDS, "founded_from", "founded_to", "match", "sort", "page", "per_page")
+FIELD_ORDER = ("q", "text_only", *LIST_FIELDS, "founded_from", "founded_to", "match", "sort", "page", "per_page")
+TRUE = ("1", "true", "on", "yes")
 
 
 class Paged:
@@ -43,6 +44,7 @@ class Paged:
 @dataclass
 class SearchParams:
     q: str = ""
+    text_only: bool = False  # words only: place and theme names are not read as facets (vocabulary.py)
     region: list[str] = field(default_factory=list)  # M49 codes of world regions and sub-regions
     country: list[str] = field(default_factory=list)  # ISO alpha-2
     theme: list[str] = field(default_factory=list)  # theme slugs
@@ -65,7 +67,7 @@ class SearchParams:
             value = getattr(params, f.name)
             if f.name == "notices" or value in (None, "", []) or value == f.default:
                 continue
-            out[f.name] = value
+            out[f.name] = 1 if value is True else value
         return out
 
     def toggled(self, name: str, value: str) -> dict:
@@ -142,6 +144,11 @@ def _int(raw, default: int) -> int:
         return default
 
 
+def text_only(args: Mapping) -> bool:
+    """Whether the words are to be matched as text only (text_only=1, or true from the API)."""
+    return str(args.get("text_only") or "").strip().lower() in TRUE
+
+
 def parse_search_params(args: Mapping) -> SearchParams:
     """Parse a directory search. Never raises: bad values are dropped and noted in .notices."""
     notices: list[str] = []
@@ -162,6 +169,7 @@ def parse_search_params(args: Mapping) -> SearchParams:
     match = str(args.get("match") or "any")
     return SearchParams(
         q=q.strip(),
+        text_only=text_only(args),
         region=_values(args, "region"),
         country=[c.upper() for c in _values(args, "country")],
         theme=_values(args, "theme"),

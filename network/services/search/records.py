@@ -23,9 +23,10 @@ from network.extensions import db
 from network.models import Initiative, Organization, Project, ProjectParticipant
 from network.services.search.index import backend_for
 from network.services.search.organizations import FacetValue, _ids
-from network.services.search.params import MAX_PER_PAGE, MAX_QUERY_LENGTH, Paged, _int, _values
+from network.services.search.params import MAX_PER_PAGE, MAX_QUERY_LENGTH, Paged, _int, _values, text_only
 from network.services.search.record_index import STATUSES, RecordIndex, current_index
 from network.services.search.text import highlight, highlight_pattern, query_tokens
+from network.services.search.vocabulary import Reading, Term, interpret, match_terms
 
 FACETS = ("status", "theme", "region", "country")
 SORTS = ("relevance", "title", "updated")
@@ -35,6 +36,7 @@ REGION_LEVELS = ("region", "subregion", "intermediate")  # the region facet's tr
 @dataclass
 class RecordSearchParams:
     q: str = ""
+    text_only: bool = False  # words only: place and theme names are not read as facets (vocabulary.py)
     status: list[str] = field(default_factory=list)
     theme: list[str] = field(default_factory=list)  # theme slugs
     region: list[str] = field(default_factory=list)  # M49 codes: a record naming anything inside matches
@@ -49,7 +51,7 @@ class RecordSearchParams:
         """Query-string arguments of this search (defaults left out), with changes applied."""
         params = replace(self, **changes)
         return {
-            f.name: getattr(params, f.name)
+            f.name: 1 if getattr(params, f.name) is True else getattr(params, f.name)
             for f in fields(self)
             if f.name != "notices" and getattr(params, f.name) not in ("", [], f.default)
         }
@@ -77,6 +79,7 @@ class RecordSearchResult(Paged):
     highlights: dict[int, dict[str, Markup]] = field(default_factory=dict)  # id -> {"title", "snippet"}
     relax: list[tuple[str, int, dict]] = field(default_factory=list)  # (what to drop, count, args)
     notices: list[str] = field(default_factory=list)
+    interpreted: list[Term] = field(default_factory=list)  # words read as a country, region or theme
 
 
 def parse_record_params(args: Mapping) -> RecordSearchParams:
@@ -90,6 +93,7 @@ def parse_record_params(args: Mapping) -> RecordSearchParams:
     sort = str(args.get("sort") or "relevance")
     return RecordSearchParams(
         q=q.strip(),
+        text_only=text_only(args),
         status=_values(args, "status"),
         theme=_values(args, "theme"),
         region=_values(args, "region"),
@@ -156,18 +160,17 @@ class _Matched:
         self.index = index
         self.masks: dict[str, np.ndarray] = {}
         self.title_match: np.ndarray | None = None
+        self.score: np.ndarray | None = None
         tokens = query_tokens(params.q)
+        themes = [(slug, name, name_zh) for _id, slug, name, name_zh in index.theme_rows]
+        self.reading = interpret(params.q, themes, _zh()) if tokens and not params.text_only else None
+        if self.reading:
+            self.masks["q"], self.score = match_terms(self.reading, self._text_match(kind, params),
+                                                      self._facet_mask, index.size)  # fmt: skip
+            tokens = self.reading.highlight
+        elif tokens:
+            self.masks["q"], self.title_match = self._text_match(kind, params)(tokens)
         self.pattern = highlight_pattern(tokens)
-        if tokens:
-            conn = db.session.connection()
-            backend = backend_for(conn)
-            if hasattr(backend, "match_ranked_sql"):  # PostgreSQL: whether the title matched, in one pass
-                rows = _ids(conn, *backend.match_ranked_sql(kind.entity, tokens), columns=2)
-                self.masks["q"], self.title_match = index.mask_of(rows[:, 0]), index.mask_of(rows[rows[:, 1] == 1, 0])
-            else:
-                self.masks["q"] = index.mask_of(_ids(conn, *backend.match_sql(kind.entity, tokens)))
-                if params.sort == "relevance" and self.masks["q"].any():
-                    self.title_match = index.mask_of(_ids(conn, *backend.match_sql(kind.entity, tokens, True)))
         if params.organization and kind.entity == "project":
             lead = _lead_id(params.organization)
             _unknown(notices, [] if lead else [params.organization])
@@ -196,6 +199,32 @@ class _Matched:
             self.masks["where"] = np.logical_or.reduce(places)
         self.mask = self.without(None)
 
+    def _text_match(self, kind: _Kind, params: RecordSearchParams):
+        """tokens -> (records matching them, those matching in the title; None when not ranked)."""
+        conn = db.session.connection()
+        backend, index = backend_for(conn), self.index
+
+        def text_match(tokens: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+            if hasattr(backend, "match_ranked_sql"):  # PostgreSQL: whether the title matched, in one pass
+                rows = _ids(conn, *backend.match_ranked_sql(kind.entity, tokens), columns=2)
+                return index.mask_of(rows[:, 0]), index.mask_of(rows[rows[:, 1] == 1, 0])
+            mask = index.mask_of(_ids(conn, *backend.match_sql(kind.entity, tokens)))
+            if params.sort != "relevance" or not mask.any():
+                return mask, (mask if params.sort == "relevance" else None)
+            return mask, index.mask_of(_ids(conn, *backend.match_sql(kind.entity, tokens, True)))
+
+        return text_match
+
+    def _facet_mask(self, value: Reading) -> np.ndarray | None:
+        index = self.index
+        if value.facet == "theme":
+            theme_id = next((i for i, slug, _n, _z in index.theme_rows if slug == value.code), None)
+            return None if theme_id is None else index.themes.mask_for(index.size, [theme_id])
+        region_id = index.tree.by_code.get(value.code)
+        if region_id is None:
+            return None
+        return (index.countries if value.facet == "country" else index.regions).mask_for(index.size, [region_id])
+
     def without(self, name: str | None) -> np.ndarray:
         mask = np.ones(self.index.size, dtype=bool)
         for key, m in self.masks.items():
@@ -210,6 +239,8 @@ class _Matched:
             key = index.title_rank[positions]
         elif sort == "updated":
             key = index.updated_rank[positions]
+        elif self.score is not None:  # words read as places or themes: text and facet together first
+            key = (16 - self.score[positions]).astype(np.int64) * max(index.size, 1) + index.natural_rank[positions]
         elif self.title_match is not None:  # relevance: matches in the title first
             key = (~self.title_match[positions]).astype(np.int64) * max(index.size, 1) + index.natural_rank[positions]
         else:
@@ -272,7 +303,8 @@ def _search(kind: _Kind, params: RecordSearchParams) -> RecordSearchResult:
     items = [loaded[i] for i in ids if i in loaded]
     facets, facet_depth = _facets(m, params, kind)
     result = RecordSearchResult(params=params, items=items, total=total, page=page, per_page=params.per_page,
-                                facets=facets, facet_depth=facet_depth, notices=notices)  # fmt: skip
+                                facets=facets, facet_depth=facet_depth, notices=notices,
+                                interpreted=m.reading.terms if m.reading else [])  # fmt: skip
     if m.pattern is not None:
         for item in items:
             result.highlights[item.id] = {
