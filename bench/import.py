@@ -3,17 +3,26 @@
     .venv/bin/python bench/import.py                 # the real list and 200,000 generated rows
     .venv/bin/python bench/import.py --only real     # just the real list (19,883 rows)
     .venv/bin/python bench/import.py --generated 50000
+    .venv/bin/python bench/import.py --only again    # the real list into a directory that holds it
+    .venv/bin/python bench/import.py --only over     # the real list into 20,000 generated organisations
+    .venv/bin/python bench/import.py --only real --profile   # and where the time goes (cProfile)
 
 Each import runs in its own process on a fresh SQLite database (migrated like production), so
 the peak RSS reported is that import's own. The real list is mapped to the import columns first
 (name, country_code -> country, description, website, framework_area -> themes where one maps,
 model_type -> kind, registration id -> identifier); the mapping is not timed.
+
+"again" and "over" first import a file untimed into the same database (the real list itself: every
+row then matches a stored record exactly and is compared with it; or 20,000 generated rows: every
+row then goes through duplicate detection against them), then time the real list.
 """
 
 import argparse
+import cProfile
 import csv
 import json
 import os
+import pstats
 import random
 import resource
 import sqlite3
@@ -72,8 +81,9 @@ def write_csv(rows: list[dict], path: Path) -> None:
         writer.writerows(rows)
 
 
-def run_one(path: Path, folder: Path) -> dict:
-    """In a child process: migrate a fresh database, import path, report time and peak RSS."""
+def run_one(path: Path, folder: Path, before: Path | None = None, profile: bool = False) -> dict:
+    """In a child process: migrate a fresh database, import `before` (untimed) then `path`, report
+    time and peak RSS; with profile, print where the time went (to stderr)."""
     from flask_migrate import upgrade
 
     from network import create_app
@@ -93,6 +103,12 @@ def run_one(path: Path, folder: Path) -> dict:
         node = db.session.query(Network).one()
         node.path = f"/{node.id}/"
         db.session.commit()
+        if before is not None:
+            write_import(admin, before, before.name, ImportOptions(write=True, skip_invalid=True))
+            db.session.commit()
+        profiler = cProfile.Profile() if profile else None
+        if profiler:
+            profiler.enable()
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         started, cpu_started = time.perf_counter(), time.process_time()
         result = write_import(admin, path, path.name, ImportOptions(write=True, skip_invalid=True))
@@ -100,6 +116,10 @@ def run_one(path: Path, folder: Path) -> dict:
         db.session.commit()
         seconds = time.perf_counter() - started
         cpu = time.process_time() - cpu_started
+        if profiler:
+            profiler.disable()
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(25)
     return {"rows": result.total, "seconds": seconds, "cpu_seconds": cpu, "counts": result.counts, "rss_mb_before": rss_before,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}  # fmt: skip
 
@@ -131,16 +151,23 @@ class path_rows:
         return False
 
 
-def scenario(label: str, rows: list[dict]) -> None:
+def scenario(label: str, rows: list[dict], before: list[dict] | None = None, profile: bool = False) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         path = folder / f"{label}.csv"
         write_csv(rows, path)
-        child = subprocess.run([sys.executable, __file__, "--child", str(path)], capture_output=True, text=True,
-                               cwd=ROOT, check=False)  # fmt: skip
+        command = [sys.executable, __file__, "--child", str(path)]
+        if before is not None:
+            write_csv(before, folder / "before.csv")
+            command += ["--before", str(folder / "before.csv")]
+        if profile:
+            command.append("--profile")
+        child = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
         if child.returncode != 0:
             print(child.stderr[-3000:])
             raise SystemExit(f"{label}: import failed")
+        if profile:
+            print(child.stderr[child.stderr.find("   Ordered by") :])
         stats = json.loads(child.stdout.strip().splitlines()[-1])
         bare = bare_sqlite(rows, folder)
     rate = stats["rows"] / stats["seconds"]
@@ -154,17 +181,24 @@ def scenario(label: str, rows: list[dict]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--child")
-    parser.add_argument("--only", choices=["real", "generated"])
+    parser.add_argument("--before")
+    parser.add_argument("--only", choices=["real", "generated", "again", "over"])
     parser.add_argument("--generated", type=int, default=200_000)
+    parser.add_argument("--profile", action="store_true", help="print cProfile's top functions")
     args = parser.parse_args()
     if args.child:
         path = Path(args.child)
-        print(json.dumps(run_one(path, path.parent)))
+        before = Path(args.before) if args.before else None
+        print(json.dumps(run_one(path, path.parent, before, args.profile)))
         return
-    if args.only != "generated":
-        scenario("real", real_rows())
-    if args.only != "real":
-        scenario("generated", generated_rows(args.generated))
+    if args.only in (None, "real"):
+        scenario("real", real_rows(), profile=args.profile)
+    if args.only in (None, "generated"):
+        scenario("generated", generated_rows(args.generated), profile=args.profile)
+    if args.only == "again":
+        scenario("real again", real_rows(), before=real_rows(), profile=args.profile)
+    if args.only == "over":
+        scenario("real over 20,000", real_rows(), before=generated_rows(20_000), profile=args.profile)
 
 
 if __name__ == "__main__":

@@ -112,13 +112,16 @@ def get_job(actor, job_id: int) -> ImportJob:
     return mark_if_interrupted(job)
 
 
-def import_log(actor, limit: int = 50) -> list[ImportJob]:
-    """The imports the actor may see (admins: everyone's), newest first."""
+def import_log(actor, limit: int = 50, before: int | None = None) -> list[ImportJob]:
+    """The imports the actor may see (admins: everyone's), newest first, older than job ``before``
+    when given: a page reads the primary key (or the (user_id, id) index) from there and stops."""
     if not permissions.can(actor, "organization.import", None):
         raise PermissionDenied(_("Only coordinators import."))
     query = select(ImportJob).options(selectinload(ImportJob.user)).order_by(ImportJob.id.desc()).limit(limit)
     if not permissions.can(actor, "import.view_all"):
         query = query.where(ImportJob.user_id == actor.id)
+    if before is not None:
+        query = query.where(ImportJob.id < before)
     return [mark_if_interrupted(job) for job in db.session.scalars(query)]
 
 

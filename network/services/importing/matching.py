@@ -82,6 +82,20 @@ class Existing:
             self._index = DuplicateIndex(load_features() if self.count else [])
         return self._index
 
+    def exact_targets(self, row: CleanRow) -> list[int]:
+        """The stored records the row matches exactly: by identifier, else by name and country."""
+        for value in row.values.get("identifiers") or ():
+            if value in self.by_identifier:
+                return [self.by_identifier[value]]
+        return self.by_key.get(row.key) or []
+
+    def prefetch(self, rows: list[CleanRow]) -> None:
+        """Read the stored values of every record these rows match exactly, in one batch."""
+        ids = list(dict.fromkeys(i for row in rows for i in self.exact_targets(row)))
+        value_cache().clear()  # the cache holds one chunk's records: memory stays bounded
+        if ids:
+            current_values(ids)
+
     def new_slug(self, name: str) -> str:
         base = slugify(name, fallback="organisation")
         if base not in self.slugs:
@@ -138,14 +152,9 @@ def check_in_file(row: CleanRow, seen_keys: dict, seen_identifiers: dict, result
 def classify(row: CleanRow, existing: Existing, result: ImportResult) -> tuple[str, int | None]:
     """new / updated / unchanged (exact match: identifier, or name and country) / duplicate (fuzzy)."""
     target = None
-    for value in row.values.get("identifiers") or ():
-        if value in existing.by_identifier:
-            target = existing.by_identifier[value]
-            break
-    if target is None:
-        matches = existing.by_key.get(row.key)
-        if matches:
-            target = matches[0] if len(matches) == 1 else _best_exact(row, matches)
+    matches = existing.exact_targets(row)
+    if matches:
+        target = matches[0] if len(matches) == 1 else _best_exact(row, matches)
     if target is not None:
         return ("unchanged" if not _differences(row, target) else "updated"), target
     if existing.count:
@@ -185,8 +194,6 @@ def current_values(org_ids: list[int]) -> dict[int, dict]:
     cache = value_cache()
     missing = [i for i in org_ids if i not in cache]
     if missing:
-        if len(cache) > 5000:
-            cache.clear()
         cache.update(plain_records(missing))
     return {i: cache[i] for i in org_ids}
 
