@@ -149,7 +149,7 @@ def test_map_json_counts_organizations_per_country(client, green, db_session):
     db_session.commit()
     data = client.get("/map.json").get_json()
     china = data["countries"]["156"]
-    assert china == {"code": "CN", "name": "China", "count": 2, "url": "/organizations?country=CN"}
+    assert china == {"code": "CN", "name": "China", "count": 2, "url": "/organizations?country=CN&match=hq"}
     assert "276" in data["countries"]  # the certifier in Germany counts as an organisation too
     assert data["max"] == 2
 
@@ -169,6 +169,24 @@ def test_network_tree_counts_distinct_members_below(client, db_session):
     assert 'data-members="can-int">2<' in html
     assert 'data-members="can-sa">2<' in html
     assert 'data-members="can-bd">2<' in html
+    # Each count links to the directory's list of the same organisations, with the same number.
+    assert 'href="/organizations?network=can-bd&amp;status=active"' in html
+    for slug in ("can-int", "can-sa", "can-bd"):
+        listed = client.get(f"/api/v1/organizations?network={slug}&status=active").get_json()
+        assert listed["total"] == 2, slug
+
+
+def test_map_counts_equal_the_directory_it_links_to(client, db_session):
+    """A country on the map (its tooltip and the list beside it) counts what its link lists:
+    organisations headquartered there; one working there from elsewhere is not in either."""
+    f.organization("Nairobi HQ", country="KE")
+    f.organization("Works in Kenya", country="TZ", countries=["KE"])
+    f.organization("Kenyan firm", country="KE", kind="company")
+    db_session.commit()
+    kenya = client.get("/map.json").get_json()["countries"]["404"]
+    listed = client.get(kenya["url"].replace("/organizations", "/api/v1/organizations")).get_json()
+    assert kenya["count"] == listed["total"] == 2
+    assert f'href="{kenya["url"].replace("&", "&amp;")}"' in client.get("/").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("query", ["?page=abc", "?page=-1", "?page=99999999999999999999", "?lang=%00%01", "?x=%0d%0a"])

@@ -92,11 +92,13 @@ def test_network_tree_queries_do_not_grow(client, db_session, count_queries):
     for _ in range(2):
         f.organization(networks=[f.network(parent=root)])
     db.session.commit()
+    client.get("/networks")  # the first request after a write brings the facet index up to date
     few = count_queries.get(client, "/networks")
     for _ in range(18):
         child = f.network(parent=root)
         f.organization(networks=[child, f.network(parent=child)])
     db.session.commit()
+    client.get("/networks")
     many = count_queries.get(client, "/networks")
     assert many == few, (few, many)
 

@@ -39,7 +39,7 @@ def member_map():
             "code": row["code"],
             "name": (row["name_zh"] or row["name"]) if chinese else row["name"],
             "count": row["count"],
-            "url": url_for("directory.index", country=row["code"]),
+            "url": url_for("directory.index", country=row["code"], match="hq"),  # the same count
         }
         for m49, row in overview.organizations_per_country().items()
     }

@@ -26,7 +26,6 @@ from network.models import (
 )  # fmt: skip
 from network.models.audit import PUBLIC_CHANGE
 from network.services.search import facets, record_index
-from network.services.search.index import read_generation
 
 
 def listed_organizations(*where) -> Select:
@@ -291,36 +290,17 @@ _member_totals_cache: dict[str, tuple[int, dict[int, int]]] = {}
 
 
 def _member_totals(conn) -> dict[int, int]:
-    """Distinct organisations with an active membership in each node or a node below it (its path
-    is a prefix of theirs), organisations archived or merged away left out. One pass over the active
-    memberships per generation: SQL joining nodes on path prefixes and counting distinct members
-    per ancestor took SQLite over half a second per page at 20,000 organisations."""
-    generation = read_generation(conn)
+    """Per node: the directory's own count for that node with active members, i.e. what
+    /organizations?network=<node>&status=active lists (listed organisations with a membership in the
+    node or a node below it, and an active membership), read from the facet index the directory
+    uses, so the two numbers cannot differ. Worked out once per generation of that index."""
+    index = facets.current_index(conn)
     key = conn.engine.url.render_as_string(hide_password=True)
     known = _member_totals_cache.get(key)
-    if known is not None and known[0] == generation:
+    if known is not None and known[0] == index.generation:
         return known[1]
-    node_of_path = {path: node_id for node_id, path in conn.execute(select(Network.id, Network.path))}
-    path_of_node = {node_id: path for path, node_id in node_of_path.items()}
-    by_node: dict[int, set[int]] = defaultdict(set)
-    for network_id, organization_id in conn.execute(
-        select(Membership.network_id, Membership.organization_id)
-        .join(Organization, Organization.id == Membership.organization_id)
-        .where(
-            Membership.status == "active",
-            Organization.archived_at.is_(None),
-            Organization.merged_into_id.is_(None),
-        )
-    ):
-        by_node[network_id].add(organization_id)
-    members: dict[int, set[int]] = defaultdict(set)
-    for node_id, organizations in by_node.items():
-        path = path_of_node.get(node_id, "")
-        # Every prefix of the path that is itself a node's path: the node and its ancestors.
-        for end in (i for i, char in enumerate(path) if char == "/" and i > 0):
-            ancestor = node_of_path.get(path[: end + 1])
-            if ancestor is not None:
-                members[ancestor] |= organizations
-    totals = {node_id: len(organizations) for node_id, organizations in members.items()}
-    _member_totals_cache[key] = (generation, totals)
+    active = index.live & index.status_sets.mask_for([facets.STATUS_CODE["active"]])
+    counts = index.network_sets.count(facets.pack(active), index.network_width)
+    totals = {node_id: int(counts[node_id]) for node_id in index.networks if node_id < counts.size}
+    _member_totals_cache[key] = (index.generation, totals)
     return totals
