@@ -123,10 +123,13 @@ def test_text_only_turns_the_reading_off(world, client):
     assert "text_only=1" in result.params.facet_query("kind", "ngo")
 
 
-def test_chinese_page_labels(world, client):
-    client.set_cookie("lang", "zh")
+def test_page_says_how_words_were_read_in_both_languages(world, client):
+    page = client.get("/organizations?q=South+Asia").get_data(as_text=True)
+    assert "South Asia read as region: Southern Asia" in page and "Dhaka Solar" in page
     page = client.get("/organizations?q=南亚&lang=zh").get_data(as_text=True)
-    assert "Dhaka Solar" in page and "南亚" in page
+    assert "“南亚”识别为地区: 南亚" in page and "只按文字查找" in page
+    page = client.get("/organizations?q=太阳能&lang=en").get_data(as_text=True)
+    assert "太阳能 also searched as" in page and "“solar”" in page
 
 
 def test_api_reads_and_reports(world, client):
