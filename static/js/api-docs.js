@@ -5,8 +5,15 @@ document.addEventListener("DOMContentLoaded", function () {
   SwaggerUIBundle({
     url: element.dataset.specUrl,
     domNode: element,
-    deepLinking: true,
+    // Without deep links: a link inside each operation's button is a control in a control (axe
+    // nested-interactive), and a 18 px target on a phone.
+    deepLinking: false,
     tryItOutEnabled: false,
     persistAuthorization: false,
+    onComplete: function () {
+      // Swagger UI wraps the server list in an empty <label>: give it a name.
+      var servers = document.getElementById("servers");
+      if (servers) servers.setAttribute("aria-label", element.dataset.serversLabel);
+    },
   });
 });

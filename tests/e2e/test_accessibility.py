@@ -1,0 +1,255 @@
+"""Accessibility in Chromium: axe-core (vendored, test-only) on every page of the inventory below,
+as the public, a member, a coordinator and an admin see them, in English and Chinese, at desktop
+(1366×900) and phone (390×844) width: no serious or critical violation. At phone width no page is
+wider than the screen and the directory shows its first result above the fold. Then the key paths
+by keyboard alone: search, editing an organisation, the initiative flow."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from network.extensions import db
+from network.services import importing
+from network.services import organizations as orgs
+from tests import factories as f
+
+AXE = Path(__file__).parent / "vendor" / "axe-core-4.10.2" / "axe.min.js"
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+# WCAG 2.0/2.1 A and AA, and 2.2 AA for target-size (24 px targets).
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+RUN_AXE = """async (tags) => {
+  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
+  return result.violations.filter(v => v.impact === "serious" || v.impact === "critical").map(v => ({
+    id: v.id, impact: v.impact, targets: v.nodes.slice(0, 5).map(n => n.target.join(" ")),
+    summary: (v.nodes[0].failureSummary || "").split("\\n").slice(0, 3).join(" "),
+  }));
+}"""
+IMPORT_CSV = (
+    "name,name_local,acronym,kind,country,countries_of_operation,themes,website,email,founded,membership_status\n"
+    "Green Earth Kenya Trust,,GEKT,NGO,Kenya,KE;UG,energy-transition,greenearth.example.org,a@example.org,1998,active\n"
+    "Lake Victoria Watch,,,NGO,KE,,water,,,2005,applicant\n"
+    "Broken Row,,,not-a-kind,Atlantis,,,,,,\n"
+)
+
+
+def seed(app, db_session) -> dict:
+    """Records for every page of the inventory; returns the pages each role visits."""
+    node = f.network("CAN East Africa", slug="can-ea")
+    child = f.network("CAN Kenya", parent=node, slug="can-kenya")
+    org = f.organization("Green Earth Kenya", slug="green-earth-kenya", acronym="GEK", themes=["transport", "water"],
+                         networks=[child], description="Cleaner freight for East Africa.")  # fmt: skip
+    twin = f.organization("GREEN EARTH KENYA LTD", slug="green-earth-kenya-ltd", networks=[child])  # a likely duplicate
+    firm = f.organization("Freight Certifier", slug="freight-certifier", kind="company", country="DE")
+    for n in range(12):
+        f.organization(f"Sample Organisation {n}", country=["KE", "UG", "TZ", "BR"][n % 4], networks=[node],
+                       themes=[["energy-transition"], ["water"], ["youth"]][n % 3])  # fmt: skip
+    f.person(org, "Wanjiru Listed", consent_to_list=True)
+    partnership = f.partnership(org, firm, kind="technical")
+    project = f.project(org, "Truck Retrofit Programme", countries=["KE"], themes=["transport"])
+    outcome = f.outcome(project, "120", basis="verified", year=2025)
+    ini = f.initiative("Green Freight East Africa", network=node, slug="green-freight", target_tco2e=1000)
+    f.participant(ini, org, role="lead")
+    f.participant(ini, firm, role="technical", status="invited")
+    f.user("admin", email="admin@example.org", name="Ada Admin")
+    coordinator = f.user("coordinator", email="coord@example.org", name="Sara Coordinator", networks=[node])
+    member = f.user("member", email="member@example.org", name="Amina Member", organization=org)
+    db_session.commit()
+    change = orgs.propose_profile_change(member, org, {"name": "Green Earth Kenya Trust"}, org.version)
+    db_session.commit()
+    path = importing.import_folder() / "members.csv"
+    path.write_text(IMPORT_CSV)
+    job = importing.upload_file(coordinator, path, "members.csv", child, "en")
+    db_session.commit()
+    db.session.expire_all()
+
+    public = ["/", "/organizations", "/organizations?q=green&theme=transport", "/organizations/green-earth-kenya",
+              "/projects", f"/projects/{project.id}", "/initiatives", "/initiatives/green-freight",
+              "/initiatives/green-freight/report", "/networks", "/login", "/reset", "/api/v1/docs"]  # fmt: skip
+    return {
+        "anonymous": public,
+        "member": [
+            "/account", "/account/tokens", "/notifications", "/organizations/saved", "/organizations/green-earth-kenya",
+            "/organizations/green-earth-kenya/edit", "/organizations/green-earth-kenya/records",
+            "/organizations/green-earth-kenya/changes", f"/projects/{project.id}/edit", f"/projects/{project.id}/outcomes",
+            f"/outcomes/{outcome.id}/edit", "/initiatives/green-freight", f"/partnerships/{partnership.id}/history",
+            "/organizations/green-earth-kenya/history", f"/projects/{project.id}/history",
+        ],
+        "coordinator": [
+            "/notifications", "/organizations", "/changes", f"/changes/{change.id}", "/imports", f"/imports/{job.id}",
+            "/duplicates", f"/duplicates/merge?survivor={org.id}&duplicate={twin.id}", "/initiatives/new", "/initiatives/green-freight?find=Sample", "/initiatives/green-freight/edit",
+            "/organizations/new", "/organizations/green-earth-kenya/edit", "/organizations/green-earth-kenya/people/new",
+            "/organizations/green-earth-kenya/memberships/new", "/organizations/green-earth-kenya/partnerships/new",
+        ],
+        "admin": ["/account", "/admin/users", "/admin/users/invite", "/admin/audit", "/initiatives/green-freight/report"],
+    }  # fmt: skip
+
+
+EMAILS = {"member": "member@example.org", "coordinator": "coord@example.org", "admin": "admin@example.org"}
+
+
+def log_in(page, base: str, email: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", f.PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_text("Log in", exact=True)).to_have_count(0)
+
+
+def settle(page, url: str) -> None:
+    """What some pages draw after loading, before axe looks at them."""
+    if url == "/api/v1/docs":
+        page.locator(".opblock-summary-path").first.wait_for(timeout=15_000)
+    elif url.startswith("/initiatives/green-freight") and "/" not in url.removeprefix("/initiatives/"):
+        page.locator("[data-testid=suggestions], #graph[data-rendered]").first.wait_for()
+
+
+@pytest.mark.parametrize("role", ["anonymous", "member", "coordinator", "admin"])
+def test_every_page_has_no_serious_axe_violation(role, app, live_server, browser, db_session):
+    pages = seed(app, db_session)[role]
+    problems: list[str] = []
+    for lang in ("en", "zh"):
+        context = browser.new_context(locale="en-GB", viewport=DESKTOP)
+        context.add_init_script(path=str(AXE))  # into every page, before its scripts (and past its CSP)
+        page = context.new_page()
+        if role != "anonymous":
+            log_in(page, live_server, EMAILS[role])
+        page.goto(f"{live_server}/?lang={lang}")
+        for url in pages:
+            for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+                page.set_viewport_size(viewport)
+                response = page.goto(live_server + url)
+                where = f"{role} {lang} {size} {url}"
+                if not response.ok:
+                    problems.append(f"{where}: answered {response.status}")
+                    continue
+                settle(page, url)
+                for v in page.evaluate(RUN_AXE, TAGS):
+                    problems.append(f"{where}: {v['id']} ({v['impact']}) {json.dumps(v['targets'])} {v['summary']}")
+                if size == "phone":
+                    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+                    if width[0] > width[1]:
+                        problems.append(f"{where}: the page is {width[0]} px wide on a {width[1]} px screen")
+        context.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_phone_directory_shows_results_first_and_filters_in_a_panel(app, live_server, browser, db_session):
+    seed(app, db_session)
+    page = browser.new_context(locale="en-GB", viewport=PHONE).new_page()
+    page.goto(f"{live_server}/organizations")
+    first = page.locator("ol.results > li").first
+    assert first.bounding_box()["y"] < PHONE["height"]  # above the fold
+    panel, toggle = page.locator("details.filters-panel"), page.locator("details.filters-panel > summary")
+    expect(page.locator("a[data-facet=theme]").first).to_be_hidden()
+    # By keyboard: the Filters button opens the panel over the page; Escape closes it.
+    toggle.focus()
+    page.keyboard.press("Enter")
+    expect(panel).to_have_attribute("open", "")
+    assert panel.bounding_box()["y"] == 0 and panel.bounding_box()["height"] == PHONE["height"]
+    page.keyboard.press("Escape")
+    expect(panel).not_to_have_attribute("open", "")
+    expect(toggle).to_be_focused()
+    # A filter chosen in the panel brings its results, with the panel closed again.
+    page.keyboard.press("Enter")
+    tab_until(page, "el.dataset.facet === 'theme' && el.dataset.value === 'water'")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"theme=water"))
+    expect(page.locator("#result-count")).to_contain_text("5 organisations")
+    expect(panel).not_to_have_attribute("open", "")
+
+    # Without JavaScript the filters are open, after the results; the navigation is shown expanded.
+    page = browser.new_context(locale="en-GB", viewport=PHONE, java_script_enabled=False).new_page()
+    page.goto(f"{live_server}/organizations")
+    first_result = page.locator("ol.results > li").first.bounding_box()["y"]
+    facet = page.locator("a[data-facet=theme]").first
+    expect(facet).to_be_visible()
+    assert first_result < facet.bounding_box()["y"] and first_result < PHONE["height"]
+    expect(page.get_by_role("link", name="Initiatives")).to_be_visible()
+
+
+def tab_until(page, condition: str, limit: int = 120) -> None:
+    """Press Tab until the focused element (``el``) meets the JavaScript condition."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"(() => {{ const el = document.activeElement; return !!({condition}); }})()"):
+            return
+    raise AssertionError(f"Tab never reached an element where {condition}")
+
+
+def keyboard_log_in(page, base: str, email: str) -> None:
+    page.goto(f"{base}/login")
+    tab_until(page, "el.name === 'email'")
+    page.keyboard.type(email)
+    page.keyboard.press("Tab")
+    page.keyboard.type(f.PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Log in", exact=True)).to_have_count(0)
+
+
+def test_search_by_keyboard_alone(app, live_server, page, db_session):
+    seed(app, db_session)
+    page.goto(f"{live_server}/organizations")
+    page.keyboard.press("Tab")  # the first stop skips the navigation
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "#content"
+    page.keyboard.press("Enter")
+    tab_until(page, "el.id === 'q'")
+    page.keyboard.type("green earth")
+    page.keyboard.press("Enter")
+    expect(page.locator("ol.results")).to_contain_text("GREEN EARTH KENYA LTD")
+    tab_until(page, "el.dataset.facet === 'theme' && el.dataset.value === 'water'")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"q=green\+earth.*theme=water|theme=water.*q=green\+earth"))
+    expect(page.locator("ol.results")).not_to_contain_text("GREEN EARTH KENYA LTD")  # not about water
+    tab_until(page, "el.closest('ol.results') && el.textContent.includes('Green Earth Kenya')")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{live_server}/organizations/green-earth-kenya")
+
+
+def test_edit_an_organisation_by_keyboard_alone(app, live_server, page, db_session):
+    seed(app, db_session)
+    keyboard_log_in(page, live_server, "coord@example.org")
+    # The user menu opens with Enter and closes with Escape, back on its button.
+    tab_until(page, "el.id === 'user-menu'")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Your account"
+    page.keyboard.press("Escape")
+    expect(page.locator("#user-menu")).to_be_focused()
+    expect(page.get_by_role("link", name="Your account")).to_be_hidden()
+
+    page.goto(f"{live_server}/organizations/green-earth-kenya")
+    tab_until(page, "el.getAttribute('href') === '/organizations/green-earth-kenya/edit'")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{live_server}/organizations/green-earth-kenya/edit")
+    tab_until(page, "el.name === 'acronym'")
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type("GEKT")
+    tab_until(page, "el.type === 'submit' && el.textContent.trim() === 'Save'")
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("The profile was saved.")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("GEKT")
+
+
+def test_initiative_flow_by_keyboard_alone(app, live_server, page, db_session):
+    seed(app, db_session)
+    keyboard_log_in(page, live_server, "coord@example.org")
+    page.goto(f"{live_server}/initiatives/new")
+    tab_until(page, "el.name === 'title'")
+    page.keyboard.type("Clean Buses Nairobi")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{live_server}/initiatives/clean-buses-nairobi")
+    # Find an organisation, choose its role and invite it.
+    tab_until(page, "el.name === 'find'")
+    page.keyboard.type("Sample Organisation 3")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("invite-results")).to_contain_text("Sample Organisation 3")
+    tab_until(page, "el.name === 'role' && el.closest('[data-testid=invite-results]')")
+    tab_until(page, "el.type === 'submit' && el.textContent.trim() === 'Invite'")
+    page.keyboard.press("Enter")
+    participants = page.get_by_test_id("participants")
+    expect(participants).to_contain_text("Sample Organisation 3")
+    expect(participants).to_contain_text("Invited")
