@@ -14,7 +14,7 @@ from network import permissions
 from network.errors import Conflict, NotFound, ValidationError
 from network.imports.forms import MergeForm, UploadForm
 from network.models import Network
-from network.services import duplicates, exporting, import_template, importing, networks, spreadsheet
+from network.services import duplicates, exporting, history, import_template, importing, networks, spreadsheet
 
 bp = Blueprint("imports", __name__)
 
@@ -193,4 +193,4 @@ def merge():
     form.survivor_version.data = survivor.version
     form.duplicate_version.data = duplicate.version
     return render_template("duplicates/merge.html", form=form, survivor=survivor, duplicate=duplicate,
-                           fields=duplicates.MERGE_FIELDS, score=score, reasons=reasons)  # fmt: skip
+                           fields=duplicates.MERGE_FIELDS, field_labels=history.FIELD_LABELS, score=score, reasons=reasons)  # fmt: skip
