@@ -99,7 +99,7 @@ def html_pages():
                 yield pytest.param(case, id=f"{endpoint} #{index}")
 
 
-def read_in_chinese(app, targets, case) -> str:
+def read_in_chinese(app, targets, case) -> str:  # noqa: F811 (the fixture's value)
     """The page as the most privileged reader who gets a page (a logged-in user is sent on from
     the login form, so that one is read anonymously)."""
     for reader in (r for r in READERS if r in case.allowed):
