@@ -21,8 +21,9 @@ def transit_projects(n: int, partners: int) -> list[str]:
 
 
 def test_project_search_reads_organisations_with_their_rows(client, app, count_queries):
-    """Lead and partner organisations come joined into the project and participant rows: no
-    separate SELECT of organisations, and the count does not grow with projects or partners."""
+    """Lead organisations come joined into the project rows (no separate SELECT of organisations),
+    partners are not read (the list shows none; the API's search lists them), and the count does
+    not grow with projects or partners."""
     leads = transit_projects(2, partners=1)
     client.get("/projects?q=transit")  # brings the record index up to date
     few = count_queries.get(client, "/projects?q=transit")
@@ -34,10 +35,11 @@ def test_project_search_reads_organisations_with_their_rows(client, app, count_q
     html = page.get_data(as_text=True)
     assert all(f"/organizations/{slug}" in html for slug in leads)  # every result shows its lead
     assert len(statements) == few, statements
-    # BEGIN, the record generation, projects (leads joined), countries, themes, participants
-    # (their organisations joined): 6, where separate SELECTs of leads and of partners made 8.
-    assert len(statements) <= 6, [s[:60] for s in statements]
+    # BEGIN, the record generation, projects (leads joined), countries, themes: 5, where separate
+    # SELECTs of leads and of partners made 8. The list shows no partners: none are read.
+    assert len(statements) <= 5, [s[:60] for s in statements]
     assert not [s for s in statements if s.lstrip().upper().startswith("SELECT ORGANIZATIONS.")], statements
+    assert not [s for s in statements if "project_participants" in s], statements
 
 
 def project_rows(html: str) -> dict[int, str]:
@@ -152,3 +154,11 @@ def test_facet_links_are_the_facet_queries(app):
                 ["1990", "2000"] if name == "founded" else ["KE", "IN", "a b", "ngo", "active", "energy-transition"]
             )
             assert facet_queries(params, name, values) == [params.facet_query(name, v) for v in values], name
+
+
+def test_api_project_search_still_lists_partners(client, app):
+    """The page's search leaves partners out; the API's keeps them."""
+    transit_projects(1, partners=2)
+    client.get("/projects?q=transit")
+    item = client.get("/api/v1/projects?q=transit").get_json()["items"][0]
+    assert sorted(p["role"] for p in item["participants"]) == ["partner", "partner"]

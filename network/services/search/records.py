@@ -117,13 +117,17 @@ class _Kind:
     summary: str  # the text a snippet is cut from
 
 
+def _project_row_options() -> tuple:
+    """What the project search page's list shows: the lead, countries and themes (not the partners)."""
+    return joinedload(Project.lead_organization), selectinload(Project.themes), selectinload(Project.countries)
+
+
 PROJECTS = _Kind(
     Project, "project", labels.PROJECT_STATUS_LABELS,
     # Many-to-one organisations joined into their rows (a LEFT JOIN on a primary key), not read by
     # two more SELECT … IN statements.
     options=lambda: (
-        joinedload(Project.lead_organization), selectinload(Project.themes), selectinload(Project.countries),
-        selectinload(Project.participants).joinedload(ProjectParticipant.organization),
+        *_project_row_options(), selectinload(Project.participants).joinedload(ProjectParticipant.organization),
     ),
     summary="summary",
 )  # fmt: skip
@@ -290,7 +294,7 @@ def _relax(m: _Matched, params: RecordSearchParams) -> list[tuple[str, int, dict
     return sorted(out, key=lambda hint: -hint[1])
 
 
-def _search(kind: _Kind, params: RecordSearchParams) -> RecordSearchResult:
+def _search(kind: _Kind, params: RecordSearchParams, options: tuple | None = None) -> RecordSearchResult:
     notices = list(params.notices)
     m = _Matched(kind, current_index(db.session.connection(), kind.entity), params, notices)
     total = int(m.mask.sum())
@@ -299,7 +303,7 @@ def _search(kind: _Kind, params: RecordSearchParams) -> RecordSearchResult:
     start = (page - 1) * params.per_page
     ids = [int(i) for i in m.index.ids[m.ordered_positions(params.sort)[start : start + params.per_page]]]
     loaded = {item.id: item for item in db.session.scalars(
-        select(kind.model).where(kind.model.id.in_(ids)).options(*kind.options()))}  # fmt: skip
+        select(kind.model).where(kind.model.id.in_(ids)).options(*(options or kind.options())))}  # fmt: skip
     items = [loaded[i] for i in ids if i in loaded]
     facets, facet_depth = _facets(m, params, kind)
     result = RecordSearchResult(params=params, items=items, total=total, page=page, per_page=params.per_page,
@@ -316,9 +320,11 @@ def _search(kind: _Kind, params: RecordSearchParams) -> RecordSearchResult:
     return result
 
 
-def search_projects(actor, params: RecordSearchParams) -> RecordSearchResult:
+def search_projects(actor, params: RecordSearchParams, *, partners: bool = True) -> RecordSearchResult:
+    """partners=False: without each project's participants (the page lists leads, the API partners
+    too): a statement and about a hundred loaded objects fewer per page of 25."""
     permissions.require(actor, "project.view")
-    return _search(PROJECTS, params)
+    return _search(PROJECTS, params, None if partners else _project_row_options())
 
 
 def search_initiatives(actor, params: RecordSearchParams) -> RecordSearchResult:
