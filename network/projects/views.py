@@ -15,7 +15,7 @@ bp = Blueprint("projects", __name__)
 @bp.get("/projects")
 def index():
     params = search.parse_record_params(request.args)
-    result = search.search_projects(current_user, params)
+    result = search.search_projects(current_user, params, partners=False)  # the list shows leads only
     template = "projects/_results.html" if request.headers.get("HX-Request") else "projects/index.html"
     return render_template(template, result=result, params=params)
 
