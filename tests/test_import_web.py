@@ -75,7 +75,7 @@ def test_upload_preview_commit_undo(client, coordinator):
     assert found("Victoria") == {o.id for o in orgs if o.name == "Lake Victoria Watch"}
 
     log = client.get("/imports")
-    assert "orgs.csv" in log.text and "committed" in log.text
+    assert "orgs.csv" in log.text and "Committed" in log.text  # the status by its label
 
     response = client.post(f"/imports/{job.id}/undo")
     assert response.status_code == 302

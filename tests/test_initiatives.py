@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from network.extensions import db
 from network.models import AuditEvent, Initiative, InitiativeProject, Notification, Participant, utcnow
-from network.services import Conflict, PermissionDenied, ValidationError
+from network.services import Conflict, PermissionDenied, ValidationError, notifications
 from network.services import initiatives as service
 from tests import factories as f
 
@@ -109,7 +109,7 @@ def test_invitation_workflow_states_notices_and_history(world, initiative):
     db.session.commit()
     assert p.invitation_status == "invited"
     notices = db.session.scalars(select(Notification).where(Notification.user_id == member.id)).all()
-    assert len(notices) == 1 and "Road freight programme" in notices[0].message
+    assert len(notices) == 1 and "Road freight programme" in notifications.text_of(notices[0])
     assert notices[0].link == "/initiatives/road-freight"
 
     service.respond_to_invitation(member, p, accept=True)
@@ -132,7 +132,8 @@ def test_invitation_workflow_states_notices_and_history(world, initiative):
     statuses = [e.changes.get("invitation_status", [None, None])[1] for e in service.participant_history(initiative)]
     assert statuses[:5] == ["declined", "invited", "left", "accepted", "invited"]
     # The coordinator who invited was told of the answers.
-    answers = db.session.scalars(select(Notification.message).where(Notification.user_id == coordinator.id)).all()
+    notices = db.session.scalars(select(Notification).where(Notification.user_id == coordinator.id)).all()
+    answers = [notifications.text_of(n) for n in notices]
     assert any("accepted" in m for m in answers) and any("declined" in m for m in answers)
 
 

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from network.models import ChangeRequest, Notification
-from network.services import Conflict, PermissionDenied, ValidationError
+from network.services import Conflict, PermissionDenied, ValidationError, notifications
 from network.services import organizations as orgs
 from tests import factories as f
 
@@ -47,7 +47,7 @@ def test_approval_applies_the_change_and_tells_the_member(world, db_session):
         "approved", "Welcome news.", world.users["coordinator_x"].id)  # fmt: skip
     assert request.reviewed_at is not None
     notice = db_session.scalar(select(Notification).where(Notification.user_id == world.users["member_a"].id))
-    assert "approved" in notice.message and notice.link == "/somewhere"
+    assert "approved" in notifications.text_of(notice) and notice.link == "/somewhere"
 
 
 def test_rejection_keeps_the_profile(world, db_session):
@@ -58,7 +58,7 @@ def test_rejection_keeps_the_profile(world, db_session):
     assert world.org_a.name == "Organisation A"
     assert (request.status, request.comment) == ("rejected", "Please use the registered name.")
     notice = db_session.scalar(select(Notification).where(Notification.user_id == world.users["member_a"].id))
-    assert "rejected" in notice.message
+    assert "rejected" in notifications.text_of(notice)
 
 
 def test_who_may_review(world):

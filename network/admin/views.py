@@ -128,7 +128,5 @@ def audit():
         since=clean(form.since),
         until=clean(form.until),
     )
-    page = history.audit_log(current_user, filters, page=request.args.get("page", 1, type=int))
-    return render_template(
-        "admin/audit.html", form=form, page=page, args=filters.args(), **history.history_context(page.items)
-    )
+    page = history.audit_log(current_user, filters, before=request.args.get("before"))
+    return render_template("admin/audit.html", form=form, **history.history_context(page))

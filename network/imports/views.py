@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
-from network import permissions
+from network import paging, permissions
 from network.errors import Conflict, NotFound, ValidationError
 from network.imports.forms import MergeForm, UploadForm
 from network.models import Network
@@ -29,7 +29,14 @@ def node_choices(nodes: list[Network]) -> list[tuple[str, str]]:
 @bp.route("/imports", methods=["GET", "POST"])
 @login_required
 def index():
-    jobs = importing.import_log(current_user)  # 403 for those who do not import
+    # A page of the log from the cursor ?before=<job id>; one job more tells there is an older page.
+    raw = request.args.get("before", "")
+    before = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
+    jobs = importing.import_log(
+        current_user, limit=paging.PER_PAGE + 1, before=before
+    )  # 403 for those who do not import
+    older = str(jobs[paging.PER_PAGE - 1].id) if len(jobs) > paging.PER_PAGE else None
+    page = paging.Page(items=jobs[: paging.PER_PAGE], older=older, first=before is None)
     nodes = networks.nodes_for(current_user, "organization.import")
     status = 200
     try:
@@ -62,7 +69,8 @@ def index():
         status = 422
     elif request.method == "POST" and status == 200:
         status = 422
-    return render_template("imports/index.html", form=form, jobs=jobs, columns=spreadsheet.HEADER_ALIASES), status
+    return render_template("imports/index.html", form=form, page=page, jobs=page.items, columns=spreadsheet.HEADER_ALIASES,
+                           status_labels=history.IMPORT_STATUS_LABELS), status  # fmt: skip
 
 
 @bp.get("/imports/<int:job_id>")

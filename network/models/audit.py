@@ -28,8 +28,14 @@ class AuditEvent(Base):
     """Written by the session hook in network.services.audit for every change."""
 
     __tablename__ = "audit_events"
+    # Every page of the trail reads one of these in (at, id) order from its cursor and stops
+    # (network.paging): a record's History the entity one, the audit log's filters the others.
     __table_args__ = (
-        Index("ix_audit_events_entity", "entity_type", "entity_id"),
+        Index("ix_audit_events_entity", "entity_type", "entity_id", "at", "id"),
+        Index("ix_audit_events_at", "at", "id"),
+        Index("ix_audit_events_actor_id", "actor_id", "at", "id"),
+        Index("ix_audit_events_type_at", "entity_type", "at", "id"),
+        Index("ix_audit_events_action_at", "action", "at", "id"),
         # The newest public changes (the home page) read this backwards and stop after the limit,
         # however long the audit log and however many private changes it holds.
         Index(
@@ -41,8 +47,8 @@ class AuditEvent(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     action: Mapped[str] = mapped_column(String(20))
     entity_type: Mapped[str] = mapped_column(String(40))
     entity_id: Mapped[int] = mapped_column(Integer)
@@ -78,10 +84,11 @@ class ImportJob(Timestamped, Base):
     """One import of a spreadsheet: its progress, counts, errors, and what it created."""
 
     __tablename__ = "import_jobs"
-    __table_args__ = (one_of("status", IMPORT_STATUSES),)
+    # The import log pages a user's jobs newest first from a cursor (their user_id, id).
+    __table_args__ = (one_of("status", IMPORT_STATUSES), Index("ix_import_jobs_user_id", "user_id", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     filename: Mapped[str] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(10), default="uploaded")
     total_rows: Mapped[int] = mapped_column(Integer, default=0)

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, String, Table, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, Column, ForeignKey, Index, String, Table, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from network.models.base import Base, Timestamped, UTCDateTime, Versioned, one_of, utcnow
@@ -76,11 +76,22 @@ class ApiToken(Timestamped, Base):
 
 
 class Notification(Base):
+    """A notice: its kind and parameters, put into words in the reader's language when shown
+    (NOTICES in network.services.notifications). Notices from before kinds existed keep their English message."""
+
     __tablename__ = "notifications"
+    __table_args__ = (
+        # The notices page reads a user's newest first from a cursor; the badge counts the unread ones.
+        Index("ix_notifications_user_id", "user_id", "created_at", "id"),
+        Index("ix_notifications_unread", "user_id", sqlite_where=text("read_at IS NULL"),
+              postgresql_where=text("read_at IS NULL")),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    message: Mapped[str] = mapped_column(String(500))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str | None] = mapped_column(String(40))
+    params: Mapped[dict | None] = mapped_column(JSON)
+    message: Mapped[str | None] = mapped_column(String(500))
     link: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -16,13 +16,17 @@ class ConfirmForm(FlaskForm):
 @bp.app_context_processor
 def inject_unread_notices():
     # A callable, so pages that never show the indicator run no query.
-    return {"unread_notices": lambda: notifications.unread_count(current_user)}
+    return {
+        "unread_notices": lambda: notifications.unread_count(current_user),
+        "unread_label": notifications.unread_label,
+    }
 
 
 @bp.get("/notifications")
 @login_required
 def index():
-    return render_template("notifications/index.html", notices=notifications.notices_for(current_user))
+    page = notifications.notices_for(current_user, before=request.args.get("before"))
+    return render_template("notifications/index.html", page=page, notices=page.items, text_of=notifications.text_of)
 
 
 @bp.post("/notifications/read")

@@ -111,8 +111,8 @@ def restore(slug: str):
 @login_required
 def history_page(slug: str):
     org = profiles.find_organization(slug)
-    events = history.organization_history(actor(), org)
-    return render_template("organizations/history.html", org=org, **history.history_context(events))
+    page = history.organization_history(actor(), org, before=request.args.get("before"))
+    return render_template("organizations/history.html", org=org, **history.history_context(page))
 
 
 @bp.get("/organizations/<slug>/records")

@@ -76,6 +76,6 @@ def restore(id: int):
 @login_required
 def history_page(id: int):
     partnership = partnerships.find_partnership(id)
-    events = history.partnership_history(actor(), partnership)
+    page = history.partnership_history(actor(), partnership, before=request.args.get("before"))
     return render_template("organizations/history_partnership.html", partnership=partnership,
-                           **history.history_context(events))  # fmt: skip
+                           **history.history_context(page))  # fmt: skip

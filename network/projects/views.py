@@ -89,8 +89,8 @@ def restore(id: int):
 @login_required
 def history_page(id: int):
     project = projects.find_project(id)
-    events = history.project_history(actor(), project)
-    return render_template("projects/history.html", project=project, **history.history_context(events))
+    page = history.project_history(actor(), project, before=request.args.get("before"))
+    return render_template("projects/history.html", project=project, **history.history_context(page))
 
 
 # Outcome reports

@@ -251,11 +251,8 @@ def review_change_request(
     change_request.reviewed_by_id = actor.id
     change_request.reviewed_at = utcnow()
     change_request.comment = comment
-    if approve:
-        message = _("Your proposed change to %(name)s was approved.", name=org.name)
-    else:
-        message = _("Your proposed change to %(name)s was rejected.", name=org.name)
-    db.session.add(Notification(user_id=change_request.proposed_by_id, message=message[:500], link=link))
+    kind = "change_approved" if approve else "change_rejected"
+    db.session.add(Notification(user_id=change_request.proposed_by_id, kind=kind, params={"name": org.name}, link=link))
     return change_request
 
 

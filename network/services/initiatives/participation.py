@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from network import permissions
 from network.extensions import db
-from network.labels import INVITATION_STATUS_LABELS, PARTICIPANT_ROLE_LABELS, label
+from network.labels import INVITATION_STATUS_LABELS, label
 from network.models import AuditEvent, Initiative, Organization, Participant, utcnow
 from network.models.initiative import PARTICIPANT_ROLES
 from network.services import NotFound, PermissionDenied, ValidationError, operation
@@ -141,12 +141,13 @@ def invite_participant(actor, initiative: Initiative, organization: Organization
     participant.invited_at = utcnow()
     participant.responded_at = None
     participant.invited_by_id = getattr(actor, "id", None)
-    message = _("%(org)s is invited to join the initiative “%(title)s” as %(role)s.", org=organization.name,
-                title=initiative.title, role=label(PARTICIPANT_ROLE_LABELS, role))  # fmt: skip
-    notify(organization_users(organization), message, _link(initiative),
-           mail_subject=_("Invitation: %(title)s", title=initiative.title),
-           mail_body=message + "\n\n" + _("Accept or decline on the initiative's page: %(link)s",
-                                           link=_link(initiative, external=True)))  # fmt: skip
+    params = {
+        "org": organization.name,
+        "title": initiative.title,
+        "role": role,
+        "url": _link(initiative, external=True),
+    }
+    notify(organization_users(organization), "invitation", params, _link(initiative), mail=True)
     return participant
 
 
@@ -169,9 +170,7 @@ def respond_to_invitation(actor, participant: Participant, accept: bool,
         raise ValidationError({"": [_("This invitation was already answered (%(status)s).", status=status)]})
     participant.invitation_status = "accepted" if accept else "declined"
     participant.responded_at = utcnow()
-    _tell_managers(participant, _("%(org)s %(answer)s the invitation to “%(title)s”.", org=participant.organization.name,
-                                  answer=_("accepted") if accept else _("declined"),
-                                  title=participant.initiative.title))  # fmt: skip
+    _tell_managers(participant, "invitation_accepted" if accept else "invitation_declined")
     return participant
 
 
@@ -181,8 +180,7 @@ def leave_initiative(actor, participant: Participant) -> Participant:
     if participant.invitation_status != "accepted":
         raise ValidationError({"": [_("Only an organisation taking part can leave.")]})
     _end_participation(participant, "left")
-    _tell_managers(participant, _("%(org)s left “%(title)s”.", org=participant.organization.name,
-                                  title=participant.initiative.title))  # fmt: skip
+    _tell_managers(participant, "participant_left")
     return participant
 
 
@@ -192,9 +190,8 @@ def remove_participant(actor, participant: Participant) -> Participant:
     if participant.invitation_status not in ACTIVE_STATUSES:
         raise ValidationError({"": [_("%(org)s is not taking part.", org=participant.organization.name)]})
     _end_participation(participant, "removed")
-    notify(organization_users(participant.organization),
-           _("%(org)s was removed from “%(title)s”.", org=participant.organization.name,
-             title=participant.initiative.title), _link(participant.initiative))  # fmt: skip
+    notify(organization_users(participant.organization), "participant_removed", _names(participant),
+           _link(participant.initiative))  # fmt: skip
     return participant
 
 
@@ -211,14 +208,18 @@ def _end_participation(participant: Participant, status: str) -> None:
     # Its linked projects stay linked but stop counting (the roll-up counts accepted participants only).
 
 
-def _tell_managers(participant: Participant, message: str) -> None:
+def _names(participant: Participant) -> dict:
+    return {"org": participant.organization.name, "title": participant.initiative.title}
+
+
+def _tell_managers(participant: Participant, kind: str) -> None:
     """Notice to whoever sent the invitation."""
     if participant.invited_by_id:
         from network.models import User
 
         inviter = db.session.get(User, participant.invited_by_id)
         if inviter is not None and inviter.active:
-            notify([inviter], message, _link(participant.initiative))
+            notify([inviter], kind, _names(participant), _link(participant.initiative))
 
 
 def find_participant(initiative: Initiative, participant_id: int) -> Participant:
