@@ -105,6 +105,15 @@ def test_text_and_facet_together_rank_first(world):
     assert max(text) < min(facet_only)
 
 
+def test_an_empty_result_suggests_no_translation(world):
+    factories.organization("Nigel Trust", country="GB")  # "niger" is one letter off "nigel"
+    factories.organization("Sahel Action", country="NE")  # in Niger, an NGO
+    factories.db.session.commit()
+    result = search.search_organizations(None, search.parse_search_params(MultiDict({"q": "Niger", "kind": "company"})))
+    assert result.total == 0 and result.interpreted and result.suggestions == []
+    assert result.relax  # but says which filter to drop
+
+
 def test_organisation_named_like_a_place_is_found_by_text(world):
     assert "Kenya Climate Forum" in org_set(q="Kenya Climate Forum")
     assert org_names(q="Kenya Climate Forum")[0] == "Kenya Climate Forum"

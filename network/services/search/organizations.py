@@ -407,7 +407,7 @@ def search_organizations(actor, params: SearchParams) -> SearchResult:
                 "acronym": highlight(org.acronym, marks),
                 "snippet": highlight(org.description, marks, limit=220),
             }
-        if total == 0 or m.similar:
+        if (total == 0 or m.similar) and not m.interpreted:  # not "did you mean" a translation
             suggestion = suggest(index, m.tokens)
             if suggestion:
                 result.suggestions.append(suggestion)
