@@ -162,3 +162,18 @@ def test_api_project_search_still_lists_partners(client, app):
     client.get("/projects?q=transit")
     item = client.get("/api/v1/projects?q=transit").get_json()["items"][0]
     assert sorted(p["role"] for p in item["participants"]) == ["partner", "partner"]
+
+
+def test_add_to_initiative_is_asked_once_and_shown_on_every_row_to_coordinators(client, app):
+    """The directory asks whether the reader may build initiatives once, not per row: a coordinator
+    still gets the link on every result, a visitor on none."""
+    from tests.conftest import login
+
+    for n in range(3):
+        f.organization(f"Hoisted {n}")
+    db.session.commit()
+    html = client.get("/organizations?q=hoisted").get_data(as_text=True)
+    assert 'data-testid="result-add-to-initiative"' not in html
+    login(client, f.user("coordinator", networks=[f.network()]))
+    html = client.get("/organizations?q=hoisted").get_data(as_text=True)
+    assert html.count('data-testid="result-add-to-initiative"') == 3
