@@ -1,9 +1,11 @@
 """Human labels for the coded values in the models, translated (forms and templates use these)."""
 
 import re
+import unicodedata
 
 from babel.lists import format_list
-from flask_babel import get_locale, gettext
+from flask import current_app, has_app_context
+from flask_babel import force_locale, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
 
@@ -63,6 +65,12 @@ PROJECT_ROLE_LABELS = {
     "technical": _l("Technical"),
 }  # fmt: skip
 OUTCOME_BASIS_LABELS = {"estimated": _l("Estimated"), "verified": _l("Verified")}
+OUTCOME_REVIEW_LABELS = {
+    "draft": _l("Not submitted"), "submitted": _l("Awaiting verification"), "verified": _l("Verified"),
+    "returned": _l("Returned"),
+}  # fmt: skip
+# A project participant or a project's link to an initiative: a claim until someone confirms it.
+CLAIM_STATUS_LABELS = {"proposed": _l("Proposed"), "confirmed": _l("Confirmed")}
 
 
 def label(labels: dict, value) -> str:
@@ -92,3 +100,66 @@ def join_names(names: list[str]) -> str:
 
 def decade_label(year: int) -> str:
     return gettext("%(year)ss", year=year)  # "1990s", "1990年代"
+
+
+# --- Reading a choice, whatever the reader's language ----------------------------------------
+# Input is language-independent: the importer and the API take a choice's code, English label or
+# Chinese label (and a country's or theme's name in either language) under any UI language.
+
+CHOICES = {
+    "organization_kind": ORGANIZATION_KIND_LABELS,
+    "membership_status": MEMBERSHIP_STATUS_LABELS,
+    "user_role": ROLE_LABELS,
+    "project_status": PROJECT_STATUS_LABELS,
+    "initiative_status": INITIATIVE_STATUS_LABELS,
+    "participant_role": PARTICIPANT_ROLE_LABELS,
+    "project_role": PROJECT_ROLE_LABELS,
+    "partnership_kind": PARTNERSHIP_KIND_LABELS,
+    "partnership_status": PARTNERSHIP_STATUS_LABELS,
+    "outcome_basis": OUTCOME_BASIS_LABELS,
+}
+_lookups: dict[str, dict[str, str]] = {}
+
+
+def choice_key(value) -> str:
+    """What spellings of one choice share: case, width, spaces, "_" and "-" (and -ise/-ize of
+    "organisation") ignored. "Think-tank", "think_tank" and "THINK TANK" are one key."""
+    text = unicodedata.normalize("NFKC", str(value)).casefold().replace("_", " ").replace("-", " ")
+    return " ".join(text.replace("organization", "organisation").split())
+
+
+def choice_lookup(vocabulary: str) -> dict[str, str]:
+    """choice_key of every code and label of a vocabulary, in every UI language, -> its code.
+
+    Built once per process, in an app context (where the translations are); "country" and "theme"
+    come from the reference data (codes and slugs, English and Chinese names, aliases)."""
+    lookup = _lookups.get(vocabulary)
+    if lookup is not None:
+        return lookup
+    lookup = {}
+    if vocabulary in ("country", "theme"):
+        from network.services.reference import country_aliases, read_csv
+
+        if vocabulary == "country":
+            names = country_aliases().items()
+        else:
+            names = [
+                (n, row["slug"]) for row in read_csv("themes.csv") for n in (row["slug"], row["name"], row["name_zh"])
+            ]
+        lookup = {choice_key(name): code for name, code in names if name}
+    else:
+        labels = CHOICES[vocabulary]
+        for locale in current_app.config["LANGUAGES"] if has_app_context() else ():
+            with force_locale(locale):
+                lookup.update({choice_key(str(text)): code for code, text in labels.items()})
+        lookup.update({choice_key(code): code for code in labels})  # a code wins over a label
+    if has_app_context() or vocabulary in ("country", "theme"):
+        _lookups[vocabulary] = lookup
+    return lookup
+
+
+def parse_choice(vocabulary: str, value) -> str | None:
+    """The code a value names (code, English or Chinese label, any case), or None."""
+    if value is None:
+        return None
+    return choice_lookup(vocabulary).get(choice_key(value))

@@ -8,7 +8,7 @@ alpha-2 code, themes by slug, organisations by id or slug.
 
 from marshmallow import Schema, ValidationError, fields, post_dump, pre_load, validate
 
-from network import numbers, permissions
+from network import labels, numbers, permissions
 from network.api.conventions import LinksSchema, actor
 from network.models.initiative import PARTICIPANT_ROLES
 from network.models.organization import MEMBERSHIP_STATUSES
@@ -74,6 +74,21 @@ class DecimalNumber(fields.Decimal):
             except numbers.NumberError as error:
                 raise ValidationError(error.message) from None
         return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Choice(fields.String):
+    """A coded choice (kind, status, role, basis, country, theme): its code, or its English or
+    Chinese label or name in any case, whatever the reader's language; the code is what the service
+    gets and what responses hold. Text naming no choice goes on as it is, for the service to refuse
+    with its own message."""
+
+    def __init__(self, vocabulary: str, **kwargs):
+        self.vocabulary = vocabulary
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return labels.parse_choice(self.vocabulary, text) or text
 
 
 def Count(**kwargs) -> fields.Integer:
@@ -262,23 +277,30 @@ class OrganizationInput(StrictSchema):
     name = fields.String(required=True)
     name_local = fields.String(allow_none=True)
     acronym = fields.String(allow_none=True)
-    kind = fields.String(allow_none=True, metadata={"description": "ngo, company, think_tank, …"})
-    hq_country = fields.String(allow_none=True, metadata={"description": "ISO 3166 alpha-2 code"})
+    kind = Choice(
+        "organization_kind",
+        allow_none=True,
+        metadata={"description": "ngo, company, think_tank, … (or its English or Chinese label)"},
+    )
+    hq_country = Choice(
+        "country", allow_none=True, metadata={"description": "ISO 3166 alpha-2 code (or the English or Chinese name)"}
+    )
     website = fields.String(allow_none=True)
     email = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
     description = fields.String(allow_none=True)
     founded = Count(allow_none=True)
-    countries = fields.List(fields.String(), metadata={"description": "ISO 3166 alpha-2 codes"})
-    themes = fields.List(fields.String(), metadata={"description": "theme slugs"})
+    countries = fields.List(Choice("country"), metadata={"description": "ISO 3166 alpha-2 codes (or names)"})
+    themes = fields.List(Choice("theme"), metadata={"description": "theme slugs (or English or Chinese names)"})
     identifiers = fields.List(fields.String(), metadata={"description": "org-id.guide identifiers"})
 
 
 class OrganizationCreateInput(OrganizationInput):
     network = Id(allow_none=True, metadata={"description": "id of the node it joins (one you coordinate)"})
-    membership_status = fields.String(
-        load_default="active", validate=validate.OneOf(MEMBERSHIP_STATUSES), metadata={"description": "of that node"}
-    )
+    membership_status = Choice(
+        "membership_status", load_default="active", validate=validate.OneOf(MEMBERSHIP_STATUSES),
+        metadata={"description": "of that node"},
+    )  # fmt: skip
 
 
 class OrganizationListArgs(Schema):
@@ -294,9 +316,9 @@ class OrganizationListArgs(Schema):
     region = fields.List(fields.String(), metadata={"description": "M49 region code (includes the countries in it)"})
     country = fields.List(fields.String(), metadata={"description": "ISO 3166 alpha-2 code"})
     theme = fields.List(fields.String(), metadata={"description": "theme slug"})
-    kind = fields.List(fields.String(), metadata={"description": "organisation kind"})
+    kind = fields.List(Choice("organization_kind"), metadata={"description": "organisation kind"})
     network = fields.List(fields.String(), metadata={"description": "network node id or slug"})
-    status = fields.List(fields.String(), metadata={"description": "membership status"})
+    status = fields.List(Choice("membership_status"), metadata={"description": "membership status"})
     founded_from = fields.Integer(metadata={"description": "founded in or after this year"})
     founded_to = fields.Integer(metadata={"description": "founded in or before this year"})
     match = fields.String(
@@ -323,14 +345,14 @@ class ChangeRequestInput(StrictSchema):
     name = fields.String()
     name_local = fields.String(allow_none=True)
     acronym = fields.String(allow_none=True)
-    kind = fields.String(allow_none=True)
-    hq_country = fields.String(allow_none=True)
+    kind = Choice("organization_kind", allow_none=True)
+    hq_country = Choice("country", allow_none=True)
     website = fields.String(allow_none=True)
     email = fields.String(allow_none=True)
 
 
 class MembershipInput(StrictSchema):
-    status = fields.String(allow_none=True, validate=validate.OneOf(MEMBERSHIP_STATUSES))
+    status = Choice("membership_status", allow_none=True, validate=validate.OneOf(MEMBERSHIP_STATUSES))
     joined_on = fields.Date(allow_none=True)
     left_on = fields.Date(allow_none=True)
 
@@ -409,20 +431,20 @@ class ProjectSchema(Schema):
 
 class ProjectParticipantInput(StrictSchema):
     organization = fields.String(required=True, metadata={"description": "organisation id or slug"})
-    role = fields.String(load_default="partner")
+    role = Choice("project_role", load_default="partner")
 
 
 class ProjectInput(StrictSchema):
     title = fields.String(required=True)
     title_local = fields.String(allow_none=True)
     summary = fields.String(allow_none=True)
-    status = fields.String(allow_none=True)
+    status = Choice("project_status", allow_none=True)
     start_date = fields.Date(allow_none=True)
     end_date = fields.Date(allow_none=True)
     budget = DecimalInput(allow_none=True)
     currency = fields.String(allow_none=True)
-    countries = fields.List(fields.String())
-    themes = fields.List(fields.String())
+    countries = fields.List(Choice("country"))
+    themes = fields.List(Choice("theme"))
     participants = fields.List(fields.Nested(ProjectParticipantInput))
 
 
@@ -471,7 +493,7 @@ class OutcomeInput(StrictSchema):
     period_start = fields.Date(required=True)
     period_end = fields.Date(required=True)
     tco2e_reduced = DecimalInput(allow_none=True)
-    basis = fields.String(allow_none=True)
+    basis = Choice("outcome_basis", allow_none=True)
     method = fields.String(allow_none=True)
     people_reached = Count(allow_none=True)
     note = fields.String(allow_none=True)
@@ -491,8 +513,8 @@ class PartnershipSchema(Schema):
 
 
 class PartnershipInput(StrictSchema):
-    kind = fields.String(required=True)
-    status = fields.String(allow_none=True)
+    kind = Choice("partnership_kind", required=True)
+    status = Choice("partnership_status", allow_none=True)
     start_date = fields.Date(allow_none=True)
     end_date = fields.Date(allow_none=True)
     description = fields.String(allow_none=True)
@@ -570,20 +592,20 @@ class InitiativeInput(StrictSchema):
     title_local = fields.String(allow_none=True)
     goal = fields.String(allow_none=True)
     description = fields.String(allow_none=True)
-    status = fields.String(allow_none=True)
+    status = Choice("initiative_status", allow_none=True)
     start_date = fields.Date(allow_none=True)
     end_date = fields.Date(allow_none=True)
     target_tco2e = DecimalInput(allow_none=True)
     target_people = Count(allow_none=True)
     network = Id(allow_none=True, metadata={"description": "convening node id"})
-    themes = fields.List(fields.String())
-    regions = fields.List(fields.String(), metadata={"description": "country or region codes"})
+    themes = fields.List(Choice("theme"))
+    regions = fields.List(Choice("country"), metadata={"description": "country (code or name) or region codes"})
     targets = fields.List(fields.Nested(TargetInput), metadata={"description": "custom targets (replace all)"})
 
 
 class ParticipantInput(StrictSchema):
     organization = fields.String(required=True, metadata={"description": "organisation id or slug"})
-    role = fields.String(load_default="partner", validate=validate.OneOf(PARTICIPANT_ROLES))
+    role = Choice("participant_role", load_default="partner", validate=validate.OneOf(PARTICIPANT_ROLES))
 
 
 class ParticipantResponseInput(StrictSchema):

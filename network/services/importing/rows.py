@@ -16,11 +16,11 @@ from sqlalchemy import select
 from network import numbers, permissions
 from network.errors import ValidationError
 from network.extensions import db
+from network.labels import choice_key, choice_lookup
 from network.models import Network, Region, Theme
-from network.models.organization import MEMBERSHIP_STATUSES, ORGANIZATION_KINDS
+from network.models.organization import MEMBERSHIP_STATUSES
 from network.services.cleaning import IDENTIFIER
 from network.services.organizations import validate_organization
-from network.services.reference import country_aliases
 from network.services.spreadsheet import FORMULA, unescape
 
 # Common words for kinds (from other directories and spreadsheets), beside the codes and labels.
@@ -58,7 +58,7 @@ class References:
     """Countries, themes, nodes and kinds by every name people write them with, resolved in memory."""
 
     def __init__(self, actor, default_node: Network | None):
-        self.countries = country_aliases()
+        self.countries = choice_lookup("country")
         self.region_ids = dict(
             db.session.execute(select(Region.code, Region.id).where(Region.level == "country")).all()
         )
@@ -74,7 +74,7 @@ class References:
             self.theme_ids[theme.slug] = theme.id
             for alias in (theme.slug, theme.name, theme.name_zh, theme.slug.replace("-", " ")):
                 if alias:
-                    self.themes[alias.casefold()] = theme.slug
+                    self.themes[choice_key(alias)] = theme.slug
         self.nodes: dict[str, Network] = {}
         live_nodes = db.session.scalars(select(Network).where(Network.archived_at.is_(None))).all()
         for node in live_nodes:
@@ -86,16 +86,10 @@ class References:
         self.default_node = default_node
         # Coordinators manage organisations through memberships: what they import must join a node.
         self.node_required = not permissions.can(actor, "organization.without_node")
-        self.kinds: dict[str, str] = {k: k for k in ORGANIZATION_KINDS}
-        from network.labels import MEMBERSHIP_STATUS_LABELS, ORGANIZATION_KIND_LABELS
-
-        for code, label in ORGANIZATION_KIND_LABELS.items():
-            self.kinds[str(label).casefold()] = code
-        self.kinds.update({k.casefold(): v for k, v in KIND_SYNONYMS.items()})
-        self.statuses = {s: s for s in MEMBERSHIP_STATUSES}
-        for code, label in MEMBERSHIP_STATUS_LABELS.items():
-            self.statuses[str(label).casefold()] = code
-        self.statuses.update(MEMBERSHIP_SYNONYMS)
+        # Codes and labels in every UI language (the same file reads the same under English and 中文),
+        # then the common words; keys are labels.choice_key.
+        self.kinds = {choice_key(k): v for k, v in KIND_SYNONYMS.items()} | choice_lookup("organization_kind")
+        self.statuses = {choice_key(k): v for k, v in MEMBERSHIP_SYNONYMS.items()} | choice_lookup("membership_status")
 
     @staticmethod
     def suggest(value: str, choices) -> str | None:
@@ -107,18 +101,18 @@ class References:
         return str(found[0]) if found else None
 
     def country(self, value: str) -> str | None:
-        return self.countries.get(value.strip().casefold())
+        return self.countries.get(choice_key(value))
 
     def country_suggestion(self, value: str) -> str | None:
         found = self.suggest(value, self.country_names)
         return f"{found} ({self.country_names[found]})" if found else None
 
     def kind_suggestion(self, value: str) -> str | None:
-        found = self.suggest(value.casefold(), list(self.kinds))
+        found = self.suggest(choice_key(value), list(self.kinds))
         return self.kinds[found] if found else None
 
     def theme(self, value: str) -> str | None:
-        return self.themes.get(value.strip().casefold()) or self.themes.get(value.strip().casefold().replace("_", "-"))
+        return self.themes.get(choice_key(value))
 
     def node(self, value: str) -> Network | None:
         return self.nodes.get(value.strip().casefold())
@@ -218,7 +212,7 @@ def clean_row(number: int, record: list[str], columns: list[str | None], refs: R
             profile[key] = cells[column]
     profile.setdefault("name", "")
     if "kind" in cells:
-        kind = refs.kinds.get(cells["kind"].casefold())
+        kind = refs.kinds.get(choice_key(cells["kind"]))
         if kind is None:
             issues.append(Issue(number, "kind", _("Unknown kind %(value)s.", value=cells["kind"][:80]),
                                 refs.kind_suggestion(cells["kind"]), cells["kind"][:80]))  # fmt: skip
@@ -312,7 +306,7 @@ def _clean_nodes(number: int, cells: dict, refs: References, issues: list[Issue]
             continue
         status = (statuses[i if len(statuses) > 1 else 0] if statuses else None) or None
         if status is not None:
-            code = refs.statuses.get(status.casefold())
+            code = refs.statuses.get(choice_key(status))
             if code is None:
                 issues.append(Issue(number, "membership_status", _("Unknown membership status %(value)s.",
                                                                    value=status[:80]),
