@@ -113,3 +113,29 @@ def test_the_list_page_does_not_grow_queries_with_rows(client, app, count_querie
     client.get("/organizations")
     many = count_queries.get(client, "/organizations?q=few")
     assert many == few
+
+
+def test_filters_in_force_are_chips_and_never_hidden(client, app):
+    """Chips above the results remove one filter each; a chosen country beyond the first eight
+    stays in view; regions and countries sit under one "Where" heading with the match choice."""
+    for i, code in enumerate(["KE", "IN", "BR", "CN", "DE", "FR", "US", "MX", "NG", "BD", "PE"]):
+        for _ in range(12 - i):  # Peru has the fewest: last in the country list
+            factories.organization(country=code)
+    db.session.commit()
+    page = client.get("/organizations?country=PE&theme=transport&match=hq").get_data(as_text=True)
+    chips = page[page.index('data-testid="filter-chips"') :].split("</ul>")[0]
+    assert 'data-chip="country:PE"' in chips and "Peru" in chips
+    assert "HQ only" in chips  # the match choice is a filter too
+    # Peru's chip removes Peru and keeps the rest; the theme (chosen, no result) has its chip too
+    assert 'href="/organizations?theme=transport&amp;match=hq" data-chip="country:PE"' in chips
+    assert 'data-chip="theme:transport"' in chips
+    collapsed = page.split("<details><summary", 1)[1] if "<details><summary" in page else ""
+    assert 'data-value="PE"' not in collapsed.split("</details>")[0]  # Peru is shown, not folded away
+    assert 'aria-current="true" class="fw-semibold">HQ country<' in page
+    page = client.get("/organizations?country=PE").get_data(as_text=True)
+    assert page.index('id="facet-where"') < page.index('id="facet-region"') < page.index('id="facet-country"')
+    # one export button offering both formats
+    login(client, factories.user("viewer"))
+    page = client.get("/organizations?country=PE").get_data(as_text=True)
+    assert page.count('class="export-menu"') == 1
+    assert 'data-testid="export-import-csv"' in page and 'data-testid="export-import-xlsx"' in page

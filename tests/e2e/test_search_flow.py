@@ -62,3 +62,26 @@ def test_project_search_narrow_by_theme_and_region_then_open_a_project(live_serv
     page.locator("ol.results h3 a").first.click()
     page.wait_for_url(f"**/projects/{wanted.id}")
     assert "Solar trucks" in page.locator("h1").inner_text()
+
+
+def test_where_facet_chips_and_focus_after_a_facet_click(live_server, page, db_session):
+    """South Asia or Kenya in two clicks; both shown as chips above the results; the focus goes to
+    the result count (and the view to the results) after each click; a chip removes its filter."""
+    factories.organization("Dhaka Solar Collective", country="BD")
+    factories.organization("Nairobi Solar Hub", country="KE")
+    factories.organization("Lima Solar", country="PE")
+    db_session.commit()
+
+    page.goto(f"{live_server}/organizations")
+    page.locator('a[data-facet="region"][data-value="034"]').click()  # Southern Asia
+    page.wait_for_url("**region=034**")
+    page.locator('a[data-facet="country"][data-value="KE"]').click()
+    page.wait_for_url("**country=KE**")
+    assert page.locator("#result-count strong").inner_text() == "2"
+    chips = page.get_by_test_id("filter-chips")
+    assert "Kenya" in chips.inner_text() and "Southern Asia" in chips.inner_text()
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'result-count'")
+    page.locator('[data-chip="region:034"]').click()
+    page.wait_for_function("!location.search.includes('region=034')")
+    assert page.locator("#result-count strong").inner_text() == "1"
+    assert page.locator("ol.results").inner_text().count("Nairobi") == 1
