@@ -12,7 +12,8 @@ instance folder under /tmp, never the project's instance/). With --audit-rows it
 log up to that many rows (70% of them changes the home page never shows: people, users, tokens),
 so the home page's latest changes face a long log. Then, for each page, it measures:
 
-- server time in process: the app's test client, one request after another (p50/p95, SQL statements);
+- server time in process: the app's test client, one request after another (p50/p95, CPU p50, SQL
+  statements, and a mean request split into SQL, search, template and the rest);
 - over HTTP: gunicorn -w 2 (sync) on loopback, N client threads for S seconds (bounded), each
   request on a fresh connection as a sync worker answers; req/s, p50/p95/p99 and the ratio to a
   bare Flask "hello" page served the same way (the ceiling of this machine and load generator).
@@ -247,20 +248,21 @@ def in_process(url: str, instance: str, targets: dict[str, str], repeat: int) ->
     split.wrap(record_index, "current_index")
     for name, path in targets.items():
         client.get(path)  # the first request builds this worker's in-memory indexes
-        times, counts, parts = [], [], dict.fromkeys(Breakdown.PARTS, 0.0)
+        times, cpu, counts, parts = [], [], [], dict.fromkeys(Breakdown.PARTS, 0.0)
         for _ in range(repeat):
             statements.clear()
             split.reset()
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             response = client.get(path)
             times.append((time.perf_counter() - start) * 1000)
+            cpu.append((time.process_time() - cpu_start) * 1000)
             counts.append(len(statements))
             for part, ms in split.totals.items():
                 parts[part] += ms / repeat
             if response.status_code != 200:
                 raise SystemExit(f"{path} answered {response.status_code}")
         mean = sum(times) / len(times)
-        found[name] = {"p50": percentile(times, 50), "p95": percentile(times, 95), "sql_count": max(counts),
+        found[name] = {"p50": percentile(times, 50), "p95": percentile(times, 95), "cpu": percentile(cpu, 50), "sql_count": max(counts),
                        **parts, "rest": mean - sum(parts.values()), "mean": mean}  # fmt: skip
     engine.dispose()
     return found
@@ -380,13 +382,12 @@ def report(server: dict, results: dict, args, peer: Path | None) -> None:
     nan = float("nan")
     ceiling = results.get("hello (bare Flask)", (nan,))[0]
     datasette = results.get("Datasette ?_search=climate", (nan,))[0]
-    print("\nserver time in process (ms): p50, p95, SQL statements of one request; mean split of a request")
-    print(
-        f"{'page':32} {'p50':>6} {'p95':>6} {'SQL#':>4} | {'sql':>5} {'search':>6} {'tmpl':>5} {'rest':>5} {'mean':>5}"
-    )
+    print("\nserver time in process (ms): p50, p95, CPU p50, SQL statements of one request; mean split of a request")
+    print(f"{'page':32} {'p50':>6} {'p95':>6} {'cpu':>5} {'SQL#':>4} | {'sql':>5} {'search':>6} {'tmpl':>5} "
+          f"{'rest':>5} {'mean':>5}")  # fmt: skip
     for name, t in server.items():
-        print(f"{name:32} {t['p50']:6.1f} {t['p95']:6.1f} {t['sql_count']:4d} | {t['sql']:5.1f} {t['search']:6.1f} "
-              f"{t['template']:5.1f} {t['rest']:5.1f} {t['mean']:5.1f}")  # fmt: skip
+        print(f"{name:32} {t['p50']:6.1f} {t['p95']:6.1f} {t['cpu']:5.1f} {t['sql_count']:4d} | {t['sql']:5.1f} "
+              f"{t['search']:6.1f} {t['template']:5.1f} {t['rest']:5.1f} {t['mean']:5.1f}")  # fmt: skip
     if not results:
         return
     print(f"\nover HTTP: {args.connections} connections, {args.seconds:g} s per page, gunicorn -w 2 (sync); "
