@@ -56,6 +56,8 @@ def test_vocabulary_reads_english_and_chinese_names():
     assert [t.word for t in reading.terms] == ["肯尼亚", "太阳能"] and reading.rest == ["startups"]
     assert interpret('"Kenya" forum', THEMES) is None
     assert interpret("and can us", THEMES) is None
+    many = interpret("Kenya Uganda Ghana Peru Chile Nepal Laos Fiji", THEMES)  # six read, the rest words
+    assert len(many.terms) == 6 and many.rest == ["laos", "fiji"]
     # 肯尼亚 matches the text "Kenya" too, and the other way round.
     assert ["kenya"] in interpret("肯尼亚", THEMES).terms[0].alternatives
     assert ["肯尼", "尼亚"] in interpret("Kenya", THEMES).terms[0].alternatives

@@ -30,6 +30,7 @@ from network.services.search.text import _CJK_RUN, _TOKEN, _folded_with_owners, 
 FACET_LABELS = {"country": _l("country"), "region": _l("region"), "theme": _l("theme")}
 MAX_TERM_WORDS = 6  # the longest Latin name in words ("Saint Vincent and the Grenadines")
 MAX_CJK_LENGTH = 12
+MAX_TERMS = 6  # each term costs a text query per translation; further names stay plain words
 CLDR_LOCALES = ("en", "zh", "zh_Hant")  # country short names people type: 美国, 英國, South Korea
 _QUOTED = re.compile(r'("[^"]*"?)')
 
@@ -144,7 +145,7 @@ class Vocabulary:
         while i < len(words):
             for n in range(min(MAX_TERM_WORDS, len(words) - i), 0, -1):
                 key = " ".join(w for w, _start, _end in words[i : i + n])
-                if key in self.entries:
+                if key in self.entries and len(terms) < MAX_TERMS:
                     start, end = words[i][1], words[i + n - 1][2]
                     if owners is not None:  # back to the characters as typed
                         start, end = owners[start], owners[end - 1] + 1
@@ -164,7 +165,7 @@ class Vocabulary:
         found, leftover, i = False, [], 0
         while i < len(run):
             for n in range(min(self.longest_cjk, len(run) - i), 1, -1):
-                if run[i : i + n] in self.entries:
+                if run[i : i + n] in self.entries and len(terms) < MAX_TERMS:
                     found = True
                     terms.append(self._term(run[i : i + n], run[i : i + n]))
                     rest.append("".join(leftover))
