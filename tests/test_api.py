@@ -94,6 +94,18 @@ def test_unknown_things_are_404_problems(client, world):
     assert_problem(client.put("/api/v1/themes"), 405)
 
 
+def test_problems_speak_the_clients_language(client, world):
+    """Titles and our own details follow Accept-Language; status and type do not change."""
+    zh = {"Accept-Language": "zh-CN,zh;q=0.9"}
+    assert assert_problem(client.get("/api/v1/organizations/no-such-org", headers=zh), 404)["title"] == "未找到"
+    assert assert_problem(client.get("/api/v1/organizations/no-such-org"), 404)["title"] == "Not found"
+    body = assert_problem(client.put("/api/v1/themes", headers=zh), 405)
+    assert body["title"] == "不允许的请求方法" and body["type"] == "about:blank"
+    body = assert_problem(client.post("/api/v1/organizations", data="{", content_type="application/json",
+                                      headers={**zh, **bearer(world.users["admin"])}), 400)  # fmt: skip
+    assert body["title"] == "请求有误" and "JSON" in body["detail"] and "not valid" not in body["detail"]
+
+
 def test_unlisted_people_are_hidden_from_others(client, world):
     listed = f.person(world.org_a, "Listed", consent_to_list=True)
     unlisted = f.person(world.org_a, "Unlisted", consent_to_list=False)

@@ -8,6 +8,8 @@ body (or the query parameter's name), where it was (``body``, ``query``, ``heade
 import json
 
 from flask import current_app, g, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import AnonymousUserMixin
 from werkzeug.exceptions import Forbidden, HTTPException, Unauthorized
 
@@ -34,8 +36,22 @@ class InsufficientScope(Forbidden):
     bearer_error = "insufficient_scope"
 
 
+# Titles in the client's language (Accept-Language, or the token owner's choice); clients should
+# act on `status` and `type`, which never change with the language.
+TITLES = {
+    "Bad request": _l("Bad request"), "Bad Request": _l("Bad request"), "Invalid input": _l("Invalid input"),
+    "Unprocessable Entity": _l("Invalid input"), "Forbidden": _l("Forbidden"), "Not found": _l("Not found"),
+    "Not Found": _l("Not found"), "Edit conflict": _l("Edit conflict"), "Conflict": _l("Edit conflict"),
+    "Precondition failed": _l("Precondition failed"), "Precondition Required": _l("Precondition required"),
+    "Unauthorized": _l("Unauthorized"), "Service unavailable": _l("Service unavailable"),
+    "Server error": _l("Server error"), "Method Not Allowed": _l("Method not allowed"),
+    "Too Many Requests": _l("Too many requests"), "Request Entity Too Large": _l("Request too large"),
+    "Unsupported Media Type": _l("Unsupported media type"),
+}  # fmt: skip
+
+
 def problem(status: int, title: str, detail: str | None = None, *, errors=None, headers=None, **extra):
-    body: dict = {"type": "about:blank", "title": title, "status": status}
+    body: dict = {"type": "about:blank", "title": str(TITLES.get(title, title)), "status": status}
     if detail:
         body["detail"] = detail
     if errors:
@@ -73,9 +89,9 @@ def render_http_error(error: HTTPException):
     errors = field_errors(data["messages"]) if "messages" in data else None
     detail = error.description
     if status == 400 and errors:
-        detail, errors = "The request body is not valid JSON.", None
+        detail, errors = _("The request body is not valid JSON."), None
     elif status == 422 and errors:
-        detail = "Some values are invalid; see errors."
+        detail = _("Some values are invalid; see errors.")
     if isinstance(error, AuthenticationRequired | InsufficientScope):
         challenge = 'Bearer realm="api"'
         if error.bearer_error:
@@ -92,7 +108,7 @@ def render_service_error(error: ServiceError):
         return problem(422, error.title, error.message, errors=field_errors(error.errors))
     if isinstance(error, PermissionDenied) and isinstance(g.get("api_actor"), AnonymousUserMixin):
         return problem(
-            401, "Unauthorized", "Send a valid API token.", headers={"WWW-Authenticate": 'Bearer realm="api"'}
+            401, "Unauthorized", _("Send a valid API token."), headers={"WWW-Authenticate": 'Bearer realm="api"'}
         )
     if isinstance(error, Conflict):
         # A stale version the client sent in If-Match is a failed precondition; anything else a conflict.
@@ -107,7 +123,7 @@ def render_database_unavailable(error: Exception):
     return problem(
         503,
         "Service unavailable",
-        "The database is not answering at the moment; try again later.",
+        _("The database is not answering at the moment; try again later."),
         headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
     )
 
@@ -119,4 +135,4 @@ def render_unexpected_error(error: Exception):
     current_app.logger.exception("Unhandled API error on %s %s", request.method, request.path)
     if current_app.testing and current_app.config.get("PROPAGATE_UNEXPECTED_ERRORS", True):
         raise error
-    return problem(500, "Server error", "Something went wrong on our side. It has been logged.")
+    return problem(500, "Server error", _("Something went wrong on our side. It has been logged."))
