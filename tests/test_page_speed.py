@@ -177,3 +177,22 @@ def test_add_to_initiative_is_asked_once_and_shown_on_every_row_to_coordinators(
     login(client, f.user("coordinator", networks=[f.network()]))
     html = client.get("/organizations?q=hoisted").get_data(as_text=True)
     assert html.count('data-testid="result-add-to-initiative"') == 3
+
+
+def test_api_facets_are_passed_through_in_the_documented_shape(client, app):
+    """The API's facet counts are not dumped again value by value: what goes out is what a dump
+    through FacetValueSchema gives, and the OpenAPI document still describes lists of FacetValue."""
+    from network.api.schemas import FacetValueSchema
+
+    f.organization("Facet shape", country="KE", kind="cbo")
+    db.session.commit()
+    for path in ("/api/v1/organizations?q=facet", "/api/v1/projects"):
+        facets = client.get(path).get_json()["facets"]
+        assert facets["country"] or path.endswith("projects")
+        for values in facets.values():
+            for value in values:
+                assert FacetValueSchema().dump(value) == value and set(value) == set(FacetValueSchema().fields)
+    spec = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    for page in ("OrganizationPage", "ProjectPage", "InitiativePage"):
+        facets = spec[page]["properties"]["facets"]
+        assert facets["additionalProperties"]["items"]["$ref"] == "#/components/schemas/FacetValue"

@@ -232,8 +232,17 @@ class FacetValueSchema(Schema):
     depth = fields.Integer(metadata={"description": "indentation in tree facets (region, network)"})
 
 
+class FacetsField(fields.Dict):
+    """Facet counts as search_page() builds them, plain dicts of FacetValueSchema's fields, passed
+    through rather than dumped again value by value (some 300 nested dumps were a fifth of an API
+    search's time); documented as the Dict of lists of FacetValueSchema it is."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value
+
+
 def facets_field(description: str) -> fields.Dict:
-    return fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(FacetValueSchema)),
+    return FacetsField(keys=fields.String(), values=fields.List(fields.Nested(FacetValueSchema)),
                        metadata={"description": description})  # fmt: skip
 
 
