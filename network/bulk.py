@@ -25,11 +25,25 @@ def bulk_insert(conn, table, rows: list[dict]) -> None:
     columns = list(rows[0])
     dialect = conn.dialect
     processors = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+    converted = [_repeating(p) if p else None for p in processors]
     values = [
-        tuple(p(row[c]) if p else row[c] for c, p in zip(columns, processors, strict=True)) for row in rows
+        tuple(p(row[c]) if p else row[c] for c, p in zip(columns, converted, strict=True)) for row in rows
     ]  # fmt: skip
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     names = ", ".join(dialect.identifier_preparer.quote(c) for c in columns)
     # Table and column names come from the models, never from the file.
     statement = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join([mark] * len(columns))})"  # noqa: S608
     conn.exec_driver_sql(statement, values)
+
+
+def _repeating(processor):
+    """The processor, reusing its last result while it is given the same object again: a batch's
+    rows share one timestamp object (created_at, updated_at, at), converted once instead of per row."""
+    last = [object(), None]
+
+    def convert(value):
+        if value is not last[0]:
+            last[0], last[1] = value, processor(value)
+        return last[1]
+
+    return convert

@@ -2,6 +2,7 @@
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from babel.lists import format_list
 from flask import current_app, has_app_context
@@ -121,6 +122,7 @@ CHOICES = {
 _lookups: dict[str, dict[str, str]] = {}
 
 
+@lru_cache(maxsize=4096)  # an import asks for the same few kinds, countries and themes on every row
 def choice_key(value) -> str:
     """What spellings of one choice share: case, width, spaces, "_" and "-" (and -ise/-ize of
     "organisation") ignored. "Think-tank", "think_tank" and "THINK TANK" are one key."""

@@ -8,6 +8,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from types import SimpleNamespace
 
 from flask_babel import gettext as _
@@ -125,7 +126,7 @@ class CleanRow:
     nodes: list[tuple[int, str | None, date | None]] = field(default_factory=list)  # (network id, status, joined)
     raw: list[str] = field(default_factory=list)
 
-    @property
+    @cached_property  # asked by the in-file check, the prefetch and the match
     def key(self) -> tuple[str, str]:
         return exact_key(self.values["name"]), self.values["hq_country"]
 
