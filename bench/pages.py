@@ -56,7 +56,7 @@ def hello_app():
 
 def flask(env: dict, *args: str) -> None:
     subprocess.run([str(Path(sys.executable).parent / "flask"), "--app", "network", *args], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)  # fmt: skip
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
 
 
 def build(n: int, url: str | None, audit_rows: int) -> tuple[str, str]:
@@ -71,12 +71,13 @@ def build(n: int, url: str | None, audit_rows: int) -> tuple[str, str]:
 
     folder = Path(f"/tmp/bench-pages-{n}" + ("-pg" if url else ""))  # noqa: S108
     url = url or f"sqlite:///{folder}/network.sqlite3"
+    env = dict(os.environ, NETWORK_DATABASE_URL=url, NETWORK_INSTANCE_PATH=str(folder), NETWORK_SECRET_KEY="bench")  # noqa: S106
     if (folder / "built").exists():
+        flask(env, "db", "upgrade")  # reused: brought up to the code's migrations (a no-op when current)
         return url, str(folder)
     if "sqlite" in url and folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, NETWORK_DATABASE_URL=url, NETWORK_INSTANCE_PATH=str(folder), NETWORK_SECRET_KEY="bench")  # noqa: S106
     real = rows_of.real_rows()
     demo = max(2000, n - len(real))
     print(f"building {n:,} organisations ({demo:,} demo, {n - demo:,} real) in {folder} …", flush=True)
