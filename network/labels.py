@@ -165,3 +165,13 @@ def parse_choice(vocabulary: str, value) -> str | None:
     if value is None:
         return None
     return choice_lookup(vocabulary).get(choice_key(value))
+
+
+def choice_coerce(vocabulary: str):
+    """A form field's coerce: a label posted in either language becomes its code (a select posts
+    codes; a script or an autofill may post the label); other text is kept for the service to refuse."""
+
+    def coerce(value):
+        return (parse_choice(vocabulary, value) or value) if isinstance(value, str) else value
+
+    return coerce

@@ -116,3 +116,24 @@ def test_the_api_refuses_an_unknown_choice_in_the_readers_language(client, world
     chinese = client.post("/api/v1/organizations", json=payload, headers=headers | ZH)
     assert english.status_code == chinese.status_code == 422
     assert english.get_json() != chinese.get_json()  # the same error, each in its reader's language
+
+
+def test_forms_take_a_label_in_either_language(world, client_as, db_session):
+    """A select posts codes; a label posted instead (a script, an autofill) is read the same way."""
+    from network.organizations.forms import membership_form_data, partnership_form_data
+
+    membership = world.org_a.memberships[0]
+    partnership = f.partnership(world.org_a, world.org_b)
+    db.session.commit()
+    with force_locale("zh"):
+        lapsed = str(labels.MEMBERSHIP_STATUS_LABELS["lapsed"])
+    client = client_as("admin")  # an English UI
+    data = {k: v for k, v in membership_form_data(membership).items() if v is not None}
+    response = client.post(f"/memberships/{membership.id}/edit", data=data | {"status": lapsed})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    data = {k: v for k, v in partnership_form_data(partnership).items() if v is not None}
+    response = client.post(f"/partnerships/{partnership.id}/edit", data=data | {"kind": "In-kind"}, headers=ZH)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(type(membership), membership.id).status == "lapsed"
+    assert db_session.get(type(partnership), partnership.id).kind == "in_kind"

@@ -25,10 +25,11 @@ class InitiativeForm(EditForm):
     title_local = StringField(_l("Title in the local language"))
     goal = TextAreaField(_l("Goal"))
     description = TextAreaField(_l("Description"))
-    status = SelectField(_l("Status"), validate_choice=False)
+    status = SelectField(_l("Status"), validate_choice=False, coerce=labels.choice_coerce("initiative_status"))
     network_id = SelectField(_l("Convened by (network node)"), validate_choice=False)
-    themes = SelectMultipleField(_l("Themes"), validate_choice=False)
-    regions = SelectMultipleField(_l("Countries and regions"), validate_choice=False)
+    themes = SelectMultipleField(_l("Themes"), validate_choice=False, coerce=labels.choice_coerce("theme"))
+    regions = SelectMultipleField(_l("Countries and regions"), validate_choice=False,
+                                  coerce=labels.choice_coerce("country"))  # fmt: skip
     start_date = LooseDateField(_l("Start date"))
     end_date = LooseDateField(_l("End date"))
     target_tco2e = NumberField(_l("Target: tCO2e to reduce"))
@@ -95,7 +96,7 @@ def initiative_form_data(initiative) -> dict:
 
 class InviteForm(FlaskForm):
     organization = HiddenField(validators=[DataRequired()])
-    role = SelectField(_l("Role"), default="partner")
+    role = SelectField(_l("Role"), default="partner", coerce=labels.choice_coerce("participant_role"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -106,7 +107,7 @@ class AddToInitiativeForm(FlaskForm):
     """From an organisation's page or search results: pick an initiative and a role."""
 
     initiative = SelectField(_l("Initiative"), validators=[DataRequired()])
-    role = SelectField(_l("Role"), default="partner")
+    role = SelectField(_l("Role"), default="partner", coerce=labels.choice_coerce("participant_role"))
 
     def __init__(self, *args, initiatives=(), **kwargs):
         super().__init__(*args, **kwargs)

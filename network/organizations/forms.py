@@ -149,8 +149,8 @@ class ProfileChangeForm(EditForm):
     name = StringField(_l("Name"), validators=[Required()])
     name_local = StringField(_l("Local name"), description=_l("The name in the local language, such as Chinese."))
     acronym = StringField(_l("Acronym"))
-    kind = SelectField(_l("Kind"), validate_choice=False)
-    hq_country = SelectField(_l("Headquarters country"), validate_choice=False)
+    kind = SelectField(_l("Kind"), validate_choice=False, coerce=labels.choice_coerce("organization_kind"))
+    hq_country = SelectField(_l("Headquarters country"), validate_choice=False, coerce=labels.choice_coerce("country"))
     website = StringField(_l("Website"), description=_l("Such as https://example.org"))
     email = StringField(_l("Email"))
 
@@ -169,10 +169,14 @@ class OrganizationForm(ProfileChangeForm):
     countries = SelectMultipleField(
         _l("Countries of operation"),
         validate_choice=False,
+        coerce=labels.choice_coerce("country"),
         render_kw={"size": 8, "data-filter": _l("Filter countries")},
     )
     themes = SelectMultipleField(
-        _l("Themes"), validate_choice=False, render_kw={"size": 8, "data-filter": _l("Filter themes")}
+        _l("Themes"),
+        validate_choice=False,
+        coerce=labels.choice_coerce("theme"),
+        render_kw={"size": 8, "data-filter": _l("Filter themes")},
     )
     identifiers = StringField(
         _l("Identifiers"), description=_l("org-id.guide identifiers separated by commas, such as GB-CHC-1000003.")
@@ -209,7 +213,7 @@ def organization_form_data(org) -> dict:
 
 
 class MembershipForm(EditForm):
-    status = SelectField(_l("Status"), validate_choice=False)
+    status = SelectField(_l("Status"), validate_choice=False, coerce=labels.choice_coerce("membership_status"))
     joined_on = LooseDateField(_l("Joined on"))
     left_on = LooseDateField(_l("Left on"))
 
@@ -236,8 +240,13 @@ class PersonForm(EditForm):
 
 
 class PartnershipForm(EditForm):
-    kind = SelectField(_l("Kind of partnership"), validate_choice=False, validators=[Required()])
-    status = SelectField(_l("Status"), validate_choice=False)
+    kind = SelectField(
+        _l("Kind of partnership"),
+        validate_choice=False,
+        validators=[Required()],
+        coerce=labels.choice_coerce("partnership_kind"),
+    )
+    status = SelectField(_l("Status"), validate_choice=False, coerce=labels.choice_coerce("partnership_status"))
     start_date = LooseDateField(_l("Start"))
     end_date = LooseDateField(_l("End"))
     description = TextAreaField(_l("Description"), render_kw={"rows": 3})

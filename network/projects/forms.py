@@ -23,7 +23,7 @@ class ParticipantRow(Form):
     """One organisation taking part (a sub-form: the outer form carries the CSRF token)."""
 
     organization = StringField(_l("Organisation"), render_kw={"list": "organization-choices", "autocomplete": "off"})
-    role = SelectField(_l("Role"), validate_choice=False)
+    role = SelectField(_l("Role"), validate_choice=False, coerce=labels.choice_coerce("project_role"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -35,7 +35,7 @@ class ProjectForm(EditForm):
     title = StringField(_l("Title"), validators=[Required()])
     title_local = StringField(_l("Title in the local language"))
     summary = TextAreaField(_l("Summary"), render_kw={"rows": 4})
-    status = SelectField(_l("Status"), validate_choice=False)
+    status = SelectField(_l("Status"), validate_choice=False, coerce=labels.choice_coerce("project_status"))
     start_date = LooseDateField(_l("Start"))
     end_date = LooseDateField(_l("End"))
     budget = NumberField(_l("Budget"), description=_l("Such as 250000.00"))
@@ -43,11 +43,13 @@ class ProjectForm(EditForm):
         _l("Currency"), render_kw={"maxlength": 3}, description=_l("ISO 4217 code, such as USD, EUR or CNY.")
     )
     countries = SelectMultipleField(
-        _l("Countries"), validate_choice=False, render_kw={"size": 8, "data-filter": _l("Filter countries")}
-    )
+        _l("Countries"), validate_choice=False, coerce=labels.choice_coerce("country"),
+        render_kw={"size": 8, "data-filter": _l("Filter countries")},
+    )  # fmt: skip
     themes = SelectMultipleField(
-        _l("Themes"), validate_choice=False, render_kw={"size": 8, "data-filter": _l("Filter themes")}
-    )
+        _l("Themes"), validate_choice=False, coerce=labels.choice_coerce("theme"),
+        render_kw={"size": 8, "data-filter": _l("Filter themes")},
+    )  # fmt: skip
     participants = FieldList(FormField(ParticipantRow), label=_l("Other organisations taking part"))
 
     def __init__(self, *args, **kwargs):
@@ -84,7 +86,7 @@ class OutcomeForm(EditForm):
     period_start = LooseDateField(_l("Period start"), validators=[Required()])
     period_end = LooseDateField(_l("Period end"), validators=[Required()])
     tco2e_reduced = NumberField(_l("Emissions reduced (tCO2e)"))
-    basis = SelectField(_l("Basis"), validate_choice=False)
+    basis = SelectField(_l("Basis"), validate_choice=False, coerce=labels.choice_coerce("outcome_basis"))
     method = StringField(_l("Method"), description=_l("How the reduction was estimated or verified."))
     people_reached = NumberField(_l("People reached"), whole=True)
     note = TextAreaField(_l("Note"), render_kw={"rows": 3})
