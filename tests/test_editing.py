@@ -244,9 +244,9 @@ def test_members_propose_rather_than_edit_their_profile(world, client_as):
         orgs.update_organization(member_a, world.org_a, {"name": "Direct"}, world.org_a.version)
     with pytest.raises(PermissionDenied):
         orgs.propose_profile_change(member_a, world.org_b, {"name": "Theirs"}, world.org_b.version)
-    errors = errors_of(orgs.propose_profile_change, member_a, world.org_a, {"description": "x", "themes": []}, 1)
-    assert errors == {"description": ["Ask a coordinator to change this field."],
-                      "themes": ["Ask a coordinator to change this field."]}  # fmt: skip
+    errors = errors_of(orgs.propose_profile_change, member_a, world.org_a, {"founded": 1999, "identifiers": []}, 1)
+    assert errors == {"founded": ["Ask a coordinator to change this field."],
+                      "identifiers": ["Ask a coordinator to change this field."]}  # fmt: skip
 
 
 def test_viewers_and_anonymous_visitors_edit_nothing(world, client_as):

@@ -145,7 +145,7 @@ def test_member_proposes_coordinator_approves_member_sees_the_outcome(world, cli
     member = client_as("member_a")
     page = member.get("/organizations/org-a/edit")
     assert page.status_code == 200 and b"Send for approval" in page.data
-    assert b'name="description"' not in page.data  # only the core profile is offered
+    assert b'name="founded"' not in page.data  # the founding year and identifiers stay with coordinators
     response = member.post("/organizations/org-a/edit", data={
         "version": "1", "name": "Organisation A Kenya", "kind": "ngo", "hq_country": "KE", "acronym": "OAK",
     })  # fmt: skip

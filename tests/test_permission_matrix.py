@@ -89,7 +89,11 @@ ACTIVITY_FORM = {"kind": "meeting", "subject": "Met", "body": "Notes", "occurred
 # (endpoint, method) -> cases. Attacks are marked in the note.
 TABLE: dict[tuple[str, str], list[Case]] = {
     # ------------------------------------------------------------ public pages
-    ("main.home", "GET"): row(c("/", EVERYONE)),
+    ("main.home", "GET"): row(c("/", EVERYONE, note="signed in: one's start page; visitors: the overview")),
+    ("main.overview_page", "GET"): row(c("/overview", EVERYONE)),
+    ("main.my_organization", "GET"): row(
+        c("/my-organization", {"member_a", "member_b"}, denied=("missing",), note="a redirect to one's own organisation")
+    ),
     ("main.member_map", "GET"): row(c("/map.json", EVERYONE)),
     ("main.networks", "GET"): row(c("/networks", EVERYONE)),
     ("health.healthz", "GET"): row(c("/healthz", EVERYONE, note="load balancers: no login, no details")),
@@ -270,6 +274,10 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("partnerships.restore", "POST"): row(c("/partnerships/{archived_partnership_a}/restore", A_SIDE)),
     # ------------------------------------------------------------ moderated changes
     ("moderation.queue", "GET"): row(c("/changes", COORDINATORS)),
+    ("moderation.node_settings", "GET"): row(c("/networks/node-x1/editing", A_COORD)),
+    ("moderation.node_settings", "POST"): row(
+        c("/networks/node-x1/editing", A_COORD, data={"fields": ["phone"]}, note="coordinator_y: another node")
+    ),
     ("moderation.review", "GET"): row(c("/changes/{change_a}", A_SIDE, note="its member follows it")),
     ("moderation.review", "POST"): row(
         c(

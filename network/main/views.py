@@ -1,11 +1,14 @@
-"""Home page, the member map's data and the network node tree."""
+"""The start page (signed in) or the overview (visitors), the member map's data and the network node tree."""
 
-from flask import Blueprint, current_app, jsonify, render_template, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
 from flask_babel import get_locale
-from flask_login import current_user
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
 
 from network import permissions
-from network.services import overview
+from network.editing import actor
+from network.errors import NotFound
+from network.services import overview, start
 from network.services.history import FIELD_LABELS
 
 bp = Blueprint("main", __name__)
@@ -16,6 +19,15 @@ TOP_COUNTRIES = 8
 
 @bp.get("/")
 def home():
+    """Signed-in users start on their own page (what waits for them); visitors see the overview."""
+    if current_user.is_authenticated:
+        return start_page()
+    return overview_page()
+
+
+@bp.get("/overview")
+def overview_page():
+    """The public front page: figures, the member map and the latest public changes."""
     permissions.require(current_user, "directory.view")
     per_country = overview.organizations_per_country()
     return render_template(
@@ -27,6 +39,40 @@ def home():
         initiative_pages="initiatives.detail" in current_app.view_functions,
         field_labels=FIELD_LABELS,
     )
+
+
+def start_page():
+    user = actor()
+    reviews = permissions.can(user, "change_request.queue")
+    return render_template(
+        "main/start.html",
+        member=None if reviews else start.member_start(user),
+        coordinator=start.coordinator_start(user) if reviews else None,
+        today=start.today(),
+        show_actors=permissions.can(user, "audit.view_actors"),
+        initiative_pages="initiatives.detail" in current_app.view_functions,
+        field_labels=FIELD_LABELS,
+    )
+
+
+@bp.get("/my-organization")
+@login_required
+def my_organization():
+    """The user menu's "My organisation": a redirect, so pages need not load it to link there."""
+    org_id = start.own_organization_id(actor())
+    if org_id is None:
+        raise NotFound(_("You do not speak for an organisation."))
+    return redirect(url_for("organizations.detail", slug=start.organization_slug(org_id)))
+
+
+@bp.app_context_processor
+def inject_waiting() -> dict:
+    """The top bar's count of what waits for the user (read once a request, when shown)."""
+    return {
+        "waiting": lambda: start.waiting(actor()),
+        "count_limit": start.COUNT_LIMIT,
+        "own_organization_id": lambda: start.own_organization_id(actor()),
+    }
 
 
 @bp.get("/map.json")

@@ -19,6 +19,13 @@ class Network(Versioned, Timestamped, Archivable, Base):
     region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
     # Materialised path of ids, e.g. "/1/4/17/": the node and everything below it is one prefix.
     path: Mapped[str] = mapped_column(String(255), index=True, default="/")
+    # Profile fields the members of its organisations change without a coordinator's approval,
+    # comma-separated (network.services.organizations.DIRECT_EDIT_CHOICES); empty: all reviewed.
+    direct_edit_fields: Mapped[str] = mapped_column(String(200), default="", server_default="")
+
+    @property
+    def direct_edit_list(self) -> list[str]:
+        return [name for name in (self.direct_edit_fields or "").split(",") if name]
 
     parent: Mapped["Network | None"] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list["Network"]] = relationship(back_populates="parent", order_by="Network.name")

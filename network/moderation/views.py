@@ -1,7 +1,9 @@
-"""Moderated profile changes: an organisation's members propose a change of its core profile, a
-coordinator approves or rejects it (the organisation's edit page sends the proposals)."""
+"""Moderated profile changes: an organisation's members propose a change of its profile, a
+coordinator approves or rejects it (the organisation's edit page sends the proposals). Each node
+chooses which fields its members' organisations save without approval (its editing settings)."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -10,7 +12,7 @@ from network.editing import actor
 from network.errors import Conflict, ValidationError
 from network.models import Organization
 from network.organizations import forms
-from network.services import history, organizations, profiles
+from network.services import history, organizations, profiles, reference
 
 bp = Blueprint("moderation", __name__)
 
@@ -19,6 +21,28 @@ bp = Blueprint("moderation", __name__)
 def pending_change_count(org: Organization) -> int:
     """How many of the organisation's change requests wait for review (for its action bar)."""
     return organizations.pending_count(org)
+
+
+@bp.app_context_processor
+def change_diff_helpers() -> dict:
+    return {
+        "collection_fields": organizations.COLLECTION_FIELDS,
+        "collection_change": organizations.collection_change,
+        "names_of": names_of,
+    }
+
+
+def names_of(key: str, values) -> list[str]:
+    """Country codes or theme slugs of a change request as names in the reader's language (the
+    names are read once a request, however many requests a page shows)."""
+    names = g.get("change_names")
+    if names is None:
+        locale = str(get_locale())
+        names = g.change_names = {
+            "countries": dict(reference.country_names(locale)),
+            "themes": dict(reference.theme_names(locale)),
+        }
+    return [names.get(key, {}).get(v, v) for v in values or ()]
 
 
 @bp.get("/organizations/<slug>/changes")
@@ -86,3 +110,18 @@ def withdraw(id: int):
     organizations.withdraw_change_request(actor(), change_request)
     flash(_("Your change request was withdrawn."), "success")
     return redirect(url_for("moderation.changes", slug=change_request.organization.slug))
+
+
+@bp.route("/networks/<slug>/editing", methods=["GET", "POST"])
+@login_required
+def node_settings(slug: str):
+    """Which profile fields the members of the node's organisations save without approval."""
+    node = reference.visible_network(actor(), slug)
+    permissions.require(current_user, "network.manage", node)
+    form = forms.DirectEditForm(data={"fields": node.direct_edit_list})
+    if form.validate_on_submit():
+        organizations.set_direct_edit_fields(actor(), node, form.fields.data or [])
+        flash(_("The editing settings of %(name)s were saved.", name=node.name), "success")
+        return redirect(url_for("moderation.node_settings", slug=node.slug))
+    return render_template("moderation/node_settings.html", node=node, form=form, field_labels=history.FIELD_LABELS,
+                           choices=organizations.DIRECT_EDIT_CHOICES), 422 if form.errors else 200  # fmt: skip

@@ -144,7 +144,8 @@ def theme_choices():
 
 
 class ProfileChangeForm(EditForm):
-    """The core profile: what a member proposes and a coordinator approves."""
+    """What a member changes about its own organisation: each field saved at once where its nodes
+    allow it, or proposed to a coordinator (network.services.organizations.edit_own_profile)."""
 
     name = StringField(_l("Name"), validators=[Required()])
     name_local = StringField(_l("Local name"), description=_l("The name in the local language, such as Chinese."))
@@ -153,19 +154,8 @@ class ProfileChangeForm(EditForm):
     hq_country = SelectField(_l("Headquarters country"), validate_choice=False, coerce=labels.choice_coerce("country"))
     website = StringField(_l("Website"), description=_l("Such as https://example.org"))
     email = StringField(_l("Email"))
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.kind.choices = kind_choices()
-        self.hq_country.choices = country_choices(blank=True)
-
-
-class OrganizationForm(ProfileChangeForm):
-    """The whole profile, edited directly by coordinators of the organisation's nodes and admins."""
-
     phone = StringField(_l("Phone"))
     description = TextAreaField(_l("Description"), render_kw={"rows": 5})
-    founded = NumberField(_l("Year founded"), whole=True)
     countries = SelectMultipleField(
         _l("Countries of operation"),
         validate_choice=False,
@@ -178,14 +168,22 @@ class OrganizationForm(ProfileChangeForm):
         coerce=labels.choice_coerce("theme"),
         render_kw={"size": 8, "data-filter": _l("Filter themes")},
     )
-    identifiers = StringField(
-        _l("Identifiers"), description=_l("org-id.guide identifiers separated by commas, such as GB-CHC-1000003.")
-    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.kind.choices = kind_choices()
+        self.hq_country.choices = country_choices(blank=True)
         self.countries.choices = country_choices()
         self.themes.choices = theme_choices()
+
+
+class OrganizationForm(ProfileChangeForm):
+    """The whole profile, edited directly by coordinators of the organisation's nodes and admins."""
+
+    founded = NumberField(_l("Year founded"), whole=True)
+    identifiers = StringField(
+        _l("Identifiers"), description=_l("org-id.guide identifiers separated by commas, such as GB-CHC-1000003.")
+    )
 
 
 class NewOrganizationForm(OrganizationForm):
@@ -199,6 +197,12 @@ class NewOrganizationForm(OrganizationForm):
         self.allow_none = allow_none
         choices = [(str(n.id), n.name) for n in networks]
         self.network.choices = [("", _l("— no membership —"))] + choices if allow_none else choices
+
+
+class DirectEditForm(FlaskForm):
+    """A node's choice of the profile fields its members' organisations edit without approval."""
+
+    fields = SelectMultipleField(_l("Saved without approval"), validate_choice=False)
 
 
 def organization_form_data(org) -> dict:

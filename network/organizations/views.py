@@ -10,7 +10,6 @@ from flask_login import current_user, login_required
 
 from network import permissions
 from network.editing import actor, edit_view, form_status, save_form
-from network.models import ChangeRequest
 from network.organizations import forms
 from network.services import archiving, duplicates, history, organizations, profiles
 from network.services import networks as nodes
@@ -66,26 +65,33 @@ def create():
 @bp.route("/organizations/<slug>/edit", methods=["GET", "POST"])
 @login_required
 def edit(slug: str):
-    """Coordinators and admins edit the whole profile; the organisation's members propose a
-    change of its core profile, which waits for a coordinator."""
+    """Coordinators and admins edit the whole profile; the organisation's members edit the fields
+    their nodes allow and propose the rest, which waits for a coordinator."""
     org = profiles.find_organization(slug)
+    direct = frozenset()
     if permissions.can(current_user, "organization.update", org):
         form_class, save = forms.OrganizationForm, organizations.update_organization
-        done = _("The profile was saved.")
     else:
         permissions.require(current_user, "organization.propose_change", org)
-        form_class, save = forms.ProfileChangeForm, organizations.propose_profile_change
-        done = _("Your change was sent to the coordinators for approval.")
+        form_class, save = forms.ProfileChangeForm, organizations.edit_own_profile
+        direct = organizations.direct_edit_fields(org)
+
+    def message(saved) -> str:
+        if not isinstance(saved, organizations.ProfileEdit) or not saved.change_request:
+            return _("The profile was saved.")
+        if saved.applied:
+            return _("Some changes were saved; the others were sent to the coordinators for approval.")
+        return _("Your change was sent to the coordinators for approval.")
 
     def next_url(saved) -> str:
-        if isinstance(saved, ChangeRequest):
+        if isinstance(saved, organizations.ProfileEdit) and saved.change_request:
             return url_for("moderation.changes", slug=org.slug)
         return url_for("organizations.detail", slug=org.slug)
 
     return edit_view(
         org, form_class, forms.organization_form_data, lambda data, version: save(actor(), org, data, version),
-        cancel_url=url_for("organizations.detail", slug=org.slug), message=done, next_url=next_url,
-        render=lambda form: render_template("organizations/edit.html", form=form, org=org),
+        cancel_url=url_for("organizations.detail", slug=org.slug), message=message, next_url=next_url,
+        render=lambda form: render_template("organizations/edit.html", form=form, org=org, direct_fields=direct),
     )  # fmt: skip
 
 

@@ -40,9 +40,18 @@ from network.services.cleaning import (
 from network.services.profiles import MAX_ID
 from network.slugs import unique_slug
 
-# What a member may change about its own organisation, through a change request.
 CORE_PROFILE_FIELDS = ("name", "name_local", "acronym", "kind", "hq_country", "website", "email")
 PROFILE_FIELDS = CORE_PROFILE_FIELDS + ("phone", "description", "founded", "countries", "themes", "identifiers")
+# What a member may change about its own organisation: proposed through a change request, or saved
+# at once where its nodes allow it (``direct_edit_fields``). Founding year and identifiers stay
+# with the coordinators.
+MEMBER_PROFILE_FIELDS = CORE_PROFILE_FIELDS + ("phone", "description", "countries", "themes")
+# The fields a node may let members edit directly; the name, kind and country (who it is) are
+# always reviewed.
+DIRECT_EDIT_CHOICES = ("description", "themes", "countries", "phone", "email", "website")
+# Lists: a change request holds the whole list before and after, and approving applies what was
+# added and removed to the list as it is then (an edit made meanwhile is kept).
+COLLECTION_FIELDS = ("countries", "themes")
 PERSON_FIELDS = ("name", "email", "phone", "title", "consent_to_list")
 MEMBERSHIP_FIELDS = ("status", "joined_on", "left_on")
 
@@ -187,17 +196,53 @@ def update_organization(actor, org: Organization, data: dict, expected_version) 
 
 @operation
 def propose_profile_change(actor, org: Organization, data: dict, expected_version) -> ChangeRequest:
-    """A member's edit of its organisation's core profile, waiting for a coordinator."""
+    """A member's edit of its organisation's profile, all of it waiting for a coordinator."""
     permissions.require(actor, "organization.propose_change", org)
-    outside = sorted(set(data) - set(CORE_PROFILE_FIELDS))
+    changes = _member_changes(org, data, expected_version)
+    if not changes:
+        raise ValidationError(_("Nothing was changed."))
+    return _change_request(actor, org, changes)
+
+
+@dataclass
+class ProfileEdit:
+    """What a member's edit did: fields saved at once, and the change request holding the rest."""
+
+    organization: Organization
+    applied: list[str]
+    change_request: ChangeRequest | None
+
+
+@operation
+def edit_own_profile(actor, org: Organization, data: dict, expected_version) -> ProfileEdit:
+    """A member's edit of its organisation's profile: the fields its nodes let members edit directly
+    are saved at once, the others go to a coordinator as one change request."""
+    permissions.require(actor, "organization.propose_change", org)
+    changes = _member_changes(org, data, expected_version)
+    if not changes:
+        raise ValidationError(_("Nothing was changed."))
+    direct = direct_edit_fields(org)
+    applied = {key: new for key, (_old, new) in changes.items() if key in direct}
+    proposed = {key: pair for key, pair in changes.items() if key not in direct}
+    # The request first: it records the version the member read, before the direct save bumps it.
+    request = _change_request(actor, org, proposed) if proposed else None
+    if applied:
+        assign_profile(org, applied)
+    return ProfileEdit(org, sorted(applied), request)
+
+
+def _member_changes(org: Organization, data: dict, expected_version) -> dict:
+    """{field: [value now, value submitted]} for the fields the member changed."""
+    outside = sorted(set(data) - set(MEMBER_PROFILE_FIELDS))
     if outside:
         raise ValidationError({key: [_("Ask a coordinator to change this field.")] for key in outside})
     cleaned = validate_organization(data, existing=org)
     current = profile_values(org, cleaned)
     check_version(org, expected_version, current, cleaned)
-    changes = {key: [current[key], value] for key, value in cleaned.items() if current[key] != value}
-    if not changes:
-        raise ValidationError(_("Nothing was changed."))
+    return {key: [current[key], value] for key, value in cleaned.items() if current[key] != value}
+
+
+def _change_request(actor, org: Organization, changes: dict) -> ChangeRequest:
     request = ChangeRequest(
         organization=org,
         organization_id=org.id,
@@ -208,6 +253,50 @@ def propose_profile_change(actor, org: Organization, data: dict, expected_versio
     )
     db.session.add(request)
     return request
+
+
+def direct_edit_fields(org: Organization) -> frozenset[str]:
+    """The fields the organisation's members save without approval: those every node it belongs to
+    (a membership not lapsed) allows. None for an organisation in no node: nobody set a rule."""
+    if org.id is None:
+        return frozenset()
+    settings = db.session.scalars(
+        select(Network)
+        .join(Membership, Membership.network_id == Network.id)
+        .where(Membership.organization_id == org.id, Membership.status != "lapsed")
+    ).all()
+    if not settings:
+        return frozenset()
+    allowed = set(DIRECT_EDIT_CHOICES)
+    for node in settings:
+        allowed &= set(node.direct_edit_list)
+    return frozenset(allowed)
+
+
+@operation
+def set_direct_edit_fields(actor, network: Network, fields: list[str]) -> Network:
+    """Choose which profile fields the members of the node's organisations edit without approval."""
+    permissions.require(actor, "network.manage", network)
+    unknown = sorted(set(fields) - set(DIRECT_EDIT_CHOICES))
+    if unknown:
+        raise ValidationError({"fields": [_("Not a valid choice.")]})
+    network.direct_edit_fields = ",".join(f for f in DIRECT_EDIT_CHOICES if f in fields)
+    return network
+
+
+def collection_change(old, new) -> tuple[list[str], list[str]]:
+    """(added, removed) between two lists of codes or slugs."""
+    old, new = set(old or ()), set(new or ())
+    return sorted(new - old), sorted(old - new)
+
+
+def _approved_value(key: str, old, new, now):
+    """The value approving a request gives ``key``: the proposed value, or for a list, the list as
+    it is now with the request's additions and removals applied."""
+    if key not in COLLECTION_FIELDS:
+        return new
+    added, removed = collection_change(old, new)
+    return sorted((set(now or ()) - set(removed)) | set(added))
 
 
 @operation
@@ -235,10 +324,15 @@ def review_change_request(
     comment = c.done()["comment"]
     org = change_request.organization
     if approve:
-        proposed = {key: new for key, (_old, new) in change_request.changes.items()}
+        now = profile_values(org, change_request.changes.keys())
+        proposed = {key: _approved_value(key, old, new, now[key]) for key, (old, new) in change_request.changes.items()}
         cleaned = validate_organization(proposed, existing=org)
         current = profile_values(org, cleaned)
-        moved = {key for key, (old, _new) in change_request.changes.items() if current[key] != old}
+        # Lists merge with edits made since (see _approved_value); other fields must be as the member saw them.
+        moved = {
+            key for key, (old, _new) in change_request.changes.items()
+            if key not in COLLECTION_FIELDS and current[key] != old
+        }  # fmt: skip
         if moved and not overwrite:
             raise Conflict(
                 _("The profile was changed after this request was made: %(fields)s.", fields=", ".join(sorted(moved))),
