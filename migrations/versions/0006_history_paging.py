@@ -36,6 +36,7 @@ def upgrade():
         op.create_index(name, "audit_events", columns)
     op.drop_index("ix_import_jobs_user_id", table_name="import_jobs")
     op.create_index("ix_import_jobs_user_id", "import_jobs", ["user_id", "id"])
+    op.create_index("ix_import_jobs_status", "import_jobs", ["status", "user_id"])
     with op.batch_alter_table("notifications", schema=None) as batch_op:
         batch_op.add_column(sa.Column("kind", sa.String(length=40), nullable=True))
         batch_op.add_column(sa.Column("params", sa.JSON(), nullable=True))
@@ -44,7 +45,7 @@ def upgrade():
         batch_op.create_index("ix_notifications_user_id", ["user_id", "created_at", "id"])
         batch_op.create_index(
             "ix_notifications_unread",
-            ["user_id"],
+            ["user_id", "id"],
             sqlite_where=sa.text("read_at IS NULL"),
             postgresql_where=sa.text("read_at IS NULL"),
         )
@@ -60,6 +61,7 @@ def downgrade():
         batch_op.alter_column("message", existing_type=sa.String(length=500), nullable=False)
         batch_op.drop_column("params")
         batch_op.drop_column("kind")
+    op.drop_index("ix_import_jobs_status", table_name="import_jobs")
     op.drop_index("ix_import_jobs_user_id", table_name="import_jobs")
     op.create_index("ix_import_jobs_user_id", "import_jobs", ["user_id"])
     for name in NEW_AUDIT_INDEXES:

@@ -84,8 +84,13 @@ class ImportJob(Timestamped, Base):
     """One import of a spreadsheet: its progress, counts, errors, and what it created."""
 
     __tablename__ = "import_jobs"
-    # The import log pages a user's jobs newest first from a cursor (their user_id, id).
-    __table_args__ = (one_of("status", IMPORT_STATUSES), Index("ix_import_jobs_user_id", "user_id", "id"))
+    # The import log pages a user's jobs newest first from a cursor (their user_id, id); the count
+    # of unfinished imports (a badge on every page) reads only those, whatever the log's length.
+    __table_args__ = (
+        one_of("status", IMPORT_STATUSES),
+        Index("ix_import_jobs_user_id", "user_id", "id"),
+        Index("ix_import_jobs_status", "status", "user_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -83,7 +83,7 @@ class Notification(Base):
     __table_args__ = (
         # The notices page reads a user's newest first from a cursor; the badge counts the unread ones.
         Index("ix_notifications_user_id", "user_id", "created_at", "id"),
-        Index("ix_notifications_unread", "user_id", sqlite_where=text("read_at IS NULL"),
+        Index("ix_notifications_unread", "user_id", "id", sqlite_where=text("read_at IS NULL"),
               postgresql_where=text("read_at IS NULL")),
     )  # fmt: skip
 

@@ -12,7 +12,7 @@ from babel import Locale
 from babel.lists import format_list
 from flask_babel import format_date, format_datetime, get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, false, or_, select
+from sqlalchemy import String, and_, exists, false, literal, or_, select, union_all
 from sqlalchemy.orm import selectinload
 
 from network import labels, paging, permissions
@@ -136,14 +136,23 @@ NAME_COLUMNS = {
 
 def events_for(*targets: tuple[str, object], before: str | None = None) -> paging.Page:
     """A page of the events of several (entity_type, id-or-select-of-ids) targets, newest first
-    from the cursor ``before``, actors loaded. Each target reads ix_audit_events_entity from its
-    (type, id) on, so rows of other records never count; one row past the page tells there is more."""
-    conditions = []
+    from the cursor ``before``, actors loaded; one row past the page tells there is more.
+
+    The ids of the records that belong to the target are read first (one statement for all of
+    them), so the events are looked up by (type, id) in ix_audit_events_entity: only this record's
+    events are read and sorted, never the rest of the trail. (With IN (subquery) PostgreSQL may
+    guess many matches and walk the whole trail in time order instead.)"""
+    wanted: dict[str, list[int]] = {}
+    selects = []
     for entity_type, ids in targets:
         if isinstance(ids, int):
-            conditions.append(and_(AuditEvent.entity_type == entity_type, AuditEvent.entity_id == ids))
+            wanted.setdefault(entity_type, []).append(ids)
         else:
-            conditions.append(and_(AuditEvent.entity_type == entity_type, AuditEvent.entity_id.in_(ids)))
+            selects.append(select(literal(entity_type, String).label("type"), ids.subquery().c[0].label("id")))
+    if selects:
+        for entity_type, id_ in db.session.execute(union_all(*selects)):
+            wanted.setdefault(entity_type, []).append(id_)
+    conditions = [and_(AuditEvent.entity_type == t, AuditEvent.entity_id.in_(ids)) for t, ids in wanted.items()]
     query = select(AuditEvent).where(or_(*conditions) if conditions else false())
     query = paging.keyset(query.options(selectinload(AuditEvent.actor)), AuditEvent.at, AuditEvent.id, before)
     return paging.page(list(db.session.scalars(query)), lambda e: e.at, before)

@@ -127,9 +127,12 @@ def unread_count(user) -> int:
     index of unread notices, and never more than that many of its rows)."""
     if not permissions.can(user, "notification.view"):
         return 0
+    # In id order, as the index of unread notices holds them: PostgreSQL then reads it and stops
+    # instead of scanning the table for a user with many notices.
     unread = (
         select(Notification.id)
         .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .order_by(Notification.id.desc())
         .limit(UNREAD_SHOWN + 1)
         .subquery()
     )
