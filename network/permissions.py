@@ -321,6 +321,13 @@ RULES = {
     # who made a change (the home page's recent changes): signed-in users only
     "audit.view_actors": lambda u, r, o: r is not None,
     "network.manage": lambda u, r, network: r == "coordinator" and network is not None and manages_network(u, network),
+    # Tags (named lists of organisations): signed-in users see them; obj of tag.create is the node
+    # the tag belongs to (None: network-wide, admins alone); obj of tag.manage is the Tag
+    "tag.view": lambda u, r, o: r is not None,
+    "tag.create": lambda u, r, network: r == "coordinator" and network is not None and manages_network(u, network),
+    "tag.manage": lambda u, r, tag: r == "coordinator" and tag.network is not None and manages_network(u, tag.network),
+    # Acting on many directory results at once (obj None); each action then asks its own rule
+    "directory.bulk": lambda u, r, o: r == "coordinator",
 }
 
 # Actions the admin shortcut in ``can`` does not cover: only the rule decides, for admins as for

@@ -35,6 +35,7 @@ from network.models import (
     SavedSearch,
     UsedToken,
 )
+from network.models.tag import Tag
 from network.services import accounts, exporting, tokens
 from tests import factories as f
 from tests.conftest import ROLE_NAMES
@@ -110,6 +111,33 @@ TABLE: dict[tuple[str, str], list[Case]] = {
         ),
     ),
     ("directory.shared", "GET"): row(c("/organizations/shared/{saved_a_token}", EVERYONE)),
+    # Bulk actions and tags (#15): coordinators act on many results at once; a node's tags are its
+    # coordinators' (network-wide ones the admins'); members and viewers have no bulk actions.
+    ("directory.bulk_action", "POST"): row(
+        c("/organizations/bulk", COORDINATORS, data={"action": "tag", "id": "{org_a_id}"},
+          note="step one: what the action needs; attack: members and viewers"),
+        c("/organizations/bulk", {"coordinator_x", "admin"},
+          data={"action": "tag", "id": "{org_b_id}", "tag": "{tag_x}", "confirm": "1"},
+          note="attack: coordinator Y tagging with node X's tag"),
+        c("/organizations/bulk", {"coordinator_x", "admin"},
+          data={"action": "initiative", "scope": "all", "query": "q=Organisation", "initiative": "{initiative_x}",
+                "role": "observer", "confirm": "1"},
+          note="all matching into X's initiative; attack: coordinator Y inviting into it"),
+        c("/organizations/bulk", COORDINATORS, data={"action": "export", "id": "{org_a_id}"}),
+    ),  # fmt: skip
+    ("directory.tag_list", "GET"): row(c("/tags", LOGGED_IN)),
+    ("directory.tag_create", "POST"): row(
+        c("/tags", {"coordinator_x", "admin"}, data={"name": "New list", "network": "{x1_id}"}),
+        c("/tags", ADMIN, data={"name": "Everyone's", "network": ""}, note="attack: a coordinator's network-wide tag"),
+    ),
+    ("directory.tag_delete", "POST"): row(
+        c("/tags/{tag_y}/delete", {"coordinator_y", "admin"}, note="attack: coordinator X deleting node Y's tag")
+    ),
+    ("directory.tag_from_search", "POST"): row(
+        c("/organizations/saved/{saved_x}/tag", {"coordinator_x"}, data={"name": "From search", "network": "{x1_id}"},
+          denied=("denied", "missing"), note="one's own saved search only: others' are not found"),
+    ),  # fmt: skip
+    ("directory.pick", "GET"): row(c("/organizations/pick?field=organization&organization_q=Organisation", EVERYONE)),
     ("organizations.detail", "GET"): row(
         c("/organizations/{org_a}", EVERYONE),
         c("/organizations/{org_b}", EVERYONE),
@@ -643,6 +671,13 @@ class Targets:
             "reset_token": accounts.make_token("reset", w.users["member_a"]),
             "used_reset_token": used_reset_token, "expired_reset_token": expired_reset_token,
         }  # fmt: skip
+        # Tags of node X and node Y, and coordinator X's saved search (bulk actions and tags).
+        tag_x, tag_y = Tag(name="X list", network_id=w.x.id), Tag(name="Y list", network_id=w.y.id)
+        saved_x = SavedSearch(user_id=w.users["coordinator_x"].id, name="X search", query="q=organisation",
+                              share_token="x" * 32)  # fmt: skip
+        db.session.add_all([tag_x, tag_y, saved_x])
+        db.session.flush()
+        self.values |= {"tag_x": tag_x.id, "tag_y": tag_y.id, "saved_x": saved_x.id}
         db.session.flush()
         self.values.update(change_a=change_a.id, job_x=job_x.id, saved_a=saved_a.id, export_a=export_a.id)
         db.session.commit()

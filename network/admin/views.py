@@ -16,9 +16,17 @@ bp = Blueprint("admin", __name__)
 # ---------------------------------------------------------------- users (accounts feature)
 
 
+# Least privilege first: a form left as it is grants the least (never Administrator by default).
+LEAST_FIRST = ("viewer", "member", "coordinator", "admin")
+
+
 def offer_scope_choices(form) -> None:
-    """Fill role and node choices with what the current user may grant."""
-    form.role.choices = [SelectChoice(r, label(ROLE_LABELS, r)) for r in accounts.grantable_roles(current_user)]
+    """Fill role and node choices with what the current user may grant, the least privilege first
+    (and chosen when nothing is)."""
+    roles = sorted(accounts.grantable_roles(current_user), key=LEAST_FIRST.index)
+    form.role.choices = [SelectChoice(r, label(ROLE_LABELS, r)) for r in roles]
+    if not form.role.data and roles:
+        form.role.data = roles[0]
     nodes = accounts.grantable_networks(current_user)
     form.networks.choices = [SelectChoice(n.id, ("— " * n.depth) + n.name) for n in nodes]
 
@@ -43,7 +51,7 @@ def invite_user():
                 email=form.email.data,
                 name=form.name.data,
                 role=form.role.data,
-                organization=accounts.find_organization(form.organization.data),
+                organization=form.organization.organization,
                 networks=accounts.find_networks(form.networks.data),
                 link_to=invitation_link,
             )
@@ -62,7 +70,7 @@ def change_role(user_id: int):
     user = accounts.user_to_manage(current_user, user_id)
     form = ChangeRoleForm(
         role=user.role,
-        organization=user.organization.slug if user.organization else "",
+        organization=user.organization_id,
         networks=[n.id for n in user.networks],
     )
     offer_scope_choices(form)
@@ -72,7 +80,7 @@ def change_role(user_id: int):
                 current_user,
                 user,
                 role=form.role.data,
-                organization=accounts.find_organization(form.organization.data),
+                organization=form.organization.organization,
                 networks=accounts.find_networks(form.networks.data),
             )
         except ValidationError as error:

@@ -328,6 +328,8 @@ class OrganizationListArgs(Schema):
     kind = fields.List(Choice("organization_kind"), metadata={"description": "organisation kind"})
     network = fields.List(fields.String(), metadata={"description": "network node id or slug"})
     status = fields.List(Choice("membership_status"), metadata={"description": "membership status"})
+    tag = fields.List(fields.String(), metadata={"description": "tag id (a named list of organisations; signed-in "
+                                                 "readers only, ignored with a notice otherwise)"})  # fmt: skip
     founded_from = fields.Integer(metadata={"description": "founded in or after this year"})
     founded_to = fields.Integer(metadata={"description": "founded in or before this year"})
     match = fields.String(

@@ -14,6 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from network.errors import ValidationError
+from network.org_picker import OrganizationField
 
 
 class LoginForm(FlaskForm):
@@ -71,10 +72,10 @@ class ScopeFieldsMixin:
 
     # The choices only offer what the user may grant; the service decides (403 for the rest).
     role = SelectField(_l("Role"), validators=[DataRequired()], validate_choice=False)
-    organization = StringField(
+    organization = OrganizationField(
         _l("Organisation"),
-        validators=[Optional(), Length(max=120)],
-        description=_l("For members: the organisation they speak for (its short address name, e.g. green-earth)."),
+        validators=[Optional()],
+        description=_l("For members: the organisation they speak for. Type its name in any language, then pick it."),
     )
     networks = SelectMultipleField(
         _l("Network nodes"),

@@ -33,7 +33,11 @@ def export_csv():
 @bp.get("/organizations/saved")
 @login_required
 def saved():
-    return render_template("directory/saved.html", searches=search.saved_searches(current_user))
+    from network.directory.bulk import tag_from_search_form
+
+    return render_template(
+        "directory/saved.html", searches=search.saved_searches(current_user), tag_form=tag_from_search_form()
+    )
 
 
 @bp.post("/organizations/saved")

@@ -8,11 +8,12 @@ from network.models.initiative import Activity, Initiative, InitiativeProject, I
 from network.models.network import Network
 from network.models.organization import Membership, NotDuplicate, Organization, OrganizationIdentifier, Person
 from network.models.project import OutcomeReport, Partnership, Project, ProjectParticipant
+from network.models.tag import Tag
 from network.models.user import ApiToken, Notification, SavedSearch, UsedToken, User
 
 __all__ = [
     "Activity", "ApiToken", "AuditEvent", "Base", "ChangeRequest", "ExportJob", "ImportJob", "Initiative",
     "InitiativeProject", "InitiativeTarget", "Membership", "Network", "NotDuplicate", "Notification", "Organization",
     "OrganizationIdentifier", "OutcomeReport", "Participant", "Partnership", "Person", "Project",
-    "ProjectParticipant", "Region", "SavedSearch", "Theme", "UsedToken", "User", "utcnow",
+    "ProjectParticipant", "Region", "SavedSearch", "Tag", "Theme", "UsedToken", "User", "utcnow",
 ]  # fmt: skip

@@ -157,6 +157,11 @@ class FacetIndex:
     networks: dict[int, Node]
     network_sets: Bitsets
     status_sets: Bitsets
+    # Tags (network.models.tag): id -> Node (code = str(id), level = the node's name or ""), and
+    # their pairs like themes'.
+    tags: dict[int, Node] = field(default_factory=dict)
+    tag_sets: Bitsets | None = None
+    tag_width: int = 1
     region_width: int = 1
     theme_width: int = 1
     network_width: int = 1
@@ -321,19 +326,25 @@ def _facet_pairs(conn: Connection, index: FacetIndex, hq_rows: list[tuple[int, i
     sets["network"] = _expand(m_org, m_node, network_anc) if networks else Pairs(m_org[:0], m_node[:0])
     s_org, s_value = _pairs_of(index, [(m[0], STATUS_CODE.get(m[2], 0)) for m in memberships])
     sets["status"] = Pairs.unique(s_org, s_value, len(MEMBERSHIP_STATUSES))
+    tag_org, tag_value = _pairs_of(
+        index, _fetch(conn, "SELECT organization_id, tag_id FROM organization_tags" + condition)
+    )
+    sets["tag"] = Pairs(tag_org, tag_value)
     return sets
 
 
 def _bitsets_of(index: FacetIndex) -> dict[str, Bitsets]:
     found = {f"region:{m}": b for m, b in index.region_sets.items()}
     found |= {f"country:{m}": b for m, b in index.country_sets.items()}
-    return found | {"theme": index.theme_sets, "network": index.network_sets, "status": index.status_sets}
+    found |= {"theme": index.theme_sets, "network": index.network_sets, "status": index.status_sets}
+    return found | {"tag": index.tag_sets}
 
 
 def _set_bitsets(index: FacetIndex, sets: dict[str, Bitsets]) -> None:
     index.region_sets = {m: sets[f"region:{m}"] for m in MATCH_MODES}
     index.country_sets = {m: sets[f"country:{m}"] for m in MATCH_MODES}
     index.theme_sets, index.network_sets, index.status_sets = sets["theme"], sets["network"], sets["status"]
+    index.tag_sets = sets["tag"]
 
 
 class _Descending:
@@ -424,6 +435,10 @@ def build(conn: Connection, generation: int) -> FacetIndex:
         for r in conn.execute(text("SELECT id, slug, name, name_local, path FROM networks WHERE archived_at IS NULL"))
     }
     network_anc = _ancestors(networks, lambda p: int(p) if p.isdigit() and int(p) in networks else None)
+    tags = {
+        r[0]: Node(r[0], str(r[0]), r[1], None, r[2] or "", "/", 0)
+        for r in _fetch(conn, "SELECT t.id, t.name, n.name FROM tags t LEFT JOIN networks n ON n.id = t.network_id")
+    }
 
     index = FacetIndex(
         generation=generation,
@@ -446,6 +461,8 @@ def build(conn: Connection, generation: int) -> FacetIndex:
         networks=networks,
         network_sets=Bitsets.of(Pairs(np.zeros(0, np.int32), np.zeros(0, np.int32)), size),
         status_sets=Bitsets.of(Pairs(np.zeros(0, np.int32), np.zeros(0, np.int32)), size),
+        tags=tags,
+        tag_width=max(tags, default=0) + 1,
         region_width=region_anc.shape[0],
         theme_width=max(themes, default=0) + 1,
         network_width=network_anc.shape[0],
@@ -465,6 +482,7 @@ def build(conn: Connection, generation: int) -> FacetIndex:
             "region": region_ids,
             "theme": {n.code: n.id for n in themes.values()},
             "network": {n.code: n.id for n in networks.values()},
+            "tag": {n.code: n.id for n in tags.values()},
         },
         region_anc=region_anc,
         network_anc=network_anc,

@@ -24,7 +24,7 @@ from network.services.search.params import Paged, SearchParams
 from network.services.search.text import highlight, highlight_pattern, is_cjk, query_tokens
 from network.services.search.vocabulary import Interpretation, Reading, Term, interpret, match_terms
 
-FACETS = ("region", "country", "theme", "kind", "network", "status", "founded")
+FACETS = ("region", "country", "theme", "kind", "network", "status", "founded", "tag")
 FUZZY_LIMIT = 50
 
 
@@ -53,6 +53,9 @@ class SearchResult(Paged):
     notices: list[str] = field(default_factory=list)
     similar_names: bool = False  # no word matched; these are names that look like the query
     interpreted: list[Term] = field(default_factory=list)  # words read as a country, region or theme
+    # organisation id -> its tags (facet index nodes: .code is the id, .name the tag's name), for
+    # readers who may see tags; read from the facet index, so no statement per page
+    tags: dict[int, list[Node]] = field(default_factory=dict)
 
 
 @dataclass
@@ -248,8 +251,9 @@ def _match(params: SearchParams, index: FacetIndex, conn) -> _Matched:
         ("country", params.country, index.country_sets[params.match], lambda level: level == "country"),
         ("theme", params.theme, index.theme_sets, None),
         ("network", params.network, index.network_sets, None),
+        ("tag", params.tag, index.tag_sets, None),
     ):
-        ids = _codes(index, "theme" if facet == "theme" else "network" if facet == "network" else "region",
+        ids = _codes(index, facet if facet in ("theme", "network", "tag") else "region",
                      values, notices, level=level) if values else []  # fmt: skip
         if ids:
             masks[facet] = facet_pairs.mask_for(ids)
@@ -322,6 +326,17 @@ def _facets(params: SearchParams, m: _Matched) -> tuple[dict[str, list[FacetValu
         if status_counts[i] or s in params.status
     ]
 
+    if params.show_tags:
+        tag_counts = index.tag_sets.count(m.packed_without("tag"), index.tag_width)
+        facets["tag"] = sorted(
+            (
+                FacetValue(n.code, _tag_label(n), int(tag_counts[n.id]), n.code in params.tag)
+                for n in index.tags.values()
+                if tag_counts[n.id] or n.code in params.tag
+            ),
+            key=lambda v: (-v.count, v.label.lower()),
+        )
+
     founded = index.founded[m.without("founded")]
     decades = np.bincount(founded[founded > 0] // 10, minlength=211)
     facets["founded"] = [
@@ -344,7 +359,30 @@ FILTER_LABELS = {
     "network": "network node",
     "status": "membership status",
     "founded": "founding year",
+    "tag": "tag",
 }
+
+
+def _tag_label(node: Node) -> str:
+    """A tag's name, with its node's when it belongs to one (two nodes may both have "Press")."""
+    return f"{node.name} · {node.level}" if node.level else node.name
+
+
+def tags_of(index: FacetIndex, org_ids: list[int]) -> dict[int, list[Node]]:
+    """Each organisation's tags, read from the tag bit sets (a few tags × one page of slots)."""
+    sets = index.tag_sets
+    if sets is None or not sets.values.size or not org_ids:
+        return {}
+    ids = np.array(org_ids, dtype=np.int64)
+    hit, slots = index.found(ids)
+    words = sets.bits[:, slots >> 6]  # (tags, page)
+    present = (words >> (slots & 63).astype(np.uint64)) & np.uint64(1)
+    found: dict[int, list[Node]] = {}
+    for row, column in zip(*np.nonzero(present), strict=True):
+        node = index.tags.get(int(sets.values[row]))
+        if node is not None:
+            found.setdefault(int(ids[hit][column]), []).append(node)
+    return {org_id: sorted(nodes, key=lambda n: n.name.lower()) for org_id, nodes in found.items()}
 
 
 def _relax(params: SearchParams, m: _Matched) -> list[tuple[str, int, dict]]:
@@ -376,6 +414,7 @@ def _load(ids: list[int]) -> list[Organization]:
 def search_organizations(actor, params: SearchParams) -> SearchResult:
     """One page of the directory with total, facet counts (drill-down), highlights and hints."""
     permissions.require(actor, "directory.view")
+    params = _tags_for(actor, params)
     conn = db.session.connection()
     index = current_index(conn)
     m = _match(params, index, conn)
@@ -398,6 +437,8 @@ def search_organizations(actor, params: SearchParams) -> SearchResult:
         similar_names=m.similar,
         interpreted=m.interpreted,
     )
+    if params.show_tags:
+        result.tags = tags_of(index, [o.id for o in items])
     if m.tokens:
         marks = highlight_pattern(m.tokens)
         for org in items:
@@ -419,6 +460,17 @@ def search_organizations(actor, params: SearchParams) -> SearchResult:
 def organization_id_set(actor, params: SearchParams) -> set[int]:
     """The ids a search matches (for tests and for callers that only need membership)."""
     permissions.require(actor, "directory.view")
+    params = _tags_for(actor, params)
     conn = db.session.connection()
     index = current_index(conn)
     return {int(i) for i in index.ids[_match(params, index, conn).mask]}
+
+
+def _tags_for(actor, params: SearchParams) -> SearchParams:
+    """Tags are for signed-in readers: for others a tag filter is dropped, and no tag is shown."""
+    if permissions.can(actor, "tag.view"):
+        params.show_tags = True
+    elif params.tag:
+        params.notices.append(_("Sign in to filter by tag."))
+        params.tag = []
+    return params

@@ -16,7 +16,7 @@ from network.services.search.facets import MATCH_MODES
 MAX_QUERY_LENGTH = 10_000
 MAX_PER_PAGE = 100
 SORTS = ("relevance", "name", "updated")
-LIST_FIELDS = ("region", "country", "theme", "kind", "network", "status")
+LIST_FIELDS = ("region", "country", "theme", "kind", "network", "status", "tag")
 FIELD_ORDER = ("q", "text_only", *LIST_FIELDS, "founded_from", "founded_to", "match", "sort", "page", "per_page")
 TRUE = ("1", "true", "on", "yes")
 
@@ -51,6 +51,7 @@ class SearchParams:
     kind: list[str] = field(default_factory=list)
     network: list[str] = field(default_factory=list)  # node slugs (each with the nodes below)
     status: list[str] = field(default_factory=list)  # membership status
+    tag: list[str] = field(default_factory=list)  # tag ids (signed-in readers only)
     founded_from: int | None = None
     founded_to: int | None = None
     match: str = "any"  # region/country match the HQ, the countries of operation, or either
@@ -58,6 +59,7 @@ class SearchParams:
     page: int = 1
     per_page: int = 25
     notices: list[str] = field(default_factory=list, compare=False)
+    show_tags: bool = field(default=False, compare=False)  # the reader may see tags (set by the search)
 
     def args(self, **changes) -> dict:
         """Query-string arguments of this search (defaults left out), with changes applied."""
@@ -65,7 +67,7 @@ class SearchParams:
         out: dict = {}
         for f in fields(self):
             value = getattr(params, f.name)
-            if f.name == "notices" or value in (None, "", []) or value == f.default:
+            if f.name in ("notices", "show_tags") or value in (None, "", []) or value == f.default:
                 continue
             out[f.name] = 1 if value is True else value
         return out
@@ -176,6 +178,7 @@ def parse_search_params(args: Mapping) -> SearchParams:
         kind=[k for k in kinds if k in ORGANIZATION_KINDS],
         network=_values(args, "network"),
         status=[s for s in statuses if s in MEMBERSHIP_STATUSES],
+        tag=_values(args, "tag"),
         founded_from=founded_from,
         founded_to=founded_to,
         match=match if match in MATCH_MODES else "any",
