@@ -71,11 +71,16 @@ def organization_users(organization: Organization) -> list[User]:
     )
 
 
+class _Params(dict):
+    def __missing__(self, key):  # a parameter an older notice lacks: a dash, not "%(name)s"
+        return "—"
+
+
 def _words(template, params: dict) -> str:
-    values = {k: labels.label(CODED_PARAMS[k], v) if k in CODED_PARAMS else v for k, v in params.items()}
+    values = _Params({k: labels.label(CODED_PARAMS[k], v) if k in CODED_PARAMS else v for k, v in params.items()})
     try:
         return str(template) % values
-    except (KeyError, TypeError, ValueError):  # parameters of an older version of the text
+    except (TypeError, ValueError):
         return str(template)
 
 
