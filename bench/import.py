@@ -5,6 +5,7 @@
     .venv/bin/python bench/import.py --generated 50000
     .venv/bin/python bench/import.py --only again    # the real list into a directory that holds it
     .venv/bin/python bench/import.py --only over     # the real list into 20,000 generated organisations
+    .venv/bin/python bench/import.py --only changed  # the real list, every description changed: updates
     .venv/bin/python bench/import.py --only real --profile   # and where the time goes (cProfile)
 
 Each import runs in its own process on a fresh SQLite database (migrated like production), so
@@ -12,9 +13,10 @@ the peak RSS reported is that import's own. The real list is mapped to the impor
 (name, country_code -> country, description, website, framework_area -> themes where one maps,
 model_type -> kind, registration id -> identifier); the mapping is not timed.
 
-"again" and "over" first import a file untimed into the same database (the real list itself: every
-row then matches a stored record exactly and is compared with it; or 20,000 generated rows: every
-row then goes through duplicate detection against them), then time the real list.
+"again", "over" and "changed" first import a file untimed into the same database (the real list
+itself: every row then matches a stored record exactly and is compared with it, and with
+"changed" each row's description differs, so every record is updated; or 20,000 generated rows:
+every row then goes through duplicate detection against them), then time the real list.
 """
 
 import argparse
@@ -182,7 +184,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--child")
     parser.add_argument("--before")
-    parser.add_argument("--only", choices=["real", "generated", "again", "over"])
+    parser.add_argument("--only", choices=["real", "generated", "again", "over", "changed"])
     parser.add_argument("--generated", type=int, default=200_000)
     parser.add_argument("--profile", action="store_true", help="print cProfile's top functions")
     args = parser.parse_args()
@@ -197,6 +199,9 @@ def main() -> None:
         scenario("generated", generated_rows(args.generated), profile=args.profile)
     if args.only == "again":
         scenario("real again", real_rows(), before=real_rows(), profile=args.profile)
+    if args.only == "changed":
+        changed = [dict(row, description=f"{row['description']} (2026)".strip()) for row in real_rows()]
+        scenario("real changed", changed, before=real_rows(), profile=args.profile)
     if args.only == "over":
         scenario("real over 20,000", real_rows(), before=generated_rows(20_000), profile=args.profile)
 

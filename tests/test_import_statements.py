@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from network.extensions import db
 from network.models import AuditEvent, Membership, Organization
 from network.services import search
-from network.services.importing import ImportOptions, write_import
+from network.services.importing import ImportOptions, record_job, undo_import, write_import
 from tests import factories as f
 
 
@@ -77,12 +77,28 @@ def test_rows_matching_stored_records_are_compared_in_batches(tmp_path, admin, n
     assert result.counts["unchanged"] == 300
     assert many == few  # 15 times the rows matched and compared, the same statements
 
-    # Updated rows: one flush for the batch, and every record still audited with its diff.
-    changed, result = statements_of(count_queries, admin, node, members(tmp_path, 300, "Works on rivers"))
+    # Changed descriptions: bulk UPDATEs checking versions, and every record audited with its diff.
+    few, _ = statements_of(count_queries, admin, node, members(tmp_path, 20, "Works on lakes"))
+    many, result = statements_of(count_queries, admin, node, members(tmp_path, 300, "Works on rivers"))
     assert result.counts["updated"] == 300
+    assert many == few
     updates = db.session.scalars(
         select(AuditEvent).where(AuditEvent.entity_type == "organizations", AuditEvent.action == "update")
-    ).all()
-    assert len(updates) == 300
-    assert all(e.changes["description"] == ["Works on water", "Works on rivers"] for e in updates)
-    assert {o.version for o in db.session.scalars(select(Organization))} == {2}
+        .order_by(AuditEvent.id.desc()).limit(300)
+    ).all()  # fmt: skip
+    assert {e.actor_id for e in updates} == {admin.id}
+    assert sorted(e.changes["description"][0] for e in updates) == ["Works on lakes"] * 20 + ["Works on water"] * 280
+    assert {tuple(e.changes) for e in updates} == {("description",)}
+    assert {e.changes["description"][1] for e in updates} == {"Works on rivers"}
+    versions = dict(db.session.execute(select(Organization.name, Organization.version)).all())
+    assert versions["Water Alliance 0"] == 3 and versions["Water Alliance 299"] == 2
+    found = search.search_organizations(admin, search.SearchParams(q="rivers"))
+    assert found.total == 300
+
+    # Undone: the descriptions as they were, through the ORM and its audit hook.
+    job = record_job(admin, "rivers.csv", result, node, tmp_path / "rivers.csv")
+    undo_import(admin, job)
+    db.session.commit()
+    descriptions = dict(db.session.execute(select(Organization.name, Organization.description)).all())
+    assert descriptions["Water Alliance 0"] == "Works on lakes"
+    assert descriptions["Water Alliance 299"] == "Works on water"

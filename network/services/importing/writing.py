@@ -1,17 +1,21 @@
 """Writing checked rows, and undoing an import. New organisations go in with bulk INSERTs (the ORM
-unit of work is far too slow for 200,000 rows) and their audit rows are written in bulk here,
-because the audit session hook only sees ORM flushes; updates go through the ORM so the hook audits
-them as usual."""
+unit of work is far too slow for 200,000 rows), and so do updates of plain columns (description,
+website, kind…: executemany UPDATEs checking the version); their audit rows are written in bulk
+here, in the hook's shape, because the audit session hook only sees ORM flushes. Other updates
+(name, countries, themes, identifiers, memberships) go through the ORM so the hook audits them as
+usual."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 from flask_babel import gettext as _
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import selectinload
 
 from network import permissions
 from network.bulk import bulk_insert, insert_returning_ids
-from network.errors import PermissionDenied, ValidationError
+from network.errors import Conflict, PermissionDenied, ValidationError
 from network.extensions import db
 from network.models import (
     AuditEvent,
@@ -25,9 +29,20 @@ from network.models import (
 )
 from network.models.organization import organization_countries, organization_themes
 from network.services import operation
-from network.services.importing.matching import Existing, ImportResult, current_values, value_cache
+from network.services.importing.matching import (
+    Existing,
+    ImportResult,
+    current_values,
+    membership_writes,
+    value_cache,
+)
 from network.services.importing.rows import CleanRow
 from network.services.organizations import assign_profile
+
+# What a bulk UPDATE may change: columns only the record's own search document and facets hold (a
+# new name or acronym also changes partners' and projects' documents; countries, themes,
+# identifiers and memberships are rows of their own): the rest goes through the ORM.
+PLAIN_UPDATES = {"name_local", "kind", "website", "email", "phone", "description", "founded"}
 
 
 class BatchWriter:
@@ -38,6 +53,7 @@ class BatchWriter:
         self.existing = existing
         self.result = result
         self.wrote = False
+        self.plain_updated: list[int] = []  # updated by bulk UPDATEs: their documents are rewritten at the end
 
     def write(self, batch: list[tuple[str, CleanRow, int | None]]) -> None:
         new = [row for outcome, row, _t in batch if outcome == "new"]
@@ -120,6 +136,57 @@ class BatchWriter:
         return self._themes[slug]
 
     def update(self, updates: list[tuple[CleanRow, int]]) -> None:
+        """Records whose changes are plain columns only, in bulk UPDATEs; the others through the ORM."""
+        before_all = current_values([target for _row, target in updates])
+        repeated = Counter(target for _row, target in updates)
+        plain, other = [], []
+        for row, target in updates:
+            before = before_all[target]
+            changes = {k: v for k, v in row.values.items() if before.get(k) != v}
+            if set(changes) <= PLAIN_UPDATES and repeated[target] == 1 and not membership_writes(row, target):
+                plain.append((target, changes, before))
+            else:
+                other.append((row, target))
+        if plain:
+            self.update_plain(plain)
+        if other:
+            self.update_orm(other)
+
+    def update_plain(self, plain: list[tuple[int, dict, dict]]) -> None:
+        """executemany UPDATEs, one per set of changed columns, each checking the version read (as
+        the ORM does); the audit rows written here, in the shape the session hook writes."""
+        table = Organization.__table__
+        ids = [target for target, _c, _b in plain]
+        versions = dict(db.session.execute(select(table.c.id, table.c.version).where(table.c.id.in_(ids))).all())
+        now = utcnow()
+        groups: dict[tuple[str, ...], list[dict]] = {}
+        audit = []
+        for target, changes, before in plain:
+            version = versions[target]
+            values = {f"new_{k}": v for k, v in changes.items()}
+            groups.setdefault(tuple(sorted(changes)), []).append(
+                {"b_id": target, "b_version": version, "new_version": version + 1, **values}
+            )
+            audit.append(self.event("update", "organizations", target,
+                                    {k: [before.get(k), v] for k, v in changes.items()}, now))  # fmt: skip
+            self.result.updated.append({"id": target, "version": version + 1,
+                                        "before": {k: before.get(k) for k in changes}})  # fmt: skip
+            value_cache().pop(target, None)
+        for columns, rows in groups.items():
+            statement = (
+                update(table)
+                .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
+                .values(version=bindparam("new_version"), updated_at=now, **{c: bindparam(f"new_{c}") for c in columns})
+            )  # fmt: skip
+            if db.session.execute(statement, rows).rowcount != len(rows):
+                raise Conflict()  # someone saved one of them meanwhile: nothing of the import is kept
+        bulk_insert(db.session.connection(), AuditEvent.__table__, audit)
+        for obj in list(db.session.identity_map.values()):  # loaded copies would show the old values
+            if isinstance(obj, Organization) and obj.id in versions:
+                db.session.expire(obj)
+        self.plain_updated.extend(ids)
+
+    def update_orm(self, updates: list[tuple[CleanRow, int]]) -> None:
         """Changed records through the ORM, so versions bump and the audit hook records the diffs."""
         ids = [target for _row, target in updates]
         orgs = {
@@ -164,7 +231,7 @@ class BatchWriter:
     def finish(self) -> None:
         value_cache().clear()
         if self.wrote:
-            sync_search_index([org_id for org_id, _version in self.result.created])
+            sync_search_index([org_id for org_id, _version in self.result.created] + self.plain_updated)
 
 
 def sync_search_index(org_ids: list[int] | None = None) -> None:
@@ -247,6 +314,7 @@ def undo_import(actor, job: ImportJob) -> ImportJob:
         )  # fmt: skip
         for org in orgs:
             assign_profile(org, updated[org.id]["before"])
+        db.session.flush()  # before expire_all, which would drop these changes unsaved
     db.session.expire_all()
     job = db.session.get(ImportJob, job.id)
     job.status = "undone"
