@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import insert
 
 from network.extensions import db
-from network.models import AuditEvent, ChangeRequest, Membership, utcnow
+from network.models import AuditEvent, ChangeRequest, Membership, NotDuplicate, Organization, utcnow
 from network.services import organizations as orgs
 from network.services import start
 from tests import factories as f
@@ -201,3 +201,29 @@ def test_start_page_statements_do_not_grow_with_items_or_the_audit_log(world, cl
     assert many == few, (few, many)
     login(client, world.users["coordinator_x"])
     assert int(queue_count(page(client), "changes")) > 15  # the items were there to count
+
+
+def test_possible_duplicates_are_counted_in_the_coordinators_nodes_only(world, client_as):
+    f.organization("Green Earth Kenya", networks=[world.x1], website="https://green.example.org")
+    f.organization("Green Earth Kenya", networks=[world.x1], website="https://green.example.org")
+    db.session.commit()
+    html = page(client_as("coordinator_x"))
+    assert queue_count(html, "duplicates") == "1" and "Green Earth Kenya / Green Earth Kenya" in html
+    assert queue_count(page(client_as("coordinator_y")), "duplicates") == "0"
+    # Marked distinct: the count follows at once (its figures are kept only while nothing changed).
+    a, b = sorted(db.session.scalars(db.select(Organization.id).where(Organization.name == "Green Earth Kenya")))
+    db.session.add(NotDuplicate(first_id=a, second_id=b))
+    db.session.commit()
+    assert queue_count(page(client_as("coordinator_x")), "duplicates") == "0"
+
+
+def test_the_start_page_reads_in_chinese(world, client_as):
+    invite(world.org_a, "Clean Ports")
+    db.session.commit()
+    html = page(client_as("member_a"), "/?lang=zh")
+    for words in ("欢迎", "资料中尚未填写", "待回复的邀请", "待提交的成果报告", "我的组织"):
+        assert words in html, words
+    build_queues(world)
+    html = page(client_as("coordinator_x"), "/?lang=zh")
+    for words in ("待审核的修改申请", "未回复的邀请", "60 天内到期的成员资格", "您的节点中的最新变更", "编辑设置"):
+        assert words in html, words

@@ -9,7 +9,7 @@ from network import permissions
 from network.editing import actor
 from network.errors import NotFound
 from network.services import overview, start
-from network.services.history import FIELD_LABELS
+from network.services.history import FIELD_LABELS, IMPORT_STATUS_LABELS
 
 bp = Blueprint("main", __name__)
 
@@ -49,6 +49,7 @@ def start_page():
         member=None if reviews else start.member_start(user),
         coordinator=start.coordinator_start(user) if reviews else None,
         today=start.today(),
+        import_labels=IMPORT_STATUS_LABELS,
         show_actors=permissions.can(user, "audit.view_actors"),
         initiative_pages="initiatives.detail" in current_app.view_functions,
         field_labels=FIELD_LABELS,
