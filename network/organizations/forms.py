@@ -24,6 +24,7 @@ from network import labels, numbers
 from network.models import Network
 from network.models.organization import MEMBERSHIP_STATUSES, ORGANIZATION_KINDS
 from network.models.project import PARTNERSHIP_KINDS, PARTNERSHIP_STATUSES
+from network.org_picker import OrganizationField
 from network.services import reference
 
 
@@ -263,11 +264,10 @@ class PartnershipForm(EditForm):
 
 
 class NewPartnershipForm(PartnershipForm):
-    partner = StringField(
+    partner = OrganizationField(
         _l("Partner organisation"),
         validators=[Required()],
-        description=_l("Start typing a name and choose from the list."),
-        render_kw={"list": "organization-choices", "autocomplete": "off"},
+        description=_l("Type its name in any language, then pick it."),
     )
 
 

@@ -9,7 +9,7 @@ from network import permissions
 from network.editing import actor, create_view, edit_view
 from network.models import Organization, Partnership
 from network.organizations import forms
-from network.services import archiving, history, organizations, partnerships, profiles
+from network.services import archiving, history, partnerships, profiles
 
 bp = Blueprint("partnerships", __name__)
 
@@ -32,7 +32,6 @@ def new(slug: str):
         next_url=url_for("organizations.detail", slug=org.slug) + "#partnerships",
         render=lambda form: render_template(
             "organizations/partnership_form.html", form=form, org=org, partnership=None,
-            choices=organizations.organization_choices(exclude=org),
         ),
     )  # fmt: skip
 

@@ -7,6 +7,7 @@ from wtforms.fields import FieldList
 
 from network import labels
 from network.models.project import OUTCOME_BASES, PROJECT_ROLES, PROJECT_STATUSES
+from network.org_picker import OrganizationField
 from network.organizations.forms import (
     EditForm,
     LooseDateField,
@@ -22,7 +23,7 @@ BLANK_PARTICIPANT_ROWS = 2
 class ParticipantRow(Form):
     """One organisation taking part (a sub-form: the outer form carries the CSRF token)."""
 
-    organization = StringField(_l("Organisation"), render_kw={"list": "organization-choices", "autocomplete": "off"})
+    organization = OrganizationField(_l("Organisation"))
     role = SelectField(_l("Role"), validate_choice=False, coerce=labels.choice_coerce("project_role"))
 
     def __init__(self, *args, **kwargs):
@@ -65,7 +66,7 @@ class ProjectForm(EditForm):
     def data_for_service(self) -> dict:
         data = super().data_for_service()
         data["participants"] = [
-            {"organization": (row.get("organization") or "").strip(), "role": row.get("role")}
+            {"organization": row.get("organization"), "role": row.get("role")}
             for row in self.participants.data
         ]
         return data
@@ -77,7 +78,7 @@ def project_form_data(project) -> dict:
         "status": project.status, "start_date": project.start_date, "end_date": project.end_date,
         "budget": project.budget, "currency": project.currency,
         "countries": [c.code for c in project.countries], "themes": [t.slug for t in project.themes],
-        "participants": [{"organization": p.organization.slug, "role": p.role} for p in project.participants],
+        "participants": [{"organization": p.organization_id, "role": p.role} for p in project.participants],
         "version": project.version,
     }  # fmt: skip
 

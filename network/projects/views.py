@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from network import permissions
 from network.editing import actor, create_view, edit_view
 from network.projects import forms
-from network.services import archiving, history, organizations, profiles, projects, search
+from network.services import archiving, history, profiles, projects, search
 
 bp = Blueprint("projects", __name__)
 
@@ -45,7 +45,7 @@ def create(slug: str):
         message=_("The project was created."), next_url=lambda saved: url_for("projects.detail", id=saved.id),
         on_show=forms.ProjectForm.add_blank_rows,
         render=lambda form: render_template(
-            "projects/edit.html", form=form, project=None, org=org, choices=organizations.organization_choices(exclude=org)
+            "projects/edit.html", form=form, project=None, org=org
         ),
     )  # fmt: skip
 
@@ -62,7 +62,6 @@ def edit(id: int):
         on_show=forms.ProjectForm.add_blank_rows,
         render=lambda form: render_template(
             "projects/edit.html", form=form, project=project, org=project.lead_organization,
-            choices=organizations.organization_choices(exclude=project.lead_organization),
         ),
     )  # fmt: skip
 
