@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from network.extensions import db
 from network.services import importing
 from network.services import organizations as orgs
+from network.services.search import saved
 from tests import factories as f
 
 AXE = Path(__file__).parent / "vendor" / "axe-core-4.10.2" / "axe.min.js"
@@ -59,6 +60,7 @@ def seed(app, db_session) -> dict:
     member = f.user("member", email="member@example.org", name="Amina Member", organization=org)
     db_session.commit()
     change = orgs.propose_profile_change(member, org, {"name": "Green Earth Kenya Trust"}, org.version)
+    saved.save_search(member, "Water in Kenya", "theme=water&country=KE")
     db_session.commit()
     path = importing.import_folder() / "members.csv"
     path.write_text(IMPORT_CSV)
