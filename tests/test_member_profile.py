@@ -114,3 +114,19 @@ def test_only_the_nodes_coordinators_choose_its_settings(world, client_as):
         orgs.set_direct_edit_fields(world.users["coordinator_x"], world.x, ["name"])  # who it is: always reviewed
     db.session.expire_all()
     assert world.x1.direct_edit_list == [] and world.x.direct_edit_list == []
+
+
+def test_the_api_takes_the_same_fields_as_a_proposal(client, world):
+    from tests.test_api import bearer
+
+    org = world.org_a
+    response = client.post(
+        f"/api/v1/organizations/{org.id}/change-requests",
+        json={"themes": ["transport"], "countries": ["KE", "UG"], "phone": "+254 700 000001"},
+        headers={**bearer(world.users["member_a"]), "If-Match": f'"{org.version}"'},
+    )
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["changes"]["themes"] == [[], ["transport"]]
+    assert response.get_json()["changes"]["countries"] == [[], ["KE", "UG"]]
+    db.session.expire_all()
+    assert org.themes == [] and org.phone is None  # waits for a coordinator, whatever the node allows

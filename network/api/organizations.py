@@ -63,7 +63,7 @@ class OrganizationChangeRequests(MethodView):
     @bp.response(201, schemas.ChangeRequestSchema)
     @bp.doc(**VERSIONED_WRITE)
     def post(self, data, ref):
-        """Propose a change of your organisation's core profile (members); a coordinator reviews it"""
+        """Propose a change of your organisation's profile (members); a coordinator reviews it"""
         org = service.visible_organization(actor(), ref)
         change_request = service.propose_profile_change(actor(), org, data, if_match_version(org))
         return change_request

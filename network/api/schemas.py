@@ -351,7 +351,7 @@ class ChangeRequestSchema(Schema):
 
 
 class ChangeRequestInput(StrictSchema):
-    """A member's proposed change of its organisation's core profile."""
+    """A member's proposed change of its organisation's profile (all of it waits for a coordinator)."""
 
     name = fields.String()
     name_local = fields.String(allow_none=True)
@@ -360,6 +360,10 @@ class ChangeRequestInput(StrictSchema):
     hq_country = Choice("country", allow_none=True)
     website = fields.String(allow_none=True)
     email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    description = fields.String(allow_none=True)
+    countries = fields.List(Choice("country"), metadata={"description": "ISO 3166 alpha-2 codes (or names)"})
+    themes = fields.List(Choice("theme"), metadata={"description": "theme slugs (or English or Chinese names)"})
 
 
 class MembershipInput(StrictSchema):
