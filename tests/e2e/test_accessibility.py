@@ -76,14 +76,15 @@ def seed(app, db_session) -> dict:
     return {
         "anonymous": public,
         "member": [
-            "/account", "/account/tokens", "/notifications", "/organizations/saved", "/organizations/green-earth-kenya",
+            "/", "/account", "/account/tokens", "/notifications", "/organizations/saved",
+            "/organizations/green-earth-kenya",
             "/organizations/green-earth-kenya/edit", "/organizations/green-earth-kenya/records",
             "/organizations/green-earth-kenya/changes", f"/projects/{project.id}/edit", f"/projects/{project.id}/outcomes",
             f"/outcomes/{outcome.id}/edit", "/initiatives/green-freight", f"/partnerships/{partnership.id}/history",
             "/organizations/green-earth-kenya/history", f"/projects/{project.id}/history",
         ],
         "coordinator": [
-            "/notifications", "/organizations", "/changes", f"/changes/{change.id}", "/imports", f"/imports/{job.id}",
+            "/", "/notifications", "/organizations", "/changes", f"/changes/{change.id}", "/imports", f"/imports/{job.id}",
             "/duplicates", f"/duplicates/merge?survivor={org.id}&duplicate={twin.id}", "/initiatives/new",
             "/initiatives/green-freight?find=Sample", "/initiatives/green-freight/edit",
             "/organizations/new", "/organizations/green-earth-kenya/edit", "/organizations/green-earth-kenya/people/new",
