@@ -6,6 +6,19 @@ reviews the themes added, by name."""
 from playwright.sync_api import expect
 
 from tests import factories as f
+from tests.e2e.test_accessibility import AXE, PHONE, RUN_AXE, TAGS
+
+
+def axe_problems(page, where: str) -> list[str]:
+    """Serious or critical axe violations of the page, at desktop and phone width."""
+    found = [f"{where}: {v['id']} {v['targets']}" for v in page.evaluate(RUN_AXE, TAGS)]
+    size = page.viewport_size
+    page.set_viewport_size(PHONE)
+    found += [f"{where} (phone): {v['id']} {v['targets']}" for v in page.evaluate(RUN_AXE, TAGS)]
+    if page.evaluate("document.documentElement.scrollWidth") > PHONE["width"]:
+        found.append(f"{where}: wider than the phone screen")
+    page.set_viewport_size(size)
+    return found
 
 
 def log_in(page, base: str, email: str) -> None:
@@ -27,7 +40,10 @@ def test_member_and_coordinator_start_pages(live_server, browser, db_session):
     db_session.commit()
     errors: list[str] = []
 
-    member = browser.new_context(locale="en-GB").new_page()
+    problems: list[str] = []
+    member_context = browser.new_context(locale="en-GB", viewport={"width": 1366, "height": 900})
+    member_context.add_init_script(path=str(AXE))
+    member = member_context.new_page()
     member.on("pageerror", lambda e: errors.append(str(e)))
     log_in(member, live_server, "staff@cleanair.example")
     expect(member.get_by_role("heading", level=1)).to_contain_text("Welcome")
@@ -36,6 +52,7 @@ def test_member_and_coordinator_start_pages(live_server, browser, db_session):
     expect(member.get_by_test_id("invitations")).to_contain_text("Brick Kiln Alliance")
     expect(member.get_by_text("Not Yours")).to_have_count(0)
     expect(member.get_by_test_id("waiting-count")).to_have_text("1")  # the invitation (no project yet)
+    problems += axe_problems(member, "member start")
     member.get_by_role("link", name="Overview of the network").click()
     expect(member.get_by_role("heading", level=1)).to_have_text("Member directory and joint initiatives")
 
@@ -48,9 +65,12 @@ def test_member_and_coordinator_start_pages(live_server, browser, db_session):
     member.get_by_role("button", name="Send for approval").click()
     expect(member.get_by_text("Your change was sent to the coordinators for approval.")).to_be_visible()
 
-    coordinator = browser.new_context(locale="en-GB").new_page()
+    coordinator_context = browser.new_context(locale="en-GB", viewport={"width": 1366, "height": 900})
+    coordinator_context.add_init_script(path=str(AXE))
+    coordinator = coordinator_context.new_page()
     coordinator.on("pageerror", lambda e: errors.append(str(e)))
     log_in(coordinator, live_server, "coord@example.org")
+    problems += axe_problems(coordinator, "coordinator start")
     changes = coordinator.locator("[data-queue=changes]")
     expect(changes.locator("[data-count]")).to_have_text("1")
     expect(coordinator.locator("[data-queue=invitations] [data-count]")).to_have_text("1")  # its node's only
@@ -59,8 +79,22 @@ def test_member_and_coordinator_start_pages(live_server, browser, db_session):
     cell = coordinator.get_by_test_id("collection-change")
     expect(cell).to_contain_text("+ Transport")
     expect(cell).to_contain_text("+ Adaptation")
+    problems += axe_problems(coordinator, "review with themes added")
     coordinator.get_by_role("button", name="Approve").click()
     expect(coordinator.get_by_text("The change was approved and applied.")).to_be_visible()
     coordinator.goto(live_server + "/")
     expect(coordinator.locator("[data-queue=changes] [data-count]")).to_have_text("0")
-    assert errors == []
+
+    # The node's editing settings: the phone saved at once from now on.
+    coordinator.get_by_role("link", name="(editing settings)").click()
+    problems += axe_problems(coordinator, "editing settings")
+    coordinator.get_by_label("Phone").check()
+    coordinator.get_by_role("button", name="Save").click()
+    expect(coordinator.get_by_text("The editing settings of CAN South Asia were saved.")).to_be_visible()
+    member.goto(f"{live_server}/organizations/clean-air-dhaka/edit")
+    expect(member.get_by_test_id("direct-fields")).to_contain_text("Phone")
+    member.fill("input[name=phone]", "+880 2 5555 0100")
+    member.get_by_role("button", name="Save").click()
+    expect(member.get_by_text("The profile was saved.")).to_be_visible()
+    expect(member.get_by_text("+880 2 5555 0100")).to_be_visible()
+    assert errors == [] and problems == [], errors + problems
