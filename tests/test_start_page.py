@@ -135,6 +135,7 @@ def test_a_coordinator_sees_the_queues_of_its_nodes_only(world, client_as):
     admin = page(client_as("admin"))
     assert queue_count(admin, "changes") == "2" and queue_count(admin, "invitations") == "2"
     assert queue_count(admin, "ending") == "2"
+    assert 'href="/networks/node-x/editing"' in admin and 'href="/networks/node-y/editing"' in admin
 
 
 def test_the_coordinators_latest_changes_are_those_of_its_nodes(world, client_as):

@@ -53,6 +53,8 @@ CHANGES_DAYS = 90
 # Profile fields worth filling in, in the order the start page names them.
 USEFUL_FIELDS = ("description", "website", "email", "phone", "hq_country", "countries", "themes", "founded")
 IMPORTS_OPEN = ("uploaded", "previewed", "running")
+# The nodes an admin's start page links to (each to its editing settings).
+NODES_SHOWN = 50
 
 
 @dataclass
@@ -78,7 +80,8 @@ class MemberStart:
 
 @dataclass
 class CoordinatorStart:
-    nodes: list[Network] | None  # the nodes managed (None: all, an admin)
+    everywhere: bool  # an admin: every node's queues
+    nodes: list[Network]  # the nodes managed (an admin: the first NODES_SHOWN), for their settings
     change_requests: Queue
     duplicates: Queue
     invitations: Queue
@@ -290,7 +293,10 @@ def coordinator_start(actor) -> CoordinatorStart:
     in_scope = permissions.organizations_in_scope(actor)
     day = today()
     return CoordinatorStart(
-        nodes=None if permissions.network_scope(actor) is None else list(actor.networks),
+        everywhere=in_scope is None,
+        nodes=list(actor.networks) if in_scope is not None else list(db.session.scalars(
+            select(Network).where(Network.archived_at.is_(None)).order_by(Network.path).limit(NODES_SHOWN)
+        )),
         change_requests=queue(
             change_requests_query(in_scope), (ChangeRequest.created_at, ChangeRequest.id),
             options=(selectinload(ChangeRequest.organization),),
