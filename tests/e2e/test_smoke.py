@@ -31,7 +31,7 @@ def test_home_to_organization_to_project(live_server, page, db_session):
     # The member map is drawn from the bundled shapes; Kenya links to the filtered directory.
     kenya = page.locator('#member-map svg a[data-country="KE"]')
     kenya.wait_for()
-    assert kenya.get_attribute("href") == "/organizations?country=KE"
+    assert kenya.get_attribute("href") == "/organizations?country=KE&match=hq"
 
     page.locator(".change-list").get_by_role("link", name="Green Earth Kenya").first.click()
     page.wait_for_url(f"{live_server}/organizations/green-earth-kenya")
