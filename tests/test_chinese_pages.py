@@ -21,6 +21,7 @@ from tests.test_translations import CATALOGUE
 
 READERS = ("admin", "coordinator_x", "member_a", "viewer", "anonymous")
 SKIPPED = ("/api/", ".json", ".csv", ".xlsx", "/export", "/healthz", "/download", "/logout", "/progress")
+SKIPPED += ("/organizations/pick",)  # the organisation picker's matches: an htmx fragment, not a page
 REDIRECTS = {"/organizations/shared/{saved_a_token}"}  # a shared search opens the directory
 
 

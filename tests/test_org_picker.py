@@ -86,3 +86,20 @@ def test_project_participants_use_the_picker(client_as, world, green):
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     rows = db.session.scalars(select(ProjectParticipant).where(ProjectParticipant.project_id == world.project_a.id))
     assert [p.organization_id for p in rows] == [green.id]
+
+
+def test_merge_starts_by_picking_the_duplicate_by_name(client_as, world, green):
+    twin = f.organization("Green Earth Alliance Kenya", name_local="绿色地球联盟肯尼亚", networks=[world.x1])
+    db.session.commit()
+    client = client_as("coordinator_x")
+    assert "Merge a duplicate into this" in client.get(f"/organizations/{green.slug}").get_data(as_text=True)
+    found = client.get(
+        f"/organizations/{green.slug}/merge", query_string={"duplicate_q": "肯尼亚", "duplicate_find": "1"}
+    )
+    assert radios(found.get_data(as_text=True), "duplicate") == [str(twin.id)]
+    picked = client.get(f"/organizations/{green.slug}/merge", query_string={"duplicate": twin.id})
+    assert picked.status_code == 302
+    assert picked.headers["Location"].endswith(f"/duplicates/merge?survivor={green.id}&duplicate={twin.id}")
+    itself = client.get(f"/organizations/{green.slug}/merge", query_string={"duplicate": green.id})
+    assert itself.status_code == 200 and "Pick another organisation than this one." in itself.get_data(as_text=True)
+    assert client_as("coordinator_y").get(f"/organizations/{green.slug}/merge").status_code == 403

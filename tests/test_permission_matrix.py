@@ -138,6 +138,10 @@ TABLE: dict[tuple[str, str], list[Case]] = {
           denied=("denied", "missing"), note="one's own saved search only: others' are not found"),
     ),  # fmt: skip
     ("directory.pick", "GET"): row(c("/organizations/pick?field=organization&organization_q=Organisation", EVERYONE)),
+    ("directory.merge_pick", "GET"): row(
+        c("/organizations/{org_a}/merge", A_COORD),
+        c("/organizations/{org_a}/merge?duplicate={company_id}", A_COORD, note="picked: on to the merge page"),
+    ),
     ("organizations.detail", "GET"): row(
         c("/organizations/{org_a}", EVERYONE),
         c("/organizations/{org_b}", EVERYONE),

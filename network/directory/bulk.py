@@ -9,13 +9,13 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from network import labels, permissions
-from network.directory.forms import BulkForm, TagForm, TagFromSearchForm
+from network.directory.forms import BulkForm, MergePickForm, TagForm, TagFromSearchForm
 from network.directory.views import bp
 from network.errors import ValidationError
 from network.extensions import db
 from network.models import Network
 from network.org_picker import organization_by_id, picker_matches
-from network.services import bulk, tags
+from network.services import bulk, profiles, tags
 from network.services.initiatives import find_initiative, manageable_initiatives
 
 
@@ -193,6 +193,21 @@ def tag_from_search(saved_id: int):
     flash(ngettext("Tag %(tag)s made with %(num)d organisation.", "Tag %(tag)s made with %(num)d organisations.",
                    done.changed, tag=tag.name), "success")  # fmt: skip
     return redirect(url_for("directory.index", tag=tag.id))
+
+
+@bp.get("/organizations/<slug>/merge")
+@login_required
+def merge_pick(slug: str):
+    """ "Merge a duplicate into this record": pick the duplicate by name, then the merge page."""
+    survivor = profiles.find_organization(slug)
+    permissions.require(current_user, "organization.merge", survivor)
+    form = MergePickForm(request.args)
+    if ("duplicate" in request.args or "duplicate_q" in request.args) and form.validate():
+        duplicate = form.duplicate.organization
+        if duplicate.id != survivor.id:
+            return redirect(url_for("imports.merge", survivor=survivor.id, duplicate=duplicate.id))
+        form.duplicate.errors = [_("Pick another organisation than this one.")]
+    return render_template("directory/merge_pick.html", form=form, survivor=survivor)
 
 
 # The organisation picker -------------------------------------------------------------------------

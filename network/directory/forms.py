@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, Length
 
 from network import labels
 from network.models.initiative import PARTICIPANT_ROLES
+from network.org_picker import OrganizationField
 
 
 class SaveSearchForm(FlaskForm):
@@ -51,3 +52,18 @@ class TagForm(FlaskForm):
 
 class TagFromSearchForm(TagForm):
     name = StringField(_l("Name of the tag"), validators=[Length(max=80)])
+
+
+class MergePickForm(FlaskForm):
+    """Which record to merge into this one (a GET form: it only leads to the merge page)."""
+
+    class Meta:
+        csrf = False
+
+    duplicate = OrganizationField(
+        _l("The duplicate record"),
+        validators=[DataRequired()],
+        description=_l(
+            "Type its name in any language, then pick it. The next page compares the two before anything changes."
+        ),
+    )
