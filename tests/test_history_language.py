@@ -130,3 +130,16 @@ def test_an_old_notice_keeps_its_stored_message(world, client_as, db_session):
     assert "Written before kinds existed" in html
     assert "您对 — 提出的修改已被驳回。" in html and "%(" not in html  # a parameter missing: a dash
     assert notifications.text_of(Notification(kind="no such kind", message="fallback")) == "fallback"
+
+
+def test_a_password_reset_mail_is_in_the_users_language(world, client_as, db_session):
+    from network.services import accounts
+
+    member = world.users["member_a"]
+    member.locale = "zh"
+    db_session.commit()
+    with client_as("anonymous").application.test_request_context("/?lang=en"):
+        accounts.request_password_reset(member.email, link_to=lambda token: f"/reset/{token}")
+    db_session.commit()
+    mail = [m for m in outbox_messages() if m["To"] == member.email][-1]
+    assert mail["Subject"] != "Reset your password" and "Hello" not in mail.get_content()

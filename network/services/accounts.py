@@ -26,7 +26,7 @@ from network.models import ApiToken, Network, Organization, UsedToken, User, utc
 from network.models.user import ROLES
 from network.permissions import Grant
 from network.services import operation
-from network.services.mail import send_mail
+from network.services.mail import in_language_of, send_mail
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
@@ -413,15 +413,16 @@ def request_password_reset(email: str, *, link_to: LinkTo) -> None:
         return
     link = link_to(make_token("reset", user))
     minutes = current_app.config["RESET_MAX_AGE"] // 60
-    body = _(
-        "Hello %(name)s,\n\nSomeone asked to reset the password of your account in the network directory.\n"
-        "If it was you, open this link within %(minutes)d minutes to choose a new password (it works once):\n\n"
-        "%(link)s\n\nIf it was not you, ignore this message: your password stays as it is.\n",
-        name=user.name,
-        minutes=minutes,
-        link=link,
-    )
-    send_mail(user.email, _("Reset your password"), body)
+    with in_language_of(user, or_current=True):  # the language they chose, else the one they asked in
+        body = _(
+            "Hello %(name)s,\n\nSomeone asked to reset the password of your account in the network directory.\n"
+            "If it was you, open this link within %(minutes)d minutes to choose a new password (it works once):\n\n"
+            "%(link)s\n\nIf it was not you, ignore this message: your password stays as it is.\n",
+            name=user.name,
+            minutes=minutes,
+            link=link,
+        )
+        send_mail(user.email, _("Reset your password"), body)
 
 
 @operation

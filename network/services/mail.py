@@ -12,6 +12,7 @@ instead of failing the request.
 
 import smtplib
 import uuid
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
@@ -20,8 +21,19 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import force_locale
 
 from network import tasks
+
+
+def in_language_of(user, *, or_current: bool = False):
+    """Write a mail in its recipient's language: the one they chose (users.locale); without one,
+    the site's default, or (or_current) the language of the request, when the recipient made it."""
+    languages = current_app.config["LANGUAGES"]
+    chosen = getattr(user, "locale", None)
+    if chosen not in languages:
+        chosen = None if or_current else current_app.config["BABEL_DEFAULT_LOCALE"]
+    return force_locale(chosen) if chosen else nullcontext()
 
 
 def outbox_folder() -> Path:

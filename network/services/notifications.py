@@ -7,7 +7,7 @@ their stored English message and show it as it is.
 """
 
 from flask import current_app
-from flask_babel import force_locale, gettext
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
@@ -15,6 +15,7 @@ from network import labels, paging, permissions
 from network.extensions import db
 from network.models import Notification, Organization, User, utcnow
 from network.services import operation
+from network.services.mail import in_language_of
 
 # kind: (notice, mail subject or None, a last line of the mail or None); %(name)s from the parameters.
 NOTICES = {
@@ -54,6 +55,13 @@ NOTICES = {
         None,
         None,
     ),
+    # (events) a seat came free for someone on the waitlist; the reminder the day before
+    "event_seat": (
+        _l("A seat became free at “%(title)s”: you are now registered."),
+        _l("A seat for you: %(title)s"),
+        None,
+    ),
+    "event_reminder": (_l("“%(title)s” starts on %(when)s."), _l("Reminder: %(title)s"), None),
     "change_approved": (_l("Your proposed change to %(name)s was approved."), None, None),
     "change_rejected": (_l("Your proposed change to %(name)s was rejected."), None, None),
 }
@@ -105,8 +113,7 @@ def notify(users: list[User], kind: str, params: dict, link: str | None = None, 
     text, subject, last_line = NOTICES[kind]
     if mail and subject is not None:
         for user in users:
-            known = user.locale in current_app.config["LANGUAGES"]
-            with force_locale(user.locale if known else current_app.config["BABEL_DEFAULT_LOCALE"]):
+            with in_language_of(user):
                 body = _words(text, params)
                 if last_line is not None:
                     body += "\n\n" + _words(last_line, params)
