@@ -143,3 +143,11 @@ def test_a_password_reset_mail_is_in_the_users_language(world, client_as, db_ses
     db_session.commit()
     mail = [m for m in outbox_messages() if m["To"] == member.email][-1]
     assert mail["Subject"] != "Reset your password" and "Hello" not in mail.get_content()
+
+
+def test_audit_log_names_a_users_nodes_and_role(world, client_as):
+    text = section(client_as("admin").get("/admin/audit?entity=users&lang=zh").get_data(as_text=True),
+                   'class="list-unstyled history')  # fmt: skip
+    assert "Node X" in text and "协调员" in text and "账户启用" in text
+    assert not re.search(r"\bnode-x\b|\bcoordinator\b", text)
+    assert_no_raw_values(text)
