@@ -87,6 +87,7 @@ def register_blueprints(app: Flask) -> None:
         api,
         auth,
         directory,
+        events,
         exports,
         graph,
         health,
@@ -103,6 +104,6 @@ def register_blueprints(app: Flask) -> None:
     )  # fmt: skip
 
     for feature in (main, auth, directory, organizations, moderation, memberships, people, partnerships, projects,
-                    initiatives, activity, graph, notifications, imports, exports, admin, health):  # fmt: skip
+                    initiatives, events, activity, graph, notifications, imports, exports, admin, health):  # fmt: skip
         app.register_blueprint(feature.bp)
     api.init_app(app)

@@ -27,7 +27,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, 
 
 from network.errors import PermissionDenied
 from network.extensions import db
-from network.models import Initiative, Membership, Network, Organization, Participant, Project, User
+from network.models import Event, Initiative, Membership, Network, Organization, Participant, Project, User
 
 
 def role_of(user) -> str | None:
@@ -123,6 +123,27 @@ def participates_in(user, initiative: Initiative) -> bool:
             Participant.invitation_status.in_(("invited", "accepted")),
         ))
     )  # fmt: skip
+
+
+def manages_event(user, event: Event) -> bool:
+    """Admins, and coordinators of the convening node (or a node above it)."""
+    role = role_of(user)
+    if role == "admin":
+        return True
+    return role == "coordinator" and event.network is not None and manages_network(user, event.network)
+
+
+def hosts_event(user, event: Event) -> bool:
+    """Members of an organisation that hosts, co-hosts, sponsors or partners the event."""
+    return (
+        role_of(user) == "member"
+        and user.organization_id is not None
+        and any(h.organization_id == user.organization_id for h in event.hosts)
+    )
+
+
+def organises_event(user, event: Event) -> bool:
+    return manages_event(user, event) or hosts_event(user, event)
 
 
 def public_directory() -> bool:
@@ -300,6 +321,30 @@ RULES = {
     "activity.record": lambda u, r, subject: (
         manages_initiative(u, subject) if isinstance(subject, Initiative) else has_rights_over(u, subject)
     ),
+    # Events: coordinators of the convening node manage them; co-host members edit the agenda,
+    # see the registrations and check people in
+    "event.view": lambda u, r, e: _read(u, r, e) and (not e.is_archived or manages_event(u, e)),
+    "event.create": lambda u, r, network: r == "coordinator" and (network is None or manages_network(u, network)),
+    "event.update": lambda u, r, e: manages_event(u, e),
+    "event.edit_agenda": lambda u, r, e: organises_event(u, e),
+    "event.view_registrations": lambda u, r, e: organises_event(u, e),
+    "event.check_in": lambda u, r, e: organises_event(u, e),
+    # obj is the Event: everyone signed in, while registration is open (or full: the waitlist)
+    "event.register": lambda u, r, e: r is not None and not e.is_archived and e.status in ("open", "full"),
+    # Registering someone else (people without accounts, an import) and inviting people by mail
+    "event.register_others": lambda u, r, e: manages_event(u, e),
+    "event.invite": lambda u, r, e: manages_event(u, e),
+    "event.record_note": lambda u, r, e: manages_event(u, e),
+    # obj is the Registration: one's own, and the organisers'
+    "registration.view": lambda u, r, reg: (
+        (r is not None and reg.user_id is not None and reg.user_id == u.id) or organises_event(u, reg.event)
+    ),
+    "registration.cancel": lambda u, r, reg: (
+        (r is not None and reg.user_id is not None and reg.user_id == u.id) or manages_event(u, reg.event)
+    ),
+    "registration.view_answers": lambda u, r, reg: (
+        (r is not None and reg.user_id is not None and reg.user_id == u.id) or organises_event(u, reg.event)
+    ),
     # Users and administration
     "user.list": lambda u, r, o: r == "coordinator",
     # obj is the Grant (role + scope) offered; admins alone grant admin and viewer
@@ -357,6 +402,12 @@ _CONTACTS = PrivateField("organization.view_private", lambda person: person.orga
 # coordinators and admins.
 PRIVATE_FIELDS: dict[str, dict[str, PrivateField]] = {
     "person": {"email": _CONTACTS, "phone": _CONTACTS},
+    # Registration questions (dietary, accessibility needs) are the organisers' and the registrant's
+    "registration": {
+        "dietary": PrivateField("registration.view_answers", lambda reg: reg),
+        "accessibility": PrivateField("registration.view_answers", lambda reg: reg),
+        "email": PrivateField("registration.view", lambda reg: reg),
+    },
 }
 
 

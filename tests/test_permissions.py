@@ -73,8 +73,38 @@ def u(world, role_name):
 
 # (action, object builder, roles allowed besides admin; for OWNER_ONLY actions, the roles allowed,
 # admin only when listed). Object builders take Things.
+def _event(t, **values):
+    """An event convened by node X and co-hosted by organisation A (plain values: the rules read only these)."""
+    base = {"network": t.world.x, "hosts": [SimpleNamespace(organization_id=t.world.org_a.id)], "status": "open",
+            "is_archived": False}  # fmt: skip
+    return SimpleNamespace(**{**base, **values})
+
+
+def _registration(t, role):
+    return SimpleNamespace(user_id=t.world.users[role].id, event=_event(t))
+
+
 CASES = [
     # Reading
+    # Events: coordinators of X manage; members of the co-host A organise; the registrant owns theirs
+    ("event.view", lambda t: _event(t), EVERYONE),
+    ("event.view", lambda t: _event(t, is_archived=True), {"coordinator_x"}),
+    ("event.create", lambda t: None, COORDINATORS),
+    ("event.create", lambda t: t.world.y, {"coordinator_y"}),
+    ("event.update", lambda t: _event(t), {"coordinator_x"}),
+    ("event.update", lambda t: _event(t, network=t.world.y), {"coordinator_y"}),
+    ("event.edit_agenda", lambda t: _event(t), {"coordinator_x", "member_a"}),
+    ("event.view_registrations", lambda t: _event(t), {"coordinator_x", "member_a"}),
+    ("event.check_in", lambda t: _event(t), {"coordinator_x", "member_a"}),
+    ("event.register", lambda t: _event(t), LOGGED_IN),
+    ("event.register", lambda t: _event(t, status="full"), LOGGED_IN),
+    ("event.register", lambda t: _event(t, status="planned"), set()),
+    ("event.register_others", lambda t: _event(t), {"coordinator_x"}),
+    ("event.invite", lambda t: _event(t), {"coordinator_x"}),
+    ("event.record_note", lambda t: _event(t), {"coordinator_x"}),
+    ("registration.view", lambda t: _registration(t, "member_b"), {"member_b", "coordinator_x", "member_a"}),
+    ("registration.cancel", lambda t: _registration(t, "member_b"), {"member_b", "coordinator_x"}),
+    ("registration.view_answers", lambda t: _registration(t, "viewer"), {"viewer", "coordinator_x", "member_a"}),
     ("directory.view", lambda t: None, EVERYONE),
     ("organization.view", lambda t: t.world.org_a, EVERYONE),
     ("organization.view", lambda t: t.archived_org, LOGGED_IN),

@@ -12,6 +12,7 @@ from sqlalchemy import insert, select
 from werkzeug.security import generate_password_hash
 
 from network.bulk import insert_returning_ids
+from network.demo.events import build_events
 from network.demo.spec import (
     ARAB_LEAGUE,
     FIRM_CATEGORIES,
@@ -744,4 +745,6 @@ class DemoBuilder:
         self.build_story()
         self.build_partnerships()
         self.build_initiatives()
-        return self.build_users()
+        logins = self.build_users()
+        build_events(self)  # after the users: some of them register
+        return logins

@@ -2,6 +2,7 @@
 
 from network.models.audit import AuditEvent, ChangeRequest, ImportJob
 from network.models.base import Base, utcnow
+from network.models.event import AgendaItem, Event, EventHost, EventInvitation, EventNote, Registration, Speaker
 from network.models.export import ExportJob
 from network.models.geography import Region, Theme
 from network.models.initiative import Activity, Initiative, InitiativeProject, InitiativeTarget, Participant
@@ -12,7 +13,8 @@ from network.models.tag import Tag
 from network.models.user import ApiToken, Notification, SavedSearch, UsedToken, User
 
 __all__ = [
-    "Activity", "ApiToken", "AuditEvent", "Base", "ChangeRequest", "ExportJob", "ImportJob", "Initiative",
+    "Activity", "AgendaItem", "Event", "EventHost", "EventInvitation", "EventNote", "Registration", "Speaker",
+    "ApiToken", "AuditEvent", "Base", "ChangeRequest", "ExportJob", "ImportJob", "Initiative",
     "InitiativeProject", "InitiativeTarget", "Membership", "Network", "NotDuplicate", "Notification", "Organization",
     "OrganizationIdentifier", "OutcomeReport", "Participant", "Partnership", "Person", "Project",
     "ProjectParticipant", "Region", "SavedSearch", "Tag", "Theme", "UsedToken", "User", "utcnow",

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from network import permissions
 from network.errors import ValidationError
-from network.models import Initiative, Organization, OutcomeReport, Partnership, Person, Project, utcnow
+from network.models import Event, Initiative, Organization, OutcomeReport, Partnership, Person, Project, utcnow
 from network.models.base import Archivable
 from network.services import operation
 from network.services.organizations import check_version
@@ -36,6 +36,8 @@ ARCHIVE_RULES: dict[type, ArchiveRule] = {  # a new archivable record type adds 
                              _l("This partnership is already archived."), _l("This partnership is not archived.")),
     Initiative: ArchiveRule("initiative.update", lambda initiative: initiative,
                             _l("This initiative is already archived."), _l("This initiative is not archived.")),
+    Event: ArchiveRule("event.update", lambda event: event,
+                       _l("This event is already archived."), _l("This event is not archived.")),
 }  # fmt: skip
 
 

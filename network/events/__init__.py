@@ -1,0 +1,3 @@
+from network.events.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,61 @@
+"""Events: records (with hosts, agenda, speakers and notes), registrations with their waitlist,
+invitations by mail, the calendar search and iCalendar files. Callers import from here."""
+
+from network.services.events.calendar import ics, node_events
+from network.services.events.records import (
+    EVENT_FIELDS,
+    add_agenda_item,
+    add_host,
+    add_speaker,
+    create_event,
+    event_counts,
+    events_of_organization,
+    find_agenda_item,
+    find_event,
+    initiative_choices,
+    link_speaker,
+    local,
+    local_input,
+    networks_to_convene,
+    notes_of,
+    parse_time,
+    people_choices,
+    record_note,
+    remove_agenda_item,
+    remove_host,
+    remove_speaker,
+    time_zones,
+    update_event,
+    utc_offset,
+    validate_event,
+    visible_event,
+)
+from network.services.events.registrations import (
+    cancel,
+    counts,
+    find_registration,
+    import_registrations,
+    mark_attended,
+    move_up,
+    own_registration,
+    participant_rows,
+    register,
+    register_person,
+    registrations_of,
+    rows_as_csv,
+    rows_as_xlsx,
+    visible_registration,
+    waitlist_position,
+)
+from network.services.events.search import parse_params, search_events
+
+__all__ = [
+    "EVENT_FIELDS", "add_agenda_item", "add_host", "add_speaker", "cancel", "counts", "create_event",
+    "event_counts", "events_of_organization", "find_agenda_item", "find_event", "find_registration", "ics",
+    "import_registrations", "initiative_choices", "link_speaker", "local", "local_input", "mark_attended", "move_up",
+    "networks_to_convene", "node_events", "notes_of", "own_registration", "parse_params", "parse_time",
+    "participant_rows", "people_choices", "record_note", "register", "register_person", "registrations_of",
+    "remove_agenda_item", "remove_host", "remove_speaker", "rows_as_csv", "rows_as_xlsx", "search_events",
+    "time_zones", "update_event", "utc_offset", "validate_event", "visible_event", "visible_registration",
+    "waitlist_position",
+]  # fmt: skip
