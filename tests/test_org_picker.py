@@ -103,3 +103,19 @@ def test_merge_starts_by_picking_the_duplicate_by_name(client_as, world, green):
     itself = client.get(f"/organizations/{green.slug}/merge", query_string={"duplicate": green.id})
     assert itself.status_code == 200 and "Pick another organisation than this one." in itself.get_data(as_text=True)
     assert client_as("coordinator_y").get(f"/organizations/{green.slug}/merge").status_code == 403
+
+
+def test_initiative_invitations_use_the_picker(client_as, world, green):
+    from network.models import Participant
+
+    f.initiative("Clean Air", slug="clean-air", network=world.x, status="active")
+    db.session.commit()
+    client = client_as("coordinator_x")
+    typed = client.post("/initiatives/clean-air/invite", data={"organization_q": "绿色", "organization_find": "1"})
+    assert typed.status_code == 302 and "find=" in typed.headers["Location"]
+    page = client.get(typed.headers["Location"]).get_data(as_text=True)
+    assert radios(page, "organization") == [str(green.id)] and 'data-testid="invite-form"' in page
+    done = client.post("/initiatives/clean-air/invite", data={"organization": str(green.id), "role": "observer"})
+    assert done.status_code == 302
+    rows = db.session.execute(select(Participant.organization_id, Participant.role)).all()
+    assert (green.id, "observer") in rows

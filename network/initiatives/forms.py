@@ -4,13 +4,14 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired
 
 from network import labels, numbers
 from network.extensions import db
 from network.models import Network, Region, Theme
 from network.models.initiative import INITIATIVE_STATUSES, PARTICIPANT_ROLES
+from network.org_picker import OrganizationField
 from network.organizations.forms import EditForm, LooseDateField, NumberField, Required
 
 
@@ -95,7 +96,7 @@ def initiative_form_data(initiative) -> dict:
 
 
 class InviteForm(FlaskForm):
-    organization = HiddenField(validators=[DataRequired()])
+    organization = OrganizationField(_l("Organisation or firm"), validators=[DataRequired()])
     role = SelectField(_l("Role"), default="partner", coerce=labels.choice_coerce("participant_role"))
 
     def __init__(self, *args, **kwargs):

@@ -9,6 +9,7 @@ import io
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
 
 from network import permissions
 from network.activity import views as activity_views
@@ -108,8 +109,10 @@ def detail(slug: str):
         can_edit=permissions.can(current_user, "initiative.update", initiative),
         can_export=permissions.can(current_user, "initiative.export", initiative),
         finding=finding,
-        found=service.find_organizations_to_invite(initiative, finding) if manage and finding else [],
-        invite_form=InviteForm(),
+        # The picker's matches for ?find= (its "Find" button without JavaScript comes back here).
+        invite_form=InviteForm(formdata=MultiDict({"organization_q": finding, "organization_find": "1"}))
+        if finding
+        else InviteForm(formdata=None),
         link_form=LinkProjectForm(projects=linkable) if linkable else None,
         activity_form=ActivityForm() if manage else None,
         confirm_form=ConfirmForm(),
@@ -174,10 +177,14 @@ def invite(slug: str):
     initiative = service.find_initiative(slug)
     permissions.require(current_user, "initiative.manage_participants", initiative)  # before judging the form
     form = InviteForm()
+    if form.organization.searching:  # "Find" without JavaScript: the page again, with the matches
+        return redirect(url_for("initiatives.detail", slug=slug, find=form.organization.query) + "#invite")
+    if form.organization.unknown:
+        abort(404)
     if not form.validate_on_submit():
         flash(_("Choose an organisation and a role."), "error")
         return _back(initiative, "#participants")
-    organization = service.organization_named(form.organization.data)
+    organization = form.organization.organization
     try:
         service.invite_participant(current_user, initiative, organization, form.role.data)
     except ValidationError as error:
