@@ -85,6 +85,7 @@ PERSON_FORM = {"name": "Renamed Person", "email": "p@example.org", "version": "1
 PARTNERSHIP_FORM = {"kind": "technical", "status": "active", "version": "1"}
 OUTCOME_FORM = {"period_start": "2024-01-01", "period_end": "2024-12-31", "tco2e_reduced": "5",
                 "basis": "estimated", "version": "1"}  # fmt: skip
+EVENT_FORM = {"title": "Renamed", "kind": "side_event", "status": "open", "starts_at": "2030-06-01T10:00", "ends_at": "2030-06-01T12:00", "timezone": "UTC", "version": "1"}  # fmt: skip
 ACTIVITY_FORM = {"kind": "meeting", "subject": "Met", "body": "Notes", "occurred_on": "2025-01-01"}
 
 # (endpoint, method) -> cases. Attacks are marked in the note.
@@ -337,6 +338,83 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("projects.edit_outcome", "POST"): row(c("/outcomes/{outcome_b}/edit", B_SIDE, data=OUTCOME_FORM)),
     ("projects.archive_outcome", "POST"): row(c("/outcomes/{outcome_b}/archive", B_SIDE)),
     ("projects.restore_outcome", "POST"): row(c("/outcomes/{archived_outcome_a}/restore", A_SIDE)),
+    # ------------------------------------------------------------ events
+    ("events.index", "GET"): row(c("/events", EVERYONE), c("/events?q=side&when=all&kind=side_event&country=AZ", EVERYONE)),
+    ("events.detail", "GET"): row(c("/events/{event_x}", EVERYONE)),
+    ("events.event_ics", "GET"): row(c("/events/{event_x}/calendar.ics", EVERYONE)),
+    ("events.node_ics", "GET"): row(c("/events/node/node-x.ics", EVERYONE)),
+    ("events.create", "GET"): row(c("/events/new", COORDINATORS)),
+    ("events.create", "POST"): row(c("/events/new", COORDINATORS, data=EVENT_FORM)),
+    ("events.edit", "GET"): row(c("/events/{event_x}/edit", A_COORD)),
+    ("events.edit", "POST"): row(c("/events/{event_x}/edit", A_COORD, data=EVENT_FORM)),
+    ("events.archive", "POST"): row(c("/events/{event_x}/archive", A_COORD)),
+    ("events.restore", "POST"): row(c("/events/{archived_event_x}/restore", A_COORD)),
+    ("events.add_host", "POST"): row(c("/events/{event_x}/hosts", A_COORD, data={"organization": "{org_b}", "role": "sponsor"})),
+    ("events.remove_host", "POST"): row(c("/events/{event_x}/hosts/{host_a}/remove", A_COORD)),
+    ("events.add_agenda_item", "POST"): row(
+        c("/events/{event_x}/agenda", A_SIDE, data={"title": "Panel", "starts_at": "2030-06-01T11:00"},
+          note="members of a co-host edit the agenda"),
+    ),
+    ("events.remove_agenda_item", "POST"): row(c("/events/{event_x}/agenda/{agenda_x}/remove", A_SIDE)),
+    ("events.add_speaker", "POST"): row(
+        c("/events/{event_x}/agenda/{agenda_x}/speakers", A_SIDE, data={"name": "Speaker", "organization_name": "UN"})
+    ),
+    ("events.remove_speaker", "POST"): row(c("/events/{event_x}/agenda/{agenda_x}/speakers/{speaker_x}/remove", A_SIDE)),
+    ("events.register", "POST"): row(c("/events/{event_x}/register", LOGGED_IN, data={"dietary": ""})),
+    ("events.register_person", "POST"): row(
+        c("/events/{event_x}/registrations", A_COORD, data={"person-name": "Guest", "person-email": "guest@example.org"})
+    ),
+    ("events.cancel", "POST"): row(
+        c("/events/{event_x}/registrations/{registration_b}/cancel", {"member_b", "coordinator_x", "admin"},
+          note="one's own registration, or the coordinators'"),
+    ),
+    ("events.attend", "POST"): row(c("/events/{event_x}/registrations/{registration_b}/attend", A_SIDE, data={"attended": "1"})),
+    ("events.registrations", "GET"): row(c("/events/{event_x}/registrations", A_SIDE)),
+    ("events.check_in", "GET"): row(c("/events/{event_x}/check-in", A_SIDE)),
+    ("events.participants_export", "GET"): row(
+        c("/events/{event_x}/participants.csv", A_SIDE), c("/events/{event_x}/participants.xlsx", A_SIDE)
+    ),
+    ("events.import_registrations", "POST"): row(c("/events/{event_x}/registrations/import", A_COORD, data={})),
+    ("events.invite", "POST"): row(c("/events/{event_x}/invite", A_COORD, data={"organizations": "{org_b}"})),
+    ("events.join", "GET"): row(
+        c("/events/{event_x}/join/{event_invitation_token}", EVERYONE, note="the signed link is the permission"),
+        c("/events/{event_x}/join/forged", status=400, note="attack: a forged link"),
+    ),
+    ("events.join", "POST"): row(c("/events/{event_x}/join/{event_invitation_token}", EVERYONE, data={"dietary": ""})),
+    ("events.record_note", "POST"): row(c("/events/{event_x}/notes", A_COORD, data={"kind": "decision", "subject": "Agreed"})),
+    ("api_events.Events", "GET"): row(c("/api/v1/events", EVERYONE), c("/api/v1/events?when=all&q=side", EVERYONE)),
+    ("api_events.Events", "POST"): row(
+        c("/api/v1/events", COORDINATORS, json={"title": "API event", "starts_at": "2030-01-01T10:00",
+                                                "ends_at": "2030-01-01T11:00"})
+    ),
+    ("api_events.EventDetail", "GET"): row(c("/api/v1/events/{event_x}", EVERYONE)),
+    ("api_events.EventDetail", "PATCH"): row(c("/api/v1/events/{event_x}", A_COORD, json={"venue": "Hall 2"})),
+    ("api_events.EventDetail", "DELETE"): row(c("/api/v1/events/{event_x}", A_COORD)),
+    ("api_events.EventRestore", "POST"): row(
+        c("/api/v1/events/{archived_event_x}/restore", A_COORD, etag_from="/api/v1/events/{archived_event_x}")
+    ),
+    ("api_events.EventHosts", "GET"): row(c("/api/v1/events/{event_x}/hosts", EVERYONE)),
+    ("api_events.EventHosts", "POST"): row(
+        c("/api/v1/events/{event_x}/hosts", A_COORD, json={"organization": "{org_b}", "role": "sponsor"})
+    ),
+    ("api_events.EventAgenda", "GET"): row(c("/api/v1/events/{event_x}/agenda", EVERYONE)),
+    ("api_events.EventAgenda", "POST"): row(
+        c("/api/v1/events/{event_x}/agenda", A_SIDE, json={"title": "Panel", "starts_at": "2030-06-01T11:00"})
+    ),
+    ("api_events.EventRegistrations", "GET"): row(c("/api/v1/events/{event_x}/registrations", A_SIDE)),
+    ("api_events.EventRegistrations", "POST"): row(
+        c("/api/v1/events/{event_x}/registrations", LOGGED_IN, json={}, note="registering oneself")
+    ),
+    ("api_events.RegistrationDetail", "GET"): row(
+        c("/api/v1/registrations/{registration_b}", {"member_b", "member_a", "coordinator_x", "admin"}, denied=("missing",))
+    ),
+    ("api_events.RegistrationCancel", "POST"): row(
+        c("/api/v1/registrations/{registration_b}/cancel", {"member_b", "coordinator_x", "admin"},
+          denied=("missing", "denied"))
+    ),
+    ("api_events.RegistrationAttendance", "POST"): row(
+        c("/api/v1/registrations/{registration_b}/attendance", A_SIDE, json={"attended": True}, denied=("missing", "denied"))
+    ),
     # ------------------------------------------------------------ initiatives
     ("initiatives.index", "GET"): row(c("/initiatives", EVERYONE), c("/initiatives?q=x&status=active", EVERYONE)),
     ("initiatives.detail", "GET"): row(c("/initiatives/{initiative_x}", EVERYONE)),
@@ -656,6 +734,24 @@ class Targets:
             expired_reset_token = accounts.make_token("reset", w.users["member_b"])
         finally:
             TimestampSigner.get_timestamp = real
+        # Events convened by X, co-hosted by A; B's member registered; one archived
+        from network.services import archiving, events
+        from network.services.events import invitations
+
+        event_x = events.create_event(f.SETUP, {"title": "Side event X", "status": "open", "capacity": 10,
+                                                "starts_at": "2030-06-01T10:00", "ends_at": "2030-06-01T12:00",
+                                                "timezone": "Asia/Baku", "network": w.x.id})  # fmt: skip
+        host_a = events.add_host(f.SETUP, event_x, w.org_a, "co_host")
+        agenda_x = events.add_agenda_item(f.SETUP, event_x, {"title": "Opening", "starts_at": "2030-06-01T10:00",
+                                                             "speakers": [{"name": "Guest Speaker"}]})  # fmt: skip
+        registration_b = events.register(w.users["member_b"], event_x)
+        archived_event_x = events.create_event(f.SETUP, {"title": "Old event X", "starts_at": "2024-06-01T10:00",
+                                                         "ends_at": "2024-06-01T12:00", "network": w.x.id})  # fmt: skip
+        archiving.archive(f.SETUP, archived_event_x)
+        invited_person = f.person(w.org_b, "Invited Person", email="invited.person@example.org")
+        invitation_tokens = []
+        invitations.invite_people(f.SETUP, event_x, [invited_person],
+                                  lambda e, token: invitation_tokens.append(token) or token)  # fmt: skip
         self.values = {
             "org_a": w.org_a.slug, "org_a_id": w.org_a.id, "org_b": w.org_b.slug, "org_b_id": w.org_b.id, "org_b2_id": org_b2.id,
             "archived_org_a": archived_org_a.slug, "company": company.slug, "company_id": company.id,
@@ -674,6 +770,9 @@ class Targets:
             "used_invitation_token": used_invitation_token, "expired_invitation_token": expired_invitation_token,
             "reset_token": accounts.make_token("reset", w.users["member_a"]),
             "used_reset_token": used_reset_token, "expired_reset_token": expired_reset_token,
+            "event_x": event_x.slug, "event_x_id": event_x.id, "host_a": host_a.id, "agenda_x": agenda_x.id,
+            "speaker_x": agenda_x.speakers[0].id, "registration_b": registration_b.id,
+            "archived_event_x": archived_event_x.slug, "event_invitation_token": invitation_tokens[0],
         }  # fmt: skip
         # Tags of node X and node Y, and coordinator X's saved search (bulk actions and tags).
         tag_x, tag_y = Tag(name="X list", network_id=w.x.id), Tag(name="Y list", network_id=w.y.id)
