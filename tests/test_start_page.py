@@ -208,14 +208,20 @@ def test_possible_duplicates_are_counted_in_the_coordinators_nodes_only(world, c
     f.organization("Green Earth Kenya", networks=[world.x1], website="https://green.example.org")
     f.organization("Green Earth Kenya", networks=[world.x1], website="https://green.example.org")
     db.session.commit()
-    html = page(client_as("coordinator_x"))
-    assert queue_count(html, "duplicates") == "1" and "Green Earth Kenya / Green Earth Kenya" in html
-    assert queue_count(page(client_as("coordinator_y")), "duplicates") == "0"
+    # The card is loaded after the page (finding pairs reads every organisation in the nodes).
+    assert 'hx-get="/start/duplicates"' in page(client_as("coordinator_x"))
+    card = page(client_as("coordinator_x"), "/start/duplicates")
+    assert duplicate_count(card) == "1" and "Green Earth Kenya / Green Earth Kenya" in card
+    assert duplicate_count(page(client_as("coordinator_y"), "/start/duplicates")) == "0"
     # Marked distinct: the count follows at once (its figures are kept only while nothing changed).
     a, b = sorted(db.session.scalars(db.select(Organization.id).where(Organization.name == "Green Earth Kenya")))
     db.session.add(NotDuplicate(first_id=a, second_id=b))
     db.session.commit()
-    assert queue_count(page(client_as("coordinator_x")), "duplicates") == "0"
+    assert duplicate_count(page(client_as("coordinator_x"), "/start/duplicates")) == "0"
+
+
+def duplicate_count(html: str) -> str:
+    return re.search(r"data-count>([^<]+)<", html).group(1)
 
 
 def test_the_start_page_reads_in_chinese(world, client_as):

@@ -56,6 +56,14 @@ def start_page():
     )
 
 
+@bp.get("/start/duplicates")
+@login_required
+def start_duplicates():
+    """The start page's card of possible duplicates, loaded after the page (it reads the whole scope)."""
+    return render_template("main/_duplicates_card.html", queue=start.duplicate_queue(actor()),
+                           count_limit=start.COUNT_LIMIT)  # fmt: skip
+
+
 @bp.get("/my-organization")
 @login_required
 def my_organization():

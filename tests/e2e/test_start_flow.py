@@ -52,6 +52,7 @@ def test_member_and_coordinator_start_pages(live_server, browser, db_session):
     expect(member.get_by_test_id("invitations")).to_contain_text("Brick Kiln Alliance")
     expect(member.get_by_text("Not Yours")).to_have_count(0)
     expect(member.get_by_test_id("waiting-count")).to_have_text("1")  # the invitation (no project yet)
+    member.wait_for_load_state("load")
     problems += axe_problems(member, "member start")
     member.get_by_role("link", name="Overview of the network").click()
     expect(member.get_by_role("heading", level=1)).to_have_text("Member directory and joint initiatives")
@@ -70,6 +71,9 @@ def test_member_and_coordinator_start_pages(live_server, browser, db_session):
     coordinator = coordinator_context.new_page()
     coordinator.on("pageerror", lambda e: errors.append(str(e)))
     log_in(coordinator, live_server, "coord@example.org")
+    expect(coordinator.locator("[data-queue=duplicates] [data-count]")).to_have_text(
+        "0", timeout=15_000
+    )  # loaded after
     problems += axe_problems(coordinator, "coordinator start")
     changes = coordinator.locator("[data-queue=changes]")
     expect(changes.locator("[data-count]")).to_have_text("1")
@@ -87,6 +91,8 @@ def test_member_and_coordinator_start_pages(live_server, browser, db_session):
 
     # The node's editing settings: the phone saved at once from now on.
     coordinator.get_by_role("link", name="(editing settings)").click()
+    expect(coordinator.get_by_role("heading", level=1)).to_contain_text("Editing settings of CAN South Asia")
+    coordinator.wait_for_load_state("load")  # styled, before axe measures targets
     problems += axe_problems(coordinator, "editing settings")
     coordinator.get_by_label("Phone").check()
     coordinator.get_by_role("button", name="Save").click()
