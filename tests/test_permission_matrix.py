@@ -93,6 +93,7 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     # ------------------------------------------------------------ public pages
     ("main.home", "GET"): row(c("/", EVERYONE, note="signed in: one's start page; visitors: the overview")),
     ("main.overview_page", "GET"): row(c("/overview", EVERYONE)),
+    ("main.start_duplicates", "GET"): row(c("/start/duplicates", COORDINATORS, note="pairs within one's own nodes")),
     ("main.my_organization", "GET"): row(
         c("/my-organization", {"member_a", "member_b"}, denied=("missing",), note="a redirect to one's own organisation")
     ),

@@ -125,7 +125,8 @@ class Membership(Versioned, Timestamped, Base):
     network_id: Mapped[int] = mapped_column(ForeignKey("networks.id"), index=True)
     status: Mapped[str] = mapped_column(String(12), default="active", index=True)
     joined_on: Mapped[date | None] = mapped_column(Date)
-    left_on: Mapped[date | None] = mapped_column(Date)
+    # Indexed: the start page and the top bar count memberships ending soon on every page.
+    left_on: Mapped[date | None] = mapped_column(Date, index=True)
 
     organization: Mapped[Organization] = relationship(back_populates="memberships")
     network: Mapped[Network] = relationship()
