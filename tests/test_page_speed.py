@@ -196,3 +196,25 @@ def test_api_facets_are_passed_through_in_the_documented_shape(client, app):
     for page in ("OrganizationPage", "ProjectPage", "InitiativePage"):
         facets = spec[page]["properties"]["facets"]
         assert facets["additionalProperties"]["items"]["$ref"] == "#/components/schemas/FacetValue"
+
+
+def test_api_search_marks_no_highlights_but_still_suggests(app):
+    """The API returns no highlights, so its search marks none; 'did you mean' still comes."""
+    from flask_login import AnonymousUserMixin
+    from werkzeug.datastructures import MultiDict
+
+    from network.services.search import parse_search_params, search_organizations
+
+    f.organization("Rainforest Guardians")
+    db.session.commit()
+    with app.test_request_context("/"):
+        found = search_organizations(AnonymousUserMixin(), parse_search_params(MultiDict([("q", "rainforest")])))
+        bare = search_organizations(
+            AnonymousUserMixin(), parse_search_params(MultiDict([("q", "rainforest")])), highlights=False
+        )
+        typo = search_organizations(
+            AnonymousUserMixin(), parse_search_params(MultiDict([("q", "rainforrest")])), highlights=False
+        )
+    assert found.highlights and not bare.highlights
+    assert [o.id for o in bare.items] == [o.id for o in found.items]
+    assert typo.suggestions == ["rainforest"]  # the hint does not need highlights

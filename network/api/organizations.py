@@ -38,7 +38,7 @@ class Organizations(CollectionResource, blueprint=bp, rule="/organizations", sch
     @bp.response(200, schemas.OrganizationPageSchema, headers=LINK_HEADER)
     def get(self, args):
         """Search the directory: the same query parameters, filters and facets as /organizations"""
-        result = search.search_organizations(actor(), search.parse_search_params(request.args))
+        result = search.search_organizations(actor(), search.parse_search_params(request.args), highlights=False)
         return search_page(result, suggestions=[str(s) for s in result.suggestions])
 
     def create(self, data):
