@@ -24,6 +24,10 @@ SKIPPED = ("/api/", ".json", ".csv", ".xlsx", "/export", "/healthz", "/download"
 SKIPPED += ("/organizations/pick",)  # the organisation picker's matches: an htmx fragment, not a page
 REDIRECTS = {"/organizations/shared/{saved_a_token}"}  # a shared search opens the directory
 
+# The start page's duplicates card (an htmx fragment) and "My organisation" (a redirect): not pages.
+SKIPPED += ("/start/duplicates",)
+REDIRECTS |= {"/my-organization"}
+
 
 def _catalogue():
     with CATALOGUE.open("rb") as file:
