@@ -22,6 +22,7 @@ from tests.test_translations import CATALOGUE
 READERS = ("admin", "coordinator_x", "member_a", "viewer", "anonymous")
 SKIPPED = ("/api/", ".json", ".csv", ".xlsx", "/export", "/healthz", "/download", "/logout", "/progress")
 SKIPPED += ("/organizations/pick",)  # the organisation picker's matches: an htmx fragment, not a page
+SKIPPED += (".ics",)  # calendar files (events), not pages
 REDIRECTS = {"/organizations/shared/{saved_a_token}"}  # a shared search opens the directory
 
 # The start page's duplicates card (an htmx fragment) and "My organisation" (a redirect): not pages.
