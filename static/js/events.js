@@ -10,3 +10,8 @@
     el.hidden = false;
   });
 })();
+
+// The registrations list's Print button (no inline handlers: the Content-Security-Policy forbids them).
+document.querySelectorAll("[data-print]").forEach(function (button) {
+  button.addEventListener("click", function () { window.print(); });
+});
