@@ -325,9 +325,9 @@ class OrganizationListArgs(Schema):
     region = fields.List(fields.String(), metadata={"description": "M49 region code (includes the countries in it)"})
     country = fields.List(fields.String(), metadata={"description": "ISO 3166 alpha-2 code"})
     theme = fields.List(fields.String(), metadata={"description": "theme slug"})
-    kind = fields.List(Choice("organization_kind"), metadata={"description": "organisation kind"})
+    kind = fields.List(fields.String(), metadata={"description": "organisation kind"})
     network = fields.List(fields.String(), metadata={"description": "network node id or slug"})
-    status = fields.List(Choice("membership_status"), metadata={"description": "membership status"})
+    status = fields.List(fields.String(), metadata={"description": "membership status"})
     tag = fields.List(fields.String(), metadata={"description": "tag id (a named list of organisations; signed-in "
                                                  "readers only, ignored with a notice otherwise)"})  # fmt: skip
     founded_from = fields.Integer(metadata={"description": "founded in or after this year"})
