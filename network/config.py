@@ -27,6 +27,9 @@ class DefaultConfig:
     IMPORT_HEARTBEAT_TIMEOUT = 60  # seconds without a heartbeat: the job's consumer died
     IMPORT_MAX_ROWS = 50_000  # rows an uploaded file may have (the CLI has no limit)
     EXPORT_INLINE_ROWS = 2000  # larger exports are prepared on the job queue, then downloaded
+    # Evidence files of outcome reports: kept here (default: instance/evidence), served only as downloads
+    EVIDENCE_DIR: str | None = None
+    EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
     EXPORT_KEEP_HOURS = 24  # a prepared export's file is deleted this long after it was written
     JOBS_QUEUE = "network"  # the queue's name (several deployments may share one Redis)
     JOBS_IMMEDIATE = False  # tests: a job runs at once, in process, when queued

@@ -27,7 +27,19 @@ from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, 
 
 from network.errors import PermissionDenied
 from network.extensions import db
-from network.models import Event, Initiative, Membership, Network, Organization, Participant, Project, User
+from network.models import (
+    Event,
+    Initiative,
+    InitiativeProject,
+    Membership,
+    Network,
+    Organization,
+    OutcomeReport,
+    Participant,
+    Project,
+    User,
+)  # fmt: skip
+from network.models.user import user_networks
 
 
 def role_of(user) -> str | None:
@@ -177,6 +189,67 @@ def speaking_for(organization: Organization) -> ColumnElement[bool]:
     return and_(User.organization_id == organization.id, User.role == "member")
 
 
+def coordinating(network: Network) -> ColumnElement[bool]:
+    """SQL condition on User: the coordinators who manage the node (theirs, or a node above it)."""
+    ancestors = _path_prefixes(network.path)
+    return and_(
+        User.role == "coordinator",
+        User.id.in_(
+            select(user_networks.c.user_id)
+            .join(Network, Network.id == user_networks.c.network_id)
+            .where(Network.path.in_(ancestors))
+        ),
+    )
+
+
+def _path_prefixes(path: str) -> list[str]:
+    """ "/1/4/9/" → ["/1/", "/1/4/", "/1/4/9/"]: the node and every node above it."""
+    parts = [p for p in path.split("/") if p]
+    return ["/" + "/".join(parts[: n + 1]) + "/" for n in range(len(parts))]
+
+
+def has_users(organization: Organization) -> bool:
+    """Whether anyone can answer for the organisation itself (an active member user)."""
+    return organization.id is not None and db.session.scalar(
+        select(exists().where(speaking_for(organization), User.active.is_(True)))
+    )
+
+
+def verifies(user, report: OutcomeReport) -> bool:
+    """Who may verify an outcome report (or send it back): never its own organisation; coordinators
+    managing the lead organisation or an initiative the project is confirmed in; members of an
+    organisation taking part as "technical" (accepted) in such an initiative."""
+    project = report.project
+    if speaks_for(user, project.lead_organization):
+        return False
+    if manages_organization(user, project.lead_organization):
+        return True
+    role = role_of(user)
+    if role not in ("coordinator", "member") or project.id is None:
+        return False
+    links = db.session.scalars(
+        select(InitiativeProject).where(InitiativeProject.project_id == project.id,
+                                        InitiativeProject.status == "confirmed")
+    ).all()  # fmt: skip
+    for link in links:
+        initiative = link.initiative
+        if initiative.is_archived:
+            continue
+        if role == "coordinator" and manages_initiative(user, initiative):
+            return True
+        if role == "member" and any(
+            p.role == "technical" and p.invitation_status == "accepted" and p.organization_id == user.organization_id
+            for p in initiative.participants
+        ):
+            return True
+    return False
+
+
+def any_coordinator() -> ColumnElement[bool]:
+    """SQL condition on User: coordinators of any node (narrowed by asking the rule of each)."""
+    return User.role == "coordinator"
+
+
 def administrators() -> ColumnElement[bool]:
     """SQL condition on User: the users every rule allows everything."""
     return User.role == "admin"
@@ -293,6 +366,17 @@ RULES = {
     "project.create": lambda u, r, org: has_rights_over(u, org),
     "project.update": _own_project,
     "outcome.manage": _own_project,
+    # obj is the OutcomeReport: someone outside its organisation verifies it or sends it back
+    "outcome.verify": lambda u, r, report: verifies(u, report),
+    # obj is the OutcomeReport: its evidence files are for the organisation and its verifiers only
+    "outcome.view_evidence": lambda u, r, report: _own_project(u, r, report.project) or verifies(u, report),
+    # obj is the ProjectParticipant: the organisation named (one of its users), a coordinator
+    # managing it, or one managing the project's lead organisation confirms it takes part
+    "project_participant.confirm": lambda u, r, pp: (
+        speaks_for(u, pp.organization)
+        or manages_organization(u, pp.organization)
+        or manages_organization(u, pp.project.lead_organization)
+    ),
     "partnership.manage": lambda u, r, org: manages_organization(u, org) or speaks_for(u, org),
     # obj is the Partnership: either side's managers and members edit, archive and restore it
     "partnership.update": lambda u, r, p: any(
@@ -310,6 +394,13 @@ RULES = {
     "initiative.link_project": lambda u, r, pair: (
         manages_initiative(u, pair[0]) or (participates_in(u, pair[0]) and _own_project(u, r, pair[1]))
     ),
+    # obj is the Participant: a coordinator records the answer of an organisation nobody can answer
+    # for (no active member user); organisations with users answer themselves
+    "participant.answer_for": lambda u, r, p: manages_initiative(u, p.initiative) and not has_users(p.organization),
+    # obj is the Participant: its role in the initiative
+    "participant.change_role": lambda u, r, p: manages_initiative(u, p.initiative),
+    # obj is the InitiativeProject: a project a member linked counts once a coordinator confirms it
+    "initiative.confirm_link": lambda u, r, link: manages_initiative(u, link.initiative),
     "initiative.export": lambda u, r, ini: r is not None,
     "activity.view": lambda u, r, subject: (
         manages_initiative(u, subject) or participates_in(u, subject)

@@ -23,6 +23,7 @@ READERS = ("admin", "coordinator_x", "member_a", "viewer", "anonymous")
 SKIPPED = ("/api/", ".json", ".csv", ".xlsx", "/export", "/healthz", "/download", "/logout", "/progress")
 SKIPPED += ("/organizations/pick",)  # the organisation picker's matches: an htmx fragment, not a page
 SKIPPED += (".ics",)  # calendar files (events), not pages
+SKIPPED += ("/evidence/",)  # an evidence file: always a download, never a page
 REDIRECTS = {"/organizations/shared/{saved_a_token}"}  # a shared search opens the directory
 
 # The start page's duplicates card (an htmx fragment) and "My organisation" (a redirect): not pages.

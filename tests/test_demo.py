@@ -116,6 +116,8 @@ def test_seed_builds_memberships_people_projects_and_outcomes(app, seeded):
     assert db.session.scalar(select(func.count()).where(ProjectParticipant.role != "lead")) > 0
     bases = set(db.session.scalars(select(OutcomeReport.basis).distinct()))
     assert bases == {"estimated", "verified"}
+    reviewed = set(db.session.execute(select(OutcomeReport.basis, OutcomeReport.review_status).distinct()))
+    assert reviewed == {("estimated", "draft"), ("verified", "verified")}
     assert db.session.scalar(select(func.min(OutcomeReport.tco2e_reduced))) >= 0
     assert db.session.scalar(select(func.sum(OutcomeReport.tco2e_reduced))) > 0
 
@@ -145,6 +147,13 @@ def test_seed_builds_partnerships_with_firms_and_the_freight_story(app, seeded):
     assert roles["Longroad Tyres Co., Ltd."] == ("partner", "invited")
     [link] = story.project_links
     assert {r.basis for r in link.project.outcome_reports} == {"estimated", "verified"}
+    # #15: verified means reviewed; the tyre maker named on the project has not confirmed yet
+    assert {(r.basis, r.review_status) for r in link.project.outcome_reports} == {
+        ("estimated", "draft"), ("verified", "verified")}  # fmt: skip
+    assert all(r.review_comment for r in link.project.outcome_reports if r.basis == "verified")
+    named = {p.organization.name: p.status for p in link.project.participants}
+    assert named["Longroad Tyres Co., Ltd."] == "proposed" and named["FreightLink Platform"] == "confirmed"
+    assert link.status == "confirmed"
     assert story.targets and story.targets[0].unit == "trucks"
 
 

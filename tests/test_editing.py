@@ -149,7 +149,7 @@ def test_outcome_validation(world):
     assert errors["tco2e_reduced"] == ["Must be a number, such as 1250.50."]
     report = projects.create_outcome(
         member, world.project_a,
-        {"period_start": "2024-01-01", "period_end": "2024-12-31", "tco2e_reduced": "1250.125", "basis": "verified",
+        {"period_start": "2024-01-01", "period_end": "2024-12-31", "tco2e_reduced": "1250.125", "basis": "estimated",
          "method": "Metered", "people_reached": "300"},
     )  # fmt: skip
     assert report.tco2e_reduced == Decimal("1250.125") and report.people_reached == 300
@@ -350,7 +350,9 @@ def test_member_edits_its_project_and_reports_an_outcome_through_the_forms(world
     assert project.title == "Project A, phase 2" and project.budget == Decimal("1000.00")
     assert [(p.organization.slug, p.role) for p in project.participants] == [("org-b", "funder")]
     report = db_session.scalar(select(OutcomeReport).where(OutcomeReport.project_id == project.id))
-    assert report.tco2e_reduced == Decimal("42.5") and report.basis == "verified"
+    # The form offers a member no basis: a posted "verified" is ignored (verifiers verify; #15)
+    assert report.tco2e_reduced == Decimal("42.5") and report.basis == "estimated"
+    assert project.participants[0].status == "proposed"  # org B has not confirmed it takes part yet
     response = client.post(f"/projects/{project.id}/outcomes/new", data={"period_start": "2024-01-01",
                                                                          "period_end": "2023-01-01", "basis": "x"})  # fmt: skip
     assert response.status_code == 422

@@ -17,6 +17,7 @@ change data run the refused roles together against one world (and check that the
 event: nothing changed), then each allowed role against a fresh world of its own.
 """
 
+import io
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -32,11 +33,12 @@ from network.models import (
     ImportJob,
     InitiativeProject,
     Notification,
+    ProjectParticipant,
     SavedSearch,
     UsedToken,
 )
 from network.models.tag import Tag
-from network.services import accounts, exporting, tokens
+from network.services import accounts, exporting, projects, tokens
 from tests import factories as f
 from tests.conftest import ROLE_NAMES
 
@@ -86,6 +88,7 @@ PARTNERSHIP_FORM = {"kind": "technical", "status": "active", "version": "1"}
 OUTCOME_FORM = {"period_start": "2024-01-01", "period_end": "2024-12-31", "tco2e_reduced": "5",
                 "basis": "estimated", "version": "1"}  # fmt: skip
 EVENT_FORM = {"title": "Renamed", "kind": "side_event", "status": "open", "starts_at": "2030-06-01T10:00", "ends_at": "2030-06-01T12:00", "timezone": "UTC", "version": "1"}  # fmt: skip
+ANSWER_FORM = {"answer": "accepted", "answered_on": datetime.now(UTC).date().isoformat(), "how": "email from CEO"}
 ACTIVITY_FORM = {"kind": "meeting", "subject": "Met", "body": "Notes", "occurred_on": "2025-01-01"}
 
 # (endpoint, method) -> cases. Attacks are marked in the note.
@@ -338,6 +341,40 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("projects.edit_outcome", "GET"): row(c("/outcomes/{outcome_a}/edit", A_SIDE)),
     ("projects.edit_outcome", "POST"): row(c("/outcomes/{outcome_b}/edit", B_SIDE, data=OUTCOME_FORM)),
     ("projects.archive_outcome", "POST"): row(c("/outcomes/{outcome_b}/archive", B_SIDE)),
+    ("projects.outcome", "GET"): row(c("/outcomes/{outcome_a}", EVERYONE)),
+    ("projects.add_evidence", "POST"): row(
+        c("/outcomes/{outcome_b}/evidence", B_SIDE, data={}, note="attacks: member and coordinator of the other side"),
+    ),
+    ("projects.evidence_file", "GET"): row(
+        c("/evidence/{evidence_a}", A_SIDE, note="attacks: member B, coordinator Y, viewer; never public"),
+    ),
+    ("projects.remove_evidence", "POST"): row(c("/evidence/{evidence_a}/delete", A_SIDE)),
+    ("projects.submit_outcome", "POST"): row(
+        c("/outcomes/{outcome_a}/submit", A_SIDE, note="attacks: the other organisation, coordinator of Y"),
+    ),
+    ("projects.verify_outcome", "POST"): row(
+        c(
+            "/outcomes/{submitted_outcome_a}/verify",
+            A_COORD,
+            data={"comment": "ok"},
+            note="attacks: the organisation's own member (A), member B (no technical role), coordinator of Y",
+        ),
+    ),  # fmt: skip
+    ("projects.return_outcome", "POST"): row(
+        c("/outcomes/{submitted_outcome_a}/return", A_COORD, data={"comment": "The invoices are missing."}),
+    ),
+    ("projects.confirm_participant", "POST"): row(
+        c(
+            "/projects/{project_a}/participants/{proposed_company_a}/confirm",
+            A_COORD,
+            note="attacks: member A (who named it), coordinator of Y",
+        ),
+        c(
+            "/projects/{project_a}/participants/{proposed_org_b_a}/confirm",
+            B_SIDE | A_COORD,
+            note="B confirms itself; attack: member A",
+        ),
+    ),  # fmt: skip
     ("projects.restore_outcome", "POST"): row(c("/outcomes/{archived_outcome_a}/restore", A_SIDE)),
     # ------------------------------------------------------------ events
     ("events.index", "GET"): row(c("/events", EVERYONE), c("/events?q=side&when=all&kind=side_event&country=AZ", EVERYONE)),
@@ -473,6 +510,35 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("initiatives.unlink_project", "POST"): row(
         c("/initiatives/{initiative_x}/projects/{linked_project_a}/unlink", {"member_a", "coordinator_x", "admin"})
     ),
+    ("initiatives.answer_for", "POST"): row(
+        c(
+            "/initiatives/{initiative_x}/participants/{invited_company}/answer",
+            A_COORD,
+            data=ANSWER_FORM,
+            note="attacks: another node's coordinator, the members; only for an organisation without users",
+        ),
+        c(
+            "/initiatives/{initiative_x}/participants/{participant_b}/answer",
+            A_COORD,
+            data=ANSWER_FORM,
+            note="B has users: the coordinator's post is judged and refused (a message), others 403",
+        ),
+    ),  # fmt: skip
+    ("initiatives.change_role", "POST"): row(
+        c(
+            "/initiatives/{initiative_x}/participants/{participant_a}/role",
+            A_COORD,
+            data={"role": "lead"},
+            note="attacks: coordinator of Y, the participant's own member",
+        ),
+    ),  # fmt: skip
+    ("initiatives.confirm_link", "POST"): row(
+        c(
+            "/initiatives/{initiative_x}/projects/{proposed_link_project}/confirm",
+            A_COORD,
+            note="attacks: the member who linked it (B), coordinator of Y",
+        ),
+    ),  # fmt: skip
     ("initiatives.record_activity", "POST"): row(
         c("/initiatives/{initiative_x}/activities", A_COORD, data=ACTIVITY_FORM),
         c(
@@ -702,6 +768,20 @@ class Targets:
         participant_b = f.participant(initiative_x, w.org_b, role="partner", status="invited")
 
         db.session.add(InitiativeProject(initiative=initiative_x, project=w.project_a))
+        invited_company = f.participant(initiative_x, company, role="technical", status="invited")
+        # Linked by B's member and not confirmed yet; named on A's project by A's member, not confirmed yet
+        proposed_link = InitiativeProject(initiative=initiative_x, project=w.project_b, status="proposed")
+        proposed_company_a = ProjectParticipant(
+            project=w.project_a, organization=company, role="funder", status="proposed"
+        )
+        proposed_org_b_a = ProjectParticipant(
+            project=w.project_a, organization=w.org_b, role="partner", status="proposed"
+        )
+        db.session.add_all([proposed_link, proposed_company_a, proposed_org_b_a])
+        evidence_a = projects.add_evidence(f.SETUP, outcome_a, "meter.pdf", io.BytesIO(b"%PDF-1.4 evidence"))
+        submitted_outcome_a = f.outcome(w.project_a, year=2022)
+        projects.add_evidence(f.SETUP, submitted_outcome_a, "invoice.pdf", io.BytesIO(b"%PDF-1.4 invoice"))
+        projects.submit_outcome(f.SETUP, submitted_outcome_a)
         change_a = ChangeRequest(organization=w.org_a, proposed_by=w.users["member_a"],
                                  changes={"acronym": [None, "OA"]}, base_version=w.org_a.version)  # fmt: skip
         job_x = ImportJob(user_id=w.users["coordinator_x"].id, filename="members.csv", status="previewed")
@@ -764,6 +844,10 @@ class Targets:
             "archived_partnership_a": archived_partnership_a.id,
             "outcome_a": outcome_a.id, "outcome_b": outcome_b.id, "archived_outcome_a": archived_outcome_a.id,
             "initiative_x": initiative_x.slug, "participant_a": participant_a.id, "participant_b": participant_b.id,
+            "invited_company": invited_company.id, "proposed_link_project": w.project_b.id,
+            "proposed_company_a": proposed_company_a.id, "proposed_org_b_a": proposed_org_b_a.id,
+            "evidence_a": evidence_a.id, "evidence_a_stored": evidence_a.stored_name,
+            "submitted_outcome_a": submitted_outcome_a.id,
             "change_a": None, "job_x": None, "saved_a": None, "saved_a_token": saved_a.share_token,
             "token_a": token_a.id, "member_a_user": w.users["member_a"].id, "member_b_user": w.users["member_b"].id,
             "inactive_member_a_user": inactive.id, "invited_member_a_user": invited.id,
@@ -879,6 +963,7 @@ def targets(app, world, snapshots):
     targets = Targets.__new__(Targets)
     targets.world, targets.values, targets.bearer = world, dict(kept["values"]), kept["bearer"]
     (exporting.export_folder() / "export-matrix.csv").write_text("name\n")  # the instance folder is the test's own
+    (projects.evidence_dir() / targets.values["evidence_a_stored"]).write_bytes(b"%PDF-1.4 evidence")
     return targets
 
 

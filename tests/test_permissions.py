@@ -48,6 +48,13 @@ class Things:
         self.invited_c = f.participant(self.initiative_x, self.company, role="partner", status="invited")
         self.partnership_ab = f.partnership(w.org_a, w.org_b)
         self.partnership_ac = f.partnership(w.org_a, self.company)
+        # Project A linked (confirmed) to an initiative where org B is the technical partner: B verifies A
+        self.initiative_v = f.initiative("Verified by B", network=w.x)
+        f.participant(self.initiative_v, w.org_a, role="lead", status="accepted")
+        f.participant(self.initiative_v, w.org_b, role="technical", status="accepted")
+        from network.services.initiatives import link_project
+
+        self.link_v = link_project(f.SETUP, self.initiative_v, w.project_a)
         self.notice_a = Notification(user_id=w.users["member_a"].id, message="Hello")
         self.job_x = ImportJob(user_id=w.users["coordinator_x"].id, filename="members.xlsx")
         db.session.add_all([self.change, self.notice_a, self.job_x])
@@ -174,6 +181,27 @@ CASES = [
     ("initiative.link_project", lambda t: (t.initiative_x, t.world.project_a), {"coordinator_x", "member_a"}),
     ("initiative.link_project", lambda t: (t.initiative_x, t.world.project_b), {"coordinator_x"}),
     ("initiative.export", lambda t: t.initiative_x, LOGGED_IN),
+    # Answering for an organisation: only one without user accounts (the firm), by its initiative's coordinators
+    ("participant.answer_for", lambda t: t.invited_c, {"coordinator_x"}),
+    ("participant.answer_for", lambda t: t.participant_a, set()),
+    ("participant.change_role", lambda t: t.participant_a, {"coordinator_x"}),
+    ("initiative.confirm_link", lambda t: t.link_v, {"coordinator_x"}),
+    # Verifying: never the organisation itself; its coordinators and the technical partner of a linked initiative
+    ("outcome.verify", lambda t: SimpleNamespace(project=t.world.project_a), {"coordinator_x", "member_b"}),
+    ("outcome.verify", lambda t: SimpleNamespace(project=t.world.project_b), {"coordinator_y"}),
+    ("outcome.view_evidence", lambda t: SimpleNamespace(project=t.world.project_a), A_SIDE | {"member_b"}),
+    ("outcome.view_evidence", lambda t: SimpleNamespace(project=t.world.project_b), B_SIDE),
+    # Confirming a participant named on a project: that organisation, or a coordinator of either side
+    (
+        "project_participant.confirm",
+        lambda t: SimpleNamespace(organization=t.world.org_b, project=t.world.project_a),
+        {"member_b", "coordinator_y", "coordinator_x"},
+    ),
+    (
+        "project_participant.confirm",
+        lambda t: SimpleNamespace(organization=t.company, project=t.world.project_a),
+        {"coordinator_x"},
+    ),
     ("activity.view", lambda t: t.initiative_x, {"coordinator_x", "member_a"}),
     ("activity.view", lambda t: t.world.org_b, B_SIDE),
     ("activity.record", lambda t: t.initiative_x, {"coordinator_x"}),

@@ -512,6 +512,8 @@ class DemoBuilder:
                 "project_id": project_id, "period_start": period_start, "period_end": period_end,
                 "tco2e_reduced": tco2e if theme not in ("gender", "education-communication") or rng.random() < 0.5
                 else None, "basis": basis, "method": verified_by or method,
+                # seeded as already reviewed: the demo has no verifier accounts to have done it
+                "review_status": "verified" if basis == "verified" else "draft",
                 "people_reached": rng.randint(50, 50000) if rng.random() < 0.8 else None,
                 "note": None, "version": 1, "created_at": self.now, "updated_at": self.now, "archived_at": None,
             })  # fmt: skip
@@ -586,12 +588,13 @@ class DemoBuilder:
         self.insert(project_countries, [{"project_id": project_id, "region_id": cn.id}])
         self.insert(project_themes, [{"project_id": project_id, "theme_id": self.themes["transport"]}])
         self.insert(ProjectParticipant, [
-            {"project_id": project_id, "organization_id": s["gtpa"], "role": "lead"},
-            {"project_id": project_id, "organization_id": s["freight"], "role": "implementer"},
-            {"project_id": project_id, "organization_id": s["tyres"], "role": "partner"},
-            {"project_id": project_id, "organization_id": s["certifier"], "role": "technical"},
-            {"project_id": project_id, "organization_id": s["bank"], "role": "funder"},
-            {"project_id": project_id, "organization_id": s["zero"], "role": "technical"},
+            {"project_id": project_id, "organization_id": s["gtpa"], "status": "confirmed", "role": "lead"},
+            {"project_id": project_id, "organization_id": s["freight"], "status": "confirmed", "role": "implementer"},
+            # the tyre maker has not confirmed yet (nor answered the initiative's invitation)
+            {"project_id": project_id, "organization_id": s["tyres"], "role": "partner", "status": "proposed"},
+            {"project_id": project_id, "organization_id": s["certifier"], "status": "confirmed", "role": "technical"},
+            {"project_id": project_id, "organization_id": s["bank"], "status": "confirmed", "role": "funder"},
+            {"project_id": project_id, "organization_id": s["zero"], "role": "technical", "status": "confirmed"},
         ])  # fmt: skip
         outcomes = [
             {"project_id": project_id, "period_start": date(2022, 3, 1), "period_end": date(2022, 12, 31),
@@ -609,6 +612,11 @@ class DemoBuilder:
         ]  # fmt: skip
         for row in outcomes:
             row.update(version=1, created_at=self.now, updated_at=self.now, archived_at=None)
+            if row["basis"] == "verified":  # verified by the certifier taking part as "technical"
+                row.update(review_status="verified", reviewed_at=datetime(row["period_end"].year + 1, 3, 15, tzinfo=UTC),
+                           review_comment="Checked by GreenMark Certification Centre against fuel records.")  # fmt: skip
+            else:
+                row.update(review_status="draft", reviewed_at=None, review_comment=None)
         self.insert(OutcomeReport, outcomes)
         roles = [("gtpa", "lead", "accepted"), ("freight", "partner", "accepted"), ("bank", "funder", "accepted"),
                  ("certifier", "technical", "accepted"), ("zero", "technical", "accepted"),

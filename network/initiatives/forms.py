@@ -124,5 +124,27 @@ class LinkProjectForm(FlaskForm):
         self.project.choices = [(str(p.id), f"{p.title} — {p.lead_organization.name}") for p in projects]
 
 
+class AnswerForm(FlaskForm):
+    """A coordinator records the answer of an organisation without user accounts."""
+
+    answer = SelectField(_l("Answer"))
+    answered_on = StringField(_l("Date of the answer"), render_kw={"type": "date"})
+    how = StringField(
+        _l("How it was agreed"), render_kw={"maxlength": 300, "placeholder": _l("e.g. email from the CEO, 3 May")}
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.answer.choices = _choices(("accepted", "declined"), labels.INVITATION_STATUS_LABELS)
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = _choices(PARTICIPANT_ROLES, labels.PARTICIPANT_ROLE_LABELS)
+
+
 class ConfirmForm(FlaskForm):
     """Empty form: carries the CSRF token of POST-only buttons and the shares table."""

@@ -17,10 +17,12 @@ from network.activity.forms import ACTIVITY_KIND_LABELS, ActivityForm
 from network.editing import actor, create_view, edit_view
 from network.initiatives.forms import (
     AddToInitiativeForm,
+    AnswerForm,
     ConfirmForm,
     InitiativeForm,
     InviteForm,
     LinkProjectForm,
+    RoleForm,
     initiative_form_data,
 )  # fmt: skip
 from network.services import ValidationError, activities, archiving, outcomes, search, suggestions
@@ -93,10 +95,21 @@ def detail(slug: str):
     finding = request.args.get("find", "").strip()[:100]
     linkable = service.linkable_projects(current_user, initiative)
     private = permissions.can(current_user, "initiative.view_private", initiative)
+    participants = service.visible_participants(current_user, initiative)
     return render_template(
         "initiatives/detail.html",
         initiative=initiative,
-        participants=service.visible_participants(current_user, initiative),
+        participants=participants,
+        # Invitations a coordinator answers for: the organisation has no user account to answer with
+        answer_for={
+            p.id
+            for p in participants
+            if manage
+            and p.invitation_status == "invited"
+            and permissions.can(current_user, "participant.answer_for", p)
+        },
+        answer_form=AnswerForm(),
+        role_form=RoleForm(),
         manage=manage,
         own=own,
         rollup=rollup,
@@ -190,8 +203,17 @@ def invite(slug: str):
     except ValidationError as error:
         flash_errors(error)
     else:
-        flash(_("%(org)s is invited; its members were notified.", org=organization.name), "success")
+        _flash_invited(organization)
     return _back(initiative, "#participants")
+
+
+def _flash_invited(organization) -> None:
+    if service.answers_itself(organization):
+        flash(_("%(org)s is invited; its members were notified.", org=organization.name), "success")
+    else:
+        flash(_("%(org)s is invited. It has no user account here, so nobody there was notified: once it has "
+                "answered (by mail, in a meeting), record its answer in the participants list.",
+                org=organization.name), "warning")  # fmt: skip
 
 
 @bp.route("/initiatives/add", methods=["GET", "POST"])
@@ -212,7 +234,7 @@ def add_organization():
         except ValidationError as error:
             flash_errors(error)
         else:
-            flash(_("%(org)s is invited; its members were notified.", org=organization.name), "success")
+            _flash_invited(organization)
             return _back(initiative, "#participants")
     return render_template("initiatives/add.html", form=form, organization=organization)
 
@@ -269,6 +291,41 @@ def remove(slug: str, participant_id: int):
     return _participant_action(slug, participant_id, run)
 
 
+@bp.post("/initiatives/<slug>/participants/<int:participant_id>/answer")
+@login_required
+def answer_for(slug: str, participant_id: int):
+    """A coordinator records the answer of an organisation that has no user account."""
+    initiative = service.find_initiative(slug)
+    participant = service.find_participant(initiative, participant_id)
+    form = AnswerForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        service.record_answer(current_user, participant, form.answer.data == "accepted", form.answered_on.data,
+                              form.how.data)  # fmt: skip
+    except ValidationError as error:
+        flash_errors(error)
+    else:
+        flash(_("The answer of %(org)s is recorded.", org=participant.organization.name), "success")
+    return _back(initiative, "#participants")
+
+
+@bp.post("/initiatives/<slug>/participants/<int:participant_id>/role")
+@login_required
+def change_role(slug: str, participant_id: int):
+    initiative = service.find_initiative(slug)
+    participant = service.find_participant(initiative, participant_id)
+    if not ConfirmForm().validate_on_submit():  # the CSRF token; the service checks the role
+        abort(400)
+    try:
+        service.change_participant_role(current_user, participant, request.form.get("role", ""))
+    except ValidationError as error:
+        flash_errors(error)
+    else:
+        flash(_("The role of %(org)s is changed.", org=participant.organization.name), "success")
+    return _back(initiative, "#participants")
+
+
 @bp.post("/initiatives/<slug>/shares")
 @login_required
 def set_shares(slug: str):
@@ -299,12 +356,27 @@ def link_project(slug: str):
         abort(400)
     project = service.project_numbered(request.form.get("project"))
     try:
-        service.link_project(current_user, initiative, project)
+        link = service.link_project(current_user, initiative, project)
     except ValidationError as error:
         flash_errors(error)
     else:
-        flash(_("“%(title)s” is linked: its outcome reports now count towards the initiative.", title=project.title),
-              "success")  # fmt: skip
+        if link.is_confirmed:
+            flash(_("“%(title)s” is linked: its outcome reports now count towards the initiative.", title=project.title),
+                  "success")  # fmt: skip
+        else:
+            flash(_("“%(title)s” is proposed: its outcome reports count once a coordinator of the initiative "
+                    "confirms the link.", title=project.title), "info")  # fmt: skip
+    return _back(initiative, "#projects")
+
+
+@bp.post("/initiatives/<slug>/projects/<int:project_id>/confirm")
+@login_required
+def confirm_link(slug: str, project_id: int):
+    initiative = service.find_initiative(slug)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    service.confirm_project_link(current_user, initiative, service.project_numbered(project_id))
+    flash(_("The link is confirmed: the project's outcome reports now count towards the initiative."), "success")
     return _back(initiative, "#projects")
 
 
@@ -382,12 +454,13 @@ def outcomes_csv(slug: str):
     permissions.require(current_user, "initiative.export", initiative)
     rollup = outcomes.roll_up(initiative)
     rows = [["project", "lead_organization", "counted", "period_start", "period_end", "basis", "tco2e_reduced",
-             "people_reached", "method"]]  # fmt: skip
+             "people_reached", "method", "review_status"]]  # fmt: skip
     for line in rollup.projects:
         for r in line.project.outcome_reports:
             if r.is_archived:
                 continue
             rows.append([line.project.title, line.project.lead_organization.name, "yes" if line.counted else "no",
                          r.period_start.isoformat(), r.period_end.isoformat(), r.basis, _plain(r.tco2e_reduced),
-                         r.people_reached if r.people_reached is not None else "", r.method or ""])  # fmt: skip
+                         r.people_reached if r.people_reached is not None else "", r.method or "",
+                         r.review_status])  # fmt: skip
     return csv_response(rows, f"{initiative.slug}-outcomes.csv")

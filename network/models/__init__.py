@@ -8,7 +8,7 @@ from network.models.geography import Region, Theme
 from network.models.initiative import Activity, Initiative, InitiativeProject, InitiativeTarget, Participant
 from network.models.network import Network
 from network.models.organization import Membership, NotDuplicate, Organization, OrganizationIdentifier, Person
-from network.models.project import OutcomeReport, Partnership, Project, ProjectParticipant
+from network.models.project import OutcomeEvidence, OutcomeReport, Partnership, Project, ProjectParticipant
 from network.models.tag import Tag
 from network.models.user import ApiToken, Notification, SavedSearch, UsedToken, User
 
@@ -16,6 +16,6 @@ __all__ = [
     "Activity", "AgendaItem", "Event", "EventHost", "EventInvitation", "EventNote", "Registration", "Speaker",
     "ApiToken", "AuditEvent", "Base", "ChangeRequest", "ExportJob", "ImportJob", "Initiative",
     "InitiativeProject", "InitiativeTarget", "Membership", "Network", "NotDuplicate", "Notification", "Organization",
-    "OrganizationIdentifier", "OutcomeReport", "Participant", "Partnership", "Person", "Project",
+    "OrganizationIdentifier", "OutcomeEvidence", "OutcomeReport", "Participant", "Partnership", "Person", "Project",
     "ProjectParticipant", "Region", "SavedSearch", "Tag", "Theme", "UsedToken", "User", "utcnow",
 ]  # fmt: skip

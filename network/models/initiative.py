@@ -27,6 +27,8 @@ INITIATIVE_STATUSES = ("proposed", "active", "closed")
 PARTICIPANT_ROLES = ("lead", "partner", "funder", "technical", "observer")
 INVITATION_STATUSES = ("invited", "accepted", "declined", "left", "removed")
 ACTIVITY_KINDS = ("note", "meeting", "call", "decision")
+# A project a member links is "proposed" until a coordinator of the initiative confirms it.
+PROJECT_LINK_STATUSES = ("proposed", "confirmed")
 
 initiative_themes = Table(
     "initiative_themes",
@@ -115,8 +117,12 @@ class Participant(Versioned, Timestamped, Base):
     invited_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # An organisation without user accounts: a coordinator records its answer, and how it was given.
+    answer_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answer_how: Mapped[str | None] = mapped_column(String(300))
 
     initiative: Mapped[Initiative] = relationship(back_populates="participants")
+    answer_recorded_by: Mapped["User | None"] = relationship(foreign_keys=[answer_recorded_by_id])  # noqa: F821
     organization: Mapped[Organization] = relationship()
 
 
@@ -124,13 +130,20 @@ class InitiativeProject(Base):
     """A participant's project linked to an initiative; its outcomes count towards it."""
 
     __tablename__ = "initiative_projects"
-    __table_args__ = (UniqueConstraint("initiative_id", "project_id"),)
+    __table_args__ = (UniqueConstraint("initiative_id", "project_id"), one_of("status", PROJECT_LINK_STATUSES))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     initiative_id: Mapped[int] = mapped_column(ForeignKey("initiatives.id"), index=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(10), default="confirmed", server_default="confirmed")
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.status == "confirmed"
 
     initiative: Mapped[Initiative] = relationship(back_populates="project_links")
     project: Mapped[Project] = relationship()

@@ -1,6 +1,6 @@
 """Projects of organisations, the organisations taking part, and their outcome reports."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -17,13 +17,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from network.models.base import Archivable, Base, Timestamped, Versioned, one_of
+from network.models.base import Archivable, Base, Timestamped, UTCDateTime, Versioned, one_of, utcnow
 from network.models.geography import Region, Theme
 from network.models.organization import Organization
 
 PROJECT_STATUSES = ("planned", "active", "completed", "cancelled")
 PROJECT_ROLES = ("lead", "partner", "funder", "implementer", "technical")
 OUTCOME_BASES = ("estimated", "verified")
+# Where an outcome report stands with its verifier: only "verified" makes its basis verified.
+OUTCOME_REVIEW_STATUSES = ("draft", "submitted", "verified", "returned")
+# A firm or NGO named on someone else's project: "proposed" until it (or a coordinator) confirms.
+PROJECT_PARTICIPANT_STATUSES = ("proposed", "confirmed")
 PARTNERSHIP_KINDS = ("funding", "technical", "implementation", "in_kind", "advocacy")
 PARTNERSHIP_STATUSES = ("proposed", "active", "ended")
 
@@ -75,12 +79,23 @@ class Project(Versioned, Timestamped, Archivable, Base):
 
 class ProjectParticipant(Base):
     __tablename__ = "project_participants"
-    __table_args__ = (UniqueConstraint("project_id", "organization_id"), one_of("role", PROJECT_ROLES))
+    __table_args__ = (
+        UniqueConstraint("project_id", "organization_id"),
+        one_of("role", PROJECT_ROLES),
+        one_of("status", PROJECT_PARTICIPANT_STATUSES),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     role: Mapped[str] = mapped_column(String(12), default="partner")
+    status: Mapped[str] = mapped_column(String(10), default="confirmed", server_default="confirmed")
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.status == "confirmed"
 
     project: Mapped[Project] = relationship(back_populates="participants")
     organization: Mapped[Organization] = relationship()
@@ -90,6 +105,7 @@ class OutcomeReport(Versioned, Timestamped, Archivable, Base):
     __tablename__ = "outcome_reports"
     __table_args__ = (
         one_of("basis", OUTCOME_BASES),
+        one_of("review_status", OUTCOME_REVIEW_STATUSES),
         CheckConstraint("period_end >= period_start", name="period_order"),
         CheckConstraint("tco2e_reduced IS NULL OR tco2e_reduced >= 0", name="tco2e_not_negative"),
         CheckConstraint("people_reached IS NULL OR people_reached >= 0", name="people_not_negative"),
@@ -104,8 +120,38 @@ class OutcomeReport(Versioned, Timestamped, Archivable, Base):
     method: Mapped[str | None] = mapped_column(String(300))
     people_reached: Mapped[int | None] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(Text)
+    review_status: Mapped[str] = mapped_column(String(10), default="draft", server_default="draft")
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Who verified it or sent it back, when, and what they said.
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    review_comment: Mapped[str | None] = mapped_column(Text)
 
     project: Mapped[Project] = relationship(back_populates="outcome_reports")
+    reviewed_by: Mapped["User | None"] = relationship(foreign_keys=[reviewed_by_id])  # noqa: F821
+    evidence: Mapped[list["OutcomeEvidence"]] = relationship(
+        back_populates="report", order_by="OutcomeEvidence.id", cascade="all, delete-orphan"
+    )
+
+
+class OutcomeEvidence(Base):
+    """A file backing an outcome report (a meter reading, an invoice, a certificate). The bytes are
+    kept on disk under a random name (EVIDENCE_DIR); only this row knows the name it was uploaded as."""
+
+    __tablename__ = "outcome_evidence"
+    __table_args__ = (CheckConstraint("size >= 0", name="size_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("outcome_reports.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    report: Mapped[OutcomeReport] = relationship(back_populates="evidence")
 
 
 class Partnership(Versioned, Timestamped, Archivable, Base):

@@ -2,6 +2,8 @@
 network.organizations.forms for how their messages come back onto the fields)."""
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import Form, FormField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields import FieldList
 
@@ -84,18 +86,24 @@ def project_form_data(project) -> dict:
 
 
 class OutcomeForm(EditForm):
+    """An outcome as its organisation reports it: estimated. It becomes verified only when a
+    verifier outside the organisation verifies it (a coordinator in scope may enter one verified)."""
+
     period_start = LooseDateField(_l("Period start"), validators=[Required()])
     period_end = LooseDateField(_l("Period end"), validators=[Required()])
     tco2e_reduced = NumberField(_l("Emissions reduced (tCO2e)"))
     basis = SelectField(_l("Basis"), validate_choice=False, coerce=labels.choice_coerce("outcome_basis"))
-    method = StringField(_l("Method"), description=_l("How the reduction was estimated or verified."))
+    method = StringField(_l("Method"), description=_l("How the reduction was estimated or measured."))
     people_reached = NumberField(_l("People reached"), whole=True)
     note = TextAreaField(_l("Note"), render_kw={"rows": 3})
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, may_verify: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         basis_labels = getattr(labels, "OUTCOME_BASIS_LABELS", {})
-        self.basis.choices = [(b, labels.label(basis_labels, b)) for b in OUTCOME_BASES]
+        if may_verify:
+            self.basis.choices = [(b, labels.label(basis_labels, b)) for b in OUTCOME_BASES]
+        else:  # the organisation's own word is an estimate; verification is asked for on the report's page
+            del self.basis
 
 
 def outcome_form_data(report) -> dict:
@@ -104,3 +112,17 @@ def outcome_form_data(report) -> dict:
         "basis": report.basis, "method": report.method, "people_reached": report.people_reached,
         "note": report.note, "version": report.version,
     }  # fmt: skip
+
+
+class EvidenceForm(FlaskForm):
+    file = FileField(_l("Evidence file"), description=_l("PDF, image (PNG, JPEG, WebP) or spreadsheet (XLSX, XLS, ODS, "
+                                                          "CSV), up to 10 MB."))  # fmt: skip
+
+
+class ReviewForm(FlaskForm):
+    comment = TextAreaField(_l("Comment"), render_kw={"rows": 3},
+                            description=_l("Required when returning the report: say what is missing or wrong."))  # fmt: skip
+
+
+class ConfirmForm(FlaskForm):
+    """Empty form: carries the CSRF token of POST-only buttons."""

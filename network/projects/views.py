@@ -1,11 +1,15 @@
 """Project pages. Read routes first; edit routes follow below them."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+import io
+from functools import partial
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from network import permissions
 from network.editing import actor, create_view, edit_view
+from network.errors import ValidationError
 from network.projects import forms
 from network.services import archiving, history, profiles, projects, search
 
@@ -100,8 +104,10 @@ def history_page(id: int):
 def new_outcome(id: int):
     project = projects.find_project(id)
     permissions.require(current_user, "outcome.manage", project)
+    may_verify = permissions.can(current_user, "outcome.verify", projects.claim_on(project))
     return create_view(
-        forms.OutcomeForm(data={"basis": "estimated"}), lambda data: projects.create_outcome(actor(), project, data),
+        forms.OutcomeForm(data={"basis": "estimated"}, may_verify=may_verify),
+        lambda data: projects.create_outcome(actor(), project, data),
         message=_("The outcome report was added."), next_url=url_for("projects.detail", id=project.id) + "#outcomes",
         render=lambda form: render_template("projects/outcome_form.html", form=form, project=project, report=None),
     )  # fmt: skip
@@ -113,8 +119,9 @@ def edit_outcome(id: int):
     report = projects.find_outcome(id)
     project = report.project
     permissions.require(current_user, "outcome.manage", project)
+    may_verify = permissions.can(current_user, "outcome.verify", report)
     return edit_view(
-        report, forms.OutcomeForm, forms.outcome_form_data,
+        report, partial(forms.OutcomeForm, may_verify=may_verify), forms.outcome_form_data,
         lambda data, version: projects.update_outcome(actor(), report, data, version),
         cancel_url=url_for("projects.detail", id=project.id), message=_("The outcome report was saved."),
         next_url=url_for("projects.detail", id=project.id) + "#outcomes",
@@ -147,3 +154,114 @@ def outcomes(id: int):
     project = projects.find_project(id)
     reports = projects.outcomes_to_manage(actor(), project)
     return render_template("projects/edit_outcomes.html", project=project, reports=reports)
+
+
+# Verification: evidence files, submitting, verifying or returning; confirming participants
+
+
+def _flash_errors(error: ValidationError) -> None:
+    for messages in error.errors.values():
+        for message in messages:
+            flash(message, "error")
+
+
+@bp.get("/outcomes/<int:id>")
+def outcome(id: int):
+    """One outcome report: its figures, where it stands with its verifier, its evidence files."""
+    report = projects.visible_outcome(current_user, id)
+    return render_template(
+        "projects/outcome.html", report=report, project=report.project,
+        evidence_visible=permissions.can(current_user, "outcome.view_evidence", report),
+        can_manage=permissions.can(current_user, "outcome.manage", report.project),
+        can_verify=permissions.can(current_user, "outcome.verify", report),
+        evidence_form=forms.EvidenceForm(), review_form=forms.ReviewForm(),
+    )  # fmt: skip
+
+
+def _outcome_action(id: int, run, done: str):
+    report = projects.find_outcome(id)
+    if not forms.ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        run(report)
+    except ValidationError as error:
+        _flash_errors(error)
+    else:
+        flash(done, "success")
+    return redirect(url_for("projects.outcome", id=report.id))
+
+
+@bp.post("/outcomes/<int:id>/evidence")
+@login_required
+def add_evidence(id: int):
+    upload = request.files.get("file")
+
+    def run(report):
+        projects.add_evidence(actor(), report, upload.filename if upload else "", upload.stream if upload else None)
+
+    return _outcome_action(id, run, _("The file was attached."))
+
+
+@bp.post("/evidence/<int:id>/delete")
+@login_required
+def remove_evidence(id: int):
+    evidence = projects.visible_evidence(actor(), id)
+    report_id = evidence.report_id
+    if not forms.ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        projects.remove_evidence(actor(), evidence)
+    except ValidationError as error:
+        _flash_errors(error)
+    else:
+        flash(_("The file was removed."), "info")
+    return redirect(url_for("projects.outcome", id=report_id))
+
+
+@bp.get("/evidence/<int:id>")
+@login_required
+def evidence_file(id: int):
+    """Always a download, never shown inline: an uploaded file is not trusted to be what it says."""
+    evidence = projects.visible_evidence(actor(), id)
+    data = io.BytesIO(projects.evidence_path(evidence).read_bytes())  # at most EVIDENCE_MAX_BYTES
+    response = send_file(data, mimetype=evidence.content_type, as_attachment=True,
+                         download_name=evidence.filename, max_age=0)  # fmt: skip
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/outcomes/<int:id>/submit")
+@login_required
+def submit_outcome(id: int):
+    return _outcome_action(id, lambda r: projects.submit_outcome(actor(), r),
+                           _("Submitted for verification; the verifiers were notified."))  # fmt: skip
+
+
+@bp.post("/outcomes/<int:id>/verify")
+@login_required
+def verify_outcome(id: int):
+    comment = request.form.get("comment")
+    return _outcome_action(id, lambda r: projects.verify_outcome(actor(), r, comment),
+                           _("The outcome report is verified."))  # fmt: skip
+
+
+@bp.post("/outcomes/<int:id>/return")
+@login_required
+def return_outcome(id: int):
+    comment = request.form.get("comment")
+    return _outcome_action(id, lambda r: projects.return_outcome(actor(), r, comment),
+                           _("The outcome report was returned to its organisation."))  # fmt: skip
+
+
+@bp.post("/projects/<int:id>/participants/<int:participant_id>/confirm")
+@login_required
+def confirm_participant(id: int, participant_id: int):
+    project = projects.find_project(id)
+    participant = projects.find_project_participant(project, participant_id)
+    if not forms.ConfirmForm().validate_on_submit():
+        abort(400)
+    projects.confirm_project_participant(actor(), participant)
+    flash(_("%(org)s's part in the project is confirmed.", org=participant.organization.name), "success")
+    return redirect(url_for("projects.detail", id=project.id) + "#participants")

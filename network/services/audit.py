@@ -23,6 +23,7 @@ from network.models import (
     Network,
     Organization,
     OrganizationIdentifier,
+    OutcomeEvidence,
     OutcomeReport,
     Participant,
     Partnership,
@@ -35,7 +36,7 @@ from network.models import (
 
 AUDITED = (
     Activity, ChangeRequest, ImportJob, Initiative, InitiativeProject, InitiativeTarget, Membership,
-    Network, Organization, OrganizationIdentifier, OutcomeReport, Participant, Partnership, Person,
+    Network, Organization, OrganizationIdentifier, OutcomeEvidence, OutcomeReport, Participant, Partnership, Person,
     Project, ProjectParticipant, User,
 )  # fmt: skip
 NOT_RECORDED = {"version", "created_at", "updated_at", "password_hash", "session_token", "last_login_at"}

@@ -44,6 +44,7 @@ ENTITY_LABELS = {
     "change_requests": _l("Change request"),
     "projects": _l("Project"),
     "project_participants": _l("Project participant"),
+    "outcome_evidence": _l("Evidence file"),
     "outcome_reports": _l("Outcome report"),
     "partnerships": _l("Partnership"),
     "initiatives": _l("Initiative"),
@@ -89,9 +90,14 @@ FIELD_LABELS = {
     "region_id": _l("Region"), "invitation_status": _l("Invitation"), "share": _l("Share (%)"),
     "invited_at": _l("Invited on"), "responded_at": _l("Answered on"), "invited_by_id": _l("Invited by"),
     "networks": _l("Network nodes"), "active": _l("Active account"), "locale": _l("Language"), "scheme": _l("Scheme"),
+    "review_status": _l("Verification"), "submitted_at": _l("Submitted on"), "submitted_by_id": _l("Submitted by"),
+    "review_comment": _l("Verifier's comment"), "answer_recorded_by_id": _l("Answer recorded by"),
+    "answer_how": _l("How it was agreed"), "confirmed_by_id": _l("Confirmed by"), "confirmed_at": _l("Confirmed on"),
+    "content_type": _l("Type"), "size": _l("Size"), "uploaded_at": _l("Uploaded on"), "uploaded_by_id": _l("Uploaded by"),
+    "report_id": _l("Outcome report"),
 }  # fmt: skip
 # Not shown in a diff: internal (a node's path) or shown as a sentence instead (an import's details).
-HIDDEN_FIELDS = {"path", "details", "processed_rows", "id"}
+HIDDEN_FIELDS = {"path", "details", "processed_rows", "id", "stored_name"}
 CHANGE_REQUEST_STATUS_LABELS = {
     "pending": _l("Pending"), "approved": _l("Approved"), "rejected": _l("Rejected"), "withdrawn": _l("Withdrawn"),
 }  # fmt: skip
@@ -108,7 +114,8 @@ CHOICES = {
     ("partnerships", "kind"): labels.PARTNERSHIP_KIND_LABELS, ("partnerships", "status"): labels.PARTNERSHIP_STATUS_LABELS,
     ("project_participants", "role"): labels.PROJECT_ROLE_LABELS, ("outcome_reports", "basis"): labels.OUTCOME_BASIS_LABELS,
     ("change_requests", "status"): CHANGE_REQUEST_STATUS_LABELS, ("import_jobs", "status"): IMPORT_STATUS_LABELS,
-    ("activities", "kind"): ACTIVITY_KIND_LABELS,
+    ("activities", "kind"): ACTIVITY_KIND_LABELS, ("outcome_reports", "review_status"): labels.OUTCOME_REVIEW_LABELS,
+    ("project_participants", "status"): labels.CLAIM_STATUS_LABELS, ("initiative_projects", "status"): labels.CLAIM_STATUS_LABELS,
 }  # fmt: skip
 DATE_FIELDS = {"start_date", "end_date", "period_start", "period_end", "joined_on", "left_on"}
 # Diff fields holding ids (or codes, slugs, lists of them), and what they point at (shown by name).
@@ -121,7 +128,8 @@ REFERENCES = {
     "networks": (Network, Network.slug), "parent_id": (Network, Network.id), "project_id": (Project, Project.id),
     "initiative_id": (Initiative, Initiative.id), "proposed_by_id": (User, User.id), "reviewed_by_id": (User, User.id),
     "author_id": (User, User.id), "user_id": (User, User.id), "created_by_id": (User, User.id),
-    "linked_by_id": (User, User.id), "invited_by_id": (User, User.id),
+    "linked_by_id": (User, User.id), "invited_by_id": (User, User.id), "submitted_by_id": (User, User.id),
+    "answer_recorded_by_id": (User, User.id), "confirmed_by_id": (User, User.id), "uploaded_by_id": (User, User.id),
 }  # fmt: skip
 # The columns that name a record (localized_name picks the reader's language among them).
 NAME_COLUMNS = {

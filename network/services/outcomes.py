@@ -1,8 +1,10 @@
 """Roll-ups: the outcome reports of linked projects add up to an initiative's progress.
 
 Arithmetic is Decimal throughout and rounded only for display. Estimated and verified figures
-are never added into one number without saying so. A project counts for an initiative while the
-organisation leading it is an accepted participant; network-wide, each project counts once however
+are never added into one number without saying so; a report is verified only once a verifier
+outside its organisation said so (services.projects.verify_outcome). A project counts for an
+initiative while the organisation leading it is an accepted participant and its link is confirmed
+by a coordinator; network-wide, each project counts once however
 many initiatives it is linked to.
 """
 
@@ -65,7 +67,13 @@ def percent(part: Decimal, whole: Decimal | int | None) -> Decimal | None:
 class ProjectLine:
     project: Project
     figures: Figures
-    counted: bool  # False once the leading organisation left or was removed
+    counted: bool  # False once the leading organisation left or was removed, or while proposed
+    link: InitiativeProject | None = None
+
+    @property
+    def proposed(self) -> bool:
+        """Linked by a member and not yet confirmed by a coordinator: it does not count yet."""
+        return self.link is not None and not self.link.is_confirmed
 
 
 @dataclass
@@ -135,7 +143,7 @@ def roll_up(initiative: Initiative, unspecified: str = "—") -> RollUp:
     locale = get_locale()  # country and theme names in the reader's language
     for link in links:
         project = link.project
-        counted = project.lead_organization_id in accepted and not project.is_archived
+        counted = project.lead_organization_id in accepted and not project.is_archived and link.is_confirmed
         figures = Figures()
         countries = [labels.localized_name(c, locale) for c in project.countries] or [unspecified]
         themes = [labels.localized_name(t, locale) for t in project.themes] or [unspecified]
@@ -151,7 +159,7 @@ def roll_up(initiative: Initiative, unspecified: str = "—") -> RollUp:
                 by_country[name].add(report, Decimal(1) / len(countries))
             for name in themes:
                 by_theme[name].add(report, Decimal(1) / len(themes))
-        result.projects.append(ProjectLine(project, figures, counted))
+        result.projects.append(ProjectLine(project, figures, counted, link))
     result.by_period = dict(sorted(by_period.items()))
     result.by_country = dict(sorted(by_country.items(), key=lambda kv: -kv[1].tco2e_total))
     result.by_theme = dict(sorted(by_theme.items(), key=lambda kv: -kv[1].tco2e_total))
@@ -198,7 +206,7 @@ class NetworkTotals:
 
 
 def _counted_links():
-    """Links that count: live initiative, live project led by an accepted participant."""
+    """Links that count: confirmed, live initiative, live project led by an accepted participant."""
     return (
         select(InitiativeProject.initiative_id, InitiativeProject.project_id)
         .join(Initiative, Initiative.id == InitiativeProject.initiative_id)
@@ -206,7 +214,7 @@ def _counted_links():
         .join(Participant, (Participant.initiative_id == InitiativeProject.initiative_id)
               & (Participant.organization_id == Project.lead_organization_id))
         .where(Initiative.archived_at.is_(None), Project.archived_at.is_(None),
-               Participant.invitation_status == "accepted")
+               Participant.invitation_status == "accepted", InitiativeProject.status == "confirmed")
     )  # fmt: skip
 
 

@@ -1,21 +1,41 @@
 """Projects, the organisations taking part in them, and their outcome reports.
 
 A project belongs to its lead organisation: its members and the coordinators managing it edit
-the project and its outcome reports directly (no moderation).
+the project and its outcome reports directly (no moderation). What it says about others needs
+their word: an organisation it names as taking part is "proposed" until that organisation or a
+coordinator confirms it, and an outcome is verified only by a verifier outside the organisation,
+after the organisation submits it with evidence files.
 """
 
+import secrets
 from decimal import Decimal
+from pathlib import Path
+from types import SimpleNamespace
+from typing import IO
 
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import selectinload
 
 from network import permissions
-from network.errors import NotFound
+from network.errors import NotFound, ValidationError
 from network.extensions import db
-from network.models import Organization, OutcomeReport, Project, ProjectParticipant
+from network.labels import OUTCOME_REVIEW_LABELS, label
+from network.models import (
+    InitiativeProject,
+    Organization,
+    OutcomeEvidence,
+    OutcomeReport,
+    Project,
+    ProjectParticipant,
+    User,
+    utcnow,
+)  # fmt: skip
 from network.models.project import OUTCOME_BASES, PROJECT_ROLES, PROJECT_STATUSES
 from network.services import operation
 from network.services.cleaning import Cleaner, find_organization, plain_value, regions_by_code, themes_by_slug
+from network.services.notifications import notify, organization_users
 from network.services.organizations import check_version, is_blank
 from network.services.profiles import MAX_ID
 
@@ -99,13 +119,15 @@ def plain_submitted(cleaned: dict) -> dict:
     }
 
 
-def assign_project(project: Project, cleaned: dict) -> None:
+def assign_project(actor, project: Project, cleaned: dict) -> list[ProjectParticipant]:
+    """Set the cleaned values; returns the participants that became "proposed"."""
     # No flush half-way (the look-ups below would autoflush): one UPDATE, one version, one audit row.
     with db.session.no_autoflush:
-        _assign_project(project, cleaned)
+        return _assign_project(actor, project, cleaned)
 
 
-def _assign_project(project: Project, cleaned: dict) -> None:
+def _assign_project(actor, project: Project, cleaned: dict) -> list[ProjectParticipant]:
+    claimed = []
     for key, value in cleaned.items():
         if key == "countries":
             project.countries = regions_by_code(value)
@@ -115,14 +137,32 @@ def _assign_project(project: Project, cleaned: dict) -> None:
             kept = {p.organization_id: p for p in project.participants}
             rows = []
             for org, role in value:
-                row = kept.get(org.id) or ProjectParticipant(
-                    organization=org, organization_id=org.id, project_id=project.id
-                )
-                row.role = role
+                row = kept.get(org.id)
+                if row is None or row.role != role:
+                    row = row or ProjectParticipant(organization=org, organization_id=org.id, project_id=project.id)
+                    row.role = role
+                    claimed.append(row)
                 rows.append(row)
             project.participants = rows
         else:
             setattr(project, key, value)
+    # Naming a firm or NGO (or changing its role) is a claim about it: it stands once the
+    # organisation or a coordinator confirms it, at once when the actor is one of those.
+    proposed = []
+    for row in claimed:
+        if permissions.can(actor, "project_participant.confirm", row):
+            row.status, row.confirmed_by_id, row.confirmed_at = "confirmed", getattr(actor, "id", None), utcnow()
+        else:
+            row.status, row.confirmed_by_id, row.confirmed_at = "proposed", None, None
+            proposed.append(row)
+    return proposed
+
+
+def _tell_proposed(project: Project, rows: list[ProjectParticipant]) -> None:
+    for row in rows:
+        notify(organization_users(row.organization), "project_participant_proposed",
+               {"org": row.organization.name, "project": project.title, "project_role": row.role},
+               f"/projects/{project.id}#participants")  # fmt: skip
 
 
 @operation
@@ -130,8 +170,10 @@ def create_project(actor, org: Organization, data: dict) -> Project:
     permissions.require(actor, "project.create", org)
     cleaned = validate_project(data)
     project = Project(lead_organization=org, lead_organization_id=org.id)
-    assign_project(project, cleaned)
+    proposed = assign_project(actor, project, cleaned)
     db.session.add(project)
+    db.session.flush()  # the notices link to the project's page
+    _tell_proposed(project, proposed)
     return project
 
 
@@ -140,8 +182,24 @@ def update_project(actor, project: Project, data: dict, expected_version) -> Pro
     permissions.require(actor, "project.update", project)
     cleaned = validate_project(data, existing=project)
     check_version(project, expected_version, project_values(project, cleaned), plain_submitted(cleaned))
-    assign_project(project, cleaned)
+    _tell_proposed(project, assign_project(actor, project, cleaned))
     return project
+
+
+@operation
+def confirm_project_participant(actor, participant: ProjectParticipant) -> ProjectParticipant:
+    """The organisation named on a project (or a coordinator) confirms it takes part in that role."""
+    permissions.require(actor, "project_participant.confirm", participant)
+    if participant.status != "confirmed":
+        participant.status, participant.confirmed_by_id, participant.confirmed_at = "confirmed", actor.id, utcnow()
+    return participant
+
+
+def find_project_participant(project: Project, participant_id: int) -> ProjectParticipant:
+    participant = next((p for p in project.participants if p.id == participant_id), None)
+    if participant is None:
+        raise NotFound(_("No such participant in this project."))
+    return participant
 
 
 # Outcome reports -----------------------------------------------------------------------------
@@ -165,11 +223,34 @@ def validate_outcome(data: dict, *, existing: OutcomeReport | None = None) -> di
     return c.done()
 
 
+def claim_on(project: Project):
+    """What the outcome rules are asked about for a report not made yet: its project is all they read."""
+    return SimpleNamespace(project=project)
+
+
+def _may_verify(actor, project: Project, report: OutcomeReport | None = None) -> bool:
+    return permissions.can(actor, "outcome.verify", report or claim_on(project))
+
+
+def _check_basis(actor, project: Project, report: OutcomeReport | None, cleaned: dict) -> None:
+    claimed = cleaned.get("basis") == "verified" and (report is None or report.basis != "verified")
+    if claimed and not _may_verify(actor, project, report):
+        raise ValidationError({"basis": [_("Only a verifier outside the organisation can mark an outcome "
+                                                "verified: report it as estimated and submit it for verification.")]})  # fmt: skip
+
+
 @operation
 def create_outcome(actor, project: Project, data: dict) -> OutcomeReport:
     permissions.require(actor, "outcome.manage", project)
     cleaned = validate_outcome(data)
+    _check_basis(actor, project, None, cleaned)
     report = OutcomeReport(project=project, project_id=project.id, **cleaned)
+    if report.basis == "verified":  # entered by a verifier (a coordinator in scope): they vouch for it
+        report.review_status, report.reviewed_by_id, report.reviewed_at = (
+            "verified",
+            getattr(actor, "id", None),
+            utcnow(),
+        )
     db.session.add(report)
     return report
 
@@ -178,11 +259,194 @@ def create_outcome(actor, project: Project, data: dict) -> OutcomeReport:
 def update_outcome(actor, report: OutcomeReport, data: dict, expected_version) -> OutcomeReport:
     permissions.require(actor, "outcome.manage", report.project)
     cleaned = validate_outcome(data, existing=report)
+    _check_basis(actor, report.project, report, cleaned)
     current = {k: plain_value(getattr(report, k)) for k in cleaned}
     check_version(report, expected_version, current, {k: plain_value(v) for k, v in cleaned.items()})
+    changed = {k for k, v in cleaned.items() if plain_value(v) != current[k]}
     for key, value in cleaned.items():
         setattr(report, key, value)
+    if report.review_status == "verified" and changed and not _may_verify(actor, report.project, report):
+        # What was verified is no longer what the report says: estimated again, to be submitted again.
+        report.basis, report.review_status = "estimated", "draft"
+    elif report.basis == "verified" and report.review_status != "verified":
+        report.review_status, report.reviewed_by_id, report.reviewed_at = (
+            "verified",
+            getattr(actor, "id", None),
+            utcnow(),
+        )
+    elif report.basis == "estimated" and report.review_status == "verified":
+        report.review_status = "draft"
     return report
+
+
+# Verification --------------------------------------------------------------------------------
+
+
+def verifiers_of(report: OutcomeReport) -> list[User]:
+    """The active users, admins aside, who may verify the report (they are told when it is submitted)."""
+    links = list(db.session.scalars(select(InitiativeProject).where(
+        InitiativeProject.project_id == report.project_id, InitiativeProject.status == "confirmed")))  # fmt: skip
+    technical = {p.organization_id for k in links for p in k.initiative.participants
+                 if p.role == "technical" and p.invitation_status == "accepted"}  # fmt: skip
+    candidates = db.session.scalars(
+        select(User).where(User.active.is_(True), ~permissions.administrators(),
+                           or_(User.organization_id.in_(technical), permissions.any_coordinator()))
+        .order_by(User.id)
+    )  # fmt: skip
+    return [u for u in candidates if permissions.can(u, "outcome.verify", report)]
+
+
+@operation
+def submit_outcome(actor, report: OutcomeReport) -> OutcomeReport:
+    """The organisation asks for its estimated report to be verified, with its evidence attached."""
+    permissions.require(actor, "outcome.manage", report.project)
+    if report.is_archived:
+        raise ValidationError({"": [_("This outcome report is archived.")]})
+    if report.review_status not in ("draft", "returned"):
+        raise ValidationError({"": [_("This outcome report is already %(status)s.",
+                                      status=label(OUTCOME_REVIEW_LABELS, report.review_status).lower())]})  # fmt: skip
+    if not report.evidence:
+        raise ValidationError({"evidence": [_("Attach at least one evidence file before submitting.")]})
+    report.review_status, report.submitted_at, report.submitted_by_id = (
+        "submitted",
+        utcnow(),
+        getattr(actor, "id", None),
+    )
+    notify(verifiers_of(report), "outcome_submitted", _outcome_params(report), f"/outcomes/{report.id}")
+    return report
+
+
+def _review_check(actor, report: OutcomeReport) -> None:
+    permissions.require(actor, "outcome.verify", report)
+    if report.review_status != "submitted" or report.is_archived:
+        raise ValidationError(
+            {"": [_("Only an outcome report submitted for verification can be verified or returned.")]}
+        )
+
+
+@operation
+def verify_outcome(actor, report: OutcomeReport, comment: str | None = None) -> OutcomeReport:
+    """A verifier outside the organisation vouches for the report: from now on it counts as verified."""
+    _review_check(actor, report)
+    c = Cleaner({"comment": comment})
+    c.text("comment", max_length=5000, multiline=True)
+    comment = c.done().get("comment")
+    report.basis, report.review_status = "verified", "verified"
+    report.reviewed_by_id, report.reviewed_at, report.review_comment = actor.id, utcnow(), comment
+    notify(organization_users(report.project.lead_organization), "outcome_verified", _outcome_params(report),
+           f"/outcomes/{report.id}")  # fmt: skip
+    return report
+
+
+@operation
+def return_outcome(actor, report: OutcomeReport, comment: str | None) -> OutcomeReport:
+    """A verifier sends the report back with what is missing or wrong; it stays estimated."""
+    _review_check(actor, report)
+    c = Cleaner({"comment": comment})
+    c.text("comment", max_length=5000, multiline=True, required=True)
+    comment = c.done()["comment"]
+    report.basis, report.review_status = "estimated", "returned"
+    report.reviewed_by_id, report.reviewed_at, report.review_comment = actor.id, utcnow(), comment
+    notify(organization_users(report.project.lead_organization), "outcome_returned", _outcome_params(report),
+           f"/outcomes/{report.id}")  # fmt: skip
+    return report
+
+
+def _outcome_params(report: OutcomeReport) -> dict:
+    return {"project": report.project.title, "period": f"{report.period_start} – {report.period_end}"}
+
+
+# Evidence files ------------------------------------------------------------------------------
+
+# Extension → (the type it is served as, a check of its first bytes). The type is ours, never the
+# uploader's; a file whose bytes do not match its extension is refused.
+EVIDENCE_TYPES = {
+    "pdf": ("application/pdf", lambda head: head.startswith(b"%PDF-")),
+    "png": ("image/png", lambda head: head.startswith(b"\x89PNG\r\n\x1a\n")),
+    "jpg": ("image/jpeg", lambda head: head.startswith(b"\xff\xd8\xff")),
+    "jpeg": ("image/jpeg", lambda head: head.startswith(b"\xff\xd8\xff")),
+    "webp": ("image/webp", lambda head: head[:4] == b"RIFF" and head[8:12] == b"WEBP"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+             lambda head: head.startswith(b"PK\x03\x04")),
+    "ods": ("application/vnd.oasis.opendocument.spreadsheet", lambda head: head.startswith(b"PK\x03\x04")),
+    "xls": ("application/vnd.ms-excel", lambda head: head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")),
+    "csv": ("text/csv", lambda head: b"\x00" not in head),
+}  # fmt: skip
+MAX_EVIDENCE_FILES = 20
+
+
+def evidence_dir() -> Path:
+    """EVIDENCE_DIR, or instance/evidence: never under static/, so files are only served by a view."""
+    configured = current_app.config.get("EVIDENCE_DIR")
+    path = Path(configured) if configured else Path(current_app.instance_path) / "evidence"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def evidence_path(evidence: OutcomeEvidence) -> Path:
+    return evidence_dir() / evidence.stored_name
+
+
+def _clean_filename(name: str) -> str:
+    """The uploaded name as shown and offered on download: no folders, no control characters."""
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '"<>|:*?').strip(" .")
+    return name[-200:] or "evidence"
+
+
+@operation
+def add_evidence(actor, report: OutcomeReport, filename: str, stream: IO[bytes] | None) -> OutcomeEvidence:
+    """Attach a file (PDF, image or spreadsheet) to an outcome report that is not verified yet."""
+    permissions.require(actor, "outcome.manage", report.project)
+    if stream is None or not filename:
+        raise ValidationError({"file": [_("Choose a file to attach.")]})
+    if report.review_status == "verified":
+        raise ValidationError({"file": [_("This outcome report is verified; its evidence can no longer change.")]})
+    if len(report.evidence) >= MAX_EVIDENCE_FILES:
+        raise ValidationError({"file": [_("At most %(n)d files per outcome report.", n=MAX_EVIDENCE_FILES)]})
+    name = _clean_filename(filename)
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in EVIDENCE_TYPES:
+        raise ValidationError(
+            {"file": [_("Attach a PDF, an image (PNG, JPEG, WebP) or a spreadsheet (XLSX, XLS, ODS, CSV).")]}
+        )
+    limit = int(current_app.config.get("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024))
+    data = stream.read(limit + 1)
+    if not data:
+        raise ValidationError({"file": [_("The file is empty.")]})
+    if len(data) > limit:
+        raise ValidationError({"file": [_("The file is larger than %(mb)s MB.", mb=format(limit / 1_048_576, "g"))]})
+    content_type, looks_right = EVIDENCE_TYPES[extension]
+    if not looks_right(data[:16]):
+        raise ValidationError({"file": [_("The file's contents do not match its type (.%(ext)s).", ext=extension)]})
+    stored = f"{secrets.token_hex(16)}.{extension}"
+    (evidence_dir() / stored).write_bytes(data)
+    evidence = OutcomeEvidence(report=report, filename=name, stored_name=stored, content_type=content_type,
+                               size=len(data), uploaded_by_id=getattr(actor, "id", None))  # fmt: skip
+    db.session.add(evidence)
+    return evidence
+
+
+@operation
+def remove_evidence(actor, evidence: OutcomeEvidence) -> None:
+    report = evidence.report
+    permissions.require(actor, "outcome.manage", report.project)
+    if report.review_status in ("submitted", "verified"):
+        raise ValidationError({"file": [_("Evidence of a report under verification or verified cannot be removed.")]})
+    path = evidence_path(evidence)
+    report.evidence.remove(evidence)
+    db.session.delete(evidence)
+    db.session.flush()
+    path.unlink(missing_ok=True)
+
+
+def visible_evidence(actor, evidence_id: int) -> OutcomeEvidence:
+    """An evidence file, for the organisation and its verifiers only (NotFound first)."""
+    evidence = db.session.get(OutcomeEvidence, evidence_id) if 0 < evidence_id <= MAX_ID else None
+    if evidence is None:
+        raise NotFound(_("No such file."))
+    permissions.require(actor, "outcome.view_evidence", evidence.report)
+    return evidence
 
 
 # Reading -------------------------------------------------------------------------------------
@@ -229,5 +493,10 @@ def published_outcomes(actor, project: Project) -> Select:
 def outcomes_to_manage(actor, project: Project) -> list[OutcomeReport]:
     """Every outcome report of the project, archived ones too, by period, for those who keep them."""
     permissions.require(actor, "outcome.manage", project)
-    query = select(OutcomeReport).where(OutcomeReport.project_id == project.id).order_by(OutcomeReport.period_start)
+    query = (
+        select(OutcomeReport)
+        .where(OutcomeReport.project_id == project.id)
+        .options(selectinload(OutcomeReport.evidence))
+        .order_by(OutcomeReport.period_start)
+    )
     return list(db.session.scalars(query))

@@ -3,6 +3,9 @@ graphs drawn around them (.graph). Callers import what they use from here."""
 
 from network.services.initiatives.graph import initiative_graph, organization_graph
 from network.services.initiatives.participation import (
+    answers_itself,
+    change_participant_role,
+    convening_coordinators,
     effective_shares,
     find_organizations_to_invite,
     find_participant,
@@ -10,6 +13,7 @@ from network.services.initiatives.participation import (
     leave_initiative,
     own_participation,
     participant_history,
+    record_answer,
     remove_participant,
     respond_to_invitation,
     set_shares,
@@ -17,6 +21,7 @@ from network.services.initiatives.participation import (
     visible_participants,
 )
 from network.services.initiatives.records import (
+    confirm_project_link,
     create_initiative,
     find_initiative,
     link_project,
@@ -32,6 +37,11 @@ from network.services.initiatives.records import (
 )
 
 __all__ = [
+    "answers_itself",
+    "change_participant_role",
+    "confirm_project_link",
+    "convening_coordinators",
+    "record_answer",
     "create_initiative",
     "effective_shares",
     "find_initiative",

@@ -1,6 +1,7 @@
 """Who takes part in an initiative: invitations and their answers, leaving and removal, the credited
 shares of outcomes, and who may see which participant."""
 
+from datetime import UTC, datetime, time
 from decimal import Decimal
 
 from flask import has_request_context, url_for
@@ -147,7 +148,78 @@ def invite_participant(actor, initiative: Initiative, organization: Organization
         "role": role,
         "url": _link(initiative, external=True),
     }
-    notify(organization_users(organization), "invitation", params, _link(initiative), mail=True)
+    users = organization_users(organization)
+    if users:
+        notify(users, "invitation", params, _link(initiative), mail=True)
+    else:
+        # Nobody can answer for it in the app: the convening coordinators record its answer once it
+        # is given (record_answer), so they are the ones reminded.
+        notify(convening_coordinators(initiative, actor), "invitation_no_users", params, _link(initiative))
+    return participant
+
+
+def convening_coordinators(initiative: Initiative, actor=None) -> list:
+    """The active coordinators of the convening node (or a node above it); the actor alone when
+    the initiative has no convening node."""
+    from network.models import User
+
+    if initiative.network is None:
+        return [actor] if isinstance(actor, User) and actor.active else []
+    return list(
+        db.session.scalars(
+            select(User).where(permissions.coordinating(initiative.network), User.active.is_(True)).order_by(User.id)
+        )
+    )
+
+
+def answers_itself(organization: Organization) -> bool:
+    """Whether the organisation has users who answer its invitations themselves."""
+    return permissions.has_users(organization)
+
+
+@operation
+def record_answer(actor, participant: Participant, accept: bool, answered_on, how: str) -> Participant:
+    """A coordinator records the answer of an organisation without user accounts: accepted or
+    declined, the day it was given and how (a mail from its director, a meeting): kept on the
+    participant and in its audit trail."""
+    if permissions.can(actor, "initiative.manage_participants", participant.initiative) and not permissions.can(
+        actor, "participant.answer_for", participant
+    ):
+        raise ValidationError({"": [_("%(org)s has users of its own: they answer the invitation themselves.",
+                                      org=participant.organization.name)]})  # fmt: skip
+    permissions.require(actor, "participant.answer_for", participant)
+    if participant.invitation_status != "invited":
+        status = label(INVITATION_STATUS_LABELS, participant.invitation_status).lower()
+        raise ValidationError({"": [_("This invitation was already answered (%(status)s).", status=status)]})
+    c = Cleaner({"answered_on": answered_on, "how": how})
+    c.date("answered_on", required=True)
+    c.text("how", max_length=300, required=True)
+    day = c.cleaned.get("answered_on")
+    if day is not None and day > utcnow().date():
+        c.error("answered_on", _("Must not be in the future."))
+    elif day is not None and day < participant.invited_at.date():
+        c.error("answered_on", _("Must not be before the invitation (%(date)s).",
+                                 date=participant.invited_at.date().isoformat()))  # fmt: skip
+    cleaned = c.done()
+    participant.invitation_status = "accepted" if accept else "declined"
+    participant.responded_at = datetime.combine(cleaned["answered_on"], time(12), tzinfo=UTC)
+    participant.answer_recorded_by_id = actor.id
+    participant.answer_how = cleaned["how"]
+    return participant
+
+
+@operation
+def change_participant_role(actor, participant: Participant, role: str) -> Participant:
+    """A coordinator changes the role an organisation has in the initiative (its share stays)."""
+    permissions.require(actor, "participant.change_role", participant)
+    if role not in PARTICIPANT_ROLES:
+        raise ValidationError({"role": [_("Choose lead, partner, funder, technical or observer.")]})
+    if participant.invitation_status not in ACTIVE_STATUSES:
+        raise ValidationError({"": [_("%(org)s is not taking part.", org=participant.organization.name)]})
+    if participant.role != role:
+        participant.role = role
+        notify(organization_users(participant.organization), "participant_role_changed",
+               dict(_names(participant), role=role), _link(participant.initiative))  # fmt: skip
     return participant
 
 

@@ -21,10 +21,13 @@ from network.models import (
     Participant,
     Project,
     Region,
+    utcnow,
 )
 from network.models.initiative import INITIATIVE_STATUSES
 from network.services import NotFound, ValidationError, lookups, operation
 from network.services.cleaning import Cleaner, as_list, plain_value, regions_by_code, themes_by_slug
+from network.services.initiatives.participation import convening_coordinators
+from network.services.notifications import notify
 from network.services.organizations import check_version, is_blank
 from network.slugs import unique_slug
 
@@ -302,6 +305,24 @@ def link_project(actor, initiative: Initiative, project: Project) -> InitiativeP
         raise ValidationError({"project": [_("“%(title)s” is already linked.", title=project.title)]})
     link = InitiativeProject(initiative=initiative, project=project, linked_by_id=getattr(actor, "id", None))
     db.session.add(link)
+    # A member's link is a claim: its outcomes count once a coordinator of the initiative confirms it.
+    if permissions.can(actor, "initiative.confirm_link", link):
+        link.status, link.confirmed_by_id, link.confirmed_at = "confirmed", getattr(actor, "id", None), utcnow()
+    else:
+        link.status = "proposed"
+        notify(convening_coordinators(initiative), "project_link_proposed",
+               {"project": project.title, "title": initiative.title}, f"/initiatives/{initiative.slug}#projects")  # fmt: skip
+    return link
+
+
+@operation
+def confirm_project_link(actor, initiative: Initiative, project: Project) -> InitiativeProject:
+    link = next((k for k in initiative.project_links if k.project_id == project.id), None)
+    if link is None:
+        raise NotFound(_("This project is not linked to the initiative."))
+    permissions.require(actor, "initiative.confirm_link", link)
+    if link.status != "confirmed":
+        link.status, link.confirmed_by_id, link.confirmed_at = "confirmed", actor.id, utcnow()
     return link
 
 
