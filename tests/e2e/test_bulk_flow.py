@@ -72,3 +72,44 @@ def test_three_results_join_an_initiative_and_a_user_is_invited_by_chinese_name(
     invited = db.session.scalars(select(Participant.organization_id).where(Participant.initiative_id == initiative.id))
     assert sorted(invited) == sorted(o.id for o in solar[:3])
     assert errors == []
+
+
+def test_tag_bulk_and_picker_pages_have_no_serious_axe_violation(live_server, browser, db_session):
+    from tests.e2e.test_accessibility import AXE, DESKTOP, PHONE, RUN_AXE, TAGS
+
+    node = f.network("CAN East Asia", slug="can-eastasia")
+    orgs = [f.organization(f"Solar Cooperative {n}", networks=[node]) for n in ("Alpha", "Beta")]
+    coordinator = f.user("coordinator", email="coord@example.org", networks=[node])
+    from network.services import tags
+
+    tag = tags.create_tag(coordinator, "Summit 2027", node)
+    tags.add_to_tag(coordinator, tag, [o.id for o in orgs])
+    db_session.commit()
+    problems: list[str] = []
+
+    def check(page, where: str) -> None:
+        for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+            page.set_viewport_size(viewport)
+            page.evaluate("new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+            problems.extend(
+                f"{where} {size}: {v['id']} {v['targets']} {v['summary']}" for v in page.evaluate(RUN_AXE, TAGS)
+            )
+
+    for lang in ("en", "zh"):
+        context = browser.new_context(locale="en-GB", viewport=DESKTOP)
+        context.add_init_script(path=str(AXE))
+        page = context.new_page()
+        log_in(page, live_server, "coord@example.org")
+        page.goto(f"{live_server}/?lang={lang}")
+        for url in ("/tags", f"/organizations?tag={tag.id}", "/organizations/saved",
+                    f"/organizations/{orgs[0].slug}/merge?duplicate_q=solar&duplicate_find=1"):  # fmt: skip
+            page.goto(live_server + url)
+            check(page, f"{lang} {url}")
+        page.goto(f"{live_server}/organizations?q=solar")
+        page.locator("[data-testid=bulk-pick]").first.check()
+        page.select_option("[data-testid=bulk-action]", "tag")
+        page.locator("[data-testid=bulk-go]").click()
+        page.locator("[data-testid=bulk-confirm]").wait_for()
+        check(page, f"{lang} bulk step")
+        context.close()
+    assert not problems, "\n".join(problems)
