@@ -337,3 +337,17 @@ def test_api_creates_events_and_registers(app, world):
     assert found["total"] == 1 and "kind" in found["facets"]
     spec = client.get("/api/v1/openapi.json").get_json()
     assert "/api/v1/events/{ref}/registrations" in spec["paths"]
+
+
+def test_organisation_page_and_partner_suggestions_count_events(app, world, event):
+    from network.services import suggestions
+
+    initiative = f.initiative("Green Freight", network=world.x)
+    service.update_event(f.SETUP, event, {"initiatives": [initiative.slug]}, event.version)
+    service.mark_attended(f.SETUP, service.register(world.users["member_b"], event))
+    db.session.commit()
+    page = app.test_client().get(f"/organizations/{world.org_b.slug}").get_data(as_text=True)
+    assert "Took part in 1 event." in page and "/events/cutting-truck-emissions" in page
+    suggested = {s.organization.id: s for s in suggestions.suggest_partners(initiative)}
+    assert world.org_a.id in suggested and world.org_b.id in suggested  # co-hosted; attended
+    assert "Took part in “Cutting truck emissions”" in suggested[world.org_b.id].reasons

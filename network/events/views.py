@@ -39,6 +39,12 @@ def event_words():
     return {"event_labels": labels, "event_time": event_time}
 
 
+@bp.app_template_global()
+def events_of_organization(org):
+    """For an organisation's page (templates/events/_organization.html)."""
+    return service.events_of_organization(org)
+
+
 def event_time(moment, zone_name: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A moment in the event's zone, as the page shows it beside the reader's own (static/js/events.js)."""
     return service.local(moment, zone_name).strftime(fmt) if moment is not None else ""

@@ -1,7 +1,8 @@
 """Partner suggestions: organisations not yet in an initiative, ranked, each with its reasons.
 
 Score = 3 per matching theme + 2 per country of operation inside the initiative's countries and
-regions + 4 per partnership with a participant. The ranking is one aggregate query; reasons
+regions + 4 per partnership with a participant + 2 per event linked to the initiative that it hosted
+or attended. The ranking is one aggregate query; reasons
 are worked out for the shown suggestions only.
 """
 
@@ -14,10 +15,11 @@ from sqlalchemy.orm import selectinload
 
 from network.extensions import db
 from network.labels import PARTNERSHIP_KIND_LABELS, join_names, label, localized_name
-from network.models import Initiative, Organization, Partnership, Region
+from network.models import Event, EventHost, Initiative, Organization, Partnership, Region, Registration
+from network.models.event import event_initiatives
 from network.models.organization import organization_countries, organization_themes
 
-THEME_WEIGHT, COUNTRY_WEIGHT, PARTNERSHIP_WEIGHT = 3, 2, 4
+THEME_WEIGHT, COUNTRY_WEIGHT, PARTNERSHIP_WEIGHT, EVENT_WEIGHT = 3, 2, 4, 2
 
 
 @dataclass
@@ -55,8 +57,16 @@ def suggest_partners(initiative: Initiative, limit: int = 10) -> list[Suggestion
                      .where(Partnership.org_a_id.in_(partners_in), *live))  # fmt: skip
         parts.append(select(Partnership.org_a_id.label("org_id"), literal(PARTNERSHIP_WEIGHT).label("w"))
                      .where(Partnership.org_b_id.in_(partners_in), *live))  # fmt: skip
-    if not parts:
-        return []
+    linked_events = (
+        select(event_initiatives.c.event_id)
+        .join(Event, Event.id == event_initiatives.c.event_id)
+        .where(event_initiatives.c.initiative_id == initiative.id, Event.archived_at.is_(None))
+    )
+    parts.append(select(EventHost.organization_id.label("org_id"), literal(EVENT_WEIGHT).label("w"))
+                 .where(EventHost.event_id.in_(linked_events)))  # fmt: skip
+    parts.append(select(Registration.organization_id.label("org_id"), literal(EVENT_WEIGHT).label("w"))
+                 .where(Registration.event_id.in_(linked_events), Registration.attended_at.is_not(None))
+                 .distinct())  # fmt: skip
     scores = union_all(*parts).subquery()
     # Add up per organisation first, then join the (fewer) totals to the organisations.
     totals = select(scores.c.org_id, func.sum(scores.c.w).label("score")).group_by(scores.c.org_id).subquery()
@@ -81,6 +91,7 @@ def suggest_partners(initiative: Initiative, limit: int = 10) -> list[Suggestion
         )
     }  # fmt: skip
     partnerships = _partnerships_with(ids, partners_in)
+    took_part = _events_with(ids, linked_events)
     locale = get_locale()  # reasons name themes, countries and partners in the reader's language
     participant_names = {p.organization_id: localized_name(p.organization, locale) for p in initiative.participants}
     wanted_themes = set(theme_ids)
@@ -100,6 +111,8 @@ def suggest_partners(initiative: Initiative, limit: int = 10) -> list[Suggestion
             other = p.org_b_id if p.org_a_id == org_id else p.org_a_id
             reasons.append(_("%(kind)s partner of %(name)s", kind=label(PARTNERSHIP_KIND_LABELS, p.kind),
                              name=participant_names.get(other, "?")))  # fmt: skip
+        for event in took_part.get(org_id, []):
+            reasons.append(_("Took part in “%(event)s”", event=localized_name(event, locale)))
         suggestions.append(Suggestion(org, int(score), reasons))
     return suggestions
 
@@ -118,4 +131,21 @@ def _partnerships_with(org_ids: list[int], participant_ids: set[int]) -> dict[in
     for p in rows:
         key = p.org_a_id if p.org_a_id in org_ids else p.org_b_id
         found.setdefault(key, []).append(p)
+    return found
+
+
+def _events_with(org_ids: list[int], linked_events) -> dict[int, list[Event]]:
+    """The linked events each suggested organisation hosted or attended (for its reasons)."""
+    hosted = select(EventHost.organization_id, EventHost.event_id).where(
+        EventHost.organization_id.in_(org_ids), EventHost.event_id.in_(linked_events))
+    attended = select(Registration.organization_id, Registration.event_id).where(
+        Registration.organization_id.in_(org_ids), Registration.event_id.in_(linked_events),
+        Registration.attended_at.is_not(None))
+    pairs = set(db.session.execute(hosted.union(attended)).tuples())
+    if not pairs:
+        return {}
+    events = {e.id: e for e in db.session.scalars(select(Event).where(Event.id.in_({e for _o, e in pairs})))}
+    found: dict[int, list[Event]] = {}
+    for org_id, event_id in sorted(pairs):
+        found.setdefault(org_id, []).append(events[event_id])
     return found
