@@ -20,7 +20,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app, g
-from huey import MemoryHuey, RedisHuey, SqliteHuey, signals
+from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab, signals
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -41,6 +41,20 @@ def job(retries: int = 0):
     return decorator
 
 
+# name -> (function, huey crontab keywords): run on the consumer on a schedule, in an app context.
+PERIODIC: dict[str, tuple[Callable, dict]] = {}
+
+
+def periodic(**schedule):
+    """Run a function on a schedule (``minute="*/15"``) on the consumer; it commits its own work."""
+
+    def decorator(func):
+        PERIODIC[func.__name__] = (func, schedule)
+        return func
+
+    return decorator
+
+
 def init_app(app: Flask) -> None:
     from network.services import exporting, mail  # noqa: F401  (their @job functions register)
     from network.services.importing import jobs  # noqa: F401
@@ -50,6 +64,11 @@ def init_app(app: Flask) -> None:
     for name, (func, retries) in JOBS.items():
         tasks[func] = huey.task(name=name, retries=retries, retry_delay=app.config["JOBS_RETRY_DELAY"],
                                 context=True)(_in_app_context(app, func))  # fmt: skip
+    from network.services.events import invitations
+
+    periodic(minute="*/15")(invitations.reminders_job)  # reminders the day before an event
+    for name, (func, schedule) in PERIODIC.items():
+        huey.periodic_task(crontab(**schedule), name=name)(_in_app_context(app, func))
     # A consumer stopped mid-job (SIGTERM, a restart): the job goes back on the queue for the next one.
     huey.signal(signals.SIGNAL_INTERRUPTED)(lambda _signal, task, *args, **kwargs: huey.enqueue(task))
     app.extensions["huey"] = huey
@@ -210,5 +229,5 @@ def worker(workers: int | None) -> None:
         raise click.UsageError("JOBS_IMMEDIATE is set: jobs run where they are queued, there is nothing to consume.")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
     consumer = huey.create_consumer(workers=workers or current_app.config["JOBS_WORKERS"], worker_type="thread",
-                                    periodic=False, max_delay=1.0)  # fmt: skip
+                                    periodic=True, max_delay=1.0)  # fmt: skip
     consumer.run()

@@ -351,3 +351,11 @@ def test_organisation_page_and_partner_suggestions_count_events(app, world, even
     suggested = {s.organization.id: s for s in suggestions.suggest_partners(initiative)}
     assert world.org_a.id in suggested and world.org_b.id in suggested  # co-hosted; attended
     assert "Took part in “Cutting truck emissions”" in suggested[world.org_b.id].reasons
+
+
+def test_the_reminder_command_and_the_periodic_job(app, runner, world, event):
+    from network import tasks
+
+    assert "reminders_job" in tasks.PERIODIC  # the consumer runs it every 15 minutes
+    result = runner.invoke(args=["events", "send-reminders"])
+    assert result.exit_code == 0 and "0 reminders sent." in result.output  # a month ahead: nothing yet

@@ -469,3 +469,15 @@ def node_ics(node: str):
         abort(404)
     events = service.node_events(network)
     return ics_response(service.ics(events, request.host_url, network.name), f"{network.slug}-events.ics")
+
+
+@bp.cli.command("send-reminders")
+def send_reminders_command() -> None:
+    """Mail the reminders for events starting in the next 24 hours (the worker does it every 15 minutes)."""
+    import click
+
+    from network.database import writing
+
+    with writing():
+        sent = invitations.reminders_job()
+    click.echo(f"{sent} reminders sent.")

@@ -169,3 +169,16 @@ def send_reminders(link_to, now=None) -> int:
             sent += 1
     db.session.flush()
     return sent
+
+
+def public_link(event: Event, token: str | None) -> str:
+    """A link for mail sent outside a request: PUBLIC_BASE_URL (NETWORK_PUBLIC_BASE_URL), else SERVER_NAME."""
+    base = current_app.config.get("PUBLIC_BASE_URL") or f"http://{current_app.config.get('SERVER_NAME') or 'localhost'}"
+    return f"{base.rstrip('/')}/events/{event.slug}" + (f"/join/{token}" if token else "")
+
+
+def reminders_job() -> int:
+    """The periodic job (every 15 minutes on the consumer, see tasks.PERIODIC): the day-before reminders."""
+    sent = send_reminders(public_link)
+    db.session.commit()
+    return sent
