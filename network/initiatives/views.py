@@ -236,7 +236,8 @@ def add_organization():
         else:
             _flash_invited(organization)
             return _back(initiative, "#participants")
-    return render_template("initiatives/add.html", form=form, organization=organization)
+    return render_template("initiatives/add.html", form=form, organization=organization,
+                           answers_itself=service.answers_itself(organization))  # fmt: skip
 
 
 def _participant_action(slug: str, participant_id: int, action) -> Response:

@@ -66,6 +66,13 @@ def test_coordinator_builds_member_accepts_progress_shows(live_server, browser, 
     member.select_option("#link-project", str(project.id))
     member.get_by_role("button", name="Link project").click()
     expect(member.locator("[data-testid=linked-projects]")).to_contain_text("Efficient trucks Nairobi")
+    # a member's link is proposed: it counts once a coordinator of the initiative confirms it (#15)
+    expect(member.locator("[data-testid=link-proposed]")).to_be_visible()
+    expect(member.locator("[data-testid=verified-tCO2e]")).to_have_text("0.0")
+    coordinator.reload()
+    coordinator.locator("[data-testid=linked-projects]").get_by_role("button", name="Confirm").click()
+    expect(coordinator.locator("[data-testid=link-proposed]")).to_have_count(0)
+    member.reload()
 
     # --- the progress shows it, in figures, in the chart and in the graph
     expect(member.locator("[data-testid=verified-tCO2e]")).to_have_text("420.5")
