@@ -93,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
         health,
         imports,
         initiatives,
+        mailings,
         main,
         memberships,
         moderation,
@@ -104,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
     )  # fmt: skip
 
     for feature in (main, auth, directory, organizations, moderation, memberships, people, partnerships, projects,
-                    initiatives, events, activity, graph, notifications, imports, exports, admin, health):  # fmt: skip
+                    initiatives, events, mailings, activity, graph, notifications, imports, exports, admin,
+                    health):  # fmt: skip
         app.register_blueprint(feature.bp)
     api.init_app(app)

@@ -291,6 +291,10 @@ def _ran_import(user, role, job) -> bool:
     return role is not None and job.user_id == user.id
 
 
+def _mails_from(user, role, mailing) -> bool:
+    return role == "coordinator" and mailing.network is not None and manages_network(user, mailing.network)
+
+
 def _own_project(user, role, project: Project) -> bool:
     org = project.lead_organization
     return manages_organization(user, org) or speaks_for(user, org)
@@ -464,6 +468,13 @@ RULES = {
     "tag.manage": lambda u, r, tag: r == "coordinator" and tag.network is not None and manages_network(u, tag.network),
     # Acting on many directory results at once (obj None); each action then asks its own rule
     "directory.bulk": lambda u, r, o: r == "coordinator",
+    # Mailings (#16): coordinators write to the organisations of their nodes; obj of mailing.create
+    # is the node it is sent from (None: network-wide, admins alone), of the others the Mailing
+    "mailing.list": lambda u, r, o: r == "coordinator",
+    "mailing.create": lambda u, r, network: r == "coordinator" and network is not None and manages_network(u, network),
+    "mailing.view": lambda u, r, m: _mails_from(u, r, m),
+    "mailing.update": lambda u, r, m: _mails_from(u, r, m),
+    "mailing.send": lambda u, r, m: _mails_from(u, r, m),
 }
 
 # Actions the admin shortcut in ``can`` does not cover: only the rule decides, for admins as for

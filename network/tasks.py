@@ -58,6 +58,7 @@ def periodic(**schedule):
 def init_app(app: Flask) -> None:
     from network.services import exporting, mail  # noqa: F401  (their @job functions register)
     from network.services.importing import jobs  # noqa: F401
+    from network.services.mailings import sending  # noqa: F401
 
     huey = make_huey(app)
     tasks = {}

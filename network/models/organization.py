@@ -14,6 +14,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -142,5 +143,11 @@ class Person(Versioned, Timestamped, Archivable, Base):
     phone: Mapped[str | None] = mapped_column(String(50))
     title: Mapped[str | None] = mapped_column(String(200))
     consent_to_list: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Mailings (network/services/mailings): only people who agreed get network mail, in their
+    # language (a code of LANGUAGES; none: the mailing's default); an unsubscribe or a bounce stops it.
+    mail_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    language: Mapped[str | None] = mapped_column(String(8))
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organization: Mapped[Organization] = relationship(back_populates="people")

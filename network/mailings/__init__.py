@@ -1,0 +1,3 @@
+from network.mailings.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,237 @@
+"""Mailings (#16): write a draft to an audience, preview it, test it, send it, follow its report;
+the unsubscribe link of every mail (no login). Views stay thin: the rules are in the services."""
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from network import permissions
+from network.extensions import csrf, db
+from network.models import Event, Initiative, Network, SavedSearch
+from network.services import ValidationError, tags
+from network.services import mailings as service
+from network.services.mailings import sending
+
+bp = Blueprint("mailings", __name__)
+
+# Languages by their own names (as the account page offers them).
+LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
+STATUS_LABELS = {"draft": _l("Draft"), "sending": _l("Sending"), "sent": _l("Sent")}
+DELIVERY_LABELS = {"queued": _l("Queued"), "sending": _l("Sending"), "sent": _l("Sent"), "failed": _l("Failed"),
+                   "unsubscribed": _l("Unsubscribed"), "excluded": _l("Excluded")}  # fmt: skip
+REASON_LABELS = {"no_email": _l("No email address"), "no_consent": _l("Has not agreed to network mail"),
+                 "unsubscribed": _l("Unsubscribed"), "bounced": _l("Mail to them bounced"),
+                 "duplicate": _l("Same address as another recipient"), "refused": _l("Refused by the mail server"),
+                 "interrupted": _l("Interrupted while sending")}  # fmt: skip
+
+
+@bp.app_context_processor
+def mailing_words():
+    return {
+        "mailing_status": lambda code: str(STATUS_LABELS.get(code, code)),
+        "delivery_status": lambda code: str(DELIVERY_LABELS.get(code, code)),
+        "exclusion_reason": lambda code: str(REASON_LABELS.get(code, code or "")),
+        "language_name": lambda code: LANGUAGE_NAMES.get(code, code),
+    }
+
+
+def _flash_errors(error: ValidationError) -> None:
+    for messages in error.errors.values():
+        for message in messages:
+            flash(message, "error")
+
+
+def _choices() -> dict:
+    """What an audience may come from, as "source:ref" options of one select."""
+    nodes = service.mailing_nodes(current_user)
+    saved = db.session.scalars(select(SavedSearch).where(SavedSearch.user_id == current_user.id)
+                               .order_by(SavedSearch.name)).all()  # fmt: skip
+    initiatives = db.session.scalars(select(Initiative).where(Initiative.archived_at.is_(None))
+                                     .order_by(Initiative.id.desc()).limit(200)).all()  # fmt: skip
+    events = db.session.scalars(select(Event).where(Event.archived_at.is_(None))
+                                .order_by(Event.starts_at.desc()).limit(200)).all()  # fmt: skip
+    return {
+        "node": [(str(n.id), n.name) for n in nodes],
+        "tag": [(str(t.id), t.name) for t in tags.visible_tags(current_user)],
+        "saved_search": [(str(s.id), s.name) for s in saved],
+        "initiative": [(i.slug, i.title) for i in initiatives],
+        "event": [(e.slug, e.title) for e in events],
+    }
+
+
+def _values() -> dict:
+    values = request.form.to_dict()
+    source, _sep, ref = (request.form.get("audience") or "").partition(":")
+    values.update(source=source, ref=ref, ids=request.form.getlist("ids"))
+    return values
+
+
+def _network() -> Network | None:
+    raw = request.form.get("network") or ""
+    if not raw:
+        return None
+    network = db.session.get(Network, int(raw)) if raw.isdigit() and len(raw) < 10 else None
+    if network is None:
+        abort(404)
+    return network
+
+
+@bp.get("/mailings")
+@login_required
+def index():
+    return render_template("mailings/index.html", mailings=service.visible_mailings(current_user))
+
+
+@bp.route("/mailings/new", methods=["GET", "POST"])
+@login_required
+def new():
+    permissions.require(current_user, "mailing.list")
+    nodes = service.mailing_nodes(current_user)
+    if not nodes and not permissions.can(current_user, "mailing.create", None):
+        abort(403)
+    if request.method == "POST":
+        try:
+            mailing = service.save_mailing(current_user, _values(), _network())
+        except ValidationError as error:
+            db.session.rollback()
+            _flash_errors(error)
+        else:
+            db.session.commit()
+            flash(_("Draft saved. Check who it goes to and preview it before sending."), "success")
+            return redirect(url_for("mailings.detail", mailing_id=mailing.id))
+    # From the directory (ticked organisations) or a tag's page: ?source=selection&id=1&id=2, ?source=tag&ref=3
+    ids = [i for i in request.values.getlist("ids") or request.args.getlist("id") if i.isdigit()][:5000]
+    chosen = request.values.get("audience") or (
+        f"{request.args.get('source')}:{request.args.get('ref', '')}" if request.args.get("source") else ""
+    )
+    if ids and not chosen:
+        chosen = "selection:"
+    return render_template("mailings/form.html", mailing=None, nodes=nodes, choices=_choices(), ids=ids,
+                           chosen=chosen, values=request.form)  # fmt: skip
+
+
+@bp.get("/mailings/<int:mailing_id>")
+@login_required
+def detail(mailing_id: int):
+    mailing = service.get_mailing(current_user, mailing_id)
+    if not mailing.is_draft:
+        status = request.args.get("status") or None
+        return render_template("mailings/report.html", mailing=mailing, counts=service.report(current_user, mailing),
+                               deliveries=service.deliveries(current_user, mailing, status), status=status)  # fmt: skip
+    audience = service.audience_of(current_user, mailing)
+    person = request.args.get("person", type=int)
+    preview, recipient = service.preview(current_user, mailing, audience, person)
+    source = (mailing.audience or {}).get("source", "")
+    chosen = f"{source}:{(mailing.audience or {}).get('ref', '')}"
+    return render_template(
+        "mailings/form.html", mailing=mailing, nodes=service.mailing_nodes(current_user), choices=_choices(),
+        ids=(mailing.audience or {}).get("ids") or [], chosen=chosen, values=None, audience=audience,
+        preview=preview, recipient=recipient,
+    )  # fmt: skip
+
+
+@bp.post("/mailings/<int:mailing_id>")
+@login_required
+def update(mailing_id: int):
+    mailing = service.get_mailing(current_user, mailing_id, "mailing.update")
+    try:
+        service.save_mailing(current_user, _values(), _network(), mailing)
+    except ValidationError as error:
+        db.session.rollback()
+        _flash_errors(error)
+    else:
+        db.session.commit()
+        flash(_("Draft saved."), "success")
+    return redirect(url_for("mailings.detail", mailing_id=mailing_id))
+
+
+@bp.post("/mailings/<int:mailing_id>/test")
+@login_required
+def test(mailing_id: int):
+    mailing = service.get_mailing(current_user, mailing_id, "mailing.update")
+    try:
+        service.send_test(current_user, mailing, request.form.get("language") or None)
+    except ValidationError as error:
+        _flash_errors(error)
+    else:
+        db.session.commit()
+        flash(_("A test was sent to %(email)s.", email=current_user.email), "success")
+    return redirect(url_for("mailings.detail", mailing_id=mailing_id))
+
+
+@bp.post("/mailings/<int:mailing_id>/send")
+@login_required
+def send(mailing_id: int):
+    mailing = service.get_mailing(current_user, mailing_id, "mailing.send")
+    try:
+        counts = service.send_mailing(current_user, mailing, request.url_root)
+    except ValidationError as error:
+        db.session.rollback()
+        _flash_errors(error)
+    else:
+        db.session.commit()
+        flash(ngettext("Sending to %(num)d person.", "Sending to %(num)d people.", counts["recipients"]), "success")
+    return redirect(url_for("mailings.detail", mailing_id=mailing_id))
+
+
+@bp.post("/mailings/<int:mailing_id>/resume")
+@login_required
+def resume(mailing_id: int):
+    mailing = service.get_mailing(current_user, mailing_id, "mailing.send")
+    try:
+        service.resume(current_user, mailing)
+    except ValidationError as error:
+        _flash_errors(error)
+    else:
+        flash(_("Sending resumed: only those not sent yet get it."), "success")
+    return redirect(url_for("mailings.detail", mailing_id=mailing_id))
+
+
+@bp.get("/mailings/<int:mailing_id>/report.csv")
+@login_required
+def report_csv(mailing_id: int):
+    mailing = service.get_mailing(current_user, mailing_id)
+    return Response(service.report_csv(current_user, mailing), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename=mailing-{mailing.id}.csv"})  # fmt: skip
+
+
+@bp.post("/mailings/<int:mailing_id>/bounces")
+@login_required
+def bounces(mailing_id: int):
+    mailing = service.get_mailing(current_user, mailing_id, "mailing.send")
+    upload = request.files.get("file")
+    text = upload.read(2_000_000).decode("utf-8", "replace") if upload else request.form.get("emails") or ""
+    try:
+        number = service.record_bounces(current_user, mailing, text)
+    except ValidationError as error:
+        db.session.rollback()
+        _flash_errors(error)
+    else:
+        db.session.commit()
+        flash(ngettext("%(num)d bounce recorded.", "%(num)d bounces recorded.", number), "success")
+    return redirect(url_for("mailings.detail", mailing_id=mailing_id))
+
+
+# ---------------------------------------------------------------------- unsubscribe (no login)
+
+
+@bp.get("/unsubscribe/<token>")
+def unsubscribe_page(token: str):
+    delivery = sending.read_unsubscribe_token(token)
+    if delivery is None:
+        abort(400)
+    return render_template("mailings/unsubscribe.html", token=token, done=False)
+
+
+@bp.post("/unsubscribe/<token>")
+@csrf.exempt  # mail programs POST here with "List-Unsubscribe=One-Click" (RFC 8058); the signed token is the proof
+def unsubscribe(token: str):
+    delivery = sending.read_unsubscribe_token(token)
+    if delivery is None:
+        abort(400)
+    sending.unsubscribe(delivery)
+    db.session.commit()
+    return render_template("mailings/unsubscribe.html", token=token, done=True)
