@@ -176,7 +176,9 @@ def more_items(world, n: int) -> None:
                                      changes={"acronym": [None, f"M{i}"]}, base_version=1, status="pending"))  # fmt: skip
         invite(org, f"Invitation {i}", world.x)
         invite(world.org_a, f"For A {i}")
-        f.project(world.org_a, f"Due {i}")
+        project = f.project(world.org_a, f"Due {i}")
+        f.outcome(project, year=2020, review_status="returned")
+        f.outcome(project, year=2019, review_status="submitted")
     db.session.commit()
 
 
@@ -184,6 +186,8 @@ def test_start_page_statements_do_not_grow_with_items_or_the_audit_log(world, cl
     build_queues(world)
     f.organization("Organisation A Twin", networks=[world.x1], website="https://a.example.org")
     orgs.propose_profile_change(world.users["member_a"], world.org_a, {"name": "A 2"}, world.org_a.version)
+    f.outcome(world.project_a, year=2020, review_status="returned")
+    f.outcome(world.project_a, year=2019, review_status="submitted")
     db.session.commit()
     add_audit_rows(20, world.org_a.id)
 
@@ -201,7 +205,8 @@ def test_start_page_statements_do_not_grow_with_items_or_the_audit_log(world, cl
     many = counts()
     assert many == few, (few, many)
     login(client, world.users["coordinator_x"])
-    assert int(queue_count(page(client), "changes")) > 15  # the items were there to count
+    html = page(client)
+    assert int(queue_count(html, "changes")) > 15 and int(queue_count(html, "verify")) > 15  # items were there
 
 
 def test_possible_duplicates_are_counted_in_the_coordinators_nodes_only(world, client_as):
@@ -234,3 +239,25 @@ def test_the_start_page_reads_in_chinese(world, client_as):
     html = page(client_as("coordinator_x"), "/?lang=zh")
     for words in ("待审核的修改申请", "未回复的邀请", "60 天内到期的成员资格", "您的节点中的最新变更", "编辑设置"):
         assert words in html, words
+
+
+def test_outcome_reports_sent_back_and_awaiting_verification(world, client_as):
+    from network.models import OutcomeReport
+
+    returned = f.outcome(world.project_a, year=2023)
+    submitted = f.outcome(world.project_a, year=2022)
+    other = f.outcome(world.project_b, year=2022)
+    for report, status in ((returned, "returned"), (submitted, "submitted"), (other, "submitted")):
+        db.session.get(OutcomeReport, report.id).review_status = status
+    db.session.commit()
+    member = page(client_as("member_a"))
+    assert f'href="/outcomes/{returned.id}"' in re.search(
+        r'data-testid="reports-returned".*?</ul>', member, re.S
+    ).group(0)
+    assert waiting_count(member) == 1 + 1  # Project A's report due this year, and the one sent back
+    assert 'data-testid="reports-returned"' not in page(client_as("member_b"))
+    coordinator = page(client_as("coordinator_x"))
+    assert queue_count(coordinator, "verify") == "1" and f'href="/outcomes/{submitted.id}"' in coordinator
+    assert f'href="/outcomes/{other.id}"' not in coordinator
+    assert waiting_count(coordinator) == 1
+    assert queue_count(page(client_as("admin")), "verify") == "2"

@@ -75,6 +75,7 @@ class MemberStart:
     organization: Organization
     missing: list[str]  # useful profile fields still empty
     reports_due: Queue  # projects active this year without an outcome report for it
+    reports_returned: Queue  # outcome reports a verifier sent back
     invitations: Queue  # initiatives the organisation is invited to and has not answered
     change_requests: list[ChangeRequest]  # pending, or decided in the last DECIDED_DAYS
 
@@ -84,6 +85,7 @@ class CoordinatorStart:
     everywhere: bool  # an admin: every node's queues
     nodes: list[Network]  # the nodes managed (an admin: the first NODES_SHOWN), for their settings
     change_requests: Queue
+    reports_submitted: Queue  # outcome reports of its nodes' organisations awaiting verification
     invitations: Queue
     memberships_ending: Queue
     memberships_lapsed: Queue
@@ -134,6 +136,23 @@ def reports_due_query(organization_id: int, day: date) -> Select:
     )
 
 
+def reports_query(status: str, lead_in) -> Select:
+    """Live outcome reports in ``status`` of live projects whose lead organisation is ``lead_in``
+    (an id, a subquery of ids, or None for all)."""
+    query = (
+        select(OutcomeReport)
+        .join(Project, Project.id == OutcomeReport.project_id)
+        .where(
+            OutcomeReport.review_status == status,
+            OutcomeReport.archived_at.is_(None),
+            Project.archived_at.is_(None),
+        )
+    )
+    if isinstance(lead_in, int):
+        return query.where(Project.lead_organization_id == lead_in)
+    return query.where(_in_scope(Project.lead_organization_id, lead_in))
+
+
 def invitations_query(organization_id: int) -> Select:
     return (
         select(Participant)
@@ -175,6 +194,11 @@ def member_start(actor) -> MemberStart | None:
         organization=org,
         missing=missing_fields(org),
         reports_due=queue(reports_due_query(org.id, today()), (Project.end_date, Project.id)),
+        reports_returned=queue(
+            reports_query("returned", org.id),
+            (OutcomeReport.reviewed_at, OutcomeReport.id),
+            options=(selectinload(OutcomeReport.project),),
+        ),  # fmt: skip
         invitations=queue(
             invitations_query(org.id),
             (Participant.invited_at, Participant.id),
@@ -307,6 +331,10 @@ def coordinator_start(actor) -> CoordinatorStart:
             change_requests_query(in_scope), (ChangeRequest.created_at, ChangeRequest.id),
             options=(selectinload(ChangeRequest.organization),),
         ),
+        reports_submitted=queue(
+            reports_query("submitted", in_scope), (OutcomeReport.submitted_at, OutcomeReport.id),
+            options=(selectinload(OutcomeReport.project).selectinload(Project.lead_organization),),
+        ),
         invitations=queue(
             unanswered_query(actor, in_scope), (Participant.invited_at, Participant.id),
             options=(selectinload(Participant.organization), selectinload(Participant.initiative)),
@@ -340,8 +368,9 @@ class Waiting:
 
 def waiting(actor) -> Waiting:
     """What waits for the user, in one statement of bounded counts, once a request: for a member its
-    unanswered invitations and missing outcome reports; for a coordinator or admin the change
-    requests to review, memberships ending soon and its unfinished imports. (Possible duplicates
+    unanswered invitations, missing outcome reports and reports sent back; for a coordinator or
+    admin the change requests to review, memberships ending soon, its unfinished imports and the
+    outcome reports awaiting verification. (Possible duplicates
     are left out: counting them reads the whole directory.)"""
     # Kept in the request's environ, not g: g outlives the request where an app context is pushed.
     cached = request.environ.get("network.waiting") if has_request_context() else None
@@ -356,6 +385,7 @@ def waiting(actor) -> Waiting:
                 bounded_count(change_requests_query(in_scope)),
                 bounded_count(memberships_query(actor, ending=True, day=day)),
                 bounded_count(imports_query(actor)),
+                bounded_count(reports_query("submitted", in_scope)),
             )
         ).one()
         result = Waiting(total=sum(counts), change_requests=counts[0])
@@ -364,6 +394,7 @@ def waiting(actor) -> Waiting:
             select(
                 bounded_count(invitations_query(actor.organization_id)),
                 bounded_count(reports_due_query(actor.organization_id, today())),
+                bounded_count(reports_query("returned", actor.organization_id)),
             )
         ).one()
         result = Waiting(total=sum(counts))
