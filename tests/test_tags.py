@@ -131,6 +131,9 @@ def test_api_filters_by_tag(client, world, orgs):
     db.session.commit()
     body = client.get(f"/api/v1/organizations?tag={tag.id}", headers=bearer(world.users["viewer"], "read")).get_json()
     assert [item["id"] for item in body["items"]] == [orgs[1].id]
+    assert [(v["value"], v["count"]) for v in body["facets"]["tag"]] == [(str(tag.id), 1)]
+    visitor = client.get(f"/api/v1/organizations?tag={tag.id}").get_json()
+    assert visitor["total"] > 1 and "tag" not in visitor["facets"]
     spec = client.get("/api/v1/openapi.json").get_json()
     params = [p["name"] for p in spec["paths"]["/api/v1/organizations"]["get"]["parameters"]]
     assert "tag" in params
