@@ -32,6 +32,8 @@ from network.models import (
     ExportJob,
     ImportJob,
     InitiativeProject,
+    Mailing,
+    MailingDelivery,
     Notification,
     ProjectParticipant,
     SavedSearch,
@@ -39,6 +41,7 @@ from network.models import (
 )
 from network.models.tag import Tag
 from network.services import accounts, exporting, projects, tokens
+from network.services.mailings import sending
 from tests import factories as f
 from tests.conftest import ROLE_NAMES
 
@@ -142,6 +145,38 @@ TABLE: dict[tuple[str, str], list[Case]] = {
         c("/organizations/saved/{saved_x}/tag", {"coordinator_x"}, data={"name": "From search", "network": "{x1_id}"},
           denied=("denied", "missing"), note="one's own saved search only: others' are not found"),
     ),  # fmt: skip
+    # Mailings (#16): coordinators write from their own nodes (admins from anywhere); the unsubscribe
+    # link of a mail works without logging in, with a signed token only.
+    ("mailings.index", "GET"): row(c("/mailings", COORDINATORS, note="attack: members and viewers")),
+    ("mailings.new", "GET"): row(c("/mailings/new", COORDINATORS)),
+    ("mailings.new", "POST"): row(
+        c("/mailings/new", A_COORD, data={"network": "{x1_id}", "audience": "node:{x1_id}", "people": "all",
+                                          "language": "en", "subject": "Call", "body": "Dear {{ name }}"},
+          note="attack: coordinator Y mailing from node X1"),
+    ),  # fmt: skip
+    ("mailings.detail", "GET"): row(
+        c("/mailings/{mailing_x}", A_COORD, note="attack: coordinator Y reading X's draft"),
+        c("/mailings/{sent_mailing_x}", A_COORD, note="the report of a sent one"),
+    ),
+    ("mailings.update", "POST"): row(
+        c("/mailings/{mailing_x}", A_COORD, data={"audience": "node:{x1_id}", "subject": "Changed", "body": "x"},
+          note="attack: coordinator Y editing X's draft"),
+    ),  # fmt: skip
+    ("mailings.test", "POST"): row(c("/mailings/{mailing_x}/test", A_COORD)),
+    ("mailings.send", "POST"): row(c("/mailings/{mailing_x}/send", A_COORD, note="attack: coordinator Y sending X's")),
+    ("mailings.resume", "POST"): row(c("/mailings/{sent_mailing_x}/resume", A_COORD)),
+    ("mailings.report_csv", "GET"): row(c("/mailings/{sent_mailing_x}/report.csv", A_COORD)),
+    ("mailings.bounces", "POST"): row(
+        c("/mailings/{sent_mailing_x}/bounces", A_COORD, data={"emails": "nobody@example.org"})
+    ),
+    ("mailings.unsubscribe_page", "GET"): row(
+        c("/unsubscribe/{unsubscribe_token}", EVERYONE, note="no login: the signed token"),
+        c("/unsubscribe/forged-token", status=400, note="attack: forged unsubscribe token"),
+    ),
+    ("mailings.unsubscribe", "POST"): row(
+        c("/unsubscribe/{unsubscribe_token}", EVERYONE, note="one-click, as mail programs POST (no CSRF token)"),
+        c("/unsubscribe/forged-token", status=400, note="attack: forged unsubscribe token"),
+    ),
     ("directory.pick", "GET"): row(c("/organizations/pick?field=organization&organization_q=Organisation", EVERYONE)),
     ("directory.merge_pick", "GET"): row(
         c("/organizations/{org_a}/merge", A_COORD),
@@ -866,6 +901,19 @@ class Targets:
         db.session.add_all([tag_x, tag_y, saved_x])
         db.session.flush()
         self.values |= {"tag_x": tag_x.id, "tag_y": tag_y.id, "saved_x": saved_x.id}
+        # Mailings of node X: a draft, and a sent one with a delivery to person A (its unsubscribe link).
+        mailing_x = Mailing(network_id=w.x.id, subject="Draft X", body="Hello {{ name }}",
+                            audience={"source": "node", "ref": str(w.x1.id), "people": "all"})  # fmt: skip
+        sent_mailing_x = Mailing(network_id=w.x.id, subject="Sent X", body="Hi", status="sent", sent_at=now,
+                                 audience={"source": "node", "ref": str(w.x1.id), "people": "all"})  # fmt: skip
+        db.session.add_all([mailing_x, sent_mailing_x])
+        db.session.flush()
+        delivery_a = MailingDelivery(mailing_id=sent_mailing_x.id, person_id=person_a.id, organization_id=w.org_a.id,
+                                     name="Pat A", email="pat@example.org", status="sent", sent_at=now)  # fmt: skip
+        db.session.add(delivery_a)
+        db.session.flush()
+        self.values |= {"mailing_x": mailing_x.id, "sent_mailing_x": sent_mailing_x.id,
+                        "unsubscribe_token": sending.unsubscribe_token(delivery_a)}  # fmt: skip
         db.session.flush()
         self.values.update(change_a=change_a.id, job_x=job_x.id, saved_a=saved_a.id, export_a=export_a.id)
         db.session.commit()
