@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import insert
 
 from network.extensions import db
-from network.models import AuditEvent, ChangeRequest, Membership, NotDuplicate, Organization, utcnow
+from network.models import AuditEvent, ChangeRequest, ImportJob, Membership, NotDuplicate, Organization, utcnow
 from network.services import organizations as orgs
 from network.services import start
 from tests import factories as f
@@ -150,7 +150,12 @@ def test_the_coordinators_latest_changes_are_those_of_its_nodes(world, client_as
 def test_lapsed_memberships_and_unfinished_imports(world, client_as):
     membership = ending(world.org_a, world.x1, -5)
     membership.status = "lapsed"
+    db.session.add(ImportJob(user_id=world.users["coordinator_x"].id, filename="members.csv", status="previewed"))
+    db.session.add(ImportJob(user_id=world.users["coordinator_x"].id, filename="old.csv", status="committed"))
     db.session.commit()
+    assert queue_count(page(client_as("coordinator_x")), "imports") == "1"  # its own, not finished
+    assert queue_count(page(client_as("coordinator_y")), "imports") == "0"
+    assert queue_count(page(client_as("admin")), "imports") == "1"
     html = page(client_as("coordinator_x"))
     assert queue_count(html, "lapsed") == "1" and queue_count(html, "ending") == "0"
     assert queue_count(page(client_as("coordinator_y")), "lapsed") == "0"

@@ -226,9 +226,14 @@ def unanswered_query(actor, in_scope) -> Select:
     """Invitations not answered yet, of organisations in the actor's nodes or to initiatives they convene."""
     convened = select(Initiative.id).join(Network, Network.id == Initiative.network_id)
     convened = convened.where(permissions.in_network_scope(actor, Network.path))
-    return select(Participant).where(
-        Participant.invitation_status == "invited",
-        or_(_in_scope(Participant.organization_id, in_scope), Participant.initiative_id.in_(convened)),
+    return (
+        select(Participant)
+        .join(Initiative, Initiative.id == Participant.initiative_id)
+        .where(
+            Participant.invitation_status == "invited",
+            Initiative.archived_at.is_(None),
+            or_(_in_scope(Participant.organization_id, in_scope), Participant.initiative_id.in_(convened)),
+        )
     )
 
 
