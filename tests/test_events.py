@@ -359,3 +359,21 @@ def test_the_reminder_command_and_the_periodic_job(app, runner, world, event):
     assert "reminders_job" in tasks.PERIODIC  # the consumer runs it every 15 minutes
     result = runner.invoke(args=["events", "send-reminders"])
     assert result.exit_code == 0 and "0 reminders sent." in result.output  # a month ahead: nothing yet
+
+
+def test_demo_has_a_cop_side_event_with_the_story_cohosts_and_a_waitlist(app, runner):
+    from network.models import Event
+
+    result = runner.invoke(args=["seed-demo", "--orgs", "60", "--seed", "7"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    cop = service.find_event("cop-side-event-cutting-truck-emissions")
+    hosts = {h.organization.name_local: h.role for h in cop.hosts}
+    assert hosts["绿色交通促进会"] == "host" and hosts["运联货运平台"] == "co_host"
+    assert {hosts["绿标认证中心"], hosts["长青商业银行"], hosts["长途轮胎有限公司"]} <= {"co_host", "sponsor"}
+    assert cop.starts_at > datetime.now(UTC) and any(item.speakers for item in cop.agenda)
+    counts = service.counts(cop)
+    assert counts["registered"] == cop.capacity and counts["waitlisted"] >= 1
+    assert [i.title for i in cop.initiatives] == ["Green Freight China"]
+    past = db.session.scalars(select(Event).where(Event.ends_at < datetime.now(UTC))).all()
+    assert any(service.counts(e)["attended"] for e in past)

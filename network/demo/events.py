@@ -51,7 +51,7 @@ def build_events(builder) -> int:
         slug="cop-side-event-cutting-truck-emissions", title="Cutting truck emissions: a joint programme for road freight",
         title_local="减少卡车排放：道路货运联合行动", kind="side_event", status="full", timezone=zone,
         starts_at=_at(day, 13, 15, zone), ends_at=_at(day, 14, 45, zone), venue="Blue Zone, side event room 3",
-        city="Addis Ababa", country=countries.get("ET"), capacity=12, network=nodes.get("ccan"),
+        city="Addis Ababa", country=countries.get("ET"), network=nodes.get("ccan"),
         description="An NGO association, a road-freight platform, a certification body, a bank and a tyre maker present "
                     "how eco-driving, low-rolling-resistance tyres, retrofit loans and verified savings cut the fuel use "
                     "of China's trucks, and how the programme can be taken to other countries.",
@@ -94,6 +94,7 @@ def build_events(builder) -> int:
     entries += [(name, email, None, None, None, org) for name, email, org in extra]
     seen: set[str] = set()
     entries = [e for e in entries if e[1].lower() not in seen and not seen.add(e[1].lower())]  # one per email
+    cop.capacity = max(3, len(entries) - 3)  # full, with the last three on the waitlist
     for n, entry in enumerate(entries):
         name, email, org_id, person_id, user_id = entry[:5]
         status = "registered" if seats < cop.capacity else "waitlisted"
