@@ -1,22 +1,26 @@
-"""Whole pages over HTTP: req/s and latency of the directory's pages against a bare Flask page.
+"""Whole pages over HTTP: req/s and latency of the directory's pages against a bare Flask page and
+Datasette's faceted pages on the same data.
 
-    .venv/bin/python bench/pages.py --database /tmp/x/network.sqlite3            # SQLite file
-    .venv/bin/python bench/pages.py --database postgresql+psycopg://postgres@127.0.0.1:5432/db
-    .venv/bin/python bench/pages.py --database … --audit-rows 1000000 --connections 8 --seconds 15
+    .venv/bin/python bench/pages.py --build 20000          # builds /tmp/bench-pages-20000 once, reuses it
+    .venv/bin/python bench/pages.py --build 20000 --database postgresql+psycopg://postgres@127.0.0.1:5432/db \
+        --peer-sqlite /tmp/bench-pages-20000/network.sqlite3          # an empty PostgreSQL database
+    .venv/bin/python bench/pages.py --database /tmp/x/network.sqlite3 --only / /networks --no-http
 
 (Not bench/http.py: a script named http.py in bench/ would hide the standard library's http
 package from itself and from everything it imports.)
 
-Give it a database already seeded (flask db upgrade, load-reference, seed-demo --orgs N, in an
-instance folder under /tmp, never the project's instance/). With --audit-rows it first tops the audit
-log up to that many rows (70% of them changes the home page never shows: people, users, tokens),
-so the home page's latest changes face a long log. Then, for each page, it measures:
+--build N runs the app's own commands in an instance folder under /tmp (never the project's
+instance/): db upgrade, load-reference, seed-demo, flask import of the real CommonWeave list up to N
+organisations, and the audit log topped up to 200,000 rows (--audit-rows; 70% of them changes the
+home page never shows: people, users, tokens). --database takes a database already built. Then, for
+each page, it measures:
 
 - server time in process: the app's test client, one request after another (p50/p95, CPU p50, SQL
   statements, and a mean request split into SQL, search, template and the rest);
 - over HTTP: gunicorn -w 2 (sync) on loopback, N client threads for S seconds (bounded), each
-  request on a fresh connection as a sync worker answers; req/s, p50/p95/p99 and the ratio to a
-  bare Flask "hello" page served the same way (the ceiling of this machine and load generator).
+  request on a fresh connection as a sync worker answers; req/s, p50/p95/p99 and the ratios to a
+  bare Flask "hello" page served the same way (the ceiling of this machine and load generator) and
+  to Datasette's faceted search page on the same SQLite file (--peer-sqlite for PostgreSQL runs).
 
 It prints the load average before and after: the machine is shared, so compare runs of one sitting.
 """
