@@ -1,6 +1,8 @@
 """Tags (#15 item 3): who makes and applies them, the audit trail, the "tag" facet and filter (pages
 and API), incremental facet updates, and a tag made from a saved search."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
@@ -178,3 +180,14 @@ def test_tags_page_lists_and_creates(world, client_as):
     page = client.get("/tags").get_data(as_text=True)
     assert "Funders" in page and "Whole network (admins)" not in page
     assert client_as("member_a").post("/tags", data={"name": "No", "network": str(world.x.id)}).status_code == 403
+
+
+def test_the_history_tab_names_the_tags_field(world, orgs, client_as):
+    tag = tags.create_tag(world.users["coordinator_x"], "Summit list", world.x)
+    tags.add_to_tag(world.users["coordinator_x"], tag, [orgs[0].id])
+    db.session.commit()
+    page = client_as("coordinator_x").get(f"/organizations/{orgs[0].slug}/history").get_data(as_text=True)
+    assert re.search(r'<th scope="row">Tags</th>\s*<td class="history-old">.*?</td>\s*<td class="history-new">Summit list</td>',
+                     page, re.S)  # fmt: skip
+    zh = client_as("coordinator_x").get(f"/organizations/{orgs[0].slug}/history?lang=zh").get_data(as_text=True)
+    assert '<th scope="row">标签</th>' in zh
