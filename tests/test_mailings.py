@@ -310,3 +310,15 @@ def test_pages_draft_preview_test_send_report_and_csv(world, client_as):
     assert [(r["name"], r["status"]) for r in rows] == [("Page Person", "sent")]
     assert client_as("coordinator_y").get(f"/mailings/{mailing_id}").status_code == 403
     assert client_as("member_a").get("/mailings").status_code == 403
+
+
+def test_the_person_form_records_mail_consent_and_language(world, client_as):
+    client = client_as("coordinator_x")
+    response = client.post(f"/organizations/{world.org_a.slug}/people/new",
+                           data={"name": "Form Person", "email": "form@example.org", "mail_consent": "y",
+                                 "language": "zh"})  # fmt: skip
+    assert response.status_code == 302
+    person = db.session.scalar(select(Person).where(Person.name == "Form Person"))
+    assert person.mail_consent is True and person.language == "zh"
+    page = client.get(f"/people/{person.id}/edit").get_data(as_text=True)
+    assert re.search(r'<option[^>]*selected[^>]*value="zh"|<option[^>]*value="zh"[^>]*selected', page)

@@ -13,6 +13,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -242,6 +243,13 @@ class PersonForm(EditForm):
     email = StringField(_l("Email"))
     phone = StringField(_l("Phone"))
     consent_to_list = BooleanField(_l("Agreed to be listed publicly"))
+    mail_consent = BooleanField(_l("Agreed to receive network mail (mailings)"))
+    language = SelectField(
+        _l("Language for network mail"),
+        choices=[SelectChoice("", _l("The mailing's default")), SelectChoice("en", "English"),
+                 SelectChoice("zh", "中文")],
+        validate_choice=False,
+    )
 
 
 class PartnershipForm(EditForm):
@@ -291,7 +299,8 @@ def membership_form_data(membership) -> dict:
 
 def person_form_data(person) -> dict:
     return {"name": person.name, "title": person.title, "email": person.email, "phone": person.phone,
-            "consent_to_list": person.consent_to_list, "version": person.version}  # fmt: skip
+            "consent_to_list": person.consent_to_list, "mail_consent": person.mail_consent,
+            "language": person.language or "", "version": person.version}  # fmt: skip
 
 
 def partnership_form_data(partnership) -> dict:

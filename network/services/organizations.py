@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from types import SimpleNamespace
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
@@ -52,7 +53,7 @@ DIRECT_EDIT_CHOICES = ("description", "themes", "countries", "phone", "email", "
 # Lists: a change request holds the whole list before and after, and approving applies what was
 # added and removed to the list as it is then (an edit made meanwhile is kept).
 COLLECTION_FIELDS = ("countries", "themes")
-PERSON_FIELDS = ("name", "email", "phone", "title", "consent_to_list")
+PERSON_FIELDS = ("name", "email", "phone", "title", "consent_to_list", "mail_consent", "language")
 MEMBERSHIP_FIELDS = ("status", "joined_on", "left_on")
 
 
@@ -514,6 +515,9 @@ def validate_person(data: dict, *, existing: Person | None = None) -> dict:
     c.phone("phone")
     c.text("title", max_length=200)
     c.boolean("consent_to_list")
+    # Mailings: whether they agreed to network mail, and the language they read it in (empty: the default)
+    c.boolean("mail_consent")
+    c.choice("language", tuple(current_app.config["LANGUAGES"]))
     return c.done()
 
 
