@@ -13,8 +13,12 @@ from sqlalchemy.orm import Mapper, Session
 
 from network.models import (
     Activity,
+    AgendaItem,
     AuditEvent,
     ChangeRequest,
+    Event,
+    EventHost,
+    EventNote,
     ImportJob,
     Initiative,
     InitiativeProject,
@@ -30,6 +34,7 @@ from network.models import (
     Person,
     Project,
     ProjectParticipant,
+    Registration,
     User,
     utcnow,
 )  # fmt: skip
@@ -38,6 +43,7 @@ AUDITED = (
     Activity, ChangeRequest, ImportJob, Initiative, InitiativeProject, InitiativeTarget, Membership,
     Network, Organization, OrganizationIdentifier, OutcomeEvidence, OutcomeReport, Participant, Partnership, Person,
     Project, ProjectParticipant, User,
+    Event, EventHost, AgendaItem, Registration, EventNote,  # events (#17)
 )  # fmt: skip
 NOT_RECORDED = {"version", "created_at", "updated_at", "password_hash", "session_token", "last_login_at"}
 PENDING = "audit_pending"
