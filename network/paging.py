@@ -42,12 +42,18 @@ def decode(cursor: str | None) -> tuple[datetime, int] | None:
     return at, int(id_)
 
 
+def older_than(query, at_column, id_column, cursor: str | None):
+    """The query's rows before the cursor (all of them without one)."""
+    after = decode(cursor)
+    if after is None:
+        return query
+    # A row value: an index on (…, at, id) seeks straight to it (both SQLite and PostgreSQL).
+    return query.where(tuple_(at_column, id_column) < tuple_(*after))
+
+
 def keyset(query, at_column, id_column, cursor: str | None, per_page: int = PER_PAGE):
     """The query ordered newest first from the cursor, one row more than a page (see page())."""
-    after = decode(cursor)
-    if after is not None:
-        # A row value: an index on (…, at, id) seeks straight to it (both SQLite and PostgreSQL).
-        query = query.where(tuple_(at_column, id_column) < tuple_(*after))
+    query = older_than(query, at_column, id_column, cursor)
     return query.order_by(at_column.desc(), id_column.desc()).limit(per_page + 1)
 
 

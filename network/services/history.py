@@ -12,8 +12,8 @@ from babel import Locale
 from babel.lists import format_list
 from flask_babel import format_date, format_datetime, get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, and_, exists, false, literal, or_, select, union_all
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Integer, String, and_, column, exists, literal, or_, select, true, union_all, values
+from sqlalchemy.orm import aliased, selectinload
 
 from network import labels, paging, permissions
 from network.activity.forms import ACTIVITY_KIND_LABELS
@@ -55,11 +55,6 @@ ENTITY_LABELS = {
     "networks": _l("Network node"),
     "users": _l("User"),
     "import_jobs": _l("Import"),
-    "events": _l("Event"),
-    "event_hosts": _l("Event host"),
-    "agenda_items": _l("Agenda item"),
-    "registrations": _l("Registration"),
-    "event_notes": _l("Event note"),
 }
 ACTION_LABELS = {
     "create": _l("created"),
@@ -152,9 +147,13 @@ def events_for(*targets: tuple[str, object], before: str | None = None) -> pagin
     from the cursor ``before``, actors loaded; one row past the page tells there is more.
 
     The ids of the records that belong to the target are read first (one statement for all of
-    them), so the events are looked up by (type, id) in ix_audit_events_entity: only this record's
-    events are read and sorted, never the rest of the trail. (With IN (subquery) PostgreSQL may
-    guess many matches and walk the whole trail in time order instead.)"""
+    them). Then, on PostgreSQL, each record's newest events come from its own range of
+    ix_audit_events_entity (type, id, at, id), read in order from the cursor and stopped after a
+    page (a LATERAL subquery per record), and the page is the newest of those: nothing else of
+    the trail is read, and no record gives more than a page. (Left to choose, PostgreSQL walks the
+    whole trail backwards in time when it guesses a record's events are recent: for a record whose
+    events are all old that walk is the whole log.) SQLite, without LATERAL, reads the records'
+    events by (type, id) in the same index and sorts them; it never walks the trail."""
     wanted: dict[str, list[int]] = {}
     selects = []
     for entity_type, ids in targets:
@@ -165,9 +164,24 @@ def events_for(*targets: tuple[str, object], before: str | None = None) -> pagin
     if selects:
         for entity_type, id_ in db.session.execute(union_all(*selects)):
             wanted.setdefault(entity_type, []).append(id_)
-    conditions = [and_(AuditEvent.entity_type == t, AuditEvent.entity_id.in_(ids)) for t, ids in wanted.items()]
-    query = select(AuditEvent).where(or_(*conditions) if conditions else false())
-    query = paging.keyset(query.options(selectinload(AuditEvent.actor)), AuditEvent.at, AuditEvent.id, before)
+    if not wanted:
+        return paging.Page(items=[], older=None, first=paging.decode(before) is None)
+    if db.session.get_bind().dialect.name == "postgresql":
+        records = values(column("type", String), column("id", Integer), name="records").data(
+            [(t, i) for t, ids in wanted.items() for i in ids]
+        )
+        recent = select(AuditEvent).where(
+            AuditEvent.entity_type == records.c.type, AuditEvent.entity_id == records.c.id
+        )
+        recent = paging.keyset(recent, AuditEvent.at, AuditEvent.id, before).lateral("recent")
+        event = aliased(AuditEvent, recent)
+        query = select(event).select_from(records).join(recent, true())
+        query = query.order_by(event.at.desc(), event.id.desc()).limit(paging.PER_PAGE + 1)
+        query = query.options(selectinload(event.actor))
+    else:
+        conditions = [and_(AuditEvent.entity_type == t, AuditEvent.entity_id.in_(ids)) for t, ids in wanted.items()]
+        query = paging.keyset(select(AuditEvent).where(or_(*conditions)), AuditEvent.at, AuditEvent.id, before)
+        query = query.options(selectinload(AuditEvent.actor))
     return paging.page(list(db.session.scalars(query)), lambda e: e.at, before)
 
 
@@ -298,11 +312,12 @@ def names_for(events) -> dict[tuple[type, object], str]:
                         collect(inner_key, inner if isinstance(inner, list) else [])
     locale = get_locale()
     names: dict[tuple[type, object], str] = {}
-    for (model, column), values in wanted.items():
-        values = {v for v in values if isinstance(v, int) == (column.key == "id")}
-        if not values:
+    for (model, key_column), keys in wanted.items():
+        keys = {v for v in keys if isinstance(v, int) == (key_column.key == "id")}
+        if not keys:
             continue
-        for row in db.session.execute(select(column.label("key"), *NAME_COLUMNS[model]).where(column.in_(values))):
+        query = select(key_column.label("key"), *NAME_COLUMNS[model]).where(key_column.in_(keys))
+        for row in db.session.execute(query):
             names[(model, row.key)] = labels.localized_name(row, locale)
     return names
 
