@@ -191,3 +191,23 @@ def test_the_history_tab_names_the_tags_field(world, orgs, client_as):
                      page, re.S)  # fmt: skip
     zh = client_as("coordinator_x").get(f"/organizations/{orgs[0].slug}/history?lang=zh").get_data(as_text=True)
     assert '<th scope="row">标签</th>' in zh
+
+
+def test_a_merge_keeps_the_duplicates_tags(world, orgs):
+    from network.services.duplicates import merge_organizations
+
+    coordinator = world.users["coordinator_x"]
+    tag = tags.create_tag(coordinator, "Summit", world.x)
+    other = tags.create_tag(coordinator, "Press", world.x)
+    tags.add_to_tag(coordinator, tag, [orgs[1].id])
+    tags.add_to_tag(coordinator, other, [orgs[0].id, orgs[1].id])
+    db.session.commit()
+    merge_organizations(coordinator, orgs[0], orgs[1], choices={}, survivor_version=orgs[0].version,
+                        duplicate_version=orgs[1].version)  # fmt: skip
+    db.session.commit()
+    assert search_ids(coordinator, tag=str(tag.id)) == {orgs[0].id}
+    assert search_ids(coordinator, tag=str(other.id)) == {orgs[0].id}
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.entity_id == orgs[0].id).order_by(AuditEvent.id.desc())
+    ).first()
+    assert event.changes["tags"] == [["Press"], ["Press", "Summit"]]

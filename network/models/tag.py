@@ -32,8 +32,9 @@ class Tag(Base):
 
     @property
     def code(self) -> str:
-        """Its value in a search's query string (tag=12) and in audit diffs."""
-        return str(self.id)
+        """What an audit diff records for it (network.services.audit.plain): its name, as the bulk
+        changes of network.services.tags record it. Searches name a tag by id (tag=12)."""
+        return self.name
 
     def __repr__(self) -> str:
         return f"<Tag {self.id} {self.name!r}>"

@@ -55,6 +55,7 @@ def merge_organizations(actor, survivor: Organization, duplicate: Organization, 
             setattr(survivor, name, theirs)
     survivor.themes = survivor.themes + [t for t in duplicate.themes if t not in survivor.themes]
     survivor.countries = survivor.countries + [c for c in duplicate.countries if c not in survivor.countries]
+    survivor.tags = survivor.tags + [t for t in duplicate.tags if t not in survivor.tags]  # its lists too
     for identifier in list(duplicate.identifiers):
         identifier.organization = survivor
 
