@@ -55,6 +55,11 @@ ENTITY_LABELS = {
     "networks": _l("Network node"),
     "users": _l("User"),
     "import_jobs": _l("Import"),
+    "events": _l("Event"),
+    "event_hosts": _l("Event host"),
+    "agenda_items": _l("Agenda item"),
+    "registrations": _l("Registration"),
+    "event_notes": _l("Event note"),
 }
 ACTION_LABELS = {
     "create": _l("created"),
@@ -72,6 +77,7 @@ FIELD_LABELS = {
     "hq_country_id": _l("HQ country"), "hq_country": _l("HQ country"), "website": _l("Website"),
     "email": _l("Email"), "phone": _l("Phone"), "description": _l("Description"), "founded": _l("Founded"),
     "countries": _l("Countries"), "themes": _l("Themes"), "archived_at": _l("Archived"), "slug": _l("Address"),
+    "tags": _l("Tags"),  # recorded by network.services.tags as tag names
     "title": _l("Title"), "title_local": _l("Local title"), "summary": _l("Summary"), "status": _l("Status"),
     "start_date": _l("Start"), "end_date": _l("End"), "budget": _l("Budget"), "currency": _l("Currency"),
     "period_start": _l("Period start"), "period_end": _l("Period end"), "tco2e_reduced": _l("tCO2e reduced"),
