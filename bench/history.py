@@ -23,13 +23,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, make_url, text  # noqa: E402
 
 from bench.pages import loadavg, percentile, top_up_audit  # noqa: E402
 
 
 def build(url: str | None) -> tuple[str, str]:
-    folder = Path("/tmp/bench-history" + ("-pg" if url else ""))  # noqa: S108
+    folder = Path("/tmp/bench-history" + (f"-{make_url(url).database}" if url else ""))  # noqa: S108
     url = url or f"sqlite:///{folder}/network.sqlite3"
     env = dict(os.environ, NETWORK_DATABASE_URL=url, NETWORK_INSTANCE_PATH=str(folder), NETWORK_SECRET_KEY="bench")  # noqa: S106
     folder.mkdir(parents=True, exist_ok=True)
