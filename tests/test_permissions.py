@@ -16,6 +16,7 @@ from network import permissions
 from network.errors import PermissionDenied
 from network.extensions import db
 from network.models import ApiToken, ChangeRequest, ExportJob, ImportJob, Notification, SavedSearch
+from network.models.tag import Tag
 from network.models.user import ROLES
 from network.permissions import RULES, Grant, can, require
 from tests import factories as f
@@ -240,6 +241,16 @@ CASES = [
     ("network.manage", lambda t: t.world.x1, {"coordinator_x"}),
     ("network.manage", lambda t: t.world.y, {"coordinator_y"}),
     ("network.manage", lambda t: None, set()),
+    # Tags: signed-in users see them; a node's coordinators make and manage its tags, admins the
+    # network-wide ones; coordinators act on many results at once
+    ("tag.view", lambda t: None, LOGGED_IN),
+    ("tag.create", lambda t: t.world.x1, {"coordinator_x"}),
+    ("tag.create", lambda t: t.world.y, {"coordinator_y"}),
+    ("tag.create", lambda t: None, set()),
+    ("tag.manage", lambda t: Tag(name="X list", network=t.world.x1), {"coordinator_x"}),
+    ("tag.manage", lambda t: Tag(name="Y list", network=t.world.y), {"coordinator_y"}),
+    ("tag.manage", lambda t: Tag(name="Everyone's", network=None), set()),
+    ("directory.bulk", lambda t: None, COORDINATORS),
 ]
 
 
