@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from network import permissions
 from network.extensions import db
-from network.models import Activity, Notification, Registration
+from network.models import Activity, EventInvitation, Notification, Registration
 from network.services import PermissionDenied, ValidationError, archiving, tokens
 from network.services import events as service
 from network.services.events import invitations
@@ -377,3 +377,20 @@ def test_demo_has_a_cop_side_event_with_the_story_cohosts_and_a_waitlist(app, ru
     assert [i.title for i in cop.initiatives] == ["Green Freight China"]
     past = db.session.scalars(select(Event).where(Event.ends_at < datetime.now(UTC))).all()
     assert any(service.counts(e)["attended"] for e in past)
+
+
+def test_invite_the_people_of_a_tags_organisations_from_the_event_page(app, world, event):
+    from network.services import tags
+    from network.services.mail import outbox_messages
+
+    f.person(world.org_b, "Bo Contact", email="bo.contact@example.org")
+    tag = tags.create_tag(world.users["admin"], "COP delegation")
+    tags.add_to_tag(world.users["admin"], tag, [world.org_b.id])
+    db.session.commit()
+    client = app.test_client()
+    login(client, world.users["coordinator_x"])
+    response = client.post(f"/events/{event.slug}/invite", data={"organizations": "", "tag": str(tag.id)})
+    assert response.status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(EventInvitation)) == 1
+    mail = next(m for m in outbox_messages() if m["To"] == "bo.contact@example.org")
+    assert "/join/" in mail.get_content()

@@ -127,6 +127,11 @@ class InviteForm(FlaskForm):
         _l("Organisations"), description=_l("One per line, by name or address in the directory (slug)."),
         render_kw={"rows": 3},
     )  # fmt: skip
+    tag = SelectField(_l("And the organisations with this tag"), validate_choice=False)
+
+    def __init__(self, *args, tags=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tag.choices = [("", "—")] + [(str(t.id), t.name) for t in tags]
 
 
 class NoteForm(FlaskForm):

@@ -26,7 +26,7 @@ from network.events.forms import (
 )  # fmt: skip
 from network.extensions import db
 from network.models import Network, Organization
-from network.services import ValidationError, archiving
+from network.services import ValidationError, archiving, tags
 from network.services import events as service
 from network.services.cleaning import find_organization
 from network.services.events import invitations, labels
@@ -140,7 +140,9 @@ def detail(slug: str):
         register_form=RegisterForm(),
         person_form=RegisterPersonForm(prefix="person"),
         import_form=ImportForm(),
-        invite_form=InviteForm(),
+        invite_form=InviteForm(tags=tags.visible_tags(current_user))
+        if permissions.can(current_user, "event.invite", event)
+        else None,
         note_form=NoteForm(),
         confirm_form=ConfirmForm(),
         offset=service.utc_offset(event.starts_at, event.timezone),
@@ -387,7 +389,7 @@ def invite(slug: str):
     """Invite the people of the organisations named (one per line): a mail each, in their language."""
     event = service.find_event(slug)
     permissions.require(current_user, "event.invite", event)
-    form = InviteForm()
+    form = InviteForm(tags=tags.visible_tags(current_user))
     if not form.validate_on_submit():
         abort(400)
     names = [line.strip()[:300] for line in (form.organizations.data or "").splitlines() if line.strip()][:200]
@@ -397,6 +399,9 @@ def invite(slug: str):
         (orgs.append(org) if org is not None else unknown.append(name))
     for name in unknown:
         flash(_("No such organisation: %(name)s", name=name), "error")
+    tag_id = form.tag.data or ""
+    if tag_id.isdigit() and len(tag_id) < 11:  # 'invite these organisations' people': a tag's organisations
+        orgs += invitations.organizations_tagged(tags.get_tag(actor(), int(tag_id)))
     people = invitations.people_of(orgs)
     try:
         outcome = invitations.invite_people(actor(), event, people, invitation_link)

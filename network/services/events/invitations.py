@@ -115,6 +115,16 @@ def people_of(organizations: list[Organization]) -> list[Person]:
     ))  # fmt: skip
 
 
+def organizations_tagged(tag) -> list[Organization]:
+    """The organisations (not archived) holding a tag of the directory."""
+    from network.models.tag import organization_tags
+
+    return list(db.session.scalars(
+        select(Organization).join(organization_tags, organization_tags.c.organization_id == Organization.id)
+        .where(organization_tags.c.tag_id == tag.id, Organization.archived_at.is_(None)).order_by(Organization.id)
+    ))  # fmt: skip
+
+
 def invitations_of(actor, event: Event) -> list[EventInvitation]:
     if not permissions.can(actor, "event.invite", event):
         return []
