@@ -285,12 +285,14 @@ def test_initiative_flow_by_keyboard_alone(app, live_server, page, db_session):
     page.keyboard.type("Clean Buses Nairobi")
     page.keyboard.press("Enter")
     expect(page).to_have_url(f"{live_server}/initiatives/clean-buses-nairobi")
-    # Find an organisation, choose its role and invite it.
-    tab_until(page, "el.name === 'find'")
+    # Find an organisation with the picker (Enter presses its Find button), pick it, invite it.
+    tab_until(page, "el.name === 'organization_q'")
     page.keyboard.type("Sample Organisation 3")
     page.keyboard.press("Enter")
-    expect(page.get_by_test_id("invite-results")).to_contain_text("Sample Organisation 3")
-    tab_until(page, "el.name === 'role' && el.closest('[data-testid=invite-results]')")
+    expect(page.get_by_test_id("invite-form")).to_contain_text("Sample Organisation 3")
+    tab_until(page, "el.type === 'radio' && el.labels[0].textContent.includes('Sample Organisation 3')")
+    page.keyboard.press("Space")
+    tab_until(page, "el.name === 'role' && el.closest('[data-testid=invite-form]')")
     tab_until(page, "el.type === 'submit' && el.textContent.trim() === 'Invite'")
     page.keyboard.press("Enter")
     participants = page.get_by_test_id("participants")
