@@ -88,3 +88,49 @@ def test_create_register_waitlist_moves_up_check_in(live_server, browser, db_ses
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the check-in page is wider than the phone ({width}px)"
     assert errors == []
+
+
+def test_event_pages_have_no_serious_axe_violation(app, live_server, browser, db_session):
+    """axe-core (as tests/e2e/test_accessibility.py runs it) on the event pages of a coordinator, in
+    English and Chinese, at desktop and phone width; no page wider than the phone."""
+    from network.services import events
+    from tests.e2e.test_accessibility import AXE, DESKTOP, PHONE, RUN_AXE, TAGS
+
+    node = f.network("CAN Eastern Africa", slug="can-ea")
+    ngo = f.organization("Sunrise Clean Freight Kenya", slug="sunrise", networks=[node], themes=["transport"])
+    f.user("coordinator", email="coord@example.org", networks=[node])
+    day = (datetime.now(UTC) + timedelta(days=20)).date().isoformat()
+    event = events.create_event(f.SETUP, {"title": "Cutting truck emissions", "title_local": "减少卡车排放",
+                                          "status": "open", "capacity": 1, "starts_at": f"{day}T13:15",
+                                          "ends_at": f"{day}T14:30", "timezone": "Africa/Nairobi", "city": "Nairobi",
+                                          "country": "KE", "themes": ["transport"], "network": node.id})  # fmt: skip
+    events.add_host(f.SETUP, event, ngo, "host")
+    events.add_agenda_item(f.SETUP, event, {"title": "Opening", "starts_at": f"{day}T13:15",
+                                            "speakers": [{"name": "Amara Tesfaye", "organization_name": "UNECA"}]})  # fmt: skip
+    events.register_person(f.SETUP, event, {"name": "Guest One", "email": "one@example.org", "dietary": "vegan"})
+    events.register_person(f.SETUP, event, {"name": "Guest Two", "email": "two@example.org"})
+    db_session.commit()
+    pages = ["/events", "/events?when=all&theme=transport", f"/events/{event.slug}", f"/events/{event.slug}/edit",
+             "/events/new", f"/events/{event.slug}/registrations", f"/events/{event.slug}/check-in"]  # fmt: skip
+    problems: list[str] = []
+    for lang in ("en", "zh"):
+        context = browser.new_context(locale="en-GB", viewport=DESKTOP)
+        context.add_init_script(path=str(AXE))
+        page = context.new_page()
+        log_in(page, live_server, "coord@example.org")
+        page.goto(f"{live_server}/?lang={lang}")
+        for url in pages:
+            page.set_viewport_size(DESKTOP)
+            response = page.goto(live_server + url)
+            assert response.ok, (url, response.status)
+            for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+                page.set_viewport_size(viewport)
+                page.evaluate("new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+                for v in page.evaluate(RUN_AXE, TAGS):
+                    problems.append(f"{lang} {size} {url}: {v['id']} ({v['impact']}) {v['targets']} {v['summary']}")
+                if size == "phone":
+                    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+                    if width[0] > width[1]:
+                        problems.append(f"{lang} {url}: {width[0]} px wide on a {width[1]} px screen")
+        context.close()
+    assert not problems, "\n".join(problems)
