@@ -322,3 +322,18 @@ def test_the_person_form_records_mail_consent_and_language(world, client_as):
     assert person.mail_consent is True and person.language == "zh"
     page = client.get(f"/people/{person.id}/edit").get_data(as_text=True)
     assert re.search(r'<option[^>]*selected[^>]*value="zh"|<option[^>]*value="zh"[^>]*selected', page)
+
+
+def test_the_directory_s_bulk_action_opens_a_mailing_to_the_ticked_organisations(world, client_as):
+    consenting(world.org_a, "Ticked Person")
+    client = client_as("coordinator_x")
+    page = client.post("/organizations/bulk", data={"action": "mailing", "id": [str(world.org_a.id)]})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and f'name="ids" value="{world.org_a.id}"' in html
+    assert 'value="selection:" selected' in html
+    response = client.post("/mailings/new", data={"network": world.x.id, "audience": "selection:",
+                                                  "ids": [str(world.org_a.id)], "people": "all",
+                                                  "subject": "Picked", "body": "Hi"})  # fmt: skip
+    mailing = db.session.get(Mailing, int(response.headers["Location"].rsplit("/", 1)[1]))
+    assert mailing.audience["source"] == "selection" and mailing.audience["ids"] == [world.org_a.id]
+    assert [r.name for r in service.audience_of(world.users["coordinator_x"], mailing).recipients] == ["Ticked Person"]

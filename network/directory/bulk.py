@@ -53,7 +53,7 @@ def bulk_action():
     query = request.form.get("query") or ""
     back = url_for("directory.index") + ("?" + query if query else "")
     action = request.form.get("action") or ""
-    if action not in ("initiative", "tag", "untag", "export"):
+    if action not in ("initiative", "tag", "untag", "export", "mailing"):
         flash(_("Choose what to do with the selected organisations."), "error")
         return redirect(back)
     target = _target(action) if request.form.get("confirm") else None  # asks the action's own rule first
@@ -61,6 +61,10 @@ def bulk_action():
     if not ids:
         flash(_("Tick at least one organisation, or choose all the results."), "error")
         return redirect(back)
+    if action == "mailing":  # a new mailing to them (#16): the mailing form, with these organisations
+        from network.mailings.views import new_page
+
+        return new_page(ids)
     if action == "export":
         # The directory's one export: the ticked ids, or the search itself.
         args = [("format", request.form.get("format") or "csv")]

@@ -102,15 +102,22 @@ def new():
             db.session.commit()
             flash(_("Draft saved. Check who it goes to and preview it before sending."), "success")
             return redirect(url_for("mailings.detail", mailing_id=mailing.id))
-    # From the directory (ticked organisations) or a tag's page: ?source=selection&id=1&id=2, ?source=tag&ref=3
-    ids = [i for i in request.values.getlist("ids") or request.args.getlist("id") if i.isdigit()][:5000]
+    # From a link: ?source=tag&ref=3, or ?id=1&id=2 (a selection of organisations)
+    ids = [i for i in request.values.getlist("ids") or request.args.getlist("id") if i.isdigit()]
     chosen = request.values.get("audience") or (
         f"{request.args.get('source')}:{request.args.get('ref', '')}" if request.args.get("source") else ""
     )
+    return new_page(ids, chosen, values=request.form)
+
+
+def new_page(ids, chosen: str = "", values=None):
+    """The new-mailing form; ids: the organisations selected in the directory (its bulk action)."""
+    permissions.require(current_user, "mailing.list")
+    ids = [str(i) for i in ids][:20000]
     if ids and not chosen:
         chosen = "selection:"
-    return render_template("mailings/form.html", mailing=None, nodes=nodes, choices=_choices(), ids=ids,
-                           chosen=chosen, values=request.form)  # fmt: skip
+    return render_template("mailings/form.html", mailing=None, nodes=service.mailing_nodes(current_user),
+                           choices=_choices(), ids=ids, chosen=chosen, values=values)  # fmt: skip
 
 
 @bp.get("/mailings/<int:mailing_id>")

@@ -8,6 +8,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from markdown_it import MarkdownIt
+from markupsafe import escape
 
 # {{ organisation }} (or organization), {{ name }}, {{ node }}; anything else is left as written.
 FIELD = re.compile(r"\{\{\s*(organisation|organization|name|node)\s*\}\}")
@@ -21,6 +22,7 @@ class Message:
     subject: str
     text: str
     html: str
+    fragment: str = ""  # the body's HTML without the page around it (the preview shows it)
 
 
 def fill(text: str, values: dict) -> str:
@@ -58,14 +60,6 @@ def render(mailing, values: dict, language: str | None, unsubscribe_url: str | N
     text = filled.rstrip() + ("\n\n-- \n" + footer + "\n" if footer else "\n")
     html = to_html(filled)
     if unsubscribe_url:
-        from markupsafe import escape
-
         html += f'<hr>\n<p><a href="{escape(unsubscribe_url)}">{escape(link)}</a></p>\n'
-    page = f'<!DOCTYPE html>\n<html lang="{escape_attr(code)}"><body>\n{html}</body></html>\n'
-    return Message(code, fill(subject, values).replace("\n", " ").strip(), text, page)
-
-
-def escape_attr(value: str) -> str:
-    from markupsafe import escape
-
-    return str(escape(value))
+    page = f'<!DOCTYPE html>\n<html lang="{escape(code)}"><body>\n{html}</body></html>\n'
+    return Message(code, fill(subject, values).replace("\n", " ").strip(), text, page, html)
