@@ -60,6 +60,7 @@ ENTITY_LABELS = {
     "agenda_items": _l("Agenda item"),
     "registrations": _l("Registration"),
     "event_notes": _l("Event note"),
+    "mailings": _l("Mailing"),
 }
 ACTION_LABELS = {
     "create": _l("created"),
@@ -71,6 +72,7 @@ ACTION_LABELS = {
     "approved": _l("approved"),
     "rejected": _l("rejected"),
     "withdrawn": _l("withdrawn"),
+    "send": _l("sent"),  # a mailing (network.services.mailings)
 }
 FIELD_LABELS = {
     "name": _l("Name"), "name_local": _l("Local name"), "acronym": _l("Acronym"), "kind": _l("Kind"),
@@ -83,6 +85,9 @@ FIELD_LABELS = {
     "period_start": _l("Period start"), "period_end": _l("Period end"), "tco2e_reduced": _l("tCO2e reduced"),
     "basis": _l("Basis"), "method": _l("Method"), "people_reached": _l("People reached"), "note": _l("Note"),
     "role": _l("Role"), "joined_on": _l("Joined"), "left_on": _l("Left"), "consent_to_list": _l("Listed"),
+    "mail_consent": _l("Agreed to network mail"), "language": _l("Language"),
+    "unsubscribed_at": _l("Unsubscribed"), "bounced_at": _l("Mail bounced"), "recipients": _l("Recipients"),
+    "organizations": _l("Organisations"),
     "organization_id": _l("Organisation"), "org_a_id": _l("Organisation"), "org_b_id": _l("Partner"),
     "lead_organization_id": _l("Lead organisation"), "network_id": _l("Network node"),
     "project_id": _l("Project"), "merged_into_id": _l("Merged into"), "comment": _l("Comment"),
