@@ -25,7 +25,8 @@ def init_app(app: Flask) -> None:
     from network.backup import commands as backup_commands
     from network.demo.commands import demo_logins_command, seed_demo_command
     from network.imports.commands import commands as import_commands
+    from network.notifications.commands import commands as notice_commands
 
     builtin = (load_reference_command, seed_demo_command, demo_logins_command)
-    for command in (*builtin, *auth_commands, *import_commands, *backup_commands):
+    for command in (*builtin, *auth_commands, *import_commands, *backup_commands, *notice_commands):
         app.cli.add_command(command)

@@ -49,6 +49,8 @@ class DefaultConfig:
     MAIL_PASSWORD: str | None = None
     MAIL_SENDER = "network@localhost"
     INVITATION_MAX_AGE = 7 * 24 * 3600
+    DIGEST_HOUR = 7  # the daily digest of notices is mailed at this hour (the job consumer's clock)
+    MEMBERSHIP_ENDING_NOTICE_DAYS = 30  # coordinators are told of a membership ending this many days ahead
     RESET_MAX_AGE = 2 * 3600
     BABEL_DEFAULT_LOCALE = "en"
     LANGUAGES = ["en", "zh"]

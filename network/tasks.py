@@ -68,6 +68,11 @@ def init_app(app: Flask) -> None:
     from network.services.events import invitations
 
     periodic(minute="*/15")(invitations.reminders_job)  # reminders the day before an event
+    from network.services.notices import digest, memberships
+
+    # Daily at DIGEST_HOUR (the consumer's local time): the digests, then memberships ending soon.
+    periodic(hour=str(app.config["DIGEST_HOUR"]), minute="0")(digest.digest_job)
+    periodic(hour=str(app.config["DIGEST_HOUR"]), minute="5")(memberships.endings_job)
     for name, (func, schedule) in PERIODIC.items():
         huey.periodic_task(crontab(**schedule), name=name)(_in_app_context(app, func))
     # A consumer stopped mid-job (SIGTERM, a restart): the job goes back on the queue for the next one.

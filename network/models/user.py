@@ -85,6 +85,9 @@ class Notification(Base):
         Index("ix_notifications_user_id", "user_id", "created_at", "id"),
         Index("ix_notifications_unread", "user_id", "id", sqlite_where=text("read_at IS NULL"),
               postgresql_where=text("read_at IS NULL")),
+        # send-digests reads only the notices waiting for a digest.
+        Index("ix_notifications_digest", "user_id", "id", sqlite_where=text("digest = 'pending'"),
+              postgresql_where=text("digest = 'pending'")),
     )  # fmt: skip
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,6 +98,8 @@ class Notification(Base):
     link: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "pending" while it waits for its user's daily digest, "sent" once a digest carried it.
+    digest: Mapped[str | None] = mapped_column(String(8))
 
 
 class SavedSearch(Timestamped, Base):

@@ -1,10 +1,12 @@
 """A user's notices (invitations, answers, reviews): the page, marking them read, the indicator."""
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from network.services import notifications
+from network.services.notices import preferences
 
 bp = Blueprint("notifications", __name__)
 
@@ -37,3 +39,19 @@ def mark_read():
     raw = request.form.get("id", "")
     notifications.mark_read(current_user, int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None)
     return redirect(url_for("notifications.index"))
+
+
+@bp.route(notifications.PREFERENCES_PATH, methods=["GET", "POST"])
+@login_required
+def preferences_page():
+    """Per kind of notice: by mail at once, in the daily digest, or in the app only. Every notice
+    mail links here (a visitor logs in first and lands here)."""
+    if request.method == "POST":
+        if not ConfirmForm().validate_on_submit():
+            abort(400)
+        chosen = {kind: request.form.get(kind, "") for kind in preferences.KINDS}
+        preferences.set_choices(current_user, chosen)
+        flash(_("Your choices are saved."), "success")
+        return redirect(url_for("notifications.preferences_page"))
+    return render_template("notifications/preferences.html", choices=preferences.choices_of(current_user),
+                           kinds=preferences.KINDS, deliveries=preferences.DELIVERY_LABELS)  # fmt: skip

@@ -219,7 +219,16 @@ def invite_user(
     db.session.add(user)
     db.session.flush()
     send_invitation(actor, user, link_to)
+    _tell_of_invitations(user)
     return user
+
+
+def _tell_of_invitations(user: User) -> None:
+    """A new member user finds the initiative invitations its organisation has yet to answer."""
+    from network.services.initiatives.participation import tell_new_user_of_invitations
+
+    db.session.flush()
+    tell_new_user_of_invitations(user)
 
 
 def send_invitation(actor, user: User, link_to: LinkTo) -> str:
@@ -291,6 +300,7 @@ def create_user(
     user.networks = grant.networks
     set_password(user, password)
     db.session.add(user)
+    _tell_of_invitations(user)
     return user
 
 
@@ -305,10 +315,13 @@ def change_role(
     permissions.require(actor, "user.manage", user)
     grant = check_grant(role, organization, networks)
     permissions.require(actor, "user.invite", grant)
+    moved = (user.role, user.organization_id) != (grant.role, getattr(grant.organization, "id", None))
     user.role = grant.role
     user.organization = grant.organization
     user.networks = grant.networks
     rotate_session_token(user)  # the new rights apply from a fresh login
+    if moved:
+        _tell_of_invitations(user)
     return user
 
 

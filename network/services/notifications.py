@@ -6,7 +6,7 @@ and codes (a role is "partner", shown by its label); notices from before kinds e
 their stored English message and show it as it is.
 """
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
@@ -64,6 +64,12 @@ NOTICES = {
     "event_reminder": (_l("“%(title)s” starts on %(when)s."), _l("Reminder: %(title)s"), None),
     "change_approved": (_l("Your proposed change to %(name)s was approved."), None, None),
     "change_rejected": (_l("Your proposed change to %(name)s was rejected."), None, None),
+    # (notices) what waits on a coordinator or a user, and what ends
+    "change_submitted": (_l("A member proposed a change to the profile of %(name)s: review it."), None, None),
+    "import_previewed": (_l("The preview of your import “%(file)s” is ready: check it and commit."), None, None),
+    "import_committed": (_l("Your import “%(file)s” finished."), None, None),
+    "import_failed": (_l("Your import “%(file)s” failed; nothing was saved."), None, None),
+    "membership_ending": (_l("The membership of %(org)s in %(node)s ends on %(date)s."), None, None),
 }
 # Parameters that are codes, shown by their label in the reader's language.
 CODED_PARAMS = {"role": labels.PARTICIPANT_ROLE_LABELS, "project_role": labels.PROJECT_ROLE_LABELS}
@@ -101,24 +107,56 @@ def text_of(notice: Notification) -> str:
 
 
 def notify(users: list[User], kind: str, params: dict, link: str | None = None, *, mail: bool = False) -> list[Notification]:  # fmt: skip
-    """Add a notice of a kind (see NOTICES) for each user and, with mail, mail them too, each in
-    their own language (their locale, else the site's).
+    """Add a notice of a kind (see NOTICES) for each user; each user's choice for the kind
+    (notices.preferences) then mails it at once, keeps it for their daily digest, or neither. A
+    mail is in its recipient's language (their locale, else the site's) and links to the choices.
+    (``mail`` is no longer read: the recipient's choice decides.)
 
-    Called from inside the operations that cause the notice, so it is saved (or rolled back) with them.
+    Called from inside the operations that cause the notice, so it is saved (or rolled back) with them;
+    the mail is queued to go once that transaction commits (mail.send_mail).
     """
+    from network.services.notices import preferences
+
     if kind not in NOTICES:
         raise ValueError(f"unknown notice kind {kind!r}")
-    notices = [Notification(user_id=u.id, kind=kind, params=params, link=link) for u in users]
+    users = list({u.id: u for u in users}.values())  # one notice each, however the caller found them
+    how = preferences.deliveries(users, kind)
+    notices = [Notification(user_id=u.id, kind=kind, params=params, link=link,
+                            digest="pending" if how[u.id] == "digest" else None) for u in users]  # fmt: skip
     db.session.add_all(notices)
     text, subject, last_line = NOTICES[kind]
-    if mail and subject is not None:
-        for user in users:
-            with in_language_of(user):
-                body = _words(text, params)
-                if last_line is not None:
-                    body += "\n\n" + _words(last_line, params)
-                deliver_mail(user.email, _words(subject, params), body)
+    for user in users:
+        if how[user.id] != "immediately" or not user.active:
+            continue
+        with in_language_of(user):
+            lines = [_words(text, params)]
+            if last_line is not None:
+                lines.append(_words(last_line, params))
+            elif link:
+                lines.append(absolute_url(link))
+            lines.append(preferences_line())
+            title = _words(subject, params) if subject is not None else _words(text, params)
+            deliver_mail(user.email, title[:200], "\n\n".join(lines))
     return notices
+
+
+def absolute_url(path: str) -> str:
+    """A link for a mail: in a request, on the host it came to; else PUBLIC_BASE_URL (or SERVER_NAME)."""
+    if path.startswith(("http://", "https://")):
+        return path
+    if has_request_context():
+        return request.host_url.rstrip("/") + path
+    config = current_app.config
+    base = config.get("PUBLIC_BASE_URL") or f"http://{config.get('SERVER_NAME') or 'localhost'}"
+    return base.rstrip("/") + path
+
+
+PREFERENCES_PATH = "/notifications/preferences"
+
+
+def preferences_line() -> str:
+    """The last line of every notice mail: where the recipient chooses what is mailed."""
+    return gettext("Choose which notices you get by mail, and when: %(url)s", url=absolute_url(PREFERENCES_PATH))
 
 
 def deliver_mail(to: str, subject: str, body: str) -> None:

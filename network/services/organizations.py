@@ -21,11 +21,11 @@ from network.models import (
     ChangeRequest,
     Membership,
     Network,
-    Notification,
     Organization,
     OrganizationIdentifier,
     Partnership,
     Person,
+    User,
     utcnow,
 )  # fmt: skip
 from network.models.organization import MEMBERSHIP_STATUSES, ORGANIZATION_KINDS
@@ -253,7 +253,20 @@ def _change_request(actor, org: Organization, changes: dict) -> ChangeRequest:
         status="pending",
     )
     db.session.add(request)
+    db.session.flush()  # its id, for the notice's link
+    from network.services.notifications import notify
+
+    notify(change_reviewers(request), "change_submitted", {"name": org.name}, f"/changes/{request.id}")
     return request
+
+
+def change_reviewers(change_request: ChangeRequest) -> list[User]:
+    """The active coordinators who may review the request (admins aside: they are told of nothing
+    they are not in charge of); the rule change_request.review decides."""
+    candidates = db.session.scalars(
+        select(User).where(permissions.any_coordinator(), User.active.is_(True)).order_by(User.id)
+    )
+    return [u for u in candidates if permissions.can(u, "change_request.review", change_request)]
 
 
 def direct_edit_fields(org: Organization) -> frozenset[str]:
@@ -346,8 +359,11 @@ def review_change_request(
     change_request.reviewed_by_id = actor.id
     change_request.reviewed_at = utcnow()
     change_request.comment = comment
-    kind = "change_approved" if approve else "change_rejected"
-    db.session.add(Notification(user_id=change_request.proposed_by_id, kind=kind, params={"name": org.name}, link=link))
+    from network.services.notifications import notify
+
+    proposer = db.session.get(User, change_request.proposed_by_id)
+    if proposer is not None and proposer.active:
+        notify([proposer], "change_approved" if approve else "change_rejected", {"name": org.name}, link)
     return change_request
 
 

@@ -197,7 +197,28 @@ def _record_failure(job_id: int, status: str, message: str) -> None:
     job = db.session.get(ImportJob, job_id)
     if job is not None:
         fail_job(job, status, message, wait=database.BUSY_TIMEOUT)
+        if job.status == "failed":
+            _tell_user(job, "import_failed")
     db.session.rollback()
+
+
+def _tell_user(job: ImportJob, kind: str) -> None:
+    """A notice to whoever started the import (committed with the job's row or on its own)."""
+    from network.models import User
+    from network.services.notifications import notify
+
+    user_id, params, link = job.user_id, {"file": job.filename}, f"/imports/{job.id}"
+    if database.will_write():  # inside the job's own write transaction: it commits the notice
+        user = db.session.get(User, user_id) if user_id else None
+        if user is not None and user.active:
+            notify([user], kind, params, link)
+        return
+    db.session.rollback()  # a write transaction of its own, begun as one (SQLite's lock first)
+    with database.writing():
+        user = db.session.get(User, user_id) if user_id else None
+        if user is not None and user.active:
+            notify([user], kind, params, link)
+            db.session.commit()
 
 
 def _job_context(job: ImportJob):
@@ -223,11 +244,13 @@ def _preview(job_id: int, heartbeat: tasks.Heartbeat) -> None:
     }  # fmt: skip
     table = ImportJob.__table__
     with database.writing():
-        db.session.execute(
+        previewed = db.session.execute(
             update(table).where(table.c.id == job_id, table.c.status == "uploaded")
             .values(status="previewed", total_rows=result.total, processed_rows=0, counts=result.summary(),
                     details=details, updated_at=utcnow())
-        )  # fmt: skip
+        ).rowcount  # fmt: skip
+        if previewed:
+            _tell_user(job, "import_previewed")
         db.session.commit()
 
 
@@ -251,6 +274,7 @@ def _commit(job_id: int, heartbeat: tasks.Heartbeat) -> None:
     job.processed_rows, job.total_rows, job.counts = result.total, result.total, result.summary()
     job.details = {**details, "created": result.created, "updated": result.updated,
                    "memberships": result.memberships}  # fmt: skip
+    _tell_user(job, "import_committed")
     db.session.commit()
 
 

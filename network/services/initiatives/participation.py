@@ -16,7 +16,7 @@ from network.models import AuditEvent, Initiative, Organization, Participant, ut
 from network.models.initiative import PARTICIPANT_ROLES
 from network.services import NotFound, PermissionDenied, ValidationError, operation
 from network.services.cleaning import Cleaner
-from network.services.notifications import notify, organization_users
+from network.services.notifications import absolute_url, notify, organization_users
 
 # Statuses of a participant that is "in" the initiative (counted, cannot be invited again).
 ACTIVE_STATUSES = ("invited", "accepted")
@@ -205,6 +205,7 @@ def record_answer(actor, participant: Participant, accept: bool, answered_on, ho
     participant.responded_at = datetime.combine(cleaned["answered_on"], time(12), tzinfo=UTC)
     participant.answer_recorded_by_id = actor.id
     participant.answer_how = cleaned["how"]
+    _tell_managers(participant, "invitation_accepted" if accept else "invitation_declined", actor)
     return participant
 
 
@@ -264,6 +265,7 @@ def remove_participant(actor, participant: Participant) -> Participant:
     _end_participation(participant, "removed")
     notify(organization_users(participant.organization), "participant_removed", _names(participant),
            _link(participant.initiative))  # fmt: skip
+    _tell_managers(participant, "participant_removed", actor)
     return participant
 
 
@@ -284,14 +286,36 @@ def _names(participant: Participant) -> dict:
     return {"org": participant.organization.name, "title": participant.initiative.title}
 
 
-def _tell_managers(participant: Participant, kind: str) -> None:
-    """Notice to whoever sent the invitation."""
-    if participant.invited_by_id:
-        from network.models import User
+def _tell_managers(participant: Participant, kind: str, actor=None) -> None:
+    """Notice to the convening node's coordinators and whoever sent the invitation (not to the
+    actor who did it)."""
+    from network.models import User
 
-        inviter = db.session.get(User, participant.invited_by_id)
-        if inviter is not None and inviter.active:
-            notify([inviter], kind, _names(participant), _link(participant.initiative))
+    users = convening_coordinators(participant.initiative)
+    inviter = db.session.get(User, participant.invited_by_id) if participant.invited_by_id else None
+    if inviter is not None and inviter.active:
+        users.append(inviter)
+    users = [u for u in users if u.id != getattr(actor, "id", None)]
+    if users:
+        notify(users, kind, _names(participant), _link(participant.initiative))
+
+
+def tell_new_user_of_invitations(user) -> list:
+    """A member user just given an account (or moved to an organisation) is told of the initiative
+    invitations their organisation has yet to answer, as the users it had then were."""
+    if user.role != "member" or user.organization_id is None or not user.active:
+        return []
+    pending = db.session.scalars(
+        select(Participant).join(Initiative, Initiative.id == Participant.initiative_id)
+        .where(Participant.organization_id == user.organization_id, Participant.invitation_status == "invited",
+               Initiative.archived_at.is_(None))
+        .order_by(Participant.id)
+    )  # fmt: skip
+    notices = []
+    for participant in pending:
+        params = dict(_names(participant), role=participant.role, url=absolute_url(_link(participant.initiative)))
+        notices += notify([user], "invitation", params, _link(participant.initiative))
+    return notices
 
 
 def find_participant(initiative: Initiative, participant_id: int) -> Participant:
