@@ -337,3 +337,16 @@ def test_the_directory_s_bulk_action_opens_a_mailing_to_the_ticked_organisations
     mailing = db.session.get(Mailing, int(response.headers["Location"].rsplit("/", 1)[1]))
     assert mailing.audience["source"] == "selection" and mailing.audience["ids"] == [world.org_a.id]
     assert [r.name for r in service.audience_of(world.users["coordinator_x"], mailing).recipients] == ["Ticked Person"]
+
+
+def test_an_event_s_participants_its_hosts_and_registered_organisations(world):
+    from network.services import events
+
+    coordinator = world.users["coordinator_x"]
+    consenting(world.org_a, "Host Person")
+    event = events.create_event(f.SETUP, {"title": "COP side event", "status": "open", "network": world.x.id,
+                                          "starts_at": "2030-06-01T10:00", "ends_at": "2030-06-01T12:00"})  # fmt: skip
+    events.add_host(f.SETUP, event, world.org_a, "co_host")
+    db.session.commit()
+    mailing = draft(coordinator, world.x, source="event", ref=event.slug)
+    assert [r.name for r in service.audience_of(coordinator, mailing).recipients] == ["Host Person"]
