@@ -589,6 +589,11 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ),
     ("notifications.index", "GET"): row(c("/notifications", LOGGED_IN)),
     ("notifications.mark_read", "POST"): row(c("/notifications/read", LOGGED_IN)),
+    # each user's own choices of how notices reach them (every notice mail links here)
+    ("notifications.preferences_page", "GET"): row(c("/notifications/preferences", LOGGED_IN)),
+    ("notifications.preferences_page", "POST"): row(
+        c("/notifications/preferences", LOGGED_IN, data={"change_approved": "app", "invitation": "digest"})
+    ),
     # ------------------------------------------------------------ imports and duplicates
     ("imports.index", "GET"): row(c("/imports", COORDINATORS)),
     ("imports.index", "POST"): row(c("/imports", COORDINATORS, data={})),
