@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from network.extensions import db
-from network.services import tokens
+from network.services import events, tokens
 from tests import factories as f
 
 SETTINGS = hypothesis.settings(
@@ -48,6 +48,12 @@ def api_schema(app, world):
     f.partnership(world.org_a, world.org_b)
     ini = f.initiative(network=world.x)
     f.participant(ini, world.org_a)
+    event = events.create_event(f.SETUP, {"title": "Event", "status": "open", "capacity": 1, "network": world.x.id,
+                                          "starts_at": "2030-01-01T10:00", "ends_at": "2030-01-01T11:00"})  # fmt: skip
+    events.add_host(f.SETUP, event, world.org_a, "host")
+    events.add_agenda_item(f.SETUP, event, {"title": "Opening", "starts_at": "2030-01-01T10:00",
+                                            "speakers": [{"name": "Speaker"}]})  # fmt: skip
+    events.register(world.users["member_a"], event, {"dietary": "vegan"})
     db.session.commit()
     return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
 
