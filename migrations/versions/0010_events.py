@@ -3,13 +3,11 @@ registrations (with a waitlist), invitations and follow-up notes
 
 Revision ID: 0010
 Revises: 0009
-Create Date: 2026-12-03 08:55:21.676099
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0010"

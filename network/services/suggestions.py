@@ -137,10 +137,13 @@ def _partnerships_with(org_ids: list[int], participant_ids: set[int]) -> dict[in
 def _events_with(org_ids: list[int], linked_events) -> dict[int, list[Event]]:
     """The linked events each suggested organisation hosted or attended (for its reasons)."""
     hosted = select(EventHost.organization_id, EventHost.event_id).where(
-        EventHost.organization_id.in_(org_ids), EventHost.event_id.in_(linked_events))
+        EventHost.organization_id.in_(org_ids), EventHost.event_id.in_(linked_events)
+    )
     attended = select(Registration.organization_id, Registration.event_id).where(
-        Registration.organization_id.in_(org_ids), Registration.event_id.in_(linked_events),
-        Registration.attended_at.is_not(None))
+        Registration.organization_id.in_(org_ids),
+        Registration.event_id.in_(linked_events),
+        Registration.attended_at.is_not(None),
+    )
     pairs = set(db.session.execute(hosted.union(attended)).tuples())
     if not pairs:
         return {}
