@@ -184,3 +184,52 @@ def test_the_preferences_page(world, client_as, client):
     member.get("/notifications/preferences")
     anonymous = client.get("/notifications/preferences")
     assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+
+
+def test_the_preferences_page_saves_the_users_own_choices(world, client_as):
+    member = client_as("member_a")
+    response = member.post("/notifications/preferences", data={"change_approved": "app", "invitation": "digest"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    chosen = preferences.choices_of(world.users["member_a"])
+    assert chosen["change_approved"] == "app" and chosen["invitation"] == "digest"
+    assert chosen["change_submitted"] == "immediately"  # left at its default
+    assert preferences.choices_of(world.users["member_b"])["change_approved"] == "digest"  # nobody else's
+    page = member.get("/notifications/preferences")
+    assert 'name="change_approved" value="app" aria-label="In the app only" aria-describedby="kind-change_approved" checked' in page.text  # fmt: skip
+
+
+def test_an_import_tells_its_user_when_the_preview_is_ready_when_it_finished_or_failed(app, client):
+    import io
+    from pathlib import Path
+
+    from network.models import ImportJob
+    from tests.conftest import login
+
+    node = f.network("CAN Kenya", slug="can-kenya")
+    coordinator = f.user("coordinator", networks=[node], email="importer@example.org")
+    other = f.user("coordinator", networks=[node], email="colleague@example.org")
+    db.session.commit()
+    login(client, coordinator)
+
+    def upload():
+        data = {"file": (io.BytesIO(b"name,country\nGreen Earth Kenya,KE\n"), "orgs.csv"), "node": str(node.id)}
+        client.post("/imports", data=data, content_type="multipart/form-data")
+        return db.session.scalars(select(ImportJob).order_by(ImportJob.id.desc())).first()
+
+    job = upload()
+    (ready,) = notices_of(coordinator, "import_previewed")
+    assert ready.params == {"file": "orgs.csv"} and ready.link == f"/imports/{job.id}"
+    assert len(mails_to("importer@example.org")) == 1  # waits on the user: mailed at once
+    client.post(f"/imports/{job.id}/commit")
+    db.session.rollback()
+    (done,) = notices_of(coordinator, "import_committed")
+    assert done.digest == "pending"
+    failing = upload()
+    Path(failing.details["path"]).unlink()  # its file is gone: the commit fails
+    client.post(f"/imports/{failing.id}/commit")
+    db.session.rollback()
+    assert db.session.get(ImportJob, failing.id).status == "failed"
+    (failed,) = notices_of(coordinator, "import_failed")
+    assert failed.link == f"/imports/{failing.id}"
+    assert notices_of(other) == []

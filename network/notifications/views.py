@@ -49,7 +49,7 @@ def preferences_page():
     if request.method == "POST":
         if not ConfirmForm().validate_on_submit():
             abort(400)
-        chosen = {kind: request.form.get(kind, "") for kind in preferences.KINDS}
+        chosen = {kind: request.form[kind] for kind in preferences.KINDS if kind in request.form}
         preferences.set_choices(current_user, chosen)
         flash(_("Your choices are saved."), "success")
         return redirect(url_for("notifications.preferences_page"))

@@ -68,12 +68,14 @@ def deliveries(users, kind: str) -> dict[int, str]:
 
 @operation
 def set_choices(actor, choices: dict[str, str]) -> dict[str, str]:
-    """Save the actor's own choices (kind -> delivery); a choice equal to the default is not stored."""
+    """Save the actor's own choices (kind -> delivery; kinds not given keep theirs); a choice equal
+    to the default is not stored."""
     permissions.require(actor, "notification.view", None)
     unknown = sorted(k for k, v in choices.items() if k not in KINDS or v not in NOTICE_DELIVERIES)
     if unknown:
         raise ValidationError({k: [_l("Not a valid choice.")] for k in unknown})
-    db.session.execute(delete(NoticePreference).where(NoticePreference.user_id == actor.id))
+    db.session.execute(delete(NoticePreference).where(NoticePreference.user_id == actor.id,
+                                                      NoticePreference.kind.in_(list(choices))))  # fmt: skip
     db.session.add_all(NoticePreference(user_id=actor.id, kind=k, delivery=v)
                        for k, v in choices.items() if v != default(k))  # fmt: skip
     return choices_of(actor)
