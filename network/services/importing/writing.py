@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import selectinload
 
 from network import permissions
-from network.bulk import bulk_insert
+from network.bulk import bulk_insert, insert_returning_ids
 from network.errors import Conflict, PermissionDenied, ValidationError
 from network.extensions import db
 from network.models import (
@@ -43,19 +43,6 @@ from network.services.organizations import assign_profile
 # new name or acronym also changes partners' and projects' documents; countries, themes,
 # identifiers and memberships are rows of their own): the rest goes through the ORM.
 PLAIN_UPDATES = {"name_local", "kind", "website", "email", "phone", "description", "founded"}
-
-
-def insert_then_ids(conn, table, rows: list[dict], key: tuple[str, ...], column: str) -> list[int]:
-    """Insert with the driver's executemany, then read the new ids back by a key unique in the table
-    (slug; organisation and node): for wide batches, SQLAlchemy's INSERT … RETURNING spends more on
-    each row's parameters than the database spends on the row."""
-    bulk_insert(conn, table, rows)
-    found = {}
-    values = list({row[column] for row in rows})
-    for start in range(0, len(values), 1000):
-        query = select(table.c.id, *(table.c[k] for k in key)).where(table.c[column].in_(values[start : start + 1000]))
-        found.update({tuple(row[1:]): row[0] for row in conn.execute(query)})
-    return [found[tuple(row[k] for k in key)] for row in rows]
 
 
 class BatchWriter:
@@ -89,8 +76,8 @@ class BatchWriter:
                 "email": v.get("email"), "phone": v.get("phone"), "description": v.get("description"),
                 "founded": v.get("founded"), "version": 1, "created_at": now, "updated_at": now,
             })  # fmt: skip
+        ids = insert_returning_ids(Organization.__table__, records, ("slug",))
         conn = db.session.connection()
-        ids = insert_then_ids(conn, Organization.__table__, records, ("slug",), "slug")
         countries, themes, identifiers, memberships, audit = [], [], [], [], []
         refs_region = self.existing_region
         for org_id, row, record in zip(ids, rows, records, strict=True):
@@ -120,8 +107,7 @@ class BatchWriter:
         if identifiers:
             bulk_insert(conn, OrganizationIdentifier.__table__, identifiers)
         if memberships:
-            member_ids = insert_then_ids(conn, Membership.__table__, memberships, ("organization_id", "network_id"),
-                                         "organization_id")  # fmt: skip
+            member_ids = insert_returning_ids(Membership.__table__, memberships, ("organization_id", "network_id"))
             for membership_id, m in zip(member_ids, memberships, strict=True):
                 self.result.memberships.append(membership_id)
                 audit.append(self.event("create", "memberships", membership_id, {
