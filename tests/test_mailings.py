@@ -350,3 +350,44 @@ def test_an_event_s_participants_its_hosts_and_registered_organisations(world):
     db.session.commit()
     mailing = draft(coordinator, world.x, source="event", ref=event.slug)
     assert [r.name for r in service.audience_of(coordinator, mailing).recipients] == ["Host Person"]
+
+
+def test_a_mail_returned_to_the_bounce_address_is_recorded_from_the_cli(world, app, runner):
+    app.config["MAILING_BOUNCE_ADDRESS"] = "bounces@network.example"
+    coordinator = world.users["coordinator_x"]
+    person = consenting(world.org_a, "Re Turned", email="returned@example.org")
+    mailing = draft(coordinator, world.x)
+    send(coordinator, mailing)
+    (sent,) = outbox_for(mailing)
+    return_path = str(sent["Return-Path"]).strip("<> ")
+    assert re.fullmatch(r"bounces\+\d+-[0-9a-f]{12}@network\.example", return_path)
+    forged = re.sub(r"-[0-9a-f]{12}@", "-000000000000@", return_path)
+    dsn = "From: MAILER-DAEMON@mx.example\nTo: {}\nSubject: Undelivered Mail\n\n550 5.1.1 no such user\n"
+    result = runner.invoke(args=["mailings", "bounce"], input=dsn.format(forged).encode())
+    assert "No delivery" in result.output
+    result = runner.invoke(args=["mailings", "bounce"], input=dsn.format(return_path).encode())
+    assert "recorded as bounced" in result.output, result.output
+    db.session.expire_all()
+    assert service.report(coordinator, mailing)["failed"] == 1
+    assert db.session.get(Person, person.id).bounced_at is not None
+
+
+def test_over_smtp_a_refused_connection_is_tried_again_and_a_batch_uses_one_connection(world, app):
+    from tests.test_jobs import FlakySMTP
+
+    server = FlakySMTP(refuse=1)
+    app.config.update(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, JOBS_RETRY_DELAY=0)
+    try:
+        coordinator = world.users["coordinator_x"]
+        for n in range(3):
+            consenting(world.org_a, f"Smtp {n}", email=f"smtp{n}@example.org")
+        mailing = draft(coordinator, world.x)
+        send(coordinator, mailing)  # the server turns the job away: the rows go back to the queue
+        assert service.report(coordinator, mailing)["queued"] == 3
+        sending.send_batch(mailing.id)  # the queue's retry
+    finally:
+        server.close()
+    db.session.expire_all()
+    assert service.report(coordinator, mailing)["sent"] == 3
+    assert len(server.received) == 3  # nobody twice, though the first try failed
+    assert server.connections == 2  # the refused one, then one for the whole batch

@@ -242,3 +242,19 @@ def unsubscribe(token: str):
     sending.unsubscribe(delivery)
     db.session.commit()
     return render_template("mailings/unsubscribe.html", token=token, done=True)
+
+
+@bp.cli.command("bounce")
+def bounce_command() -> None:
+    """Record a returned mail read from stdin (the mail server pipes what comes back to
+    MAILING_BOUNCE_ADDRESS here): its delivery fails and the person gets no later mailing."""
+    import sys
+
+    import click
+
+    delivery = service.record_bounce_message(sys.stdin.buffer.read(5_000_000))
+    if delivery is None:
+        click.echo("No delivery of a mailing found in this message.")
+        return
+    db.session.commit()
+    click.echo(f"Delivery {delivery.id} of mailing {delivery.mailing_id} recorded as bounced.")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from network import permissions, tasks
 from network.extensions import db
-from network.models import AuditEvent, Mailing, MailingDelivery, Network, Person, utcnow
+from network.models import AuditEvent, Mailing, MailingDelivery, Network, utcnow
 from network.models.mailing import AUDIENCE_PEOPLE, AUDIENCE_SOURCES
 from network.services import NotFound, ValidationError, operation
 from network.services.mailings import sending
@@ -269,14 +269,18 @@ def record_bounces(actor, mailing: Mailing, text: str) -> int:
         raise ValidationError({"file": [_("No email addresses found in the file.")]})
     found = db.session.scalars(select(MailingDelivery).where(
         MailingDelivery.mailing_id == mailing.id, func.lower(MailingDelivery.email).in_(list(emails)[:5000]))).all()  # fmt: skip
-    now = utcnow()
     for delivery in found:
-        delivery.status, delivery.reason = "failed", "bounced"
-        if delivery.person_id is not None:
-            person = db.session.get(Person, delivery.person_id)
-            if person is not None and person.bounced_at is None:
-                person.bounced_at = now  # through the ORM: audited on the person's History
+        sending.record_bounce(delivery)
     return len(found)
+
+
+def record_bounce_message(raw: bytes) -> MailingDelivery | None:
+    """A returned mail the server hands over (see sending.bounce_address): its delivery fails and
+    the person gets no later mailing. None when it names no delivery of ours."""
+    delivery = sending.delivery_of_bounce(raw)
+    if delivery is not None:
+        sending.record_bounce(delivery)
+    return delivery
 
 
 __all__ += ["unsubscribe_url"]

@@ -7,16 +7,21 @@ so it is marked failed (interrupted) rather than risk a second copy. A batch end
 next one, so a restarted worker picks up where the queue left off.
 """
 
+import hashlib
+import hmac
+import re
 import smtplib
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email import policy
 from email.message import EmailMessage
+from email.parser import BytesParser
 from email.utils import format_datetime, formataddr
 from types import SimpleNamespace
 
-from flask import current_app
+from flask import current_app, g
 from flask_babel import ngettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, insert, select, update
@@ -119,9 +124,12 @@ def _outbox_name(delivery) -> str:
 
 
 def _transmit(email: EmailMessage, delivery) -> None:
+    bounce_to = bounce_address(delivery)
     if current_app.config.get("MAIL_BACKEND", "outbox") == "smtp":
-        mail.send_smtp(email)
+        _smtp().send_message(email, from_addr=bounce_to)
         return
+    if bounce_to:
+        email["Return-Path"] = f"<{bounce_to}>"  # what the SMTP envelope would carry
     folder = mail.outbox_folder()
     folder.mkdir(parents=True, exist_ok=True)
     # Written whole, then renamed: a file with the delivery's name means the message went out.
@@ -129,6 +137,68 @@ def _transmit(email: EmailMessage, delivery) -> None:
     partial = folder / (final.name + ".part")
     partial.write_bytes(bytes(email))
     partial.rename(final)
+
+
+def _smtp() -> smtplib.SMTP:
+    """One connection for the whole batch (g lives as long as the job's app context)."""
+    if g.get("mailing_smtp") is None:
+        config = current_app.config
+        smtp = smtplib.SMTP(config["MAIL_SERVER"], int(config["MAIL_PORT"]), timeout=30)
+        if config.get("MAIL_USE_TLS"):
+            smtp.starttls()
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+        g.mailing_smtp = smtp
+    return g.mailing_smtp
+
+
+def _close_smtp() -> None:
+    smtp = g.pop("mailing_smtp", None)
+    if smtp is not None:
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()
+
+
+# Bounces: with MAILING_BOUNCE_ADDRESS ("bounces@example.org") each mail's envelope sender is
+# bounces+<delivery>-<signature>@example.org; the mail server hands what comes back there to
+# ``flask --app network mailings bounce`` (stdin), which fails that delivery and marks the person.
+
+
+def _bounce_signature(delivery_id: int) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"mailing-bounce:{delivery_id}".encode(), hashlib.sha256).hexdigest()[:12]
+
+
+def bounce_address(delivery) -> str | None:
+    address = current_app.config.get("MAILING_BOUNCE_ADDRESS")
+    if not address or "@" not in address:
+        return None
+    local, _at, domain = address.partition("@")
+    return f"{local}+{delivery.id}-{_bounce_signature(delivery.id)}@{domain}"
+
+
+BOUNCE_TOKEN = re.compile(r"\+(\d{1,12})-([0-9a-f]{12})@")
+
+
+def delivery_of_bounce(raw: bytes) -> MailingDelivery | None:
+    """The delivery a returned mail is about, from the signed address it was sent back to."""
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    for header in ("Delivered-To", "X-Original-To", "Envelope-To", "To"):
+        for value in message.get_all(header) or []:
+            match = BOUNCE_TOKEN.search(str(value))
+            if match and hmac.compare_digest(match.group(2), _bounce_signature(int(match.group(1)))):
+                return db.session.get(MailingDelivery, int(match.group(1)))
+    return None
+
+
+def record_bounce(delivery: MailingDelivery) -> None:
+    delivery.status, delivery.reason = "failed", "bounced"
+    person = db.session.get(Person, delivery.person_id) if delivery.person_id is not None else None
+    if person is not None and person.bounced_at is None:
+        person.bounced_at = utcnow()  # through the ORM: audited on the person's History
+    db.session.flush()
 
 
 def _in_outbox(delivery: MailingDelivery) -> bool:
@@ -178,6 +248,27 @@ class _Row:
     organisation: str
 
 
+def _send_rows(rows, text, node: str, base_url: str, domain: str, mailing_id: int, rate: float) -> None:
+    for row in rows:
+        if not _set(row.id, "queued", status="sending", claimed_at=utcnow(), attempts=MailingDelivery.attempts + 1):
+            continue  # another worker took it
+        link = unsubscribe_url(base_url, row)
+        message = render(text, {"organisation": row.organisation, "name": row.name, "node": node}, row.language, link)
+        email = build(row.name, row.email, message, message_id=f"<mailing-{mailing_id}-{row.id}@{domain}>",
+                      unsubscribe=link)  # fmt: skip
+        try:
+            _transmit(email, row)
+        except PERMANENT as exc:  # this address is refused: the others still go
+            _set(row.id, "sending", status="failed", reason="refused", error=str(exc)[:500])
+            continue
+        except Exception:  # the server is unreachable: back in the queue, the job is tried again later
+            _set(row.id, "sending", status="queued")
+            raise
+        _set(row.id, "sending", status="sent", sent_at=utcnow())
+        if rate:
+            time.sleep(60.0 / rate)
+
+
 @tasks.job(retries=5)
 def send_batch(mailing_id: int) -> None:
     mailing = db.session.get(Mailing, mailing_id)
@@ -198,24 +289,10 @@ def send_batch(mailing_id: int) -> None:
         .where(MailingDelivery.mailing_id == mailing_id, MailingDelivery.status == "queued")
         .order_by(MailingDelivery.id).limit(size))]  # fmt: skip
     db.session.commit()
-    for row in rows:
-        if not _set(row.id, "queued", status="sending", claimed_at=utcnow(), attempts=MailingDelivery.attempts + 1):
-            continue  # another worker took it
-        link = unsubscribe_url(base_url, row)
-        message = render(text, {"organisation": row.organisation, "name": row.name, "node": node}, row.language, link)
-        email = build(row.name, row.email, message, message_id=f"<mailing-{mailing_id}-{row.id}@{domain}>",
-                      unsubscribe=link)  # fmt: skip
-        try:
-            _transmit(email, row)
-        except PERMANENT as exc:  # this address is refused: the others still go
-            _set(row.id, "sending", status="failed", reason="refused", error=str(exc)[:500])
-            continue
-        except Exception:  # the server is unreachable: back in the queue, the job is tried again later
-            _set(row.id, "sending", status="queued")
-            raise
-        _set(row.id, "sending", status="sent", sent_at=utcnow())
-        if rate:
-            time.sleep(60.0 / rate)
+    try:
+        _send_rows(rows, text, node, base_url, domain, mailing_id, rate)
+    finally:
+        _close_smtp()
     left = db.session.scalar(select(func.count()).select_from(MailingDelivery).where(
         MailingDelivery.mailing_id == mailing_id, MailingDelivery.status.in_(("queued", "sending"))))  # fmt: skip
     db.session.commit()
