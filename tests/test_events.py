@@ -394,3 +394,21 @@ def test_invite_the_people_of_a_tags_organisations_from_the_event_page(app, worl
     assert db.session.scalar(select(func.count()).select_from(EventInvitation)) == 1
     mail = next(m for m in outbox_messages() if m["To"] == "bo.contact@example.org")
     assert "/join/" in mail.get_content()
+
+
+@pytest.mark.parametrize(("q", "found"), [
+    ("Azerbaijan", True), ("阿塞拜疆", True), ("Western Asia", True), ("transport", True), ("卡车", True),
+    ("Organisation A", True), ("truck Azerbaijan", True), ("Kenya", False), ("tyres", False),
+])  # fmt: skip
+def test_words_are_read_as_places_and_themes_as_in_the_other_searches(world, event, q, found):
+    service.update_event(f.SETUP, event, {"title_local": "减少卡车排放"}, event.version)
+    result = service.search_events(None, service.parse_params({"q": q}))
+    assert (result.items == [event]) is found
+
+
+def test_place_names_read_as_facets_are_said_and_can_be_turned_off(app, world, event):
+    result = service.search_events(None, service.parse_params({"q": "Azerbaijan"}))
+    assert result.items == [event] and result.interpreted and result.interpreted[0].readings[0].code == "AZ"
+    assert service.search_events(None, service.parse_params({"q": "Azerbaijan", "text_only": "1"})).items == []
+    page = app.test_client().get("/events?q=Azerbaijan").get_data(as_text=True)
+    assert 'data-testid="interpreted"' in page and "text_only=True" in page, page[page.find("event-results") :][:1500]
