@@ -424,11 +424,15 @@ class DemoBuilder:
         rows = []
         for _ in range(self.rng.choice((0, 1, 1, 1, 2, 2, 3))):
             name, ascii_name = self.person_name(lang)
+            title = self.rng.choice(self.people["titles"])
+            email = f"{slugify(ascii_name, fallback='contact', max_length=60).replace('-', '.')}@{domain}"
+            listed = self.rng.random() < 0.55
+            # Mailings (#16): people listed publicly also agreed to network mail (no more random
+            # draws, so the rest of the demo stays the same); Chinese names read it in Chinese.
             rows.append({
-                "organization_id": org_id, "name": name, "title": self.rng.choice(self.people["titles"]),
-                "email": f"{slugify(ascii_name, fallback='contact', max_length=60).replace('-', '.')}@{domain}", "phone": None,
-                "consent_to_list": self.rng.random() < 0.55, "version": 1, "created_at": self.now,
-                "updated_at": self.now, "archived_at": None,
+                "organization_id": org_id, "name": name, "title": title, "email": email, "phone": None,
+                "consent_to_list": listed, "mail_consent": listed, "language": "zh" if lang == "zh" else None,
+                "version": 1, "created_at": self.now, "updated_at": self.now, "archived_at": None,
             })  # fmt: skip
         return rows
 
