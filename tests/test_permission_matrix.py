@@ -132,6 +132,8 @@ TABLE: dict[tuple[str, str], list[Case]] = {
                 "role": "observer", "confirm": "1"},
           note="all matching into X's initiative; attack: coordinator Y inviting into it"),
         c("/organizations/bulk", COORDINATORS, data={"action": "export", "id": "{org_a_id}"}),
+        c("/organizations/bulk", COORDINATORS, data={"action": "mailing", "id": "{org_a_id}"},
+          note="a new mailing to them (#16): the form; attack: members and viewers"),
     ),  # fmt: skip
     ("directory.tag_list", "GET"): row(c("/tags", LOGGED_IN)),
     ("directory.tag_create", "POST"): row(
