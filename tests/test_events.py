@@ -412,3 +412,10 @@ def test_place_names_read_as_facets_are_said_and_can_be_turned_off(app, world, e
     assert service.search_events(None, service.parse_params({"q": "Azerbaijan", "text_only": "1"})).items == []
     page = app.test_client().get("/events?q=Azerbaijan").get_data(as_text=True)
     assert 'data-testid="interpreted"' in page and "text_only=True" in page, page[page.find("event-results") :][:1500]
+
+
+def test_api_search_reads_place_names_unless_text_only(app, world):
+    make_event(world, country="AZ")
+    client = app.test_client()
+    assert client.get("/api/v1/events?q=Azerbaijan").get_json()["total"] == 1
+    assert client.get("/api/v1/events?q=Azerbaijan&text_only=true").get_json()["total"] == 0

@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from network.api.conventions import ETAG_HEADER, LINK_HEADER, WRITE, actor, created, etag, make_blueprint, paged
 from network.api.resources import CollectionResource, RecordAction, RecordResource
-from network.api.schemas import Count, Id, PrivateFieldsSchema, StrictSchema, page_of
+from network.api.schemas import TEXT_ONLY, Count, Id, PrivateFieldsSchema, StrictSchema, page_of
 from network.models import Organization
 from network.models.event import EVENT_KINDS, EVENT_STATUSES, HOST_ROLES
 from network.services import archiving, lookups
@@ -89,7 +89,13 @@ class EventInput(StrictSchema):
 
 
 class EventListArgs(Schema):
-    q = fields.String(metadata={"description": "words in the title, description, place or hosts' names"})
+    q = fields.String(
+        metadata={
+            "description": "words in the title, description, place or hosts' names; country, "
+            "region and theme names also match by facet"
+        }
+    )
+    text_only = TEXT_ONLY
     when = fields.String(validate=validate.OneOf(("upcoming", "past", "all")), metadata={"description": "upcoming (default), past or all"})  # fmt: skip
     kind = fields.String()
     theme = fields.String()
