@@ -391,3 +391,13 @@ def test_over_smtp_a_refused_connection_is_tried_again_and_a_batch_uses_one_conn
     assert service.report(coordinator, mailing)["sent"] == 3
     assert len(server.received) == 3  # nobody twice, though the first try failed
     assert server.connections == 2  # the refused one, then one for the whole batch
+
+
+def test_the_records_page_shows_who_gets_network_mail(world, client_as):
+    consenting(world.org_a, "Mail Yes")
+    consenting(world.org_a, "Mail Gone", unsubscribed_at=utcnow())
+    db.session.commit()
+    page = client_as("coordinator_x").get(f"/organizations/{world.org_a.slug}/records").get_data(as_text=True)
+    assert "Network mail" in page
+    gone = page[page.index("Mail Gone") :]
+    assert "Unsubscribed" in gone[: gone.index("</tr>")]
