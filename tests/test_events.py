@@ -419,3 +419,18 @@ def test_api_search_reads_place_names_unless_text_only(app, world):
     client = app.test_client()
     assert client.get("/api/v1/events?q=Azerbaijan").get_json()["total"] == 1
     assert client.get("/api/v1/events?q=Azerbaijan&text_only=true").get_json()["total"] == 0
+
+
+def test_api_imports_registrations_from_csv(app, world, event):
+    token = tokens.create_token(world.users["coordinator_x"], "t", scope="read-write").secret
+    member = tokens.create_token(world.users["member_a"], "t", scope="read-write").secret
+    db.session.commit()
+    client = app.test_client()
+    csv_file = (io.BytesIO(b"name,email\nAna,ana@example.org\n"), "people.csv")
+    answer = client.post(f"/api/v1/events/{event.slug}/registrations/import", data={"file": csv_file},
+                         headers={"Authorization": f"Bearer {token}"}, content_type="multipart/form-data")  # fmt: skip
+    assert answer.status_code == 200 and answer.get_json() == {"added": 1, "already": 0, "errors": []}
+    refused = client.post(f"/api/v1/events/{event.slug}/registrations/import",
+                          data={"file": (io.BytesIO(b"email\nx@example.org\n"), "p.csv")},
+                          headers={"Authorization": f"Bearer {member}"}, content_type="multipart/form-data")  # fmt: skip
+    assert refused.status_code == 403

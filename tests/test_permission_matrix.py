@@ -480,6 +480,9 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("api_events.EventRegistrations", "POST"): row(
         c("/api/v1/events/{event_x}/registrations", LOGGED_IN, json={}, note="registering oneself")
     ),
+    ("api_events.EventRegistrationImport", "POST"): row(
+        c("/api/v1/events/{event_x}/registrations/import", A_COORD, note="without a file: judged (422) after the permission")
+    ),
     ("api_events.RegistrationDetail", "GET"): row(
         c("/api/v1/registrations/{registration_b}", {"member_b", "member_a", "coordinator_x", "admin"}, denied=("missing",))
     ),

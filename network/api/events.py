@@ -2,6 +2,7 @@
 
 from flask import request
 from flask.views import MethodView
+from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from network.api.conventions import ETAG_HEADER, LINK_HEADER, WRITE, actor, created, etag, make_blueprint, paged
@@ -161,6 +162,17 @@ class RegistrationInput(StrictSchema):
     accessibility = fields.String(allow_none=True)
 
 
+class RegistrationImportInput(Schema):
+    # Not required by the schema: the permission is asked first, then a missing file is a 422.
+    file = Upload(metadata={"description": "CSV: name, email, organization, dietary, accessibility"})
+
+
+class ImportOutcomeSchema(Schema):
+    added = fields.Integer()
+    already = fields.Integer(metadata={"description": "already registered (left alone)"})
+    errors = fields.List(fields.String(), metadata={"description": "rows not imported, by line"})
+
+
 class AttendanceInput(StrictSchema):
     attended = fields.Boolean(load_default=True)
 
@@ -280,6 +292,19 @@ class EventRegistrations(MethodView):
         else:
             registration = service.register(actor(), event, data)
         return created(registration, "api_events.RegistrationDetail", registration_id=registration.id)
+
+
+@bp.route("/events/<string:ref>/registrations/import")
+class EventRegistrationImport(MethodView):
+    @bp.arguments(RegistrationImportInput, location="files")
+    @bp.response(200, ImportOutcomeSchema)
+    @bp.doc(**WRITE)
+    def post(self, data, ref):
+        """Register the people of a CSV (coordinators); people of the directory are matched by email"""
+        event = service.visible_event(actor(), ref)
+        upload = data.get("file")
+        content = upload.read(2_000_001)[:2_000_000] if upload is not None else b""
+        return service.import_registrations(actor(), event, content)
 
 
 @bp.route("/registrations/<int:registration_id>")
