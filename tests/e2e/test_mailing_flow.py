@@ -72,3 +72,49 @@ def test_from_the_directory_selection_to_the_mail_in_the_outbox(live_server, bro
     person = db.session.scalar(select(Person).where(Person.email == "asha@example.org"))
     assert person.unsubscribed_at is not None
     assert errors == []
+
+
+def test_mailing_pages_have_no_serious_axe_violation(live_server, browser, db_session):
+    from network.models import Mailing
+    from network.services import mailings
+    from network.services.mailings import sending
+    from tests.e2e.test_accessibility import AXE, DESKTOP, PHONE, RUN_AXE, TAGS
+
+    node = f.network("CAN South Asia", slug="can-sa")
+    org = f.organization("Transport NGO Alpha", networks=[node])
+    f.person(org, "Asha Rao", email="asha@example.org", mail_consent=True)
+    f.person(org, "No Consent", email="nc@example.org")
+    coordinator = f.user("coordinator", email="coord@example.org", networks=[node])
+    values = {"subject": "Call", "body": "Dear {{ name }},\n\n- one\n- two", "source": "node", "ref": str(node.id),
+              "people": "all"}  # fmt: skip
+    draft = mailings.save_mailing(coordinator, values, node)
+    sent = mailings.save_mailing(coordinator, values, node)
+    db_session.commit()
+    mailings.send_mailing(coordinator, sent, live_server)
+    db_session.commit()
+    delivery = db.session.scalar(select(sending.MailingDelivery).where(sending.MailingDelivery.mailing_id == sent.id,
+                                                                       sending.MailingDelivery.status == "sent"))  # fmt: skip
+    token = sending.unsubscribe_token(delivery)
+    assert db.session.get(Mailing, sent.id).status == "sent"
+    problems: list[str] = []
+
+    def check(page, where: str) -> None:
+        for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+            page.set_viewport_size(viewport)
+            page.evaluate("new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+            problems.extend(
+                f"{where} {size}: {v['id']} {v['targets']} {v['summary']}" for v in page.evaluate(RUN_AXE, TAGS)
+            )
+
+    for lang in ("en", "zh"):
+        context = browser.new_context(locale="en-GB", viewport=DESKTOP)
+        context.add_init_script(path=str(AXE))
+        page = context.new_page()
+        log_in(page, live_server, "coord@example.org")
+        page.goto(f"{live_server}/?lang={lang}")
+        for url in ("/mailings", "/mailings/new", f"/mailings/{draft.id}", f"/mailings/{sent.id}",
+                    f"/unsubscribe/{token}"):  # fmt: skip
+            page.goto(live_server + url)
+            check(page, f"{lang} {url}")
+        context.close()
+    assert not problems, "\n".join(problems)
