@@ -434,3 +434,19 @@ def test_api_imports_registrations_from_csv(app, world, event):
                           data={"file": (io.BytesIO(b"email\nx@example.org\n"), "p.csv")},
                           headers={"Authorization": f"Bearer {member}"}, content_type="multipart/form-data")  # fmt: skip
     assert refused.status_code == 403
+
+
+def test_a_speaker_entered_by_name_is_linked_from_the_event_page(app, world, event):
+    item = service.add_agenda_item(f.SETUP, event, {"title": "Panel", "starts_at": soon(),
+                                                    "speakers": [{"name": "Dr. Outsider", "organization_name": "UNECE"}]})  # fmt: skip
+    person = f.person(world.org_a, "Dr. Outsider")
+    db.session.commit()
+    client = app.test_client()
+    login(client, world.users["member_a"])  # a member of the co-host
+    page = client.get(f"/events/{event.slug}").get_data(as_text=True)
+    assert f"/speakers/{item.speakers[0].id}/link" in page
+    client.post(
+        f"/events/{event.slug}/agenda/{item.id}/speakers/{item.speakers[0].id}/link", data={"person": person.id}
+    )
+    db.session.expire_all()
+    assert item.speakers[0].person_id == person.id and item.speakers[0].affiliation == "Organisation A"

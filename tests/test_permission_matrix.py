@@ -434,6 +434,9 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("events.add_speaker", "POST"): row(
         c("/events/{event_x}/agenda/{agenda_x}/speakers", A_SIDE, data={"name": "Speaker", "organization_name": "UN"})
     ),
+    ("events.link_speaker", "POST"): row(
+        c("/events/{event_x}/agenda/{agenda_x}/speakers/{speaker_x}/link", A_SIDE, data={"person": "{listed_person_a}"})
+    ),
     ("events.remove_speaker", "POST"): row(c("/events/{event_x}/agenda/{agenda_x}/speakers/{speaker_x}/remove", A_SIDE)),
     ("events.register", "POST"): row(c("/events/{event_x}/register", LOGGED_IN, data={"dietary": ""})),
     ("events.register_person", "POST"): row(

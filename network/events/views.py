@@ -25,7 +25,7 @@ from network.events.forms import (
     event_form_data,
 )  # fmt: skip
 from network.extensions import db
-from network.models import Network, Organization
+from network.models import Network, Organization, Person
 from network.services import ValidationError, archiving, tags
 from network.services import events as service
 from network.services.cleaning import find_organization
@@ -227,6 +227,23 @@ def add_speaker(slug: str, item_id: int):
         abort(400)
     data = {"person": form.person.data, "name": form.name.data, "organization_name": form.organization_name.data}
     return _run(event, lambda: service.add_speaker(actor(), event, item, data), _("Speaker added."), "#agenda")
+
+
+@bp.post("/events/<slug>/agenda/<int:item_id>/speakers/<int:speaker_id>/link")
+@login_required
+def link_speaker(slug: str, item_id: int, speaker_id: int):
+    """A speaker entered by name, now linked to the person in the directory."""
+    event = service.find_event(slug)
+    item = service.find_agenda_item(event, item_id)
+    permissions.require(current_user, "event.edit_agenda", event)
+    speaker = next((s for s in item.speakers if s.id == speaker_id), None)
+    text = request.form.get("person", "")
+    person = db.session.get(Person, int(text)) if text.isdigit() and len(text) < 10 else None
+    if speaker is None or person is None:
+        flash(_("Choose a person of the directory."), "error")
+        return _back(event, "#agenda")
+    return _run(event, lambda: service.link_speaker(actor(), event, speaker, person),
+                _("%(name)s is linked to the directory.", name=person.name), "#agenda")  # fmt: skip
 
 
 @bp.post("/events/<slug>/agenda/<int:item_id>/speakers/<int:speaker_id>/remove")
