@@ -113,6 +113,7 @@ def test_waitlist_moves_up_when_someone_cancels(world, event):
     third = service.register(u["viewer"], event, {"accessibility": "wheelchair"})
     db.session.commit()
     assert [first.status, second.status, third.status] == ["registered", "registered", "waitlisted"]
+    assert event.status == "open"  # the stored status stays the coordinators' (no edit conflicts)…
     assert service.waitlist_position(third) == 1
     with pytest.raises(ValidationError):
         service.register(u["viewer"], event)  # already on the list
@@ -450,3 +451,13 @@ def test_a_speaker_entered_by_name_is_linked_from_the_event_page(app, world, eve
     )
     db.session.expire_all()
     assert item.speakers[0].person_id == person.id and item.speakers[0].affiliation == "Organisation A"
+
+
+def test_an_open_event_with_every_seat_taken_reads_as_full(app, world, event):
+    client = app.test_client()
+    assert "Open for registration" in client.get(f"/events/{event.slug}").get_data(as_text=True)
+    service.register(world.users["member_a"], event)
+    service.register(world.users["member_b"], event)
+    db.session.commit()
+    page = client.get(f"/events/{event.slug}").get_data(as_text=True)
+    assert '<span class="badge text-bg-secondary" data-testid="event-status">Full</span>' in page  # …the page says full
