@@ -233,3 +233,24 @@ def test_an_import_tells_its_user_when_the_preview_is_ready_when_it_finished_or_
     (failed,) = notices_of(coordinator, "import_failed")
     assert failed.link == f"/imports/{failing.id}"
     assert notices_of(other) == []
+
+
+def test_a_digest_run_that_stops_midway_leaves_the_others_for_the_next_run(world):
+    import pytest
+
+    first = world.users["member_a"]
+    broken = f.user("member", organization=world.org_b, email="broken@example.org")
+    db.session.commit()
+    for user in (first, broken):
+        notifications.notify([user], "outcome_verified", {"project": "P", "period": "2024"}, "/outcomes/1")
+    broken.email = "broken\n@example.org"  # a header the mailer refuses: the run stops at this user
+    db.session.commit()
+    with pytest.raises(ValueError):
+        digest.send_digests()
+    db.session.rollback()
+    assert [n.digest for n in notices_of(first)] == ["sent"] and len(mails_to("member-a@example.org")) == 1
+    assert [n.digest for n in notices_of(broken)] == ["pending"]
+    broken.email = "broken@example.org"
+    db.session.commit()
+    assert digest.send_digests() == 1  # only the user the stopped run had not reached
+    assert len(mails_to("member-a@example.org")) == 1 and len(mails_to("broken@example.org")) == 1

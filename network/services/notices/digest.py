@@ -19,7 +19,8 @@ from network.services.mail import in_language_of, send_mail
 
 
 def pending_users() -> list[int]:
-    return list(db.session.scalars(select(Notification.user_id).where(Notification.digest == "pending").distinct()))
+    query = select(Notification.user_id).where(Notification.digest == "pending").distinct()
+    return list(db.session.scalars(query.order_by(Notification.user_id)))
 
 
 def send_digests() -> int:
