@@ -224,25 +224,45 @@ def verifies(user, report: OutcomeReport) -> bool:
         return False
     if manages_organization(user, project.lead_organization):
         return True
-    role = role_of(user)
-    if role not in ("coordinator", "member") or project.id is None:
+    if role_of(user) not in ("coordinator", "member") or project.id is None:
         return False
-    links = db.session.scalars(
-        select(InitiativeProject).where(InitiativeProject.project_id == project.id,
-                                        InitiativeProject.status == "confirmed")
-    ).all()  # fmt: skip
-    for link in links:
-        initiative = link.initiative
-        if initiative.is_archived:
-            continue
-        if role == "coordinator" and manages_initiative(user, initiative):
-            return True
-        if role == "member" and any(
-            p.role == "technical" and p.invitation_status == "accepted" and p.organization_id == user.organization_id
-            for p in initiative.participants
-        ):
-            return True
-    return False
+    return db.session.scalar(select(exists(verifiable_projects(user).where(Project.id == project.id))))
+
+
+def verifiable_projects(user) -> Select | None:
+    """Ids of the projects whose outcome reports the user may verify (a subquery; None for every
+    project: admins). The one statement of the rule: ``verifies`` asks it about one project, the
+    verification queue lists the reports of all of them."""
+    role = role_of(user)
+    if role == "admin":
+        return None
+    # Confirmed links to initiatives that are not archived.
+    links = (
+        select(InitiativeProject.project_id)
+        .join(Initiative, Initiative.id == InitiativeProject.initiative_id)
+        .where(InitiativeProject.status == "confirmed", Initiative.archived_at.is_(None))
+    )
+    if role == "coordinator":
+        in_scope = organizations_in_scope(user)
+        # manages_initiative: the convening node is theirs, or a lead participant is in their nodes.
+        convened = Initiative.network_id.in_(select(Network.id).where(in_network_scope(user, Network.path)))
+        lead_in_scope = exists().where(
+            Participant.initiative_id == Initiative.id,
+            Participant.role == "lead",
+            Participant.invitation_status.in_(("invited", "accepted")),
+            Participant.organization_id.in_(in_scope),
+        )
+        managed = links.where(or_(convened, lead_in_scope))
+        return select(Project.id).where(or_(Project.lead_organization_id.in_(in_scope), Project.id.in_(managed)))
+    if role == "member" and user.organization_id is not None:
+        technical = links.join(Participant, Participant.initiative_id == InitiativeProject.initiative_id).where(
+            Participant.organization_id == user.organization_id,
+            Participant.role == "technical",
+            Participant.invitation_status == "accepted",
+        )
+        # Never its own organisation's projects (speaks_for).
+        return select(Project.id).where(Project.id.in_(technical), Project.lead_organization_id != user.organization_id)
+    return select(Project.id).where(false())
 
 
 def any_coordinator() -> ColumnElement[bool]:
@@ -372,6 +392,8 @@ RULES = {
     "outcome.manage": _own_project,
     # obj is the OutcomeReport: someone outside its organisation verifies it or sends it back
     "outcome.verify": lambda u, r, report: verifies(u, report),
+    # The verification queue page: those who may be verifiers (it lists what verifiable_projects allows)
+    "outcome.queue": lambda u, r, o: r in ("coordinator", "member"),
     # obj is the OutcomeReport: its evidence files are for the organisation and its verifiers only
     "outcome.view_evidence": lambda u, r, report: _own_project(u, r, report.project) or verifies(u, report),
     # obj is the ProjectParticipant: the organisation named (one of its users), a coordinator

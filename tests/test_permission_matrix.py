@@ -379,6 +379,9 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("projects.edit_outcome", "POST"): row(c("/outcomes/{outcome_b}/edit", B_SIDE, data=OUTCOME_FORM)),
     ("projects.archive_outcome", "POST"): row(c("/outcomes/{outcome_b}/archive", B_SIDE)),
     ("projects.outcome", "GET"): row(c("/outcomes/{outcome_a}", EVERYONE)),
+    ("projects.to_verify", "GET"): row(
+        c("/outcomes/to-verify", LOGGED_IN - {"viewer"}, note="each sees only what it may verify; viewers: 403"),
+    ),
     ("projects.add_evidence", "POST"): row(
         c("/outcomes/{outcome_b}/evidence", B_SIDE, data={}, note="attacks: member and coordinator of the other side"),
     ),

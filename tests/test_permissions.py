@@ -190,6 +190,7 @@ CASES = [
     # Verifying: never the organisation itself; its coordinators and the technical partner of a linked initiative
     ("outcome.verify", lambda t: SimpleNamespace(project=t.world.project_a), {"coordinator_x", "member_b"}),
     ("outcome.verify", lambda t: SimpleNamespace(project=t.world.project_b), {"coordinator_y"}),
+    ("outcome.queue", lambda t: None, {"member_a", "member_b", "coordinator_x", "coordinator_y"}),
     ("outcome.view_evidence", lambda t: SimpleNamespace(project=t.world.project_a), A_SIDE | {"member_b"}),
     ("outcome.view_evidence", lambda t: SimpleNamespace(project=t.world.project_b), B_SIDE),
     # Confirming a participant named on a project: that organisation, or a coordinator of either side

@@ -12,6 +12,7 @@ from network.editing import actor, create_view, edit_view
 from network.errors import ValidationError
 from network.projects import forms
 from network.services import archiving, history, profiles, projects, search
+from network.services import outcomes as outcome_queue
 
 bp = Blueprint("projects", __name__)
 
@@ -163,6 +164,14 @@ def _flash_errors(error: ValidationError) -> None:
     for messages in error.errors.values():
         for message in messages:
             flash(message, "error")
+
+
+@bp.get("/outcomes/to-verify")
+@login_required
+def to_verify():
+    """The outcome reports awaiting the user's verification, the longest waiting first."""
+    queue = outcome_queue.reports_to_verify(actor(), after=request.args.get("after"))
+    return render_template("projects/to_verify.html", queue=queue, count_limit=outcome_queue.QUEUE_COUNT_LIMIT)
 
 
 @bp.get("/outcomes/<int:id>")

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask_babel import get_locale
-from sqlalchemy import case, distinct, func, select
+from sqlalchemy import Select, case, distinct, func, literal, select, tuple_
 from sqlalchemy.orm import selectinload
 
-from network import labels
+from network import labels, paging, permissions
 from network.extensions import db
 from network.models import Initiative, InitiativeProject, OutcomeReport, Participant, Project
 from network.services.initiatives import effective_shares
@@ -116,26 +116,29 @@ def period_of(report: OutcomeReport) -> str:
     return str(report.period_end.year)
 
 
-def roll_up(initiative: Initiative, unspecified: str = "—") -> RollUp:
+def roll_up(initiative: Initiative, links: list[InitiativeProject] | None = None, unspecified: str = "—") -> RollUp:
     """The initiative's progress, by period, country and theme, and each participant's credit.
 
     A project in several countries (or themes) is divided equally among them, so the breakdowns
-    add up to the total.
+    add up to the total. ``links`` are the initiative's project links already loaded with their
+    projects' lead organisations, countries, themes and reports (``find_initiative(slug,
+    outcomes=True)``); without them they are read here.
     """
     accepted = {p.organization_id for p in initiative.participants if p.invitation_status == "accepted"}
-    links = db.session.scalars(
-        select(InitiativeProject)
-        .where(InitiativeProject.initiative_id == initiative.id)
-        .options(
-            selectinload(InitiativeProject.project).options(
-                selectinload(Project.lead_organization),
-                selectinload(Project.countries),
-                selectinload(Project.themes),
-                selectinload(Project.outcome_reports),
+    if links is None:
+        links = db.session.scalars(
+            select(InitiativeProject)
+            .where(InitiativeProject.initiative_id == initiative.id)
+            .options(
+                selectinload(InitiativeProject.project).options(
+                    selectinload(Project.lead_organization),
+                    selectinload(Project.countries),
+                    selectinload(Project.themes),
+                    selectinload(Project.outcome_reports),
+                )
             )
         )
-        .order_by(InitiativeProject.id)
-    )
+    links = sorted(links, key=lambda link: link.id)
     result = RollUp(target_tco2e=initiative.target_tco2e, target_people=initiative.target_people)
     by_period: dict[str, Figures] = defaultdict(Figures)
     by_country: dict[str, Figures] = defaultdict(Figures)
@@ -252,3 +255,64 @@ def network_totals() -> NetworkTotals:
         tco2e_summed_per_initiative=Decimal(summed),
         projects_in_several=int(counts[1]),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# The verification queue: reports submitted for verification that the user may verify
+
+QUEUE_PAGE = 25
+QUEUE_COUNT_LIMIT = 100  # "100+" past this: counting further reads rows no one looks at
+
+
+def queued_at():
+    """When a report joined the queue (reports marked submitted before submitted_at existed: created)."""
+    return func.coalesce(OutcomeReport.submitted_at, OutcomeReport.created_at)
+
+
+def to_verify_query(actor) -> Select:
+    """Live outcome reports of live projects, submitted and awaiting a verifier, that the actor may
+    verify (permissions.verifiable_projects: the rule itself, as SQL)."""
+    query = (
+        select(OutcomeReport)
+        .join(Project, Project.id == OutcomeReport.project_id)
+        .where(OutcomeReport.review_status == "submitted", OutcomeReport.archived_at.is_(None),
+               Project.archived_at.is_(None))
+    )  # fmt: skip
+    verifiable = permissions.verifiable_projects(actor)
+    return query if verifiable is None else query.where(OutcomeReport.project_id.in_(verifiable))
+
+
+def count_to_verify(query: Select) -> Select:
+    """SELECT count(*) of the query's first QUEUE_COUNT_LIMIT + 1 rows (a scalar subquery)."""
+    limited = query.with_only_columns(literal(1), maintain_column_froms=True).limit(QUEUE_COUNT_LIMIT + 1)
+    return select(func.count()).select_from(limited.subquery()).scalar_subquery()
+
+
+@dataclass
+class VerificationQueue:
+    page: paging.Page  # oldest first; page.older is the cursor of the next (newer) page
+    count: int  # up to QUEUE_COUNT_LIMIT + 1
+
+    @property
+    def more(self) -> bool:
+        return self.count > QUEUE_COUNT_LIMIT
+
+
+def reports_to_verify(actor, after: str | None = None, per_page: int = QUEUE_PAGE) -> VerificationQueue:
+    """A page of the reports awaiting the actor's verification, the longest waiting first, from the
+    cursor on; two statements (the capped count, the page with projects and leads) whatever the queue."""
+    permissions.require(actor, "outcome.queue")
+    query = to_verify_query(actor)
+    count = db.session.scalar(select(count_to_verify(query)))
+    queued = queued_at()
+    start = paging.decode(after)
+    if start is not None:
+        query = query.where(tuple_(queued, OutcomeReport.id) > tuple_(*start))
+    rows = list(db.session.scalars(
+        query.order_by(queued, OutcomeReport.id).limit(per_page + 1)
+        .options(selectinload(OutcomeReport.project).selectinload(Project.lead_organization))
+    ))  # fmt: skip
+    items = rows[:per_page]
+    last = items[-1] if items else None
+    newer = paging.encode(last.submitted_at or last.created_at, last.id) if len(rows) > per_page else None
+    return VerificationQueue(paging.Page(items=items, older=newer, first=start is None), count)

@@ -37,7 +37,7 @@ from network.models import (
     Project,
     utcnow,
 )  # fmt: skip
-from network.services import overview
+from network.services import outcomes, overview
 from network.services.duplicates import review as duplicates
 from network.services.search import index as search_index
 
@@ -76,6 +76,7 @@ class MemberStart:
     missing: list[str]  # useful profile fields still empty
     reports_due: Queue  # projects active this year without an outcome report for it
     reports_returned: Queue  # outcome reports a verifier sent back
+    reports_to_verify: Queue  # reports it may verify (a technical partner in an initiative)
     invitations: Queue  # initiatives the organisation is invited to and has not answered
     change_requests: list[ChangeRequest]  # pending, or decided in the last DECIDED_DAYS
 
@@ -85,7 +86,7 @@ class CoordinatorStart:
     everywhere: bool  # an admin: every node's queues
     nodes: list[Network]  # the nodes managed (an admin: the first NODES_SHOWN), for their settings
     change_requests: Queue
-    reports_submitted: Queue  # outcome reports of its nodes' organisations awaiting verification
+    reports_submitted: Queue  # outcome reports awaiting its verification (outcomes.to_verify_query)
     invitations: Queue
     memberships_ending: Queue
     memberships_lapsed: Queue
@@ -165,6 +166,14 @@ def invitations_query(organization_id: int) -> Select:
     )
 
 
+def reports_to_verify(actor) -> Queue:
+    """The oldest reports awaiting the user's verification (the rule's own query) and their count."""
+    return queue(
+        outcomes.to_verify_query(actor), (outcomes.queued_at(), OutcomeReport.id),
+        options=(selectinload(OutcomeReport.project).selectinload(Project.lead_organization),),
+    )  # fmt: skip
+
+
 def missing_fields(org: Organization) -> list[str]:
     """The useful profile fields the organisation has left empty."""
     return [name for name in USEFUL_FIELDS if getattr(org, name) in (None, "", [])]
@@ -199,6 +208,7 @@ def member_start(actor) -> MemberStart | None:
             (OutcomeReport.reviewed_at, OutcomeReport.id),
             options=(selectinload(OutcomeReport.project),),
         ),  # fmt: skip
+        reports_to_verify=reports_to_verify(actor),
         invitations=queue(
             invitations_query(org.id),
             (Participant.invited_at, Participant.id),
@@ -336,10 +346,7 @@ def coordinator_start(actor) -> CoordinatorStart:
             change_requests_query(in_scope), (ChangeRequest.created_at, ChangeRequest.id),
             options=(selectinload(ChangeRequest.organization),),
         ),
-        reports_submitted=queue(
-            reports_query("submitted", in_scope), (OutcomeReport.submitted_at, OutcomeReport.id),
-            options=(selectinload(OutcomeReport.project).selectinload(Project.lead_organization),),
-        ),
+        reports_submitted=reports_to_verify(actor),
         invitations=queue(
             unanswered_query(actor, in_scope), (Participant.invited_at, Participant.id),
             options=(selectinload(Participant.organization), selectinload(Participant.initiative)),
@@ -373,7 +380,8 @@ class Waiting:
 
 def waiting(actor) -> Waiting:
     """What waits for the user, in one statement of bounded counts, once a request: for a member its
-    unanswered invitations, missing outcome reports and reports sent back; for a coordinator or
+    unanswered invitations, missing outcome reports, reports sent back and reports to verify (a
+    technical partner's); for a coordinator or
     admin the change requests to review, memberships ending soon, its unfinished imports and the
     outcome reports awaiting verification. (Possible duplicates
     are left out: counting them reads the whole directory.)"""
@@ -390,7 +398,7 @@ def waiting(actor) -> Waiting:
                 bounded_count(change_requests_query(in_scope)),
                 bounded_count(memberships_query(actor, ending=True, day=day)),
                 bounded_count(imports_query(actor)),
-                bounded_count(reports_query("submitted", in_scope)),
+                bounded_count(outcomes.to_verify_query(actor)),
             )
         ).one()
         result = Waiting(total=sum(counts), change_requests=counts[0])
@@ -400,6 +408,7 @@ def waiting(actor) -> Waiting:
                 bounded_count(invitations_query(actor.organization_id)),
                 bounded_count(reports_due_query(actor.organization_id, today())),
                 bounded_count(reports_query("returned", actor.organization_id)),
+                bounded_count(outcomes.to_verify_query(actor)),
             )
         ).one()
         result = Waiting(total=sum(counts))
