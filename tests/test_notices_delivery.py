@@ -145,6 +145,13 @@ def test_a_membership_ending_soon_is_announced_to_its_nodes_coordinators_once(wo
     assert memberships.announce_endings() == 0  # recorded: never twice for the same end
     (notice,) = notices_of(world.users["coordinator_x"], "membership_ending")
     assert notice.params["org"] == "Organisation A" and notice.params["node"] == "Node X1"
+    ends = membership.left_on
+    from flask_babel import force_locale
+
+    with force_locale("zh"):  # the stored ISO date is written as the reader writes dates
+        assert f"{ends.year}年{ends.month}月{ends.day}日" in notifications.text_of(notice)
+    with force_locale("en"):
+        assert f"{ends.day}, {ends.year}" in notifications.text_of(notice)
     assert notices_of(world.users["coordinator_y"]) == [] and notices_of(world.users["member_a"]) == []
     membership.left_on = utcnow().date() + timedelta(days=20)  # extended, ending again: told again
     db.session.commit()

@@ -6,8 +6,10 @@ and codes (a role is "partner", shown by its label); notices from before kinds e
 their stored English message and show it as it is.
 """
 
+from datetime import date
+
 from flask import current_app, has_request_context, request
-from flask_babel import gettext
+from flask_babel import format_date, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
@@ -90,8 +92,19 @@ class _Params(dict):
         return "—"
 
 
+def _value(key: str, value):
+    if key in CODED_PARAMS:
+        return labels.label(CODED_PARAMS[key], value)
+    if key == "date" and isinstance(value, str):  # stored as an ISO date, shown as the reader writes dates
+        try:
+            return format_date(date.fromisoformat(value), "medium")
+        except ValueError:
+            return value
+    return value
+
+
 def _words(template, params: dict) -> str:
-    values = _Params({k: labels.label(CODED_PARAMS[k], v) if k in CODED_PARAMS else v for k, v in params.items()})
+    values = _Params({k: _value(k, v) for k, v in params.items()})
     try:
         return str(template) % values
     except (TypeError, ValueError):
