@@ -137,3 +137,22 @@ def test_forms_take_a_label_in_either_language(world, client_as, db_session):
     db_session.expire_all()
     assert db_session.get(type(membership), membership.id).status == "lapsed"
     assert db_session.get(type(partnership), partnership.id).kind == "in_kind"
+
+
+def test_search_parameters_take_labels_in_either_language(client, db_session):
+    """kind=智库, country=肯尼亚, theme=Transport: the directory, the projects search and the API read a
+    label as its code, whatever the page's language; an unknown value is still ignored with a notice."""
+    tank = f.organization("Nairobi Tank", kind="think_tank", country="KE", themes=["transport"])
+    f.organization("Delhi NGO", kind="ngo", country="IN", themes=["transport"])
+    f.project(tank, "Bus lanes", themes=["transport"], countries=["KE"])
+    db_session.commit()
+    for query in ("kind=智库&country=肯尼亚", "kind=Think+tank&country=Kenya", "kind=think_tank&country=ke"):
+        body = client.get(f"/api/v1/organizations?{query}").get_json()
+        assert [o["name"] for o in body["items"]] == ["Nairobi Tank"], query
+    page = client.get("/organizations?theme=交通运输&kind=Think+tank", headers=ZH).get_data(as_text=True)
+    assert "Nairobi Tank" in page and "Delhi NGO" not in page
+    assert 'data-chip="kind:think_tank"' in page  # the chip names the code's label, not the words sent
+    projects = client.get("/api/v1/projects?country=肯尼亚&theme=Transport").get_json()
+    assert [p["title"] for p in projects["items"]] == ["Bus lanes"]
+    unknown = client.get("/organizations?kind=spaceship").get_data(as_text=True)
+    assert "spaceship" in unknown and "Nairobi Tank" in unknown  # ignored, and said so

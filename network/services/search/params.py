@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from flask_babel import gettext as _
 
+from network import labels
 from network.models.organization import MEMBERSHIP_STATUSES, ORGANIZATION_KINDS
 from network.services.search.facets import MATCH_MODES
 
@@ -151,6 +152,13 @@ def text_only(args: Mapping) -> bool:
     return str(args.get("text_only") or "").strip().lower() in TRUE
 
 
+def _choices(args: Mapping, name: str, vocabulary: str) -> list[str]:
+    """A list parameter's values as codes: a label in English or Chinese names its code whatever the
+    page's language (kind=智库, country=肯尼亚, theme=Transport); anything else is kept as sent,
+    for the search to ignore with a notice."""
+    return [labels.parse_choice(vocabulary, value) or value for value in _values(args, name)]
+
+
 def parse_search_params(args: Mapping) -> SearchParams:
     """Parse a directory search. Never raises: bad values are dropped and noted in .notices."""
     notices: list[str] = []
@@ -158,8 +166,8 @@ def parse_search_params(args: Mapping) -> SearchParams:
     if len(q) > MAX_QUERY_LENGTH:
         notices.append(_("The search text was cut to %(n)d characters.", n=MAX_QUERY_LENGTH))
         q = q[:MAX_QUERY_LENGTH]
-    kinds = _values(args, "kind")
-    statuses = _values(args, "status")
+    kinds = _choices(args, "kind", "organization_kind")
+    statuses = _choices(args, "status", "membership_status")
     for value in [k for k in kinds if k not in ORGANIZATION_KINDS] + [
         s for s in statuses if s not in MEMBERSHIP_STATUSES
     ]:
@@ -173,8 +181,8 @@ def parse_search_params(args: Mapping) -> SearchParams:
         q=q.strip(),
         text_only=text_only(args),
         region=_values(args, "region"),
-        country=[c.upper() for c in _values(args, "country")],
-        theme=_values(args, "theme"),
+        country=[c.upper() for c in _choices(args, "country", "country")],
+        theme=_choices(args, "theme", "theme"),
         kind=[k for k in kinds if k in ORGANIZATION_KINDS],
         network=_values(args, "network"),
         status=[s for s in statuses if s in MEMBERSHIP_STATUSES],

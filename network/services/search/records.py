@@ -23,7 +23,7 @@ from network.extensions import db
 from network.models import Initiative, Organization, Project, ProjectParticipant
 from network.services.search.index import backend_for
 from network.services.search.organizations import FacetValue, _ids
-from network.services.search.params import MAX_PER_PAGE, MAX_QUERY_LENGTH, Paged, _int, _values, text_only
+from network.services.search.params import MAX_PER_PAGE, MAX_QUERY_LENGTH, Paged, _choices, _int, _values, text_only
 from network.services.search.record_index import STATUSES, RecordIndex, current_index
 from network.services.search.text import highlight, highlight_pattern, query_tokens
 from network.services.search.vocabulary import Reading, Term, interpret, match_terms
@@ -94,10 +94,13 @@ def parse_record_params(args: Mapping) -> RecordSearchParams:
     return RecordSearchParams(
         q=q.strip(),
         text_only=text_only(args),
-        status=_values(args, "status"),
-        theme=_values(args, "theme"),
+        status=[
+            labels.parse_choice("project_status", v) or labels.parse_choice("initiative_status", v) or v
+            for v in _values(args, "status")
+        ],  # fmt: skip
+        theme=_choices(args, "theme", "theme"),
         region=_values(args, "region"),
-        country=[c.upper() for c in _values(args, "country")],
+        country=[c.upper() for c in _choices(args, "country", "country")],
         organization=str(args.get("organization") or "").replace("\x00", "").strip()[:120],
         sort=sort if sort in SORTS else "relevance",
         page=min(max(1, _int(args.get("page"), 1)), 1_000_000),
