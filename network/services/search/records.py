@@ -97,7 +97,7 @@ def parse_record_params(args: Mapping) -> RecordSearchParams:
         status=[
             labels.parse_choice("project_status", v) or labels.parse_choice("initiative_status", v) or v
             for v in _values(args, "status")
-        ],  # fmt: skip
+        ],
         theme=_choices(args, "theme", "theme"),
         region=_values(args, "region"),
         country=[c.upper() for c in _choices(args, "country", "country")],
