@@ -1,5 +1,6 @@
 """Initiatives: creating and editing, the invitation workflow, permissions (attacks included), pages."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -129,7 +130,9 @@ def test_invitation_workflow_states_notices_and_history(world, initiative):
     assert p.invitation_status == "declined"
     db.session.commit()
 
-    statuses = [e.changes.get("invitation_status", [None, None])[1] for e in service.participant_history(initiative)]
+    statuses = [
+        e.changes.get("invitation_status", [None, None])[1] for e in service.participant_history(initiative).items
+    ]
     assert statuses[:5] == ["declined", "invited", "left", "accepted", "invited"]
     # The coordinator who invited was told of the answers.
     notices = db.session.scalars(select(Notification).where(Notification.user_id == coordinator.id)).all()
@@ -465,3 +468,37 @@ def test_invitation_mail_links_to_the_page(world, initiative, client):
     db.session.commit()
     [mail] = outbox_messages()
     assert "http://localhost/initiatives/road-freight" in mail.get_content()
+
+
+def test_participation_history_shows_a_page_of_labelled_changes_and_pages_to_the_rest(world, initiative, client):
+    """The initiative page shows the newest 50 changes to its participants, with the statuses'
+    labels (not their codes) and dates in the reader's language; "Older" pages to the rest, and
+    "Newest" comes back."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.conftest import login
+
+    p = f.participant(initiative, world.org_a, "partner", "invited")
+    start = datetime(2025, 3, 1, 9, tzinfo=UTC)
+    for n in range(60):  # 60 answers, then withdrawals of them, oldest first (plus the invitation)
+        old, new = ("invited", "declined") if n % 2 == 0 else ("declined", "invited")
+        db.session.add(AuditEvent(at=start + timedelta(hours=n), action="update", entity_type="participants",
+                                  entity_id=p.id, changes={"invitation_status": [old, new]}))  # fmt: skip
+    db.session.commit()
+    login(client, world.users["coordinator_x"])
+
+    first = client.get("/initiatives/road-freight").get_data(as_text=True)
+    history = first.split('data-testid="history"')[1].split("</ul>")[0]
+    assert history.count("<li") == 50
+    assert "Invited → Declined" in history and "invited →" not in history  # labels, not codes
+    assert "Mar 3, 2025" in history  # the newest (hour 59: 3 March, 20:00) in the reader's format
+    older = re.search(r'href="([^"]+)"[^>]*data-testid="history-older"', first).group(1).replace("&amp;", "&")
+    assert older.endswith("#history") and "before=" in older
+
+    rest = client.get(older).get_data(as_text=True)
+    history = rest.split('data-testid="history"')[1].split("</ul>")[0]
+    assert history.count("<li") == 11  # the 10 oldest answers and the invitation
+    assert 'data-testid="history-older"' not in rest and 'data-testid="history-newest"' in rest
+
+    chinese = client.get(older, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "2025年3月1日" in chinese.split('data-testid="history"')[1].split("</ul>")[0]

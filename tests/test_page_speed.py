@@ -218,3 +218,69 @@ def test_api_search_marks_no_highlights_but_still_suggests(app):
     assert found.highlights and not bare.highlights
     assert [o.id for o in bare.items] == [o.id for o in found.items]
     assert typo.suggestions == ["rainforest"]  # the hint does not need highlights
+
+
+def grow_initiative(ini, n: int, start: int = 0) -> list[str]:
+    """n more rounds on the initiative: an accepted partner leading a linked project with two
+    outcome reports (estimated and verified), and an invited organisation without users (the
+    coordinator answers for it). The new projects' titles."""
+    from network.services.initiatives import link_project
+
+    titles = []
+    for i in range(start, start + n):
+        org = f.organization(f"Speed partner {i}")
+        f.participant(ini, org, "partner", "accepted")
+        project = f.project(org, f"Speed project {i}", themes=["transport"], countries=["KE"])
+        link_project(f.SETUP, ini, project)
+        f.outcome(project, "10", year=2023)
+        f.outcome(project, "5", year=2024, basis="verified", raw=True)
+        f.participant(ini, f.organization(f"Speed invitee {i}"), "observer", "invited")
+        titles.append(project.title)
+    db.session.commit()
+    return titles
+
+
+def test_initiative_page_statements_do_not_grow_with_participants_projects_and_reports(app, count_queries):
+    """The initiative page reads its initiative, participants, linked projects (with their leads,
+    countries, themes and reports) once each: the same number of statements with one round of
+    participants, projects and reports as with nine, for a visitor, the convening coordinator
+    (answers for invitations, history, link form) and a member of a participant. The links, the
+    projects and the organisations are read once (the roll-up used to read them again)."""
+    from tests.conftest import login
+
+    node = f.network("Speed node")
+    ini = f.initiative("Speed initiative", network=node, slug="speed-initiative")
+    titles = grow_initiative(ini, 1)
+    member_org = f.organization("Speed member org")
+    f.participant(ini, member_org, "partner", "accepted")
+    readers = {"visitor": None, "coordinator": f.user("coordinator", networks=[node]),
+               "member": f.user("member", organization=member_org)}  # fmt: skip
+    db.session.commit()
+    clients = {}
+    for name, user in readers.items():
+        clients[name] = app.test_client()
+        if user is not None:
+            login(clients[name], user)
+        clients[name].get("/initiatives/speed-initiative")  # a first request warms what each worker caches
+    few = {name: count_queries.get(c, "/initiatives/speed-initiative") for name, c in clients.items()}
+
+    titles += grow_initiative(ini, 8, start=1)
+    for name, client in clients.items():
+        db.session.expire_all()
+        with count_queries() as statements:
+            page = client.get("/initiatives/speed-initiative")
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        assert all(title in html for title in titles), name  # every linked project is shown
+        assert html.count('data-participant="speed-partner-') == 9, name  # and every accepted partner
+        assert len(statements) == few[name], (name, [s[:70] for s in statements])
+        reads = [s.lstrip().upper() for s in statements]
+        assert len([s for s in reads if s.startswith("SELECT INITIATIVE_PROJECTS.")]) == 1, name
+        assert not [s for s in reads if s.startswith("SELECT ORGANIZATIONS.")], name
+        if name == "coordinator":
+            assert html.count('data-testid="answer-for"') == 9  # asked in one statement, not one per invitation
+            assert 'data-testid="history"' in html
+    # BEGIN, the initiative (its node joined), links, themes, regions, targets, participants (their
+    # organisations joined), projects (leads joined), their countries, themes and reports: 11 for a
+    # visitor, where reading the links, projects and leads again in the roll-up made 19.
+    assert few["visitor"] <= 11, few

@@ -27,6 +27,7 @@ from network.initiatives.forms import (
 )  # fmt: skip
 from network.services import ValidationError, activities, archiving, outcomes, search, suggestions
 from network.services import initiatives as service
+from network.services.history import ACTION_LABELS
 from network.services.spreadsheet import escape_formula
 
 bp = Blueprint("initiatives", __name__)
@@ -84,13 +85,13 @@ def edit(slug: str):
 
 @bp.get("/initiatives/<slug>")
 def detail(slug: str):
-    initiative = service.find_initiative(slug)
+    initiative = service.find_initiative(slug, outcomes=True)
     permissions.require(current_user, "initiative.view", initiative)
     if initiative.is_archived and not permissions.can(current_user, "initiative.update", initiative):
         abort(404)
     manage = permissions.can(current_user, "initiative.manage_participants", initiative)
     own = service.own_participation(current_user, initiative)
-    rollup = outcomes.roll_up(initiative)
+    rollup = outcomes.roll_up(initiative, initiative.project_links)
     activity_list = activities.activities_for(current_user, initiative)
     finding = request.args.get("find", "").strip()[:100]
     linkable = service.linkable_projects(current_user, initiative)
@@ -101,20 +102,16 @@ def detail(slug: str):
         initiative=initiative,
         participants=participants,
         # Invitations a coordinator answers for: the organisation has no user account to answer with
-        answer_for={
-            p.id
-            for p in participants
-            if manage
-            and p.invitation_status == "invited"
-            and permissions.can(current_user, "participant.answer_for", p)
-        },
+        answer_for=service.answered_for(current_user, initiative, participants),
         answer_form=AnswerForm(),
         role_form=RoleForm(),
         manage=manage,
         own=own,
         rollup=rollup,
         shares=service.effective_shares(initiative),
-        history=service.participant_history(initiative) if private else None,
+        # The newest changes (a page; "Older" pages by cursor, as History tabs do)
+        history=service.participant_history(initiative, request.args.get("before")) if private else None,
+        history_actions=ACTION_LABELS,
         activities=activity_list,
         activity_authors=activities.authors(activity_list),
         can_view_activities=permissions.can(current_user, "activity.view", initiative),
@@ -145,9 +142,9 @@ def suggested_partners(slug: str):
 
 @bp.get("/initiatives/<slug>/report")
 def report(slug: str):
-    initiative = service.find_initiative(slug)
+    initiative = service.find_initiative(slug, outcomes=True)
     permissions.require(current_user, "initiative.view", initiative)
-    return render_template("initiatives/report.html", initiative=initiative, rollup=outcomes.roll_up(initiative),
+    return render_template("initiatives/report.html", initiative=initiative, rollup=outcomes.roll_up(initiative, initiative.project_links),
                            participants=service.visible_participants(current_user, initiative))  # fmt: skip
 
 
@@ -415,9 +412,9 @@ def graph(slug: str):
 
 @bp.get("/initiatives/<slug>/progress.json")
 def progress(slug: str):
-    initiative = service.find_initiative(slug)
+    initiative = service.find_initiative(slug, outcomes=True)
     permissions.require(current_user, "initiative.view", initiative)
-    return jsonify(outcomes.progress_series(outcomes.roll_up(initiative)))
+    return jsonify(outcomes.progress_series(outcomes.roll_up(initiative, initiative.project_links)))
 
 
 def csv_response(rows: list[list], filename: str) -> Response:
@@ -451,9 +448,9 @@ def participants_csv(slug: str):
 @bp.get("/initiatives/<slug>/outcomes.csv")
 @login_required
 def outcomes_csv(slug: str):
-    initiative = service.find_initiative(slug)
+    initiative = service.find_initiative(slug, outcomes=True)
     permissions.require(current_user, "initiative.export", initiative)
-    rollup = outcomes.roll_up(initiative)
+    rollup = outcomes.roll_up(initiative, initiative.project_links)
     rows = [["project", "lead_organization", "counted", "period_start", "period_end", "basis", "tco2e_reduced",
              "people_reached", "method", "review_status"]]  # fmt: skip
     for line in rollup.projects:

@@ -116,26 +116,29 @@ def period_of(report: OutcomeReport) -> str:
     return str(report.period_end.year)
 
 
-def roll_up(initiative: Initiative, unspecified: str = "—") -> RollUp:
+def roll_up(initiative: Initiative, links: list[InitiativeProject] | None = None, unspecified: str = "—") -> RollUp:
     """The initiative's progress, by period, country and theme, and each participant's credit.
 
     A project in several countries (or themes) is divided equally among them, so the breakdowns
-    add up to the total.
+    add up to the total. ``links`` are the initiative's project links already loaded with their
+    projects' lead organisations, countries, themes and reports (``find_initiative(slug,
+    outcomes=True)``); without them they are read here.
     """
     accepted = {p.organization_id for p in initiative.participants if p.invitation_status == "accepted"}
-    links = db.session.scalars(
-        select(InitiativeProject)
-        .where(InitiativeProject.initiative_id == initiative.id)
-        .options(
-            selectinload(InitiativeProject.project).options(
-                selectinload(Project.lead_organization),
-                selectinload(Project.countries),
-                selectinload(Project.themes),
-                selectinload(Project.outcome_reports),
+    if links is None:
+        links = db.session.scalars(
+            select(InitiativeProject)
+            .where(InitiativeProject.initiative_id == initiative.id)
+            .options(
+                selectinload(InitiativeProject.project).options(
+                    selectinload(Project.lead_organization),
+                    selectinload(Project.countries),
+                    selectinload(Project.themes),
+                    selectinload(Project.outcome_reports),
+                )
             )
         )
-        .order_by(InitiativeProject.id)
-    )
+    links = sorted(links, key=lambda link: link.id)
     result = RollUp(target_tco2e=initiative.target_tco2e, target_people=initiative.target_people)
     by_period: dict[str, Figures] = defaultdict(Figures)
     by_country: dict[str, Figures] = defaultdict(Figures)

@@ -3,6 +3,7 @@ graphs drawn around them (.graph). Callers import what they use from here."""
 
 from network.services.initiatives.graph import initiative_graph, organization_graph
 from network.services.initiatives.participation import (
+    answered_for,
     answers_itself,
     change_participant_role,
     convening_coordinators,
@@ -37,6 +38,7 @@ from network.services.initiatives.records import (
 )
 
 __all__ = [
+    "answered_for",
     "answers_itself",
     "change_participant_role",
     "confirm_project_link",

@@ -9,10 +9,10 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from network import permissions
+from network import paging, permissions
 from network.extensions import db
 from network.labels import INVITATION_STATUS_LABELS, label
-from network.models import AuditEvent, Initiative, Organization, Participant, utcnow
+from network.models import Initiative, Organization, Participant, User, utcnow
 from network.models.initiative import PARTICIPANT_ROLES
 from network.services import NotFound, PermissionDenied, ValidationError, operation
 from network.services.cleaning import Cleaner
@@ -46,19 +46,36 @@ def visible_participant(actor, participant_id: int) -> Participant:
     return participant
 
 
-def participant_history(initiative: Initiative) -> list[AuditEvent]:
-    """Every change to this initiative's participants, newest first: who invited, accepted, left…"""
-    ids = [p.id for p in initiative.participants]
-    if not ids:
-        return []
-    return list(
+def participant_history(initiative: Initiative, before: str | None = None) -> paging.Page:
+    """A page of the changes to this initiative's participants, newest first from the cursor
+    ``before`` (network.paging): who invited, accepted, left… with their actors. The participants'
+    ids come from the initiative already loaded (no statement to read them)."""
+    from network.services.history import events_for  # late: history imports the activity blueprint, which imports us
+
+    targets = [(Participant.__tablename__, p.id) for p in initiative.participants]
+    if not targets:
+        return paging.Page(items=[], older=None, first=paging.decode(before) is None)
+    return events_for(*targets, before=before)
+
+
+def answered_for(actor, initiative: Initiative, participants: list[Participant]) -> set[int]:
+    """The invitations among ``participants`` the actor answers for (permissions'
+    participant.answer_for: they manage the initiative and the organisation has no active member
+    user to answer): whether the organisations have users is one statement for all of them, where
+    asking the rule for each invitation sent one statement per invited organisation."""
+    invited = [p for p in participants if p.invitation_status == "invited"]
+    if not invited or not permissions.can(actor, "initiative.manage_participants", initiative):
+        return set()
+    ids = {p.organization_id for p in invited}
+    # permissions.speaking_for's condition (member users of the organisation), for all of them at once
+    answering = set(
         db.session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.entity_type == Participant.__tablename__, AuditEvent.entity_id.in_(ids))
-            .options(selectinload(AuditEvent.actor))
-            .order_by(AuditEvent.id.desc())
+            select(User.organization_id)
+            .where(User.organization_id.in_(ids), User.role == "member", User.active.is_(True))
+            .distinct()
         )
     )
+    return {p.id for p in invited if p.organization_id not in answering}
 
 
 def own_participation(actor, initiative: Initiative) -> Participant | None:
@@ -161,8 +178,6 @@ def invite_participant(actor, initiative: Initiative, organization: Organization
 def convening_coordinators(initiative: Initiative, actor=None) -> list:
     """The active coordinators of the convening node (or a node above it); the actor alone when
     the initiative has no convening node."""
-    from network.models import User
-
     if initiative.network is None:
         return [actor] if isinstance(actor, User) and actor.active else []
     return list(
@@ -289,8 +304,6 @@ def _names(participant: Participant) -> dict:
 def _tell_managers(participant: Participant, kind: str, actor=None) -> None:
     """Notice to the convening node's coordinators and whoever sent the invitation (not to the
     actor who did it)."""
-    from network.models import User
-
     users = convening_coordinators(participant.initiative)
     inviter = db.session.get(User, participant.invited_by_id) if participant.invited_by_id else None
     if inviter is not None and inviter.active:

@@ -8,7 +8,7 @@ network.services.outcomes and partner suggestions in network.services.suggestion
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from network import numbers, permissions
 from network.extensions import db
@@ -37,20 +37,32 @@ MAX_INT = 2_147_483_647  # ids and counts are 32-bit columns
 # ---------------------------------------------------------------------------------------- reading
 
 
-def find_initiative(slug: str) -> Initiative:
-    """The initiative with its participants, targets, themes and regions loaded (no N+1)."""
+def find_initiative(slug: str, *, outcomes: bool = False) -> Initiative:
+    """The initiative with its participants (and their organisations), targets, themes, regions and
+    linked projects (with their lead organisations) loaded in a fixed number of statements.
+
+    ``outcomes`` also loads each linked project's countries, themes and outcome reports, for
+    ``outcomes.roll_up(initiative, initiative.project_links)``: pages that show the progress read
+    the links once instead of again in the roll-up.
+    """
+    project = selectinload(Initiative.project_links).selectinload(InitiativeProject.project)
+    projects = [project.joinedload(Project.lead_organization)]
+    if outcomes:
+        projects += [project.selectinload(Project.countries), project.selectinload(Project.themes),
+                     project.selectinload(Project.outcome_reports)]  # fmt: skip
     initiative = db.session.scalar(
         select(Initiative)
         .where(Initiative.slug == slug)
         .options(
-            selectinload(Initiative.participants).selectinload(Participant.organization),
+            # Organisations and users joined into the participants' statement (no statement of their own).
+            selectinload(Initiative.participants).options(
+                joinedload(Participant.organization), joinedload(Participant.answer_recorded_by)
+            ),
             selectinload(Initiative.targets),
             selectinload(Initiative.themes),
             selectinload(Initiative.regions),
-            selectinload(Initiative.network),
-            selectinload(Initiative.project_links)
-            .selectinload(InitiativeProject.project)
-            .selectinload(Project.lead_organization),
+            joinedload(Initiative.network),
+            *projects,
         )
     )
     if initiative is None:
@@ -111,15 +123,21 @@ def manageable_initiatives(actor) -> list[Initiative]:
 
 
 def linkable_projects(actor, initiative: Initiative) -> list[Project]:
-    """Projects the actor may link: of accepted participants, not archived, not linked yet."""
-    accepted = [p.organization_id for p in initiative.participants if p.invitation_status == "accepted"]
+    """Projects the actor may link: of accepted participants, not archived, not linked yet.
+
+    Managers link any accepted participant's projects, members only their own organisation's:
+    for everyone else (most readers) no statement is sent. Lead organisations are the participants'
+    organisations, already loaded with the initiative (not read again).
+    """
+    accepted = [p.organization for p in initiative.participants if p.invitation_status == "accepted"]
+    if not permissions.can(actor, "initiative.manage_participants", initiative):
+        accepted = [org for org in accepted if permissions.speaks_for(actor, org)]
     if not accepted:
         return []
     linked = {link.project_id for link in initiative.project_links}
     projects = db.session.scalars(
         select(Project)
-        .where(Project.lead_organization_id.in_(accepted), Project.archived_at.is_(None))
-        .options(selectinload(Project.lead_organization))
+        .where(Project.lead_organization_id.in_([org.id for org in accepted]), Project.archived_at.is_(None))
         .order_by(Project.title)
     )
     return [
