@@ -73,12 +73,19 @@ def test_who_may_review(world):
     assert request.status == "approved"
 
 
-def test_a_request_is_reviewed_once(world):
+def test_a_request_is_reviewed_once(world, app):
+    """A second decision is a conflict that names the first by its label, in the reader's language."""
+    from flask_babel import force_locale
+
     request = propose(world)
     orgs.review_change_request(world.users["coordinator_x"], request, False)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as conflict:
         orgs.review_change_request(world.users["admin"], request, True)
     assert request.status == "rejected"
+    assert str(conflict.value) == "This change request was already rejected."  # not the code
+    with app.test_request_context("/"), force_locale("zh"), pytest.raises(Conflict) as conflict:
+        orgs.withdraw_change_request(world.users["member_a"], request)
+    assert "（已驳回）" in str(conflict.value)
 
 
 def test_approving_never_silently_overwrites_a_newer_edit(world, db_session):

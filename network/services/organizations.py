@@ -332,7 +332,7 @@ def review_change_request(
     """
     permissions.require(actor, "change_request.review", change_request)
     if change_request.status != "pending":
-        raise Conflict(_("This change request was already %(status)s.", status=change_request.status))
+        raise _already_decided(change_request)
     c = Cleaner({"comment": comment})
     c.text("comment", max_length=2000, multiline=True)
     comment = c.done()["comment"]
@@ -367,11 +367,19 @@ def review_change_request(
     return change_request
 
 
+def _already_decided(change_request: ChangeRequest) -> Conflict:
+    """The conflict of deciding a request twice, its status by its label ("already approved")."""
+    from network.services.history import CHANGE_REQUEST_STATUS_LABELS  # late: history imports the services
+
+    status = str(CHANGE_REQUEST_STATUS_LABELS.get(change_request.status, change_request.status)).lower()
+    return Conflict(_("This change request was already %(status)s.", status=status))
+
+
 @operation
 def withdraw_change_request(actor, change_request: ChangeRequest) -> ChangeRequest:
     permissions.require(actor, "change_request.withdraw", change_request)
     if change_request.status != "pending":
-        raise Conflict(_("This change request was already %(status)s.", status=change_request.status))
+        raise _already_decided(change_request)
     change_request.status = "withdrawn"
     return change_request
 
