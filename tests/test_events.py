@@ -461,3 +461,15 @@ def test_an_open_event_with_every_seat_taken_reads_as_full(app, world, event):
     db.session.commit()
     page = client.get(f"/events/{event.slug}").get_data(as_text=True)
     assert '<span class="badge text-bg-secondary" data-testid="event-status">Full</span>' in page  # …the page says full
+
+
+def test_the_event_history_lists_its_changes_for_organisers(app, world, event):
+    service.update_event(world.users["coordinator_x"], event, {"venue": "Blue Zone"}, event.version)
+    service.register(world.users["member_b"], event, {"dietary": "halal"})
+    db.session.commit()
+    client = app.test_client()
+    login(client, world.users["member_a"])  # a co-host's member
+    page = client.get(f"/events/{event.slug}/history").get_data(as_text=True)
+    assert "Blue Zone" in page and "Registration" in page
+    login(client, world.users["member_b"])
+    assert client.get(f"/events/{event.slug}/history").status_code == 403

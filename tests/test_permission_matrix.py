@@ -451,6 +451,7 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ),
     ("events.attend", "POST"): row(c("/events/{event_x}/registrations/{registration_b}/attend", A_SIDE, data={"attended": "1"})),
     ("events.registrations", "GET"): row(c("/events/{event_x}/registrations", A_SIDE)),
+    ("events.history_page", "GET"): row(c("/events/{event_x}/history", A_SIDE, note="registrations hold private answers")),
     ("events.check_in", "GET"): row(c("/events/{event_x}/check-in", A_SIDE)),
     ("events.participants_export", "GET"): row(
         c("/events/{event_x}/participants.csv", A_SIDE), c("/events/{event_x}/participants.xlsx", A_SIDE)

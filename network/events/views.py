@@ -26,7 +26,7 @@ from network.events.forms import (
 )  # fmt: skip
 from network.extensions import db
 from network.models import Network, Organization, Person
-from network.services import ValidationError, archiving, tags
+from network.services import ValidationError, archiving, history, tags
 from network.services import events as service
 from network.services.cleaning import find_organization
 from network.services.events import invitations, labels
@@ -340,6 +340,14 @@ def registrations(slug: str):
     rows = service.registrations_of(current_user, event)
     return render_template("events/registrations.html", event=event, rows=rows, counts=service.counts(event),
                            confirm_form=ConfirmForm())  # fmt: skip
+
+
+@bp.get("/events/<slug>/history")
+@login_required
+def history_page(slug: str):
+    event = service.find_event(slug)
+    page = service.event_history(actor(), event, before=request.args.get("before"))
+    return render_template("events/history.html", event=event, **history.history_context(page))
 
 
 @bp.get("/events/<slug>/check-in")

@@ -35,6 +35,7 @@ from network.models import (
     Theme,
     User,
 )  # fmt: skip
+from network.services.events.labels import EVENT_CHOICES, EVENT_FIELD_LABELS
 
 ENTITY_LABELS = {
     "organizations": _l("Organisation"),
@@ -128,6 +129,8 @@ CHOICES = {
     ("activities", "kind"): ACTIVITY_KIND_LABELS, ("outcome_reports", "review_status"): labels.OUTCOME_REVIEW_LABELS,
     ("project_participants", "status"): labels.CLAIM_STATUS_LABELS, ("initiative_projects", "status"): labels.CLAIM_STATUS_LABELS,
 }  # fmt: skip
+CHOICES.update(EVENT_CHOICES)  # events (#17): their labels live with them
+FIELD_LABELS.update(EVENT_FIELD_LABELS)
 DATE_FIELDS = {"start_date", "end_date", "period_start", "period_end", "joined_on", "left_on"}
 # Diff fields holding ids (or codes, slugs, lists of them), and what they point at (shown by name).
 REFERENCES = {

@@ -9,6 +9,7 @@ from network.services.events.records import (
     add_speaker,
     create_event,
     event_counts,
+    event_history,
     events_of_organization,
     find_agenda_item,
     find_event,
@@ -51,7 +52,7 @@ from network.services.events.search import parse_params, search_events
 
 __all__ = [
     "EVENT_FIELDS", "add_agenda_item", "add_host", "add_speaker", "cancel", "counts", "create_event",
-    "event_counts", "events_of_organization", "find_agenda_item", "find_event", "find_registration", "ics",
+    "event_counts", "event_history", "events_of_organization", "find_agenda_item", "find_event", "find_registration", "ics",
     "import_registrations", "initiative_choices", "link_speaker", "local", "local_input", "mark_attended", "move_up",
     "networks_to_convene", "node_events", "notes_of", "own_registration", "parse_params", "parse_time",
     "participant_rows", "people_choices", "record_note", "register", "register_person", "registrations_of",

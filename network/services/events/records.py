@@ -494,3 +494,19 @@ def record_note(actor, event: Event, data: dict) -> EventNote:
             author_id=getattr(actor, "id", None), initiative_id=initiative.id,
         ))  # fmt: skip
     return note
+
+
+def event_history(actor, event: Event, before: str | None = None):
+    """A page of the changes to the event, its hosts, agenda, registrations and notes, newest first
+    (organisers only: registrations hold private answers)."""
+    from network.services import history
+
+    permissions.require(actor, "event.view_registrations", event)
+    return history.events_for(
+        ("events", event.id),
+        ("event_hosts", select(EventHost.id).where(EventHost.event_id == event.id)),
+        ("agenda_items", select(AgendaItem.id).where(AgendaItem.event_id == event.id)),
+        ("registrations", select(Registration.id).where(Registration.event_id == event.id)),
+        ("event_notes", select(EventNote.id).where(EventNote.event_id == event.id)),
+        before=before,
+    )
