@@ -526,6 +526,8 @@ _CONTACTS = PrivateField("organization.view_private", lambda person: person.orga
 # coordinators and admins.
 PRIVATE_FIELDS: dict[str, dict[str, PrivateField]] = {
     "person": {"email": _CONTACTS, "phone": _CONTACTS},
+    # An organisation's tags (named lists of organisations): for those who may see tags (signed in)
+    "organization": {"tags": PrivateField("tag.view", lambda org: org)},
     # Registration questions (dietary, accessibility needs) are the organisers' and the registrant's
     "registration": {
         "dietary": PrivateField("registration.view_answers", lambda reg: reg),

@@ -455,3 +455,84 @@ def test_lists_take_the_same_queries_for_more_rows(client, world, url, count_que
     add_rows()
     client.get(url)
     assert count_queries.get(client, url) == few
+
+
+# Review states, evidence, proposed participants and links, tags (#15) ----------------------------
+
+
+def test_outcomes_show_their_review_and_evidence_count_not_the_files(client, world, app, tmp_path, count_queries):
+    import io
+
+    from network.services import initiatives as initiatives_service
+    from network.services import projects as project_service
+
+    app.config["EVIDENCE_DIR"] = str(tmp_path / "evidence")
+    try:
+        ini = f.initiative("API verified", network=world.x)
+        f.participant(ini, world.org_a, role="lead")
+        f.participant(ini, world.org_b, role="technical")
+        initiatives_service.link_project(world.users["coordinator_x"], ini, world.project_a)
+        report = f.outcome(world.project_a, year=2024)
+        draft = f.outcome(world.project_a, year=2023)
+        project_service.add_evidence(world.users["member_a"], report, "secret-invoice.pdf",
+                                     io.BytesIO(b"%PDF-1.4\n%%EOF\n"))  # fmt: skip
+        project_service.submit_outcome(world.users["member_a"], report)
+        project_service.verify_outcome(world.users["member_b"], report, "Checked.")
+        db.session.commit()
+    finally:
+        app.config["EVIDENCE_DIR"] = None
+    body = client.get(f"/api/v1/outcomes/{report.id}").get_json()
+    assert body["review_status"] == "verified" and body["basis"] == "verified"
+    assert body["verifier"] == "Bo Member" and body["verified_at"] and body["submitted_at"]
+    assert body["review_comment"] == "Checked." and body["evidence_count"] == 1
+    assert "secret-invoice" not in json.dumps(body)
+    page = client.get(f"/api/v1/projects/{world.project_a.id}/outcomes").get_json()
+    drafts = [o for o in page["items"] if o["id"] == draft.id]
+    assert drafts[0]["review_status"] == "draft" and drafts[0]["verifier"] is None and drafts[0]["verified_at"] is None
+    assert drafts[0]["evidence_count"] == 0
+    # the list reads the verifiers and files with the page, not per report
+    few = count_queries.get(client, f"/api/v1/projects/{world.project_a.id}/outcomes")
+    for year in range(2010, 2016):
+        f.outcome(world.project_a, year=year)
+    db.session.commit()
+    assert count_queries.get(client, f"/api/v1/projects/{world.project_a.id}/outcomes") == few
+    # documented
+    spec = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    assert {"review_status", "verifier", "verified_at", "evidence_count"} <= set(spec["Outcome"]["properties"])
+
+
+def test_proposed_participants_and_links_say_so(client, world):
+    from network.services import initiatives as initiatives_service
+    from network.services import projects as project_service
+
+    project_service.update_project(world.users["member_a"], world.project_a, {
+        "participants": [{"organization": world.org_b.slug, "role": "funder"}]}, world.project_a.version)  # fmt: skip
+    ini = f.initiative("API links", network=world.x)
+    f.participant(ini, world.org_a, role="lead")
+    initiatives_service.link_project(world.users["member_a"], ini, world.project_a)
+    db.session.commit()
+    project = client.get(f"/api/v1/projects/{world.project_a.id}").get_json()
+    assert [(p["organization"], p["status"]) for p in project["participants"]] == [(world.org_b.slug, "proposed")]
+    detail = client.get(f"/api/v1/initiatives/{ini.slug}").get_json()
+    assert [(k["project_id"], k["status"]) for k in detail["project_links"]] == [(world.project_a.id, "proposed")]
+    initiatives_service.confirm_project_link(world.users["coordinator_x"], ini, world.project_a)
+    db.session.commit()
+    detail = client.get(f"/api/v1/initiatives/{ini.slug}").get_json()
+    assert detail["project_links"][0]["status"] == "confirmed" and detail["project_links"][0]["confirmed_at"]
+    spec = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    assert "status" in spec["ProjectParticipant"]["properties"] and "project_links" in spec["InitiativeDetail"]["properties"]
+
+
+def test_an_organisations_tags_only_for_those_who_may_see_tags(client, world):
+    from network.services import tags
+
+    tag = tags.create_tag(world.users["coordinator_x"], "Summit 2027", world.x)
+    tags.add_to_tag(world.users["coordinator_x"], tag, [world.org_a.id])
+    db.session.commit()
+    url = f"/api/v1/organizations/{world.org_a.slug}"
+    assert client.get(url, headers=bearer(world.users["viewer"], "read")).get_json()["tags"] == [
+        {"id": tag.id, "name": "Summit 2027"}
+    ]
+    assert "tags" not in client.get(url).get_json()  # anonymous reader of the public directory
+    spec = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    assert "tags" in spec["Organization"]["properties"]

@@ -23,7 +23,7 @@ from network.services import initiatives as service
 bp = make_blueprint("api_initiatives", "Joint initiatives and their participants")
 
 
-class InitiativeDetail(RecordResource, blueprint=bp, rule="/initiatives/<string:ref>", schema=schemas.InitiativeSchema,
+class InitiativeDetail(RecordResource, blueprint=bp, rule="/initiatives/<string:ref>", schema=schemas.InitiativeDetailSchema,
                        input=schemas.InitiativeInput):  # fmt: skip
     def read(self, ref):
         """An initiative by id or slug"""

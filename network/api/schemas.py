@@ -207,6 +207,11 @@ class OrganizationSummarySchema(Schema):
     archived_at = fields.DateTime(allow_none=True)
 
 
+class TagSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
 class OrganizationSchema(OrganizationSummarySchema):
     countries = fields.Function(
         lambda o: [c.code for c in o.countries], metadata={"type": "array", "items": {"type": "string"}}
@@ -222,6 +227,12 @@ class OrganizationSchema(OrganizationSummarySchema):
     merged_into_id = fields.Integer(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+    tags = fields.List(fields.Nested(TagSchema), metadata={
+        "description": "the tags (named lists) it is on; only for token holders who may see tags"})  # fmt: skip
+
+    @post_dump(pass_original=True)
+    def leave_out_private_fields(self, data, record, **kwargs):
+        return permissions.visible(actor(), "organization", record, data)
 
 
 class FacetValueSchema(Schema):
@@ -420,6 +431,9 @@ class ProjectParticipantSchema(Schema):
     organization_id = fields.Integer()
     organization = fields.Function(lambda p: p.organization.slug, metadata={"type": "string"})
     role = fields.String()
+    status = fields.String(metadata={"description": "proposed (named by the lead, not yet confirmed by the "
+                                                   "organisation or a coordinator) or confirmed"})  # fmt: skip
+    confirmed_at = fields.DateTime(allow_none=True)
 
 
 class ProjectSchema(Schema):
@@ -500,8 +514,24 @@ class OutcomeSchema(Schema):
     method = fields.String(allow_none=True)
     people_reached = fields.Integer(allow_none=True)
     note = fields.String(allow_none=True)
+    review_status = fields.String(metadata={
+        "description": "draft (an estimate, not submitted), submitted (awaiting a verifier), returned (sent back "
+                       "with a comment) or verified; only verified reports count as verified"})  # fmt: skip
+    submitted_at = fields.DateTime(allow_none=True)
+    reviewed_at = fields.DateTime(allow_none=True, metadata={"description": "when it was last verified or returned"})
+    review_comment = fields.String(allow_none=True)
+    verified_at = fields.Function(lambda r: r.reviewed_at.isoformat() if _verified(r) and r.reviewed_at else None,
+                                  metadata={"type": ["string", "null"], "format": "date-time"})  # fmt: skip
+    verifier = fields.Function(lambda r: r.reviewed_by.name if _verified(r) and r.reviewed_by else None,
+                               metadata={"type": ["string", "null"], "description": "name of who verified it"})  # fmt: skip
+    evidence_count = fields.Function(lambda r: len(r.evidence), metadata={
+        "type": "integer", "description": "evidence files attached (the files are for the organisation and its verifiers)"})  # fmt: skip
     version = fields.Integer()
     archived_at = fields.DateTime(allow_none=True)
+
+
+def _verified(report) -> bool:
+    return report.review_status == "verified"
 
 
 class OutcomeInput(StrictSchema):
@@ -600,6 +630,19 @@ class InitiativeSchema(Schema):
     targets = fields.List(fields.Nested(TargetSchema))
     version = fields.Integer()
     archived_at = fields.DateTime(allow_none=True)
+
+
+class ProjectLinkSchema(Schema):
+    project_id = fields.Integer()
+    status = fields.String(metadata={"description": "proposed (by a member; counts nowhere yet) or confirmed"})
+    linked_at = fields.DateTime()
+    confirmed_at = fields.DateTime(allow_none=True)
+
+
+class InitiativeDetailSchema(InitiativeSchema):
+    """One initiative: with its linked projects (the search's pages leave them out)."""
+
+    project_links = fields.List(fields.Nested(ProjectLinkSchema))
 
 
 class InitiativeInput(StrictSchema):

@@ -487,6 +487,8 @@ def published_outcomes(actor, project: Project) -> Select:
         select(OutcomeReport)
         .where(OutcomeReport.project_id == project.id, OutcomeReport.archived_at.is_(None))
         .order_by(OutcomeReport.period_start, OutcomeReport.id)
+        # the API shows each report's verifier and evidence count: read with the page, not per report
+        .options(selectinload(OutcomeReport.reviewed_by), selectinload(OutcomeReport.evidence))
     )
 
 
