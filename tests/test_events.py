@@ -473,3 +473,23 @@ def test_the_event_history_lists_its_changes_for_organisers(app, world, event):
     assert "Blue Zone" in page and "Registration" in page
     login(client, world.users["member_b"])
     assert client.get(f"/events/{event.slug}/history").status_code == 403
+
+
+def test_invite_the_directory_selection_to_an_event(app, world, event):
+    from network.services.mail import outbox_messages
+
+    f.person(world.org_b, "Bo Contact", email="bo.contact@example.org")
+    f.person(world.org_a, "Amina Contact", email="amina.contact@example.org")
+    db.session.commit()
+    client = app.test_client()
+    login(client, world.users["coordinator_x"])
+    chooser = client.post("/organizations/bulk", data={"action": "event", "scope": "selected",
+                                                       "id": [world.org_a.id, world.org_b.id]})  # fmt: skip
+    page = chooser.get_data(as_text=True)
+    assert chooser.status_code == 200 and event.slug in page and "2 people with an email" in page
+    done = client.post("/events/invite-selected", data={"event": event.slug, "id": [world.org_a.id, world.org_b.id]})
+    assert done.status_code == 302
+    invited = {m["To"] for m in outbox_messages()}
+    assert {"bo.contact@example.org", "amina.contact@example.org"} <= invited
+    login(client, world.users["coordinator_y"])  # another node's coordinator may not use X's event
+    assert client.post("/events/invite-selected", data={"event": event.slug, "id": [world.org_b.id]}).status_code == 403

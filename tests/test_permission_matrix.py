@@ -458,6 +458,10 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ),
     ("events.import_registrations", "POST"): row(c("/events/{event_x}/registrations/import", A_COORD, data={})),
     ("events.invite", "POST"): row(c("/events/{event_x}/invite", A_COORD, data={"organizations": "{org_b}"})),
+    ("events.invite_selected", "POST"): row(
+        c("/events/invite-selected", A_COORD, data={"event": "{event_x}", "id": "{org_b_id}"},
+          note="the directory's bulk action; attack: coordinator of Y with X's event"),
+    ),
     ("events.join", "GET"): row(
         c("/events/{event_x}/join/{event_invitation_token}", EVERYONE, note="the signed link is the permission"),
         c("/events/{event_x}/join/forged", status=400, note="attack: a forged link"),

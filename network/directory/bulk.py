@@ -53,7 +53,7 @@ def bulk_action():
     query = request.form.get("query") or ""
     back = url_for("directory.index") + ("?" + query if query else "")
     action = request.form.get("action") or ""
-    if action not in ("initiative", "tag", "untag", "export", "mailing"):
+    if action not in ("initiative", "tag", "untag", "export", "mailing", "event"):
         flash(_("Choose what to do with the selected organisations."), "error")
         return redirect(back)
     target = _target(action) if request.form.get("confirm") else None  # asks the action's own rule first
@@ -65,6 +65,10 @@ def bulk_action():
         from network.mailings.views import new_page
 
         return new_page(ids)
+    if action == "event":  # invite their people to an event (#17): the event chooser, with these organisations
+        from network.events.views import invite_page
+
+        return invite_page(ids)
     if action == "export":
         # The directory's one export: the ticked ids, or the search itself.
         args = [("format", request.form.get("format") or "csv")]

@@ -438,6 +438,36 @@ def invite(slug: str):
     return _back(event, "#invitations")
 
 
+def invite_page(ids):
+    """From the directory's bulk action: choose an event to invite the selected organisations' people to."""
+    choices = invitations.events_to_invite_to(current_user)
+    if not choices:
+        permissions.require(current_user, "event.create", None)  # a 403 with the usual message
+        flash(_("There is no event to come you may invite people to: create one first."), "info")
+        return redirect(url_for("events.create"))
+    people = invitations.people_of(invitations.organizations_numbered([int(i) for i in ids]))
+    return render_template("events/invite.html", events=choices, ids=ids, people=len(people))
+
+
+@bp.post("/events/invite-selected")
+@login_required
+def invite_selected():
+    """The bulk action's second step: invite the people of the selected organisations to the chosen event."""
+    _confirmed()
+    event = service.find_event(request.form.get("event", ""))
+    permissions.require(current_user, "event.invite", event)
+    ids = [int(i) for i in request.form.getlist("id") if i.isdigit() and len(i) < 10]
+    people = invitations.people_of(invitations.organizations_numbered(ids))
+    try:
+        outcome = invitations.invite_people(actor(), event, people, invitation_link)
+    except ValidationError as error:
+        flash_errors(error)
+    else:
+        flash(_("%(sent)d invitations sent (%(skipped)d people were already invited or have no email).",
+                sent=outcome["sent"], skipped=outcome["skipped"]), "success")  # fmt: skip
+    return _back(event, "#invitations")
+
+
 @bp.route("/events/<slug>/join/<token>", methods=["GET", "POST"])
 def join(slug: str, token: str):
     """The signed link of an invitation: register without an account."""

@@ -125,6 +125,21 @@ def organizations_tagged(tag) -> list[Organization]:
     ))  # fmt: skip
 
 
+def events_to_invite_to(actor) -> list[Event]:
+    """The events still to come the actor may invite people to (the directory's bulk action)."""
+    candidates = db.session.scalars(
+        select(Event).where(Event.archived_at.is_(None), Event.ends_at >= utcnow(),
+                            Event.status.in_(("planned", "open", "full")))
+        .options(selectinload(Event.network)).order_by(Event.starts_at)
+    )  # fmt: skip
+    return [e for e in candidates if permissions.can(actor, "event.invite", e)]
+
+
+def organizations_numbered(ids: list[int]) -> list[Organization]:
+    ids = [i for i in ids if 0 < i < 2**31][:20000]
+    return list(db.session.scalars(select(Organization).where(Organization.id.in_(ids)))) if ids else []
+
+
 def invitations_of(actor, event: Event) -> list[EventInvitation]:
     if not permissions.can(actor, "event.invite", event):
         return []
