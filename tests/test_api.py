@@ -520,7 +520,10 @@ def test_proposed_participants_and_links_say_so(client, world):
     detail = client.get(f"/api/v1/initiatives/{ini.slug}").get_json()
     assert detail["project_links"][0]["status"] == "confirmed" and detail["project_links"][0]["confirmed_at"]
     spec = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
-    assert "status" in spec["ProjectParticipant"]["properties"] and "project_links" in spec["InitiativeDetail"]["properties"]
+    assert (
+        "status" in spec["ProjectParticipant"]["properties"]
+        and "project_links" in spec["InitiativeDetail"]["properties"]
+    )
 
 
 def test_an_organisations_tags_only_for_those_who_may_see_tags(client, world):

@@ -143,6 +143,10 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("directory.tag_delete", "POST"): row(
         c("/tags/{tag_y}/delete", {"coordinator_y", "admin"}, note="attack: coordinator X deleting node Y's tag")
     ),
+    ("directory.tag_rename", "POST"): row(
+        c("/tags/{tag_y}/rename", {"coordinator_y", "admin"}, data={"name": "Y renamed"},
+          note="attacks: coordinator X renaming node Y's tag, members, viewer"),
+    ),  # fmt: skip
     ("directory.tag_from_search", "POST"): row(
         c("/organizations/saved/{saved_x}/tag", {"coordinator_x"}, data={"name": "From search", "network": "{x1_id}"},
           denied=("denied", "missing"), note="one's own saved search only: others' are not found"),

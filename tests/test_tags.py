@@ -211,3 +211,51 @@ def test_a_merge_keeps_the_duplicates_tags(world, orgs):
         select(AuditEvent).where(AuditEvent.entity_id == orgs[0].id).order_by(AuditEvent.id.desc())
     ).first()
     assert event.changes["tags"] == [["Press"], ["Press", "Summit"]]
+
+
+def test_renaming_a_tag_who_may_audit_and_the_search_index(world, orgs, client_as):
+    coordinator = world.users["coordinator_x"]
+    tag = tags.create_tag(coordinator, "Summit 2026", world.x)
+    tags.create_tag(coordinator, "Press", world.x)
+    everyone = tags.create_tag(world.users["admin"], "Network list", None)
+    tags.add_to_tag(coordinator, tag, [orgs[0].id])
+    db.session.commit()
+    tag_id = tag.id
+    search.search_organizations(coordinator, search.parse_search_params(MultiDict({})))  # index built
+    generation = facets.current_index(db.session.connection()).generation
+    # attacks: a coordinator of another node, a member, a coordinator on a network-wide tag
+    assert client_as("coordinator_y").post(f"/tags/{tag_id}/rename", data={"name": "Mine"}).status_code == 403
+    assert client_as("member_a").post(f"/tags/{tag_id}/rename", data={"name": "Mine"}).status_code == 403
+    with pytest.raises(PermissionDenied):
+        tags.rename_tag(coordinator, everyone, "Ours")
+    # a name taken in the same node is refused (any case)
+    assert client_as("coordinator_x").post(f"/tags/{tag_id}/rename", data={"name": "press"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Tag, tag_id).name == "Summit 2026"
+    assert client_as("coordinator_x").post(f"/tags/{tag_id}/rename", data={"name": " Summit  2027 "}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Tag, tag_id).name == "Summit 2027"
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "tags")).one()
+    assert (event.entity_id, event.changes, event.actor_id) == (tag_id, {"name": ["Summit 2026", "Summit 2027"]},
+                                                                coordinator.id)  # fmt: skip
+    # the search index noticed: the facet shows the new name
+    result = search.search_organizations(coordinator, search.parse_search_params(MultiDict({})))
+    assert facets.current_index(db.session.connection()).generation != generation
+    assert [str(v.label) for v in result.facets["tag"]] == ["Summit 2027 · Node X"]
+    tags.rename_tag(world.users["admin"], everyone, "Whole network list")  # admins: network-wide ones
+
+
+def test_the_organisation_page_shows_its_tags_to_signed_in_users(world, orgs, client_as, count_queries):
+    admin = world.users["admin"]
+    tag = tags.create_tag(admin, "Summit guests", None)
+    db.session.commit()
+    url = f"/organizations/{orgs[0].slug}"
+    viewer = client_as("viewer")
+    before = count_queries.get(viewer, url)
+    tags.add_to_tag(admin, tag, [orgs[0].id])
+    db.session.commit()
+    page = viewer.get(url).get_data(as_text=True)
+    assert 'data-testid="org-tags"' in page and f'href="/organizations?tag={tag.id}"' in page
+    assert count_queries.get(viewer, url) == before  # the tags' one statement is there either way
+    anonymous = client_as("anonymous").get(url).get_data(as_text=True)
+    assert "Summit guests" not in anonymous and 'data-testid="org-tags"' not in anonymous

@@ -126,7 +126,10 @@ def test_pages_follow_on_from_the_cursor(world, programmes):
         if queue.page.older is None:
             break
         after = queue.page.older
-    at = {r.id: (r.submitted_at, r.id) for r in db.session.scalars(select(OutcomeReport).where(OutcomeReport.id.in_(seen)))}
+    at = {
+        r.id: (r.submitted_at, r.id)
+        for r in db.session.scalars(select(OutcomeReport).where(OutcomeReport.id.in_(seen)))
+    }
     assert len(seen) == 7 == len(set(seen)) and seen == sorted(seen, key=lambda i: at[i])
     # a malformed cursor is the first page
     assert [r.id for r in outcomes.reports_to_verify(member, after="x'--").page.items] == seen[:25]
@@ -134,7 +137,7 @@ def test_pages_follow_on_from_the_cursor(world, programmes):
 
 def test_start_page_card_and_badge_for_a_technical_partner(world, programmes, client_as):
     html = page(client_as("member_b"), "/")
-    card = html[html.index('data-queue="verify"'):]
+    card = html[html.index('data-queue="verify"') :]
     assert 'href="/outcomes/to-verify"' in card and "Project C" in card
     assert re.search(r'data-queue="verify".*?data-count>2<', html, re.S)
     # member A verifies nothing: no card

@@ -180,6 +180,21 @@ def tag_delete(tag_id: int):
     return redirect(url_for("directory.tag_list"))
 
 
+@bp.post("/tags/<int:tag_id>/rename")
+@login_required
+def tag_rename(tag_id: int):
+    tag = tags.get_tag(current_user, tag_id)
+    old = tag.name
+    try:
+        tags.rename_tag(current_user, tag, request.form.get("name") or "")
+    except ValidationError as error:
+        _flash_errors(error)
+    else:
+        db.session.commit()
+        flash(_("Tag %(old)s renamed %(name)s.", old=old, name=tag.name), "success")
+    return redirect(url_for("directory.tag_list"))
+
+
 def tag_from_search_form() -> TagFromSearchForm | None:
     """The "Make a tag from this search" form of the saved searches page, for those who may make tags."""
     nodes = _manageable_nodes()

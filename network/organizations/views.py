@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from network import permissions
 from network.editing import actor, edit_view, form_status, save_form
 from network.organizations import forms
-from network.services import archiving, duplicates, history, organizations, profiles
+from network.services import archiving, duplicates, history, organizations, profiles, tags
 from network.services import networks as nodes
 
 bp = Blueprint("organizations", __name__)
@@ -29,6 +29,7 @@ def detail(slug: str):
         "organizations/detail.html",
         page=page,
         org=page.organization,
+        org_tags=tags.tags_by_organization(current_user, [org.id]).get(org.id, []),  # none, unread, for visitors
         initiative_pages="initiatives.detail" in current_app.view_functions,
     )
 

@@ -123,6 +123,26 @@ def delete_tag(actor, tag: Tag) -> None:
     bump_generation(db.session.connection())
 
 
+@operation
+def rename_tag(actor, tag: Tag, name: str) -> Tag:
+    """A new name for the tag (its node's coordinators; network-wide: admins). One audit row for the
+    tag itself; the organisations' rows keep the name they were written with."""
+    permissions.require(actor, "tag.manage", tag)
+    name = _clean_name(name)
+    if name == tag.name:
+        return tag
+    same = select(Tag.id).where(func.lower(Tag.name) == name.lower(), Tag.id != tag.id)
+    same = same.where(Tag.network_id == tag.network_id) if tag.network_id else same.where(Tag.network_id.is_(None))
+    if db.session.scalar(same) is not None:
+        raise ValidationError({"name": [_("There is already a tag of this name here.")]})
+    old, tag.name = tag.name, name
+    db.session.flush()
+    db.session.add(AuditEvent(at=utcnow(), actor_id=current_actor_id(), action="update", entity_type="tags",
+                              entity_id=tag.id, changes={"name": [old, name]}))  # fmt: skip
+    bump_generation(db.session.connection())  # the facet index shows tag names: rebuilt
+    return tag
+
+
 def _live_ids(ids: Iterable[int]) -> list[int]:
     """The given ids that are organisations in the directory (not archived or merged)."""
     found = []
