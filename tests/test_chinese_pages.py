@@ -14,6 +14,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from network import labels
+from network.services.history import CHANGE_REQUEST_STATUS_LABELS, IMPORT_STATUS_LABELS
 from network.services.reference import read_csv
 from tests.conftest import login
 from tests.test_permission_matrix import MUTATING, TABLE, targets  # noqa: F401 (the fixture)
@@ -29,6 +30,8 @@ REDIRECTS = {"/organizations/shared/{saved_a_token}"}  # a shared search opens t
 # The start page's duplicates card (an htmx fragment) and "My organisation" (a redirect): not pages.
 SKIPPED += ("/start/duplicates",)
 REDIRECTS |= {"/my-organization"}
+# "Merge a duplicate into this record" once the duplicate is picked: on to the merge page.
+REDIRECTS |= {"/organizations/{org_a}/merge?duplicate={company_id}"}
 
 
 def _catalogue():
@@ -45,6 +48,8 @@ CODES = {
     for code, label in getattr(labels, name).items()
     if isinstance(code, str) and str(label) != code
 } | {row["slug"] for row in read_csv("themes.csv")}
+# Statuses labelled by the history module (imports, change requests), not network.labels.
+CODES |= {code for table in (IMPORT_STATUS_LABELS, CHANGE_REQUEST_STATUS_LABELS) for code in table}
 FIELD_NAME = re.compile(r"^[a-z]+(_[a-z]+)+$")
 MICROSECONDS = re.compile(r"\d{2}:\d{2}:\d{2}\.\d{3,6}")
 REPR = re.compile(r"<[A-Z][A-Za-z]+ [^>]*>|\bNone\b|^\{'|^\['|datetime\.")
@@ -124,3 +129,14 @@ def test_page_reads_in_chinese(app, targets, case):  # noqa: F811 (the fixture)
     html = read_in_chinese(app, targets, case)
     assert 'lang="zh-Hans"' in html
     assert faults(html) == []
+
+
+def test_an_import_page_names_its_status_by_its_label(app, targets):  # noqa: F811 (the fixture)
+    """The import's page says where it stands, in the reader's language (not "previewed")."""
+    client = app.test_client()
+    login(client, targets.world.users["admin"])
+    html = client.get(targets.fill("/imports/{job_x}", "admin"), headers={"Accept-Language": "zh-CN"}).get_data(
+        as_text=True
+    )
+    status = re.search(r'data-testid="import-status">([^<]*)<', html).group(1)
+    assert status.startswith("状态：") and not any(code in status for code in IMPORT_STATUS_LABELS), status

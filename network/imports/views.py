@@ -78,7 +78,7 @@ def index():
 def show(job_id: int):
     job = importing.get_job(current_user, job_id)
     return render_template("imports/show.html", job=job, progress=importing.job_progress(job),
-                           details=job.details or {})  # fmt: skip
+                           details=job.details or {}, status_labels=history.IMPORT_STATUS_LABELS)  # fmt: skip
 
 
 @bp.get("/imports/<int:job_id>/progress")
