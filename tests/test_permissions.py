@@ -94,6 +94,17 @@ def _registration(t, role):
 
 CASES = [
     # Reading
+    # Mailings: coordinators write from their nodes (and nodes below); network-wide only admins
+    ("mailing.list", lambda t: None, {"coordinator_x", "coordinator_y"}),
+    ("mailing.create", lambda t: t.world.x, {"coordinator_x"}),
+    ("mailing.create", lambda t: t.world.x1, {"coordinator_x"}),
+    ("mailing.create", lambda t: t.world.y, {"coordinator_y"}),
+    ("mailing.create", lambda t: None, set()),
+    ("mailing.view", lambda t: SimpleNamespace(network=t.world.x1), {"coordinator_x"}),
+    ("mailing.view", lambda t: SimpleNamespace(network=None), set()),
+    ("mailing.update", lambda t: SimpleNamespace(network=t.world.y), {"coordinator_y"}),
+    ("mailing.send", lambda t: SimpleNamespace(network=t.world.x), {"coordinator_x"}),
+    ("mailing.send", lambda t: SimpleNamespace(network=t.world.y), {"coordinator_y"}),
     # Events: coordinators of X manage; members of the co-host A organise; the registrant owns theirs
     ("event.view", lambda t: _event(t), EVERYONE),
     ("event.view", lambda t: _event(t, is_archived=True), {"coordinator_x"}),
