@@ -186,7 +186,12 @@ def may_grant(user, grant: Grant) -> bool:
 def speaking_for(organization: Organization) -> ColumnElement[bool]:
     """SQL condition on User: the users who speak for the organisation (``speaks_for`` answers yes;
     whether they are active is the caller's question)."""
-    return and_(User.organization_id == organization.id, User.role == "member")
+    return speaking_for_any([organization.id])
+
+
+def speaking_for_any(organization_ids) -> ColumnElement[bool]:
+    """SQL condition on User: the users who speak for any of these organisations."""
+    return and_(User.organization_id.in_(organization_ids), User.role == "member")
 
 
 def coordinating(network: Network) -> ColumnElement[bool]:

@@ -67,12 +67,10 @@ def answered_for(actor, initiative: Initiative, participants: list[Participant])
     if not invited or not permissions.can(actor, "initiative.manage_participants", initiative):
         return set()
     ids = {p.organization_id for p in invited}
-    # permissions.speaking_for's condition (member users of the organisation), for all of them at once
+    # the users who speak for them (permissions.speaking_for_any), for all of them at once
     answering = set(
         db.session.scalars(
-            select(User.organization_id)
-            .where(User.organization_id.in_(ids), User.role == "member", User.active.is_(True))
-            .distinct()
+            select(User.organization_id).where(permissions.speaking_for_any(ids), User.active.is_(True)).distinct()
         )
     )
     return {p.id for p in invited if p.organization_id not in answering}
@@ -316,7 +314,7 @@ def _tell_managers(participant: Participant, kind: str, actor=None) -> None:
 def tell_new_user_of_invitations(user) -> list:
     """A member user just given an account (or moved to an organisation) is told of the initiative
     invitations their organisation has yet to answer, as the users it had then were."""
-    if user.role != "member" or user.organization_id is None or not user.active:
+    if not user.active or not permissions.speaks_for(user, user.organization):
         return []
     pending = db.session.scalars(
         select(Participant).join(Initiative, Initiative.id == Participant.initiative_id)
