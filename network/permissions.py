@@ -530,7 +530,8 @@ _CONTACTS = PrivateField("organization.view_private", lambda person: person.orga
 # contact and public; people's contact details belong to the organisation's members, its
 # coordinators and admins.
 PRIVATE_FIELDS: dict[str, dict[str, PrivateField]] = {
-    "person": {"email": _CONTACTS, "phone": _CONTACTS},
+    # Whether someone agreed to network mail is as private as their address (#16).
+    "person": {"email": _CONTACTS, "phone": _CONTACTS, "mail_consent": _CONTACTS},
     # An organisation's tags (named lists of organisations): for those who may see tags (signed in)
     "organization": {"tags": PrivateField("tag.view", lambda org: org)},
     # Registration questions (dietary, accessibility needs) are the organisers' and the registrant's

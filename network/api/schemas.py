@@ -408,6 +408,10 @@ class PersonSchema(PrivateFieldsSchema):
     phone = fields.String(allow_none=True, metadata={"description": "only for the organisation and its coordinators"})
     title = fields.String(allow_none=True)
     consent_to_list = fields.Boolean()
+    mail_consent = fields.Boolean(metadata={"description": "agreed to receive network mail (mailings); only for "
+                                                           "the organisation and its coordinators"})  # fmt: skip
+    language = fields.String(allow_none=True, metadata={"description": "language for network mail (a site "
+                                                                       "language code); null: the mailing's default"})  # fmt: skip
     version = fields.Integer()
     archived_at = fields.DateTime(allow_none=True)
 
@@ -418,6 +422,8 @@ class PersonInput(StrictSchema):
     phone = fields.String(allow_none=True)
     title = fields.String(allow_none=True)
     consent_to_list = fields.Boolean()
+    mail_consent = fields.Boolean(metadata={"description": "agreed to receive network mail (mailings)"})
+    language = fields.String(allow_none=True, metadata={"description": "en or zh; null: the mailing's default"})
 
 
 class PersonCreateInput(PersonInput):
