@@ -21,7 +21,7 @@ Anonymous visitors read the public directory when PUBLIC_DIRECTORY is on.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask import current_app, g, has_app_context, has_request_context
+from flask import current_app, g, has_app_context, has_request_context, request
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
 
@@ -83,6 +83,19 @@ def manages_network(user, network: Network) -> bool:
     return any(network.path.startswith(p) for p in managed_network_paths(user))
 
 
+def _remembered(question: str, user, subject_id, answer: Callable[[], bool]) -> bool:
+    """The answer to a question a page asks many times (about each lead participant, each row),
+    worked out once per GET request. Only for reading requests: a write may change the answer
+    between two checks of the same request."""
+    if not has_request_context() or request.method not in ("GET", "HEAD"):
+        return answer()
+    known = request.environ.setdefault("network.permission_answers", {})  # this request's (g may outlive it)
+    key = (question, getattr(user, "id", None), subject_id)
+    if key not in known:
+        known[key] = answer()
+    return known[key]
+
+
 def manages_organization(user, organization: Organization) -> bool:
     """Admins, and coordinators of a node where the organisation holds a membership."""
     if role_of(user) == "admin":
@@ -90,8 +103,12 @@ def manages_organization(user, organization: Organization) -> bool:
     # Visitors, viewers and members answered before any statement is built (a page asks ~8 times).
     if not managed_network_paths(user) or organization.id is None:
         return False
-    in_scope = organizations_in_scope(user)
-    return db.session.scalar(select(exists(in_scope.where(Membership.organization_id == organization.id))))
+
+    def answer() -> bool:
+        in_scope = organizations_in_scope(user)
+        return db.session.scalar(select(exists(in_scope.where(Membership.organization_id == organization.id))))
+
+    return _remembered("manages_organization", user, organization.id, answer)
 
 
 def speaks_for(user, organization: Organization | None) -> bool:
@@ -128,13 +145,13 @@ def manages_initiative(user, initiative: Initiative) -> bool:
 def participates_in(user, initiative: Initiative) -> bool:
     if role_of(user) != "member" or initiative.id is None:
         return False
-    return db.session.scalar(
+    return _remembered("participates_in", user, initiative.id, lambda: db.session.scalar(
         select(exists().where(
             Participant.initiative_id == initiative.id,
             Participant.organization_id == user.organization_id,
             Participant.invitation_status.in_(("invited", "accepted")),
         ))
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 def manages_event(user, event: Event) -> bool:

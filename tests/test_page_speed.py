@@ -284,3 +284,24 @@ def test_initiative_page_statements_do_not_grow_with_participants_projects_and_r
     # organisations joined), projects (leads joined), their countries, themes and reports: 11 for a
     # visitor, where reading the links, projects and leads again in the roll-up made 19.
     assert few["visitor"] <= 11, few
+
+
+def test_a_page_asks_each_permission_question_once(app, count_queries):
+    """A coordinator who does not manage an initiative is asked, for every check the page makes,
+    whether it manages each lead participant: within one GET request each organisation is looked up
+    once (permissions._remembered), not once per check."""
+    from tests.conftest import login
+
+    ini = f.initiative("Asked once", network=f.network("Convening node"), slug="asked-once")
+    for n in range(3):
+        f.participant(ini, f.organization(f"Lead {n}", networks=[f.network(f"Lead node {n}")]), "lead", "accepted")
+    outsider = f.user("coordinator", networks=[f.network("Elsewhere")])
+    db.session.commit()
+    client = app.test_client()
+    login(client, outsider)
+    client.get("/initiatives/asked-once")
+    with count_queries() as statements:
+        assert client.get("/initiatives/asked-once").status_code == 200
+    # manages_organization's statement, once per lead organisation (without remembering: 24 for these three)
+    scope_checks = [s for s in statements if s.lstrip().startswith("SELECT EXISTS (SELECT memberships.organization_id")]
+    assert len(scope_checks) == 3, len(scope_checks)
