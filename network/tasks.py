@@ -58,7 +58,7 @@ def periodic(**schedule):
 def init_app(app: Flask) -> None:
     from network.services import exporting, mail  # noqa: F401  (their @job functions register)
     from network.services.importing import jobs  # noqa: F401
-    from network.services.mailings import sending  # noqa: F401
+    from network.services.mailings import sending  # its @job functions register; its periodic one below
 
     huey = make_huey(app)
     tasks = {}
@@ -68,6 +68,7 @@ def init_app(app: Flask) -> None:
     from network.services.events import invitations
 
     periodic(minute="*/15")(invitations.reminders_job)  # reminders the day before an event
+    periodic(minute="*/5")(sending.resume_stalled)  # a mailing whose worker died is sent on (#16)
     from network.services.notices import digest, memberships
 
     # Daily at DIGEST_HOUR (the consumer's local time): the digests, then memberships ending soon.

@@ -183,6 +183,33 @@ TABLE: dict[tuple[str, str], list[Case]] = {
         c("/unsubscribe/{unsubscribe_token}", EVERYONE, note="one-click, as mail programs POST (no CSRF token)"),
         c("/unsubscribe/forged-token", status=400, note="attack: forged unsubscribe token"),
     ),
+    # Mailings through the API (#16): the pages' rules, through the same services.
+    ("api_mailings.Mailings", "GET"): row(c("/api/v1/mailings", COORDINATORS, note="attack: members and viewers")),
+    ("api_mailings.Mailings", "POST"): row(
+        c("/api/v1/mailings", A_COORD, json={"network": "{x1_id}", "subject": "API", "body": "Hi",
+                                             "audience": {"source": "selection", "ids": [1], "people": "all"}},
+          note="a draft from node X1; attack: coordinator Y, members, viewers"),
+        c("/api/v1/mailings", ADMIN, json={"network": None, "subject": "API", "body": "Hi",
+                                           "audience": {"source": "selection", "ids": [1]}},
+          note="network-wide: admins only; attack: coordinators"),
+    ),  # fmt: skip
+    ("api_mailings.MailingDetail", "GET"): row(
+        c("/api/v1/mailings/{mailing_x}", A_COORD, note="attack: coordinator Y reading X's draft")
+    ),
+    ("api_mailings.MailingDetail", "PATCH"): row(
+        c("/api/v1/mailings/{mailing_x}", A_COORD, json={"subject": "Changed"}, note="attack: coordinator Y"),
+        c("/api/v1/mailings/{sent_mailing_x}", A_COORD, json={"subject": "Changed"}, note="sent: 409"),
+    ),
+    ("api_mailings.MailingAudience", "GET"): row(
+        c("/api/v1/mailings/{mailing_x}/audience", A_COORD, note="who X's draft reaches; attack: coordinator Y")
+    ),
+    ("api_mailings.MailingSend", "POST"): row(
+        c("/api/v1/mailings/{mailing_x}/send", A_COORD, note="attack: coordinator Y sending X's draft"),
+        c("/api/v1/mailings/{sent_mailing_x}/send", A_COORD, note="already sent: 409 after the permission"),
+    ),
+    ("api_mailings.MailingReport", "GET"): row(
+        c("/api/v1/mailings/{sent_mailing_x}/report", A_COORD, note="attack: coordinator Y, members, viewers")
+    ),
     ("directory.pick", "GET"): row(c("/organizations/pick?field=organization&organization_q=Organisation", EVERYONE)),
     ("directory.merge_pick", "GET"): row(
         c("/organizations/{org_a}/merge", A_COORD),

@@ -55,5 +55,6 @@ def activity_log_for(subject):
         activities=found,
         authors=activities.authors(found),
         labels=ACTIVITY_KIND_LABELS,
+        subject=activities.subject_of,  # the notes the system writes, in the reader's language
         form=ActivityForm() if permissions.can(current_user, "activity.record", subject) else None,
     )

@@ -93,7 +93,7 @@ def schema_name(schema) -> str:
 
 
 def init_app(app: Flask) -> None:
-    from network.api import account, docs, events, initiatives, organizations, projects, reference
+    from network.api import account, docs, events, initiatives, mailings, organizations, projects, reference
     from network.api.forms import ApiTokenForm
     from network.services import tokens
 
@@ -109,7 +109,7 @@ def init_app(app: Flask) -> None:
         "security": [{}, {"bearerAuth": []}],
     })  # fmt: skip
     api = Api(app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name)})
-    for module in (reference, organizations, projects, initiatives, events):
+    for module in (reference, organizations, projects, initiatives, events, mailings):
         api.register_blueprint(module.bp)
     app.register_blueprint(docs.bp)
     app.register_blueprint(account.bp)

@@ -4,6 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Column,
     Date,
@@ -166,3 +167,6 @@ class Activity(Timestamped, Archivable, Base):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     initiative_id: Mapped[int | None] = mapped_column(ForeignKey("initiatives.id"), index=True)
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    # A note the system wrote (e.g. a mailing sent): {"message": ..., values} to show it in the reader's
+    # language (services/activities.subject_of); subject holds it in the site's default language.
+    params: Mapped[dict | None] = mapped_column(JSON)

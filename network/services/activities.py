@@ -3,6 +3,7 @@
 from datetime import UTC, date, datetime, time
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -31,6 +32,23 @@ def activities_for(actor, subject: Initiative | Organization, limit: int = 200) 
             .limit(limit)
         )
     )
+
+
+def mailing_note(subject: str, num: int) -> str:
+    """A mailing's note on each organisation it went to, in the current language."""
+    text = ngettext("Mailing: %(subject)s, sent to %(num)d person", "Mailing: %(subject)s, sent to %(num)d people",
+                    num, subject=subject)  # fmt: skip
+    return text[:300]
+
+
+# Notes the system writes (Activity.params {"message": key, values}), written when they are read.
+SYSTEM_NOTES = {"mailing_sent": lambda p: mailing_note(str(p.get("subject", "")), int(p.get("num", 0)))}
+
+
+def subject_of(activity: Activity) -> str:
+    """What the activity was about, in the reader's language for the notes the system writes."""
+    note = SYSTEM_NOTES.get((activity.params or {}).get("message"))
+    return note(activity.params) if note is not None else activity.subject
 
 
 def authors(activities: list[Activity]) -> dict[int, User]:

@@ -23,7 +23,11 @@ from network.services.mailings.audience import Audience, resolve
 from network.services.mailings.render import Message, render
 from network.services.mailings.sending import unsubscribe_url
 
-__all__ = ["Audience", "Message", "sending"]
+__all__ = ["AlreadySent", "Audience", "Message", "sending"]
+
+
+class AlreadySent(ValidationError):
+    """A change or a send of a mailing that is no longer a draft (the API answers 409)."""
 
 
 def visible_mailings(actor) -> list[Mailing]:
@@ -101,7 +105,7 @@ def save_mailing(actor, values: dict, network: Network | None, mailing: Mailing 
     else:
         permissions.require(actor, "mailing.update", mailing)
         if not mailing.is_draft:
-            raise ValidationError({"status": [_("A mailing is read-only once it is sent.")]})
+            raise AlreadySent({"status": [_("A mailing is read-only once it is sent.")]})
         if network is not None and network.id != mailing.network_id:
             permissions.require(actor, "mailing.create", network)
     errors: dict = {}
@@ -116,6 +120,17 @@ def save_mailing(actor, values: dict, network: Network | None, mailing: Mailing 
     for key, value in clean.items():
         setattr(mailing, key, value)
     return mailing
+
+
+def values_of(mailing: Mailing) -> dict:
+    """The values save_mailing takes, as the mailing holds them (a change names only what it changes)."""
+    audience = mailing.audience or {}
+    values = {"subject": mailing.subject, "body": mailing.body, "language": mailing.language,
+              "source": audience.get("source"), "ref": audience.get("ref"), "ids": audience.get("ids") or [],
+              "people": audience.get("people"), "role": audience.get("role")}  # fmt: skip
+    for code, version in (mailing.versions or {}).items():
+        values[f"subject_{code}"], values[f"body_{code}"] = version.get("subject", ""), version.get("body", "")
+    return values
 
 
 def audience_of(actor, mailing: Mailing) -> Audience:
@@ -168,7 +183,7 @@ def send_mailing(actor, mailing: Mailing, base_url: str) -> dict:
     """Freeze the audience (one delivery row each) and queue the sending; returns the counts."""
     permissions.require(actor, "mailing.send", mailing)
     if not mailing.is_draft:
-        raise ValidationError({"status": [_("This mailing was already sent.")]})
+        raise AlreadySent({"status": [_("This mailing was already sent.")]})
     _require_ready(mailing)
     audience = resolve(actor, mailing)
     if not audience.recipients:
@@ -179,7 +194,7 @@ def send_mailing(actor, mailing: Mailing, base_url: str) -> dict:
                                      summary=audience.counts(), base_url=base_url.rstrip("/"))
                              .execution_options(synchronize_session=False)).rowcount  # fmt: skip
     if won != 1:
-        raise ValidationError({"status": [_("This mailing was already sent.")]})
+        raise AlreadySent({"status": [_("This mailing was already sent.")]})
     # Many rows: in bulk, outside the audit hook (the send is one audit event below).
     rows = [{"mailing_id": mailing.id, "person_id": p.person_id, "organization_id": p.organization_id,
              "name": p.name[:200], "email": p.email, "language": p.language, "status": p.status,

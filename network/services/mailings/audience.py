@@ -61,9 +61,12 @@ def _batches(ids: list[int]):
 
 def _int(value) -> int:
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         raise NotFound() from None
+    if not 0 < number < 2**31:  # ids are 32-bit: PostgreSQL refuses a larger one in a query
+        raise NotFound()
+    return number
 
 
 def source_ids(actor, audience: dict) -> list[int]:

@@ -22,14 +22,13 @@ from email.utils import format_datetime, formataddr
 from types import SimpleNamespace
 
 from flask import current_app, g
-from flask_babel import ngettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, insert, select, update
 
 from network import tasks
 from network.extensions import db
 from network.models import Activity, Mailing, MailingDelivery, Organization, Person, utcnow
-from network.services import mail
+from network.services import activities, mail
 from network.services.mailings.render import Message, render
 
 # Defaults of the settings read here (config MAILING_*): messages a minute (0: no limit), rows a
@@ -319,7 +318,10 @@ def finish(mailing_id: int) -> bool:
         .group_by(MailingDelivery.organization_id)
     ).all()  # fmt: skip
     now = utcnow()
-    rows = [{"kind": "note", "subject": activity_subject(mailing.subject, number), "organization_id": org_id,
+    # The subject in the site's default language (the job has no reader); params let each reader's
+    # page write it in their own (activities.subject_of).
+    rows = [{"kind": "note", "subject": activities.mailing_note(mailing.subject, number), "organization_id": org_id,
+             "params": {"message": "mailing_sent", "subject": mailing.subject, "num": number, "mailing": mailing_id},
              "author_id": mailing.sent_by_id, "occurred_at": now, "created_at": now, "updated_at": now}
             for org_id, number in sent]  # fmt: skip
     for start in range(0, len(rows), 1000):  # many organisations: in bulk, the send was audited once
@@ -328,7 +330,21 @@ def finish(mailing_id: int) -> bool:
     return True
 
 
-def activity_subject(subject: str, number: int) -> str:
-    text = ngettext("Mailing: %(subject)s, sent to %(num)d person", "Mailing: %(subject)s, sent to %(num)d people",
-                    number, subject=subject)  # fmt: skip
-    return text[:300]
+def resume_stalled() -> list[int]:
+    """Periodic: a mailing left "sending" with no progress for MAILING_STUCK_SECONDS (its worker was
+    killed and its job lost) is queued again, as the report's Resume button does. Safe to repeat
+    or to overlap a live worker: every row still goes out at most once (claimed by a conditional
+    UPDATE; recover() settles the rows a dead worker left "sending")."""
+    cutoff = utcnow() - timedelta(seconds=_setting("MAILING_STUCK_SECONDS", STUCK_SECONDS))
+    # The last sign of life: the send itself, a row claimed, a row sent.
+    progress = db.session.execute(
+        select(Mailing.id, Mailing.sent_at, func.max(MailingDelivery.claimed_at), func.max(MailingDelivery.sent_at))
+        .outerjoin(MailingDelivery, MailingDelivery.mailing_id == Mailing.id)
+        .where(Mailing.status == "sending").group_by(Mailing.id, Mailing.sent_at)
+    ).all()  # fmt: skip
+    stalled = [row[0] for row in progress if max((t for t in row[1:] if t is not None), default=cutoff) <= cutoff]
+    for mailing_id in stalled:
+        current_app.logger.warning("Mailing %s made no progress for a while: sending resumed", mailing_id)
+        tasks.enqueue(send_batch, mailing_id)
+    db.session.commit()  # the jobs reach the queue now
+    return stalled
