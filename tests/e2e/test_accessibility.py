@@ -4,16 +4,23 @@ as the public, a member, a coordinator and an admin see them, in English and Chi
 wider than the screen and the directory shows its first result above the fold. Then the key paths
 by keyboard alone: search, editing an organisation, the initiative flow."""
 
+import io
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import insert, select
 
 from network.extensions import db
-from network.services import importing
+from network.models import AuditEvent, ImportJob, MailingDelivery
+from network.paging import PER_PAGE
+from network.services import events, importing, mailings, tags
 from network.services import organizations as orgs
+from network.services import projects as project_service
+from network.services.mailings import sending
 from network.services.search import saved
 from tests import factories as f
 
@@ -29,6 +36,11 @@ RUN_AXE = """async (tags) => {
     summary: (v.nodes[0].failureSummary || "").split("\\n").slice(0, 3).join(" "),
   }));
 }"""
+# The innermost elements reaching past the right edge of the screen (to say what makes a page wide).
+PAST_THE_EDGE = """[...document.querySelectorAll("body *")].filter(el => el.getBoundingClientRect().right > innerWidth
+  && ![...el.children].some(c => c.getBoundingClientRect().right > innerWidth)).slice(0, 4)
+  .map(el => el.tagName.toLowerCase() + (el.className ? "." + String(el.className).split(" ").join(".") : "")
+       + " " + Math.round(el.getBoundingClientRect().right))"""
 IMPORT_CSV = (
     "name,name_local,acronym,kind,country,countries_of_operation,themes,website,email,founded,membership_status\n"
     "Green Earth Kenya Trust,,GEKT,NGO,Kenya,KE;UG,energy-transition,greenearth.example.org,a@example.org,1998,active\n"
@@ -62,17 +74,24 @@ def seed(app, db_session) -> dict:
     change = orgs.propose_profile_change(member, org, {"name": "Green Earth Kenya Trust"}, org.version)
     saved.save_search(member, "Water in Kenya", "theme=water&country=KE")
     db_session.commit()
+    submitted = add_submitted_outcome(project, member)
+    event = add_event(node, firm)
+    tag = tags.create_tag(coordinator, "Summit 2027", node)
+    tags.add_to_tag(coordinator, tag, [org.id, firm.id])
+    draft, sent, token = add_mailings(coordinator, node, org)
     path = importing.import_folder() / "members.csv"
     path.write_text(IMPORT_CSV)
     job = importing.upload_file(coordinator, path, "members.csv", child, "en")
     db_session.commit()
     membership = org.memberships[0]
+    add_older_pages(org, coordinator)
     db.session.expire_all()
 
     public = ["/", "/organizations", "/organizations?q=green&theme=transport", "/organizations/green-earth-kenya",
               "/projects", f"/projects/{project.id}", "/initiatives", "/initiatives/green-freight",
               "/initiatives/green-freight/report", "/networks", "/login", "/reset", "/api/v1/docs",
-              "/organizations/no-such-organisation"]  # fmt: skip
+              "/organizations/no-such-organisation", "/overview", "/events", f"/events/{event.slug}",
+              f"/unsubscribe/{token}"]  # fmt: skip
     return {
         "anonymous": public,
         "member": [
@@ -82,6 +101,9 @@ def seed(app, db_session) -> dict:
             "/organizations/green-earth-kenya/changes", f"/projects/{project.id}/edit", f"/projects/{project.id}/outcomes",
             f"/outcomes/{outcome.id}/edit", "/initiatives/green-freight", f"/partnerships/{partnership.id}/history",
             "/organizations/green-earth-kenya/history", f"/projects/{project.id}/history",
+            ("/organizations/green-earth-kenya/history", "older"), "/notifications/preferences", "/overview",
+            f"/outcomes/{outcome.id}", f"/outcomes/{submitted.id}", "/events", f"/events/{event.slug}",
+            (f"/projects/{project.id}/edit", "pick"),
         ],
         "coordinator": [
             "/", "/notifications", "/organizations", "/changes", f"/changes/{change.id}", "/imports", f"/imports/{job.id}",
@@ -91,10 +113,70 @@ def seed(app, db_session) -> dict:
             "/organizations/green-earth-kenya/memberships/new", "/organizations/green-earth-kenya/partnerships/new",
             f"/people/{person.id}/edit", f"/memberships/{membership.id}/edit", f"/partnerships/{partnership.id}/edit",
             f"/initiatives/add?organization={twin.slug}", f"/projects/{project.id}/outcomes/new",
+            "/networks/can-ea/editing", "/outcomes/to-verify", f"/outcomes/{submitted.id}", "/tags",
+            ("/organizations?q=green", "bulk tag"), ("/organizations?q=green", "bulk event"),
+            ("/organizations/green-earth-kenya/partnerships/new", "pick"), "/events", "/events?when=all&theme=transport",
+            f"/events/{event.slug}", f"/events/{event.slug}/registrations", f"/events/{event.slug}/check-in",
+            f"/events/{event.slug}/edit", "/events/new", f"/events/{event.slug}/history", "/mailings", "/mailings/new",
+            f"/mailings/{draft.id}", f"/mailings/{sent.id}", ("/imports", "older"),
         ],
-        "admin": ["/account", "/admin/users", "/admin/users/invite", f"/admin/users/{member.id}/role", "/admin/audit",
-                  "/initiatives/green-freight/report"],
+        "admin": ["/", "/overview", "/account", "/admin/users", "/admin/users/invite", ("/admin/users/invite", "pick"),
+                  f"/admin/users/{member.id}/role", "/admin/audit", "/initiatives/green-freight/report"],
     }  # fmt: skip
+
+
+def add_submitted_outcome(project, member):
+    """An estimated report with its evidence, submitted for verification (the coordinator verifies)."""
+    report = f.outcome(project, "80", basis="estimated", year=2026)
+    db.session.commit()
+    project_service.add_evidence(member, report, "fuel-receipts.pdf", io.BytesIO(b"%PDF-1.4 receipts"))
+    project_service.submit_outcome(member, report)
+    db.session.commit()
+    return report
+
+
+def add_event(node, host):
+    """An open event of the node with a host (not the member's organisation: the member is no organiser),
+    an agenda with a speaker and two registrations."""
+    day = (datetime.now(UTC) + timedelta(days=20)).date().isoformat()
+    event = events.create_event(f.SETUP, {"title": "Cutting truck emissions", "title_local": "减少卡车排放",
+                                          "status": "open", "capacity": 30, "starts_at": f"{day}T13:15",
+                                          "ends_at": f"{day}T14:30", "timezone": "Africa/Nairobi", "city": "Nairobi",
+                                          "country": "KE", "themes": ["transport"], "network": node.id})  # fmt: skip
+    events.add_host(f.SETUP, event, host, "host")
+    events.add_agenda_item(f.SETUP, event, {"title": "Opening", "starts_at": f"{day}T13:15",
+                                            "speakers": [{"name": "Amara Tesfaye", "organization_name": "UNECA"}]})  # fmt: skip
+    events.register_person(f.SETUP, event, {"name": "Guest One", "email": "one@example.org", "dietary": "vegan"})
+    events.register_person(f.SETUP, event, {"name": "Guest Two", "email": "two@example.org"})
+    db.session.commit()
+    return event
+
+
+def add_mailings(coordinator, node, org):
+    """A draft (its page shows the preview) and a sent mailing (its report); the unsubscribe token."""
+    f.person(org, "Asha Rao", email="asha@example.org", mail_consent=True)
+    f.person(org, "No Consent", email="nc@example.org")
+    values = {"subject": "Call for the COP side event", "body": "Dear {{ name }},\n\n**Join us**\n\n- one\n- two",
+              "source": "node", "ref": str(node.id), "people": "all"}  # fmt: skip
+    draft = mailings.save_mailing(coordinator, values, node)
+    sent = mailings.save_mailing(coordinator, values, node)
+    db.session.commit()
+    mailings.send_mailing(coordinator, sent, "http://127.0.0.1")
+    db.session.commit()
+    delivery = db.session.scalar(select(MailingDelivery).where(MailingDelivery.mailing_id == sent.id))
+    return draft, sent, sending.unsubscribe_token(delivery)
+
+
+def add_older_pages(org, coordinator):
+    """More than a page of the organisation's history and of the coordinator's imports: "Older" links."""
+    start = datetime.now(UTC) - timedelta(days=30)
+    db.session.execute(insert(AuditEvent), [
+        {"action": "update", "entity_type": "organizations", "entity_id": org.id, "changes": {"acronym": ["A", "B"]},
+         "at": start + timedelta(minutes=i)} for i in range(PER_PAGE + 5)
+    ])  # fmt: skip
+    job = {"filename": "orgs.csv", "status": "committed", "counts": {}, "details": {}, "user_id": coordinator.id}
+    db.session.execute(insert(ImportJob), [job] * (PER_PAGE + 5))
+    db.session.commit()
 
 
 EMAILS = {"member": "member@example.org", "coordinator": "coord@example.org", "admin": "admin@example.org"}
@@ -106,6 +188,25 @@ def log_in(page, base: str, email: str) -> None:
     page.fill("input[name=password]", f.PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_text("Log in", exact=True)).to_have_count(0)
+
+
+def act(page, action: str) -> None:
+    """A state reached from the loaded page: the second page of a paged list, the organisation
+    picker's matches (htmx), the confirm step of a bulk action on the directory's selection."""
+    if action == "older":
+        page.locator("[data-testid=older-page]").click()
+        page.locator("[data-testid=newest-page]").wait_for()
+    elif action == "pick":
+        page.locator(".org-picker input[type=search]").first.fill("green")
+        page.locator(".org-matches input[type=radio]").first.wait_for()
+    elif action.startswith("bulk "):
+        page.locator("[data-testid=bulk-pick]").first.check()
+        page.select_option("[data-testid=bulk-action]", action.removeprefix("bulk "))
+        page.locator("[data-testid=bulk-go]").click()
+        page.wait_for_url(re.compile(r"/organizations/bulk|/events/"))
+    else:
+        raise AssertionError(action)
+    page.wait_for_load_state("load")
 
 
 def settle(page, url: str) -> None:
@@ -129,12 +230,16 @@ def test_every_page_has_no_serious_axe_violation(role, app, live_server, browser
         page.goto(f"{live_server}/?lang={lang}")  # kept in the session
         assert page.get_attribute("html", "lang") == {"en": "en", "zh": "zh-Hans"}[lang]
         for url in pages:
+            url, action = url if isinstance(url, tuple) else (url, None)
             page.set_viewport_size(DESKTOP)
             response = page.goto(live_server + url)
             if not response.ok and not (response.status == 404 and "no-such" in url):  # the error page too
                 problems.append(f"{role} {lang} {url}: answered {response.status}")
                 continue
             settle(page, url)
+            if action:
+                act(page, action)
+                url = f"{url} ({action})"
             # The same page at both widths: the layout follows the viewport (CSS, and app.js's
             # media query listener), which saves loading each page twice.
             for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
@@ -146,7 +251,8 @@ def test_every_page_has_no_serious_axe_violation(role, app, live_server, browser
                 if size == "phone":
                     width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
                     if width[0] > width[1]:
-                        problems.append(f"{where}: the page is {width[0]} px wide on a {width[1]} px screen")
+                        problems.append(f"{where}: the page is {width[0]} px wide on a {width[1]} px screen, "
+                                        f"past its edge: {page.evaluate(PAST_THE_EDGE)}")  # fmt: skip
         context.close()
     assert not problems, "\n".join(problems)
 
@@ -298,3 +404,20 @@ def test_initiative_flow_by_keyboard_alone(app, live_server, page, db_session):
     participants = page.get_by_test_id("participants")
     expect(participants).to_contain_text("Sample Organisation 3")
     expect(participants).to_contain_text("Invited")
+
+
+def test_register_for_an_event_and_cancel_by_keyboard_alone(app, live_server, page, db_session):
+    seed(app, db_session)
+    keyboard_log_in(page, live_server, "member@example.org")
+    page.goto(f"{live_server}/events/cutting-truck-emissions")
+    tab_until(page, "el.name === 'dietary' && el.closest('#registration')")
+    page.keyboard.type("vegetarian")
+    tab_until(page, "el.type === 'submit' && el.textContent.trim() === 'Register'")
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-testid=own-registration]")).to_have_text("You are registered.")
+    # Cancel: its button asks to confirm (the browser's own dialog, accepted here as a user would).
+    tab_until(page, "el.type === 'submit' && el.textContent.trim() === 'Cancel my registration'")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("The registration is cancelled.")).to_be_visible()
+    expect(page.locator("[data-testid=own-registration]")).to_have_count(0)
