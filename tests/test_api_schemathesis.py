@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from network.extensions import db
-from network.services import events, tokens
+from network.services import events, mailings, tokens
 from tests import factories as f
 
 SETTINGS = hypothesis.settings(
@@ -54,6 +54,9 @@ def api_schema(app, world):
     events.add_agenda_item(f.SETUP, event, {"title": "Opening", "starts_at": "2030-01-01T10:00",
                                             "speakers": [{"name": "Speaker"}]})  # fmt: skip
     events.register(world.users["member_a"], event, {"dietary": "vegan"})
+    f.person(world.org_a, mail_consent=True)
+    mailings.save_mailing(f.SETUP, {"subject": "Draft", "body": "Hi", "source": "node", "ref": str(world.x.id)},
+                          world.x)  # a mailing to preview, change and send  # fmt: skip
     db.session.commit()
     return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
 
