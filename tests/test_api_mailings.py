@@ -105,7 +105,8 @@ def test_a_coordinator_drafts_changes_previews_sends_and_reads_the_report(client
     assert body["versions"] == {"zh": {"subject": "边会", "body": "{{ name }}，您好"}}
     assert body["audience"]["ref"] == str(world.x.id)
     bad = client.patch(url, headers=coordinator, json={"audience": {"people": "role"}})
-    assert [e["field"] for e in problem(bad, 422)["errors"]] == ["role"]  # the service's rule, as on the page
+    errors = problem(bad, 422)["errors"]  # the service's rule, as on the page
+    assert [(e["field"], e["pointer"]) for e in errors] == [("audience.role", "/audience/role")]
 
     preview = client.get(url + "/audience", headers=coordinator).get_json()
     assert preview["recipients"] == 1 and preview["organizations"] == 1
@@ -173,6 +174,8 @@ def test_a_source_naming_nothing_is_invalid_input_and_ids_beyond_range_are_not_f
     ]
     problem(client.post(url + "/send", headers=coordinator), 422)
     problem(client.get(f"/api/v1/mailings/{2**40}", headers=coordinator), 404)
+    no_source = client.post("/api/v1/mailings", headers=coordinator, json=draft_body(world, audience={}))
+    assert [e["pointer"] for e in problem(no_source, 422)["errors"]] == ["/audience/ref"]
     unknown_node = client.post("/api/v1/mailings", headers=coordinator, json=draft_body(world, network=999999))
     assert [e["field"] for e in problem(unknown_node, 422)["errors"]] == ["network"]
 

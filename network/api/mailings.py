@@ -148,16 +148,25 @@ def _values(data: dict, mailing=None) -> dict:
     return values
 
 
+AUDIENCE_FIELDS = ("source", "ref", "ids", "people", "role")  # the service's names for what audience holds
+
+
 @contextmanager
 def _judged():
-    """No longer a draft: 409. A source naming nothing (or nothing the caller may use): invalid input,
-    not a missing mailing."""
+    """No longer a draft: 409. The service's messages about the audience point into ``audience``; a
+    source naming nothing (or nothing the caller may use) is invalid input, not a missing mailing."""
     try:
         yield
     except service.AlreadySent as error:
         raise Conflict(error.message) from None
+    except ValidationError as error:
+        if not set(error.errors) & set(AUDIENCE_FIELDS):
+            raise
+        # "audience/ref": the problem's pointer /audience/ref, its field audience.ref
+        raise ValidationError({f"audience/{k}" if k in AUDIENCE_FIELDS else k: v
+                               for k, v in error.errors.items()}) from None  # fmt: skip
     except NotFound:
-        raise ValidationError({"audience.ref": [_("The audience names no node, tag, saved search, initiative or "
+        raise ValidationError({"audience/ref": [_("The audience names no node, tag, saved search, initiative or "
                                                   "event you may write to.")]}) from None  # fmt: skip
 
 
@@ -191,7 +200,8 @@ class Mailings(MethodView):
     def post(self, data):
         """Write a draft (coordinators of the node; network-wide: admins)"""
         network = lookups.named_in_field(Network, data["network"], "network")
-        mailing = service.save_mailing(actor(), _values(data), network)
+        with _judged():
+            mailing = service.save_mailing(actor(), _values(data), network)
         return mailing, 201, _location(mailing)
 
 
