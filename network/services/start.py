@@ -302,14 +302,16 @@ def latest_changes(actor, in_scope, limit: int = 10) -> list:
     ]
 
 
-# {(database, scope): (generation, pairs marked distinct, time, count, first pairs)}. The duplicates
-# queue reads every organisation in scope (3-4 s for 20,000 at a load of 7 on two cores), so the
-# start page loads its card afterwards (/start/duplicates) and its figures are kept: exact while no
-# organisation changes (the search generation) and no pair is marked distinct; after a change for
-# DUPLICATES_MAX_AGE seconds more at most.
+# {(database, scope): (generation, pairs marked distinct, time, count, first pairs, seconds taken)}.
+# The duplicates queue reads every organisation in scope (3-4 s for 20,000 at a load of 7 on two
+# cores), so the start page loads its card afterwards (/start/duplicates) and its figures are kept:
+# exact while no organisation changes (the search generation) and no pair is marked distinct; after
+# a change, worked out again at once when that is cheap (under DUPLICATES_SLOW seconds), else kept
+# for DUPLICATES_MAX_AGE seconds more at most.
 _duplicates_cache: dict[tuple, tuple] = {}
 _CACHED_SCOPES = 64
 DUPLICATES_MAX_AGE = 600
+DUPLICATES_SLOW = 0.5
 
 
 def duplicate_queue(actor) -> Queue:
@@ -322,12 +324,17 @@ def duplicate_queue(actor) -> Queue:
     distinct = db.session.scalar(select(func.count()).select_from(NotDuplicate))
     now = time.monotonic()
     known = _duplicates_cache.get(key)
-    if known is None or known[1] != distinct or (known[0] != generation and now - known[2] > DUPLICATES_MAX_AGE):
+    stale = known is not None and known[0] != generation
+    if (
+        known is None
+        or known[1] != distinct
+        or (stale and (known[5] < DUPLICATES_SLOW or now - known[2] > DUPLICATES_MAX_AGE))
+    ):
         pairs, _seconds = duplicates.duplicate_pairs(actor, limit=COUNT_LIMIT + 1)
         if len(_duplicates_cache) >= _CACHED_SCOPES:
             _duplicates_cache.clear()
         shown = [(p.first.id, p.second.id) for p in pairs[:SHOWN]]
-        known = _duplicates_cache[key] = (generation, distinct, now, len(pairs), shown)
+        known = _duplicates_cache[key] = (generation, distinct, now, len(pairs), shown, time.monotonic() - now)
     count, shown = known[3], known[4]
     ids = {i for pair in shown for i in pair}
     names = dict(db.session.execute(select(Organization.id, Organization.name).where(Organization.id.in_(ids))).all())
