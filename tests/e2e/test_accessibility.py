@@ -98,29 +98,33 @@ def seed(app, db_session) -> dict:
             "/", "/account", "/account/tokens", "/notifications", "/organizations/saved",
             "/organizations/green-earth-kenya",
             "/organizations/green-earth-kenya/edit", "/organizations/green-earth-kenya/records",
-            "/organizations/green-earth-kenya/changes", f"/projects/{project.id}/edit", f"/projects/{project.id}/outcomes",
+            "/organizations/green-earth-kenya/changes", (f"/projects/{project.id}/edit", "pick"),
+            f"/projects/{project.id}/outcomes",
             f"/outcomes/{outcome.id}/edit", "/initiatives/green-freight", f"/partnerships/{partnership.id}/history",
             "/organizations/green-earth-kenya/history", f"/projects/{project.id}/history",
             ("/organizations/green-earth-kenya/history", "older"), "/notifications/preferences", "/overview",
-            f"/outcomes/{outcome.id}", f"/outcomes/{submitted.id}", "/events", f"/events/{event.slug}",
-            (f"/projects/{project.id}/edit", "pick"),
+            f"/outcomes/{outcome.id}", (f"/outcomes/{submitted.id}", "see [data-testid=evidence-form]"), "/events",
+            (f"/events/{event.slug}", "see #registration [type=submit]"),
         ],
         "coordinator": [
             "/", "/notifications", "/organizations", "/changes", f"/changes/{change.id}", "/imports", f"/imports/{job.id}",
             "/duplicates", f"/duplicates/merge?survivor={org.id}&duplicate={twin.id}", "/initiatives/new",
             "/initiatives/green-freight?find=Sample", "/initiatives/green-freight/edit",
             "/organizations/new", "/organizations/green-earth-kenya/edit", "/organizations/green-earth-kenya/people/new",
-            "/organizations/green-earth-kenya/memberships/new", "/organizations/green-earth-kenya/partnerships/new",
+            "/organizations/green-earth-kenya/memberships/new", ("/organizations/green-earth-kenya/partnerships/new", "pick"),
             f"/people/{person.id}/edit", f"/memberships/{membership.id}/edit", f"/partnerships/{partnership.id}/edit",
             f"/initiatives/add?organization={twin.slug}", f"/projects/{project.id}/outcomes/new",
-            "/networks/can-ea/editing", "/outcomes/to-verify", f"/outcomes/{submitted.id}", "/tags",
+            "/networks/can-ea/editing", ("/outcomes/to-verify", "see [data-testid=to-verify] a"),
+            (f"/outcomes/{submitted.id}", "see [data-testid=review-form]"), "/tags", f"/organizations?tag={tag.id}",
+            "/organizations/green-earth-kenya/merge?duplicate_q=green&duplicate_find=1",
             ("/organizations?q=green", "bulk tag"), ("/organizations?q=green", "bulk event"),
-            ("/organizations/green-earth-kenya/partnerships/new", "pick"), "/events", "/events?when=all&theme=transport",
+            "/events", "/events?when=all&theme=transport",
             f"/events/{event.slug}", f"/events/{event.slug}/registrations", f"/events/{event.slug}/check-in",
             f"/events/{event.slug}/edit", "/events/new", f"/events/{event.slug}/history", "/mailings", "/mailings/new",
-            f"/mailings/{draft.id}", f"/mailings/{sent.id}", ("/imports", "older"),
+            (f"/mailings/{draft.id}", "see [data-testid=preview]"), (f"/mailings/{sent.id}", "see [data-testid=mailing-counts]"),
+            ("/imports", "older"),
         ],
-        "admin": ["/", "/overview", "/account", "/admin/users", "/admin/users/invite", ("/admin/users/invite", "pick"),
+        "admin": ["/", "/overview", "/account", "/admin/users", ("/admin/users/invite", "pick"),
                   f"/admin/users/{member.id}/role", "/admin/audit", "/initiatives/green-freight/report"],
     }  # fmt: skip
 
@@ -192,7 +196,8 @@ def log_in(page, base: str, email: str) -> None:
 
 def act(page, action: str) -> None:
     """A state reached from the loaded page: the second page of a paged list, the organisation
-    picker's matches (htmx), the confirm step of a bulk action on the directory's selection."""
+    picker's matches (htmx), the confirm step of a bulk action on the directory's selection; or
+    "see <selector>": the page shows what it is in the inventory for."""
     if action == "older":
         page.locator("[data-testid=older-page]").click()
         page.locator("[data-testid=newest-page]").wait_for()
@@ -203,7 +208,9 @@ def act(page, action: str) -> None:
         page.locator("[data-testid=bulk-pick]").first.check()
         page.select_option("[data-testid=bulk-action]", action.removeprefix("bulk "))
         page.locator("[data-testid=bulk-go]").click()
-        page.wait_for_url(re.compile(r"/organizations/bulk|/events/"))
+        page.locator("[data-testid=bulk-confirm], form[action$='/events/invite-selected'] [type=submit]").wait_for()
+    elif action.startswith("see "):  # only a check that the page shows what it is listed for
+        page.locator(action.removeprefix("see ")).first.wait_for(timeout=5_000)
     else:
         raise AssertionError(action)
     page.wait_for_load_state("load")
