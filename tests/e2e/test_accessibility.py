@@ -2,7 +2,8 @@
 as the public, a member, a coordinator and an admin see them, in English and Chinese, at desktop
 (1366×900) and phone (390×844) width: no serious or critical violation. At phone width no page is
 wider than the screen and the directory shows its first result above the fold. Then the key paths
-by keyboard alone: search, editing an organisation, the initiative flow."""
+by keyboard alone: search, editing an organisation, the initiative flow, registering for an event
+and cancelling."""
 
 import io
 import json
@@ -15,11 +16,12 @@ from playwright.sync_api import expect
 from sqlalchemy import insert, select
 
 from network.extensions import db
-from network.models import AuditEvent, ImportJob, MailingDelivery
+from network.models import AuditEvent, EventInvitation, ImportJob, MailingDelivery, Person
 from network.paging import PER_PAGE
-from network.services import events, importing, mailings, tags
+from network.services import accounts, events, importing, mailings, tags
 from network.services import organizations as orgs
 from network.services import projects as project_service
+from network.services.events import invitations
 from network.services.mailings import sending
 from network.services.search import saved
 from tests import factories as f
@@ -79,6 +81,7 @@ def seed(app, db_session) -> dict:
     tag = tags.create_tag(coordinator, "Summit 2027", node)
     tags.add_to_tag(coordinator, tag, [org.id, firm.id])
     draft, sent, token = add_mailings(coordinator, node, org)
+    links = mailed_links(member, event)
     path = importing.import_folder() / "members.csv"
     path.write_text(IMPORT_CSV)
     job = importing.upload_file(coordinator, path, "members.csv", child, "en")
@@ -91,7 +94,7 @@ def seed(app, db_session) -> dict:
               "/projects", f"/projects/{project.id}", "/initiatives", "/initiatives/green-freight",
               "/initiatives/green-freight/report", "/networks", "/login", "/reset", "/api/v1/docs",
               "/organizations/no-such-organisation", "/overview", "/events", f"/events/{event.slug}",
-              f"/unsubscribe/{token}"]  # fmt: skip
+              f"/unsubscribe/{token}", *links]  # fmt: skip
     return {
         "anonymous": public,
         "member": [
@@ -169,6 +172,19 @@ def add_mailings(coordinator, node, org):
     db.session.commit()
     delivery = db.session.scalar(select(MailingDelivery).where(MailingDelivery.mailing_id == sent.id))
     return draft, sent, sending.unsubscribe_token(delivery)
+
+
+def mailed_links(member, event) -> list[str]:
+    """The pages opened from a link in a mail: an invitation to an account, a password reset, an
+    invitation to the event (its registration form)."""
+    invited = f.user("viewer", email="new@example.org", name="New Person")
+    invited.password_hash = None  # not accepted yet
+    person = db.session.scalar(select(Person).where(Person.email == "asha@example.org"))
+    invitations.invite_people(f.SETUP, event, [person], lambda event, token: token)
+    db.session.commit()
+    invitation = db.session.scalar(select(EventInvitation).where(EventInvitation.event_id == event.id))
+    return [f"/invitation/{accounts.make_token('invitation', invited)}", f"/reset/{accounts.make_token('reset', member)}",
+            f"/events/{event.slug}/join/{invitations.signed_invitation(invitation)}"]  # fmt: skip
 
 
 def add_older_pages(org, coordinator):
