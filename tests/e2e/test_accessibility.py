@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from sqlalchemy import insert, select
 
 from network.extensions import db
-from network.models import AuditEvent, EventInvitation, ImportJob, MailingDelivery, Person
+from network.models import AuditEvent, EventInvitation, ExportJob, ImportJob, MailingDelivery, Person
 from network.paging import PER_PAGE
 from network.services import accounts, events, importing, mailings, tags
 from network.services import organizations as orgs
@@ -82,6 +82,9 @@ def seed(app, db_session) -> dict:
     tags.add_to_tag(coordinator, tag, [org.id, firm.id])
     draft, sent, token = add_mailings(coordinator, node, org)
     links = mailed_links(member, event)
+    export = ExportJob(user_id=member.id, format="csv", params={"q": ["green"]}, status="queued")  # being prepared
+    db.session.add(export)
+    db.session.commit()
     path = importing.import_folder() / "members.csv"
     path.write_text(IMPORT_CSV)
     job = importing.upload_file(coordinator, path, "members.csv", child, "en")
@@ -108,13 +111,15 @@ def seed(app, db_session) -> dict:
             ("/organizations/green-earth-kenya/history", "older"), "/notifications/preferences", "/overview",
             f"/outcomes/{outcome.id}", (f"/outcomes/{submitted.id}", "see [data-testid=evidence-form]"), "/events",
             (f"/events/{event.slug}", "see #registration [type=submit]"),
+            (f"/exports/{export.id}", "see [data-testid=export-progress]"),
         ],
         "coordinator": [
             "/", "/notifications", "/organizations", "/changes", f"/changes/{change.id}", "/imports", f"/imports/{job.id}",
             "/duplicates", f"/duplicates/merge?survivor={org.id}&duplicate={twin.id}", "/initiatives/new",
             "/initiatives/green-freight?find=Sample", "/initiatives/green-freight/edit",
             "/organizations/new", "/organizations/green-earth-kenya/edit", "/organizations/green-earth-kenya/people/new",
-            "/organizations/green-earth-kenya/memberships/new", ("/organizations/green-earth-kenya/partnerships/new", "pick"),
+            "/organizations/green-earth-kenya/memberships/new",
+            ("/organizations/green-earth-kenya/partnerships/new", "pick"),
             f"/people/{person.id}/edit", f"/memberships/{membership.id}/edit", f"/partnerships/{partnership.id}/edit",
             f"/initiatives/add?organization={twin.slug}", f"/projects/{project.id}/outcomes/new",
             "/networks/can-ea/editing", ("/outcomes/to-verify", "see [data-testid=to-verify] a"),
@@ -124,7 +129,8 @@ def seed(app, db_session) -> dict:
             "/events", "/events?when=all&theme=transport",
             f"/events/{event.slug}", f"/events/{event.slug}/registrations", f"/events/{event.slug}/check-in",
             f"/events/{event.slug}/edit", "/events/new", f"/events/{event.slug}/history", "/mailings", "/mailings/new",
-            (f"/mailings/{draft.id}", "see [data-testid=preview]"), (f"/mailings/{sent.id}", "see [data-testid=mailing-counts]"),
+            (f"/mailings/{draft.id}", "see [data-testid=preview]"),
+            (f"/mailings/{sent.id}", "see [data-testid=mailing-counts]"),
             ("/imports", "older"),
         ],
         "admin": ["/", "/overview", "/account", "/admin/users", ("/admin/users/invite", "pick"),
@@ -183,7 +189,8 @@ def mailed_links(member, event) -> list[str]:
     invitations.invite_people(f.SETUP, event, [person], lambda event, token: token)
     db.session.commit()
     invitation = db.session.scalar(select(EventInvitation).where(EventInvitation.event_id == event.id))
-    return [f"/invitation/{accounts.make_token('invitation', invited)}", f"/reset/{accounts.make_token('reset', member)}",
+    return [f"/invitation/{accounts.make_token('invitation', invited)}",
+            f"/reset/{accounts.make_token('reset', member)}",
             f"/events/{event.slug}/join/{invitations.signed_invitation(invitation)}"]  # fmt: skip
 
 
