@@ -101,7 +101,12 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("main.overview_page", "GET"): row(c("/overview", EVERYONE)),
     ("main.start_duplicates", "GET"): row(c("/start/duplicates", COORDINATORS, note="pairs within one's own nodes")),
     ("main.my_organization", "GET"): row(
-        c("/my-organization", {"member_a", "member_b"}, denied=("missing",), note="a redirect to one's own organisation")
+        c(
+            "/my-organization",
+            {"member_a", "member_b"},
+            denied=("missing",),
+            note="a redirect to one's own organisation",
+        )
     ),
     ("main.member_map", "GET"): row(c("/map.json", EVERYONE)),
     ("main.networks", "GET"): row(c("/networks", EVERYONE)),
@@ -122,18 +127,38 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     # Bulk actions and tags (#15): coordinators act on many results at once; a node's tags are its
     # coordinators' (network-wide ones the admins'); members and viewers have no bulk actions.
     ("directory.bulk_action", "POST"): row(
-        c("/organizations/bulk", COORDINATORS, data={"action": "tag", "id": "{org_a_id}"},
-          note="step one: what the action needs; attack: members and viewers"),
-        c("/organizations/bulk", {"coordinator_x", "admin"},
-          data={"action": "tag", "id": "{org_b_id}", "tag": "{tag_x}", "confirm": "1"},
-          note="attack: coordinator Y tagging with node X's tag"),
-        c("/organizations/bulk", {"coordinator_x", "admin"},
-          data={"action": "initiative", "scope": "all", "query": "q=Organisation", "initiative": "{initiative_x}",
-                "role": "observer", "confirm": "1"},
-          note="all matching into X's initiative; attack: coordinator Y inviting into it"),
+        c(
+            "/organizations/bulk",
+            COORDINATORS,
+            data={"action": "tag", "id": "{org_a_id}"},
+            note="step one: what the action needs; attack: members and viewers",
+        ),
+        c(
+            "/organizations/bulk",
+            {"coordinator_x", "admin"},
+            data={"action": "tag", "id": "{org_b_id}", "tag": "{tag_x}", "confirm": "1"},
+            note="attack: coordinator Y tagging with node X's tag",
+        ),
+        c(
+            "/organizations/bulk",
+            {"coordinator_x", "admin"},
+            data={
+                "action": "initiative",
+                "scope": "all",
+                "query": "q=Organisation",
+                "initiative": "{initiative_x}",
+                "role": "observer",
+                "confirm": "1",
+            },
+            note="all matching into X's initiative; attack: coordinator Y inviting into it",
+        ),
         c("/organizations/bulk", COORDINATORS, data={"action": "export", "id": "{org_a_id}"}),
-        c("/organizations/bulk", COORDINATORS, data={"action": "mailing", "id": "{org_a_id}"},
-          note="a new mailing to them (#16): the form; attack: members and viewers"),
+        c(
+            "/organizations/bulk",
+            COORDINATORS,
+            data={"action": "mailing", "id": "{org_a_id}"},
+            note="a new mailing to them (#16): the form; attack: members and viewers",
+        ),
     ),  # fmt: skip
     ("directory.tag_list", "GET"): row(c("/tags", LOGGED_IN)),
     ("directory.tag_create", "POST"): row(
@@ -144,29 +169,52 @@ TABLE: dict[tuple[str, str], list[Case]] = {
         c("/tags/{tag_y}/delete", {"coordinator_y", "admin"}, note="attack: coordinator X deleting node Y's tag")
     ),
     ("directory.tag_rename", "POST"): row(
-        c("/tags/{tag_y}/rename", {"coordinator_y", "admin"}, data={"name": "Y renamed"},
-          note="attacks: coordinator X renaming node Y's tag, members, viewer"),
+        c(
+            "/tags/{tag_y}/rename",
+            {"coordinator_y", "admin"},
+            data={"name": "Y renamed"},
+            note="attacks: coordinator X renaming node Y's tag, members, viewer",
+        ),
     ),  # fmt: skip
     ("directory.tag_from_search", "POST"): row(
-        c("/organizations/saved/{saved_x}/tag", {"coordinator_x"}, data={"name": "From search", "network": "{x1_id}"},
-          denied=("denied", "missing"), note="one's own saved search only: others' are not found"),
+        c(
+            "/organizations/saved/{saved_x}/tag",
+            {"coordinator_x"},
+            data={"name": "From search", "network": "{x1_id}"},
+            denied=("denied", "missing"),
+            note="one's own saved search only: others' are not found",
+        ),
     ),  # fmt: skip
     # Mailings (#16): coordinators write from their own nodes (admins from anywhere); the unsubscribe
     # link of a mail works without logging in, with a signed token only.
     ("mailings.index", "GET"): row(c("/mailings", COORDINATORS, note="attack: members and viewers")),
     ("mailings.new", "GET"): row(c("/mailings/new", COORDINATORS)),
     ("mailings.new", "POST"): row(
-        c("/mailings/new", A_COORD, data={"network": "{x1_id}", "audience": "node:{x1_id}", "people": "all",
-                                          "language": "en", "subject": "Call", "body": "Dear {{ name }}"},
-          note="attack: coordinator Y mailing from node X1"),
+        c(
+            "/mailings/new",
+            A_COORD,
+            data={
+                "network": "{x1_id}",
+                "audience": "node:{x1_id}",
+                "people": "all",
+                "language": "en",
+                "subject": "Call",
+                "body": "Dear {{ name }}",
+            },
+            note="attack: coordinator Y mailing from node X1",
+        ),
     ),  # fmt: skip
     ("mailings.detail", "GET"): row(
         c("/mailings/{mailing_x}", A_COORD, note="attack: coordinator Y reading X's draft"),
         c("/mailings/{sent_mailing_x}", A_COORD, note="the report of a sent one"),
     ),
     ("mailings.update", "POST"): row(
-        c("/mailings/{mailing_x}", A_COORD, data={"audience": "node:{x1_id}", "subject": "Changed", "body": "x"},
-          note="attack: coordinator Y editing X's draft"),
+        c(
+            "/mailings/{mailing_x}",
+            A_COORD,
+            data={"audience": "node:{x1_id}", "subject": "Changed", "body": "x"},
+            note="attack: coordinator Y editing X's draft",
+        ),
     ),  # fmt: skip
     ("mailings.test", "POST"): row(c("/mailings/{mailing_x}/test", A_COORD)),
     ("mailings.send", "POST"): row(c("/mailings/{mailing_x}/send", A_COORD, note="attack: coordinator Y sending X's")),
@@ -186,12 +234,23 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     # Mailings through the API (#16): the pages' rules, through the same services.
     ("api_mailings.Mailings", "GET"): row(c("/api/v1/mailings", COORDINATORS, note="attack: members and viewers")),
     ("api_mailings.Mailings", "POST"): row(
-        c("/api/v1/mailings", A_COORD, json={"network": "{x1_id}", "subject": "API", "body": "Hi",
-                                             "audience": {"source": "selection", "ids": [1], "people": "all"}},
-          note="a draft from node X1; attack: coordinator Y, members, viewers"),
-        c("/api/v1/mailings", ADMIN, json={"network": None, "subject": "API", "body": "Hi",
-                                           "audience": {"source": "selection", "ids": [1]}},
-          note="network-wide: admins only; attack: coordinators"),
+        c(
+            "/api/v1/mailings",
+            A_COORD,
+            json={
+                "network": "{x1_id}",
+                "subject": "API",
+                "body": "Hi",
+                "audience": {"source": "selection", "ids": [1], "people": "all"},
+            },
+            note="a draft from node X1; attack: coordinator Y, members, viewers",
+        ),
+        c(
+            "/api/v1/mailings",
+            ADMIN,
+            json={"network": None, "subject": "API", "body": "Hi", "audience": {"source": "selection", "ids": [1]}},
+            note="network-wide: admins only; attack: coordinators",
+        ),
     ),  # fmt: skip
     ("api_mailings.MailingDetail", "GET"): row(
         c("/api/v1/mailings/{mailing_x}", A_COORD, note="attack: coordinator Y reading X's draft")
@@ -448,7 +507,9 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ),  # fmt: skip
     ("projects.restore_outcome", "POST"): row(c("/outcomes/{archived_outcome_a}/restore", A_SIDE)),
     # ------------------------------------------------------------ events
-    ("events.index", "GET"): row(c("/events", EVERYONE), c("/events?q=side&when=all&kind=side_event&country=AZ", EVERYONE)),
+    ("events.index", "GET"): row(
+        c("/events", EVERYONE), c("/events?q=side&when=all&kind=side_event&country=AZ", EVERYONE)
+    ),
     ("events.detail", "GET"): row(c("/events/{event_x}", EVERYONE)),
     ("events.event_ics", "GET"): row(c("/events/{event_x}/calendar.ics", EVERYONE)),
     ("events.node_ics", "GET"): row(c("/events/node/node-x.ics", EVERYONE)),
@@ -458,11 +519,17 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("events.edit", "POST"): row(c("/events/{event_x}/edit", A_COORD, data=EVENT_FORM)),
     ("events.archive", "POST"): row(c("/events/{event_x}/archive", A_COORD)),
     ("events.restore", "POST"): row(c("/events/{archived_event_x}/restore", A_COORD)),
-    ("events.add_host", "POST"): row(c("/events/{event_x}/hosts", A_COORD, data={"organization": "{org_b}", "role": "sponsor"})),
+    ("events.add_host", "POST"): row(
+        c("/events/{event_x}/hosts", A_COORD, data={"organization": "{org_b}", "role": "sponsor"})
+    ),
     ("events.remove_host", "POST"): row(c("/events/{event_x}/hosts/{host_a}/remove", A_COORD)),
     ("events.add_agenda_item", "POST"): row(
-        c("/events/{event_x}/agenda", A_SIDE, data={"title": "Panel", "starts_at": "2030-06-01T11:00"},
-          note="members of a co-host edit the agenda"),
+        c(
+            "/events/{event_x}/agenda",
+            A_SIDE,
+            data={"title": "Panel", "starts_at": "2030-06-01T11:00"},
+            note="members of a co-host edit the agenda",
+        ),
     ),
     ("events.remove_agenda_item", "POST"): row(c("/events/{event_x}/agenda/{agenda_x}/remove", A_SIDE)),
     ("events.add_speaker", "POST"): row(
@@ -471,18 +538,31 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("events.link_speaker", "POST"): row(
         c("/events/{event_x}/agenda/{agenda_x}/speakers/{speaker_x}/link", A_SIDE, data={"person": "{listed_person_a}"})
     ),
-    ("events.remove_speaker", "POST"): row(c("/events/{event_x}/agenda/{agenda_x}/speakers/{speaker_x}/remove", A_SIDE)),
+    ("events.remove_speaker", "POST"): row(
+        c("/events/{event_x}/agenda/{agenda_x}/speakers/{speaker_x}/remove", A_SIDE)
+    ),
     ("events.register", "POST"): row(c("/events/{event_x}/register", LOGGED_IN, data={"dietary": ""})),
     ("events.register_person", "POST"): row(
-        c("/events/{event_x}/registrations", A_COORD, data={"person-name": "Guest", "person-email": "guest@example.org"})
+        c(
+            "/events/{event_x}/registrations",
+            A_COORD,
+            data={"person-name": "Guest", "person-email": "guest@example.org"},
+        )
     ),
     ("events.cancel", "POST"): row(
-        c("/events/{event_x}/registrations/{registration_b}/cancel", {"member_b", "coordinator_x", "admin"},
-          note="one's own registration, or the coordinators'"),
+        c(
+            "/events/{event_x}/registrations/{registration_b}/cancel",
+            {"member_b", "coordinator_x", "admin"},
+            note="one's own registration, or the coordinators'",
+        ),
     ),
-    ("events.attend", "POST"): row(c("/events/{event_x}/registrations/{registration_b}/attend", A_SIDE, data={"attended": "1"})),
+    ("events.attend", "POST"): row(
+        c("/events/{event_x}/registrations/{registration_b}/attend", A_SIDE, data={"attended": "1"})
+    ),
     ("events.registrations", "GET"): row(c("/events/{event_x}/registrations", A_SIDE)),
-    ("events.history_page", "GET"): row(c("/events/{event_x}/history", A_SIDE, note="registrations hold private answers")),
+    ("events.history_page", "GET"): row(
+        c("/events/{event_x}/history", A_SIDE, note="registrations hold private answers")
+    ),
     ("events.check_in", "GET"): row(c("/events/{event_x}/check-in", A_SIDE)),
     ("events.participants_export", "GET"): row(
         c("/events/{event_x}/participants.csv", A_SIDE), c("/events/{event_x}/participants.xlsx", A_SIDE)
@@ -490,19 +570,28 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("events.import_registrations", "POST"): row(c("/events/{event_x}/registrations/import", A_COORD, data={})),
     ("events.invite", "POST"): row(c("/events/{event_x}/invite", A_COORD, data={"organizations": "{org_b}"})),
     ("events.invite_selected", "POST"): row(
-        c("/events/invite-selected", A_COORD, data={"event": "{event_x}", "id": "{org_b_id}"},
-          note="the directory's bulk action; attack: coordinator of Y with X's event"),
+        c(
+            "/events/invite-selected",
+            A_COORD,
+            data={"event": "{event_x}", "id": "{org_b_id}"},
+            note="the directory's bulk action; attack: coordinator of Y with X's event",
+        ),
     ),
     ("events.join", "GET"): row(
         c("/events/{event_x}/join/{event_invitation_token}", EVERYONE, note="the signed link is the permission"),
         c("/events/{event_x}/join/forged", status=400, note="attack: a forged link"),
     ),
     ("events.join", "POST"): row(c("/events/{event_x}/join/{event_invitation_token}", EVERYONE, data={"dietary": ""})),
-    ("events.record_note", "POST"): row(c("/events/{event_x}/notes", A_COORD, data={"kind": "decision", "subject": "Agreed"})),
+    ("events.record_note", "POST"): row(
+        c("/events/{event_x}/notes", A_COORD, data={"kind": "decision", "subject": "Agreed"})
+    ),
     ("api_events.Events", "GET"): row(c("/api/v1/events", EVERYONE), c("/api/v1/events?when=all&q=side", EVERYONE)),
     ("api_events.Events", "POST"): row(
-        c("/api/v1/events", COORDINATORS, json={"title": "API event", "starts_at": "2030-01-01T10:00",
-                                                "ends_at": "2030-01-01T11:00"})
+        c(
+            "/api/v1/events",
+            COORDINATORS,
+            json={"title": "API event", "starts_at": "2030-01-01T10:00", "ends_at": "2030-01-01T11:00"},
+        )
     ),
     ("api_events.EventDetail", "GET"): row(c("/api/v1/events/{event_x}", EVERYONE)),
     ("api_events.EventDetail", "PATCH"): row(c("/api/v1/events/{event_x}", A_COORD, json={"venue": "Hall 2"})),
@@ -523,17 +612,33 @@ TABLE: dict[tuple[str, str], list[Case]] = {
         c("/api/v1/events/{event_x}/registrations", LOGGED_IN, json={}, note="registering oneself")
     ),
     ("api_events.EventRegistrationImport", "POST"): row(
-        c("/api/v1/events/{event_x}/registrations/import", A_COORD, note="without a file: judged (422) after the permission")
+        c(
+            "/api/v1/events/{event_x}/registrations/import",
+            A_COORD,
+            note="without a file: judged (422) after the permission",
+        )
     ),
     ("api_events.RegistrationDetail", "GET"): row(
-        c("/api/v1/registrations/{registration_b}", {"member_b", "member_a", "coordinator_x", "admin"}, denied=("missing",))
+        c(
+            "/api/v1/registrations/{registration_b}",
+            {"member_b", "member_a", "coordinator_x", "admin"},
+            denied=("missing",),
+        )
     ),
     ("api_events.RegistrationCancel", "POST"): row(
-        c("/api/v1/registrations/{registration_b}/cancel", {"member_b", "coordinator_x", "admin"},
-          denied=("missing", "denied"))
+        c(
+            "/api/v1/registrations/{registration_b}/cancel",
+            {"member_b", "coordinator_x", "admin"},
+            denied=("missing", "denied"),
+        )
     ),
     ("api_events.RegistrationAttendance", "POST"): row(
-        c("/api/v1/registrations/{registration_b}/attendance", A_SIDE, json={"attended": True}, denied=("missing", "denied"))
+        c(
+            "/api/v1/registrations/{registration_b}/attendance",
+            A_SIDE,
+            json={"attended": True},
+            denied=("missing", "denied"),
+        )
     ),
     # ------------------------------------------------------------ initiatives
     ("initiatives.index", "GET"): row(c("/initiatives", EVERYONE), c("/initiatives?q=x&status=active", EVERYONE)),

@@ -246,8 +246,11 @@ class PersonForm(EditForm):
     mail_consent = BooleanField(_l("Agreed to receive network mail (mailings)"))
     language = SelectField(
         _l("Language for network mail"),
-        choices=[SelectChoice("", _l("The mailing's default")), SelectChoice("en", "English"),
-                 SelectChoice("zh", "中文")],
+        choices=[
+            SelectChoice("", _l("The mailing's default")),
+            SelectChoice("en", "English"),
+            SelectChoice("zh", "中文"),
+        ],
         validate_choice=False,
     )
 

@@ -68,8 +68,7 @@ class ProjectForm(EditForm):
     def data_for_service(self) -> dict:
         data = super().data_for_service()
         data["participants"] = [
-            {"organization": row.get("organization"), "role": row.get("role")}
-            for row in self.participants.data
+            {"organization": row.get("organization"), "role": row.get("role")} for row in self.participants.data
         ]
         return data
 
