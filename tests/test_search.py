@@ -413,3 +413,24 @@ def test_regions_and_countries_are_one_where_facet(app):
     assert sorted(names(result)) == ["Dhaka Climate", "Nairobi Green"]
     countries = {v.value: v.count for v in result.facets["country"]}
     assert countries["PE"] == 1 and countries["KE"] == 1  # counted as if picked alone
+
+
+def test_where_can_match_through_network_membership(app):
+    """match=membership: a place matches the organisations that belong to a node of that region (or
+    country), wherever they are based or work; the facet counts follow; a new membership is seen at
+    once (the index is patched for that organisation)."""
+    south_asia = factories.network("CAN South Asia", region=factories.region("034"))
+    kenya_node = factories.network("CAN Kenya", region=factories.region("KE"))
+    factories.organization("London Member", country="GB", networks=[south_asia])
+    factories.organization("Dhaka Local", country="BD")  # based in South Asia, member of no node
+    nairobi = factories.organization("Nairobi Member", country="KE", networks=[kenya_node])
+    db.session.commit()
+    result = find("", region="034", match="membership")
+    assert names(result) == ["London Member"]
+    assert sorted(names(find("", region="034", country="KE", match="membership"))) == ["London Member", "Nairobi Member"]
+    assert names(find("", region="034", match="hq")) == ["Dhaka Local"]
+    countries = {v.value: v.count for v in find("", match="membership").facets["country"]}
+    assert countries == {"KE": 1}
+    factories.membership(nairobi, south_asia)
+    db.session.commit()
+    assert sorted(names(find("", region="034", match="membership"))) == ["London Member", "Nairobi Member"]

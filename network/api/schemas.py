@@ -344,7 +344,10 @@ class OrganizationListArgs(Schema):
     founded_from = fields.Integer(metadata={"description": "founded in or after this year"})
     founded_to = fields.Integer(metadata={"description": "founded in or before this year"})
     match = fields.String(
-        metadata={"description": "region/country match the HQ, the countries of operation, or either"}
+        metadata={
+            "description": "region/country match the HQ (hq), the countries of operation (operation), "
+            "either (any, the default), or the regions of the nodes it is a member of (membership)"
+        }
     )
     sort = fields.String(metadata={"description": "relevance, name, updated"})
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))

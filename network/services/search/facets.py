@@ -34,7 +34,7 @@ from network.models.organization import MEMBERSHIP_STATUSES, ORGANIZATION_KINDS
 from network.services.search.index import changes_since, read_generation
 from network.services.search.text import fold, is_cjk, words_of_folded
 
-MATCH_MODES = ("any", "hq", "operation")
+MATCH_MODES = ("any", "hq", "operation", "membership")
 MAX_PATCHED = 2_000  # more changed organisations than this: rebuild instead of patching
 MAX_DEAD = 0.1  # a larger share of dead slots (archived, merged) is compacted by a rebuild
 
@@ -149,7 +149,8 @@ class FacetIndex:
     exact: dict[str, list[int]]  # folded name or acronym -> live slots
     vocabulary: list[str]  # sorted words of names, for "did you mean"
     regions: dict[int, Node]
-    # Per match mode ("any", "hq", "operation"): world regions and sub-regions, and countries.
+    # Per match mode ("any", "hq", "operation", "membership": the regions or countries of the nodes the
+    # organisation is a member of): world regions and sub-regions, and countries.
     region_sets: dict[str, Bitsets]
     country_sets: dict[str, Bitsets]
     themes: dict[int, Node]
@@ -312,8 +313,14 @@ def _facet_pairs(conn: Connection, index: FacetIndex, hq_rows: list[tuple[int, i
     any_pairs = Pairs.unique(
         np.concatenate([hq_pairs.org, op_pairs.org]), np.concatenate([hq_pairs.value, op_pairs.value]), width
     )
+    # Through membership: the region (or country) of each node the organisation belongs to.
+    node_org, node_region = _pairs_of(index, _fetch(
+        conn, "SELECT m.organization_id, n.region_id FROM memberships m JOIN networks n ON n.id = m.network_id "
+        "WHERE n.region_id IS NOT NULL" + (f" AND m.{where}" if where else ""),
+    ))  # fmt: skip
+    member_pairs = _expand(node_org, node_region, region_anc)
     sets: dict[str, Pairs] = {}
-    for mode, pairs in {"hq": hq_pairs, "operation": op_pairs, "any": any_pairs}.items():
+    for mode, pairs in {"hq": hq_pairs, "operation": op_pairs, "any": any_pairs, "membership": member_pairs}.items():
         country = is_country[pairs.value]
         sets[f"region:{mode}"] = Pairs(pairs.org[~country], pairs.value[~country])
         sets[f"country:{mode}"] = Pairs(pairs.org[country], pairs.value[country])

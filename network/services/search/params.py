@@ -55,7 +55,7 @@ class SearchParams:
     tag: list[str] = field(default_factory=list)  # tag ids (signed-in readers only)
     founded_from: int | None = None
     founded_to: int | None = None
-    match: str = "any"  # region/country match the HQ, the countries of operation, or either
+    match: str = "any"  # places match the HQ, the countries of operation, either, or the member nodes' regions
     sort: str = "relevance"
     page: int = 1
     per_page: int = 25
