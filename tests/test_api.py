@@ -539,3 +539,16 @@ def test_an_organisations_tags_only_for_those_who_may_see_tags(client, world):
     assert "tags" not in client.get(url).get_json()  # anonymous reader of the public directory
     spec = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
     assert "tags" in spec["Organization"]["properties"]
+
+
+def test_type_errors_speak_the_clients_language(client, world):
+    """marshmallow's own messages (a number where text is due, an unknown field) come back in the
+    client's language too."""
+    zh = {"Accept-Language": "zh-CN,zh;q=0.9", **bearer(world.users["admin"])}
+    body = assert_problem(client.post("/api/v1/organizations", json={"name": 123, "surprise": 1}, headers=zh), 422)
+    details = {e["field"]: e["detail"] for e in body["errors"]}
+    assert details["name"] == "不是有效的字符串。" and details["surprise"] == "未知字段。", details
+    english = assert_problem(
+        client.post("/api/v1/organizations", json={"name": 123}, headers=bearer(world.users["admin"])), 422
+    )
+    assert {e["field"]: e["detail"] for e in english["errors"]}["name"] == "Not a valid string."

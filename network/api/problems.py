@@ -6,6 +6,7 @@ body (or the query parameter's name), where it was (``body``, ``query``, ``heade
 """
 
 import json
+import re
 
 from flask import current_app, g, request
 from flask_babel import gettext as _
@@ -63,6 +64,43 @@ def problem(status: int, title: str, detail: str | None = None, *, errors=None, 
     return response
 
 
+# marshmallow's own messages (type checks before our services see a value), in the client's language.
+FIELD_MESSAGES = {
+    "Missing data for required field.": _l("Missing data for required field."),
+    "Field may not be null.": _l("Field may not be null."),
+    "Invalid value.": _l("Invalid value."),
+    "Not a valid string.": _l("Not a valid string."),
+    "Not a valid integer.": _l("Not a valid integer."),
+    "Not a valid number.": _l("Not a valid number."),
+    "Number too large.": _l("Number too large."),
+    "Not a valid boolean.": _l("Not a valid boolean."),
+    "Not a valid datetime.": _l("Not a valid date and time."),
+    "Not a valid date.": _l("Not a valid date."),
+    "Not a valid email address.": _l("Not a valid email address."),
+    "Not a valid URL.": _l("Not a valid URL."),
+    "Not a valid list.": _l("Not a valid list."),
+    "Not a valid mapping type.": _l("Not a valid object."),
+    "Invalid type.": _l("Invalid type."),
+    "Invalid input type.": _l("Invalid input type."),
+    "Unknown field.": _l("Unknown field."),
+}
+ONE_OF = re.compile(r"^Must be one of: (.*)\.$")
+LENGTH = re.compile(r"^Length must be between (\d+) and (\d+)\.$")
+RANGE = re.compile(r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$")
+
+
+def translated(message: str) -> str:
+    if message in FIELD_MESSAGES:
+        return str(FIELD_MESSAGES[message])
+    if found := ONE_OF.match(message):
+        return _("Must be one of: %(choices)s.", choices=found.group(1))
+    if found := LENGTH.match(message):
+        return _("Length must be between %(min)s and %(max)s.", min=found.group(1), max=found.group(2))
+    if found := RANGE.match(message):
+        return _("Must be between %(min)s and %(max)s.", min=found.group(1), max=found.group(2))
+    return message
+
+
 def field_errors(messages, location: str = "body", pointer: str = "") -> list[dict]:
     """Flatten marshmallow/webargs/service messages ({"a": {"0": ["…"]}}) into problem entries."""
     if isinstance(messages, dict):
@@ -75,7 +113,7 @@ def field_errors(messages, location: str = "body", pointer: str = "") -> list[di
         return entries
     if isinstance(messages, list | tuple) and messages and all(isinstance(m, str) for m in messages):
         field = pointer.lstrip("/").replace("/", ".")
-        return [{"field": field, "pointer": pointer, "location": location, "detail": m} for m in messages]
+        return [{"field": field, "pointer": pointer, "location": location, "detail": translated(m)} for m in messages]
     if isinstance(messages, list | tuple):
         return [e for i, m in enumerate(messages) for e in field_errors(m, location, f"{pointer}/{i}")]
     return [{"field": pointer.lstrip("/"), "pointer": pointer, "location": location, "detail": str(messages)}]
