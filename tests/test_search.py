@@ -427,7 +427,10 @@ def test_where_can_match_through_network_membership(app):
     db.session.commit()
     result = find("", region="034", match="membership")
     assert names(result) == ["London Member"]
-    assert sorted(names(find("", region="034", country="KE", match="membership"))) == ["London Member", "Nairobi Member"]
+    assert sorted(names(find("", region="034", country="KE", match="membership"))) == [
+        "London Member",
+        "Nairobi Member",
+    ]
     assert names(find("", region="034", match="hq")) == ["Dhaka Local"]
     countries = {v.value: v.count for v in find("", match="membership").facets["country"]}
     assert countries == {"KE": 1}
