@@ -26,7 +26,7 @@ from network.models import (
     Speaker,
 )
 from network.models.event import EVENT_KINDS, EVENT_STATUSES, HOST_ROLES, NOTE_KINDS
-from network.services import NotFound, ValidationError, lookups, operation
+from network.services import NotFound, ValidationError, lookups, networks, operation
 from network.services.cleaning import Cleaner, is_empty, plain_value, regions_by_code, themes_by_slug
 from network.services.organizations import check_version
 from network.slugs import unique_slug
@@ -289,22 +289,10 @@ def assign_event(event: Event, cleaned: dict) -> None:
                 setattr(event, key, value)
 
 
-def _network(actor, network_id) -> Network | None:
-    if is_empty(network_id):
-        networks = getattr(actor, "networks", None) or []
-        return networks[0] if permissions.network_scope(actor) and networks else None
-    network = (
-        lookups.by_id(Network, int(network_id)) if str(network_id).isdigit() and len(str(network_id)) < 11 else None
-    )
-    if network is None:
-        raise ValidationError({"network": [_("Unknown network node.")]})
-    return network
-
-
 @operation
 def create_event(actor, data: dict) -> Event:
     """A new event convened by ``data["network"]`` (a node id; a coordinator's own by default)."""
-    network = _network(actor, data.get("network"))
+    network = networks.convening_node(actor, data.get("network"))
     permissions.require(actor, "event.create", network)
     cleaned = validate_event({k: v for k, v in data.items() if k != "network"})
     event = Event(slug=unique_slug(Event.slug, cleaned["title"], fallback="event"), network=network,

@@ -24,7 +24,7 @@ from network.models import (
     utcnow,
 )
 from network.models.initiative import INITIATIVE_STATUSES
-from network.services import NotFound, ValidationError, lookups, operation
+from network.services import NotFound, ValidationError, lookups, networks, operation
 from network.services.cleaning import Cleaner, as_list, plain_value, regions_by_code, themes_by_slug
 from network.services.initiatives.participation import convening_coordinators
 from network.services.notifications import notify
@@ -262,19 +262,6 @@ def assign_initiative(initiative: Initiative, cleaned: dict) -> None:
                 setattr(initiative, key, value)
 
 
-def _network(actor, network_id) -> Network | None:
-    if is_blank(network_id):
-        # A coordinator convenes in their own node, so they keep managing it.
-        networks = getattr(actor, "networks", None) or []
-        return networks[0] if permissions.network_scope(actor) and networks else None
-    network = (
-        db.session.get(Network, int(network_id)) if str(network_id).isdigit() and int(network_id) <= MAX_INT else None
-    )
-    if network is None:
-        raise ValidationError({"network": [_("Unknown network node.")]})
-    return network
-
-
 def networks_to_convene(actor) -> list[Network]:
     """The nodes the actor may convene an initiative in (the create form's choices)."""
     if not permissions.can(actor, "initiative.create", None):
@@ -286,7 +273,7 @@ def networks_to_convene(actor) -> list[Network]:
 @operation
 def create_initiative(actor, data: dict) -> Initiative:
     """A new initiative convened by ``data["network"]`` (a node id; a coordinator's own by default)."""
-    network = _network(actor, data.get("network"))
+    network = networks.convening_node(actor, data.get("network"))
     permissions.require(actor, "initiative.create", network)
     cleaned = validate_initiative({k: v for k, v in data.items() if k != "network"})
     initiative = Initiative(slug=unique_slug(Initiative.slug, cleaned["title"], fallback="initiative"),
