@@ -17,8 +17,9 @@ each page, it measures:
 
 - server time in process: the app's test client, one request after another (p50/p95, CPU p50, SQL
   statements, and a mean request split into SQL, search, template and the rest);
-- over HTTP: gunicorn -w 2 (sync) on loopback, N client threads for S seconds (bounded), each
-  request on a fresh connection as a sync worker answers; req/s, p50/p95/p99 and the ratios to a
+- over HTTP: gunicorn -w 2 (sync) on loopback, N connections for S seconds (wrk with 2 threads when
+  the machine has it, else N Python threads), each request on a fresh connection as a sync worker
+  answers; req/s, p50/p95/p99 and the ratios to a
   bare Flask "hello" page served the same way (the ceiling of this machine and load generator) and
   to Datasette's faceted search page on the same SQLite file (--peer-sqlite for PostgreSQL runs).
 
@@ -273,8 +274,37 @@ def in_process(url: str, instance: str, targets: dict[str, str], repeat: int) ->
     return found
 
 
-def load(port: int, path: str, connections: int, seconds: float) -> tuple[float, list[float], int]:
-    """(req/s, latencies in ms, non-200 answers) of `connections` threads asking for `path`."""
+WRK_REPORT = """
+done = function(summary, latency, requests)
+  local bad = summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write
+    + summary.errors.timeout
+  io.write(string.format("RESULT %d %d %d", summary.requests, summary.duration, bad))
+  for _, p in ipairs({50, 95, 99}) do io.write(string.format(" %d", latency:percentile(p))) end
+  io.write("\\n")
+end
+"""
+
+
+def load(port: int, path: str, connections: int, seconds: float) -> tuple[float, tuple, int]:
+    """(req/s, p50/p95/p99 latency in ms, non-2xx answers) of `connections` connections asking for `path`: wrk when
+    the machine has it (a C load generator leaves the CPU to the server), Python threads otherwise."""
+    wrk = shutil.which("wrk")
+    return load_wrk(wrk, port, path, connections, seconds) if wrk else load_python(port, path, connections, seconds)
+
+
+def load_wrk(wrk: str, port: int, path: str, connections: int, seconds: float) -> tuple[float, tuple, int]:
+    """wrk with 2 threads; its summary printed by a Lua done() hook."""
+    script = Path("/tmp/bench-pages-wrk.lua")  # noqa: S108
+    script.write_text(WRK_REPORT)
+    out = subprocess.run([wrk, "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "-s", str(script),
+                          f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True).stdout  # fmt: skip
+    fields = next(line for line in out.splitlines() if line.startswith("RESULT")).split()[1:]
+    requests, duration_us, bad, p50, p95, p99 = (int(x) for x in fields)
+    return requests / (duration_us / 1e6), (p50 / 1000, p95 / 1000, p99 / 1000), bad
+
+
+def load_python(port: int, path: str, connections: int, seconds: float) -> tuple[float, tuple, int]:
+    """`connections` Python threads asking for `path`."""
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -301,7 +331,8 @@ def load(port: int, path: str, connections: int, seconds: float) -> tuple[float,
         t.start()
     for t in threads:
         t.join()
-    return len(latencies) / (time.perf_counter() - begin), latencies, errors[0]
+    spread = tuple(percentile(latencies, p) for p in (50, 95, 99))
+    return len(latencies) / (time.perf_counter() - begin), spread, errors[0]
 
 
 def loadavg() -> str:
@@ -386,7 +417,8 @@ def main() -> None:
 def report(server: dict, results: dict, args, peer: Path | None) -> None:
     nan = float("nan")
     ceiling = results.get("hello (bare Flask)", (nan,))[0]
-    datasette = results.get("Datasette ?_search=climate", (nan,))[0]
+    table = results.get("Datasette faceted table", (nan,))[0]
+    search = results.get("Datasette ?_search=climate", (nan,))[0]
     print("\nserver time in process (ms): p50, p95, CPU p50, SQL statements of one request; mean split of a request")
     print(f"{'page':32} {'p50':>6} {'p95':>6} {'cpu':>5} {'SQL#':>4} | {'sql':>5} {'search':>6} {'tmpl':>5} "
           f"{'rest':>5} {'mean':>5}")  # fmt: skip
@@ -395,13 +427,15 @@ def report(server: dict, results: dict, args, peer: Path | None) -> None:
               f"{t['search']:6.1f} {t['template']:5.1f} {t['rest']:5.1f} {t['mean']:5.1f}")  # fmt: skip
     if not results:
         return
-    print(f"\nover HTTP: {args.connections} connections, {args.seconds:g} s per page, gunicorn -w 2 (sync); "
-          f"ratios of req/s to the bare page and to Datasette's faceted search page "
+    print(f"\nover HTTP ({'wrk' if shutil.which('wrk') else 'Python threads'}): {args.connections} connections, "
+          f"{args.seconds:g} s per page, gunicorn -w 2 (sync); "
+          f"ratios of req/s to the bare page and to Datasette's faceted table and faceted search pages "
           f"({'on ' + str(peer) if peer else 'no peer'})")  # fmt: skip
-    print(f"{'page':32} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'÷bare':>6} {'÷Datasette':>10} {'errors':>6}")
-    for name, (rate, latencies, errors) in results.items():
-        print(f"{name:32} {rate:7.1f} {percentile(latencies, 50):7.1f} {percentile(latencies, 95):7.1f} "
-              f"{percentile(latencies, 99):7.1f} {rate / ceiling:6.3f} {rate / datasette:10.2f} {errors:6d}")  # fmt: skip
+    print(f"{'page':32} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'÷bare':>6} {'÷table':>7} {'÷search':>7} "
+          f"{'errors':>6}")  # fmt: skip
+    for name, (rate, (p50, p95, p99), errors) in results.items():
+        print(f"{name:32} {rate:7.1f} {p50:7.1f} {p95:7.1f} {p99:7.1f} {rate / ceiling:6.3f} {rate / table:7.1f} "
+              f"{rate / search:7.1f} {errors:6d}")  # fmt: skip
     print(f"load average after: {loadavg()}")
 
 

@@ -305,3 +305,45 @@ def test_a_page_asks_each_permission_question_once(app, count_queries):
     # manages_organization's statement, once per lead organisation (without remembering: 24 for these three)
     scope_checks = [s for s in statements if s.lstrip().startswith("SELECT EXISTS (SELECT memberships.organization_id")]
     assert len(scope_checks) == 3, len(scope_checks)
+
+
+def filter_panel(html: str) -> str:
+    return html.split('<aside aria-label="', 1)[1].split("</aside>", 1)[0]
+
+
+def facet_count(html: str, facet: str, value: str) -> int | None:
+    found = re.search(rf'data-facet="{facet}" data-value="{value}">.*?<span class="badge[^>]*>([\d,]+)<', html, re.S)
+    return int(found.group(1).replace(",", "")) if found else None
+
+
+def result_row(html: str, slug: str) -> str:
+    return re.sub(r"<[^>]+>|\s+", " ", html.split(f'href="/organizations/{slug}"', 1)[1].split("</li>", 1)[0])
+
+
+def test_the_kept_filter_panel_and_result_rows_follow_every_change_and_the_language(client, app):
+    """The filter panel is rendered once per search, index state and language (network/fragments.py)
+    and result rows take countries and themes from the facet index: a change shows at once, in the
+    panel's counts and in the rows, and the same search in Chinese gets its own panel."""
+    from network.services.organizations import update_organization
+
+    first = f.organization("Solar Coop A", country="KE", themes=["energy-transition"])
+    f.organization("Solar Coop B", country="IN", themes=["energy-transition"])
+    db.session.commit()
+    html = client.get("/organizations?q=solar&lang=en").get_data(as_text=True)
+    assert facet_count(html, "theme", "energy-transition") == 2
+    assert "Kenya" in result_row(html, first.slug) and "Energy transition" in result_row(html, first.slug)
+
+    f.organization("Solar Coop C", country="KE", themes=["energy-transition"])
+    update_organization(f.SETUP, first, {"themes": [], "hq_country": "TZ"}, first.version)
+    db.session.commit()
+    html = client.get("/organizations?q=solar&lang=en").get_data(as_text=True)
+    assert facet_count(html, "theme", "energy-transition") == 2  # C added, A's theme taken away
+    assert facet_count(html, "country", "KE") == 1 and facet_count(html, "country", "TZ") == 1
+    row = result_row(html, first.slug)
+    assert "Tanzania" in row and "Kenya" not in row and "Energy transition" not in row
+
+    zh = client.get("/organizations?q=solar&lang=zh").get_data(as_text=True)
+    assert "能源转型" in filter_panel(zh) and "Energy transition" not in filter_panel(zh)
+    assert facet_count(zh, "theme", "energy-transition") == 2
+    api = client.get("/api/v1/organizations?q=solar").get_json()
+    assert {o["slug"]: (o["hq_country"], o["themes"]) for o in api["items"]}[first.slug] == ("TZ", [])

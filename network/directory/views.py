@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from network import fragments
 from network.directory.forms import SaveSearchForm
 from network.errors import ValidationError
 from network.services import search
@@ -18,8 +19,10 @@ def index():
     params = search.parse_search_params(request.args)
     result = search.search_organizations(current_user, params)
     save_form = SaveSearchForm(query=params.query_string()) if current_user.is_authenticated else None
+    filters = fragments.rendered("directory/_filters.html", (result.generation, params.query_string(page=1), params.show_tags),
+                                 result=result, params=params)  # fmt: skip
     template = "directory/_results.html" if request.headers.get("HX-Request") else "directory/index.html"
-    return render_template(template, result=result, params=params, save_form=save_form)
+    return render_template(template, result=result, params=params, save_form=save_form, filters=filters)
 
 
 @bp.get("/organizations/export.csv")

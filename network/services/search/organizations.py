@@ -1,5 +1,5 @@
 """Searching the directory of organisations: full text from the database's index, filters, facet
-counts, order and pages from the in-memory facet index, then one page of ORM objects."""
+counts, order and pages from the in-memory facet index, then one page of plain rows."""
 
 import bisect
 from dataclasses import dataclass, field
@@ -11,11 +11,11 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 from rapidfuzz import fuzz, process
-from sqlalchemy import select, text
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import bindparam, select, text
 
 from network import labels, permissions
 from network.extensions import db
+from network.kept import Kept
 from network.models import Organization
 from network.models.organization import MEMBERSHIP_STATUSES, ORGANIZATION_KINDS
 from network.services.search.facets import FacetIndex, Node, current_index, pack
@@ -26,6 +26,7 @@ from network.services.search.vocabulary import Interpretation, Reading, Term, in
 
 FACETS = ("region", "country", "theme", "kind", "network", "status", "founded", "tag")
 FUZZY_LIMIT = 50
+_kept_facets = Kept(256)
 
 
 class FacetValue(NamedTuple):
@@ -38,7 +39,7 @@ class FacetValue(NamedTuple):
 @dataclass
 class SearchResult(Paged):
     params: SearchParams
-    items: list[Organization]
+    items: list["ResultRow"]
     total: int
     page: int
     per_page: int
@@ -56,6 +57,7 @@ class SearchResult(Paged):
     # organisation id -> its tags (facet index nodes: .code is the id, .name the tag's name), for
     # readers who may see tags; read from the facet index, so no statement per page
     tags: dict[int, list[Node]] = field(default_factory=dict)
+    generation: int = 0  # of the facet index the counts were read from (network/fragments.py keys on it)
 
 
 @dataclass
@@ -370,19 +372,24 @@ def _tag_label(node: Node) -> str:
 
 def tags_of(index: FacetIndex, org_ids: list[int]) -> dict[int, list[Node]]:
     """Each organisation's tags, read from the tag bit sets (a few tags × one page of slots)."""
-    sets = index.tag_sets
+    found = _members(index, index.tag_sets, index.tags, org_ids)
+    return {org_id: sorted(nodes, key=lambda n: n.name.lower()) for org_id, nodes in found.items()}
+
+
+def _members(index: FacetIndex, sets, nodes: dict[int, Node], org_ids: list[int]) -> dict[int, list[Node]]:
+    """{organisation id: the nodes (tags, themes) whose bit set holds it}, in the sets' value order."""
     if sets is None or not sets.values.size or not org_ids:
         return {}
     ids = np.array(org_ids, dtype=np.int64)
     hit, slots = index.found(ids)
-    words = sets.bits[:, slots >> 6]  # (tags, page)
+    words = sets.bits[:, slots >> 6]  # (values, page)
     present = (words >> (slots & 63).astype(np.uint64)) & np.uint64(1)
     found: dict[int, list[Node]] = {}
     for row, column in zip(*np.nonzero(present), strict=True):
-        node = index.tags.get(int(sets.values[row]))
+        node = nodes.get(int(sets.values[row]))
         if node is not None:
             found.setdefault(int(ids[hit][column]), []).append(node)
-    return {org_id: sorted(nodes, key=lambda n: n.name.lower()) for org_id, nodes in found.items()}
+    return found
 
 
 def _relax(params: SearchParams, m: _Matched) -> list[tuple[str, int, dict]]:
@@ -401,13 +408,65 @@ def _relax(params: SearchParams, m: _Matched) -> list[tuple[str, int, dict]]:
     return sorted(hints, key=lambda h: -h[1])
 
 
-def _load(ids: list[int]) -> list[Organization]:
-    """One page of organisations with what a result row shows, in a fixed number of queries."""
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A result's country or theme, as its name is shown and its code is linked."""
+
+    code: str  # ISO country code or theme slug
+    name: str
+    name_zh: str | None
+
+    @property
+    def slug(self) -> str:
+        return self.code
+
+
+@dataclass(slots=True)
+class ResultRow:
+    """One result as a result row, the API's summary and the picker show it: plain values from one
+    statement and the facet index (ORM objects with their theme collections cost more than the search)."""
+
+    id: int
+    slug: str
+    name: str
+    name_local: str | None
+    acronym: str | None
+    kind: str
+    description: str | None
+    website: str | None
+    version: int
+    archived_at: object
+    hq_country: Place | None = None
+    themes: list[Place] = field(default_factory=list)
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.name} ({self.acronym})" if self.acronym else self.name
+
+
+_ROW_COLUMNS = [
+    Organization.__table__.c[name] for name in ResultRow.__dataclass_fields__ if name not in ("hq_country", "themes")
+]
+_ROWS = select(*_ROW_COLUMNS, Organization.__table__.c.hq_country_id).where(
+    Organization.__table__.c.id.in_(bindparam("ids", expanding=True))
+)
+
+
+def _place(node: Node | None) -> Place | None:
+    return Place(node.code, node.name, node.name_zh) if node else None
+
+
+def _load(index: FacetIndex, ids: list[int]) -> list[ResultRow]:
+    """One page of results in one statement, in the order of `ids`; countries and themes from the index."""
     if not ids:
         return []
-    options = [joinedload(Organization.hq_country), selectinload(Organization.themes)]
-    rows = db.session.scalars(select(Organization).where(Organization.id.in_(ids)).options(*options)).all()
-    by_id = {o.id: o for o in rows}
+    by_id = {}
+    for *values, hq_country_id in db.session.execute(_ROWS, {"ids": ids}):
+        by_id[values[0]] = ResultRow(*values, hq_country=_place(index.regions.get(hq_country_id)))
+    themes = _members(index, index.theme_sets, index.themes, ids)
+    for org_id, nodes in themes.items():
+        if org_id in by_id:
+            by_id[org_id].themes = [_place(n) for n in sorted(nodes, key=lambda n: n.depth)]  # depth: position
     return [by_id[i] for i in ids if i in by_id]
 
 
@@ -424,8 +483,18 @@ def search_organizations(actor, params: SearchParams, *, highlights: bool = True
     page = min(params.page, pages)
     sort = params.sort if (params.sort != "relevance" or m.tokens) else "name"
     positions = m.ordered_positions(sort, limit=page * params.per_page)[(page - 1) * params.per_page :]
-    items = _load([int(i) for i in index.ids[positions]])
-    facets, depth = _facets(params, m)
+    items = _load(index, [int(i) for i in index.ids[positions]])
+    # Counts depend on the filters and words, not on the page or order: kept per index state and language.
+    facets, depth = _kept_facets.get(
+        (
+            id(index),
+            index.generation,
+            _locale(),
+            params.query_string(page=1, sort=None, per_page=None),
+            params.show_tags,
+        ),
+        lambda: _facets(params, m),
+    )
     result = SearchResult(
         params=params,
         items=items,
@@ -437,6 +506,7 @@ def search_organizations(actor, params: SearchParams, *, highlights: bool = True
         notices=params.notices + m.notices,
         similar_names=m.similar,
         interpreted=m.interpreted,
+        generation=index.generation,
     )
     if params.show_tags:
         result.tags = tags_of(index, [o.id for o in items])
