@@ -296,7 +296,7 @@ def load_wrk(wrk: str, port: int, path: str, connections: int, seconds: float) -
     """wrk with 2 threads; its summary printed by a Lua done() hook."""
     script = Path("/tmp/bench-pages-wrk.lua")  # noqa: S108
     script.write_text(WRK_REPORT)
-    out = subprocess.run([wrk, "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "-s", str(script),
+    out = subprocess.run([wrk, "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "60s", "-s", str(script),
                           f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True).stdout  # fmt: skip
     fields = next(line for line in out.splitlines() if line.startswith("RESULT")).split()[1:]
     requests, duration_us, bad, p50, p95, p99 = (int(x) for x in fields)

@@ -1,9 +1,12 @@
 """Parts of pages rendered once per worker process and kept while what they show is unchanged.
 
-A search's filter panel (about 170 links) cost more than the rest of its page. It shows only the
-search's arguments, facet counts read from the in-memory index, and words in the reader's language:
-keyed by those (the index generation stands for the counts), it is rendered once per worker.
+A search's filter panel (about 170 links) cost more than the rest of its page; it shows only the
+search's arguments, facet counts read from the in-memory index (its generation stands for them) and
+words in the reader's language. The overview's latest changes are the same for every visitor until
+the next public change (the ids of the changes shown stand for them).
 """
+
+from collections.abc import Callable
 
 from flask import render_template
 from flask_babel import get_locale
@@ -15,10 +18,11 @@ from network.kept import Kept
 kept = Kept(256)
 
 
-def rendered(template: str, key: tuple, **context) -> Markup:
-    """`template` rendered with `context`, or the copy kept for the same key and language. The key must
-    hold everything the template shows that the context may change; the language is added here."""
+def rendered(template: str, key: tuple, context: Callable[[], dict]) -> Markup:
+    """`template` rendered with what context() returns (asked only when it is rendered), or the copy
+    kept for the same key and language. The key must hold everything the template shows that may
+    differ between two renderings; the language is added here."""
     return kept.get(
         (template, str(get_locale()), *key),
-        lambda: Markup(render_template(template, **context)),  # noqa: S704  (rendered: escaped by Jinja)
+        lambda: Markup(render_template(template, **context())),  # noqa: S704  (rendered: escaped by Jinja)
     )

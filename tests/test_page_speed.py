@@ -347,3 +347,24 @@ def test_the_kept_filter_panel_and_result_rows_follow_every_change_and_the_langu
     assert facet_count(zh, "theme", "energy-transition") == 2
     api = client.get("/api/v1/organizations?q=solar").get_json()
     assert {o["slug"]: (o["hq_country"], o["themes"]) for o in api["items"]}[first.slug] == ("TZ", [])
+
+
+def test_the_overview_keeps_its_latest_changes_until_the_next_public_change(client, app, count_queries):
+    """Visitors' latest changes are rendered once per worker for the ids of the changes shown
+    (network/fragments.py): a repeat visit reads those ids and nothing else about them, and a
+    rename (a newer public change) or another language shows at once."""
+    from network.services.organizations import update_organization
+
+    org = f.organization("Old Name Org")
+    db.session.commit()
+    assert "Old Name Org" in client.get("/?lang=en").get_data(as_text=True)
+    with count_queries() as statements:
+        client.get("/")
+    assert not [s for s in statements if "audit_events.action" in s or "FROM organizations" in s], statements
+
+    update_organization(f.SETUP, org, {"name": "New Name Org"}, org.version)
+    db.session.commit()
+    html = client.get("/").get_data(as_text=True)
+    assert "New Name Org" in html and "Old Name Org" not in html
+    zh = client.get("/?lang=zh").get_data(as_text=True)
+    assert "已添加" in zh.split('id="changes-heading"', 1)[1]

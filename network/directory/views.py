@@ -19,8 +19,8 @@ def index():
     params = search.parse_search_params(request.args)
     result = search.search_organizations(current_user, params)
     save_form = SaveSearchForm(query=params.query_string()) if current_user.is_authenticated else None
-    filters = fragments.rendered("directory/_filters.html", (result.generation, params.query_string(page=1), params.show_tags),
-                                 result=result, params=params)  # fmt: skip
+    key = (result.generation, params.query_string(page=1), params.show_tags)
+    filters = fragments.rendered("directory/_filters.html", key, lambda: {"result": result, "params": params})
     template = "directory/_results.html" if request.headers.get("HX-Request") else "directory/index.html"
     return render_template(template, result=result, params=params, save_form=save_form, filters=filters)
 

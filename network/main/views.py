@@ -4,8 +4,9 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, ur
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
-from network import permissions
+from network import fragments, permissions
 from network.editing import actor
 from network.errors import NotFound
 from network.services import overview, start
@@ -30,14 +31,19 @@ def overview_page():
     """The public front page: figures, the member map and the latest public changes."""
     permissions.require(current_user, "directory.view")
     per_country = overview.organizations_per_country()
+    show_actors = permissions.can(current_user, "audit.view_actors")
+    changes = {"show_actors": show_actors, "field_labels": FIELD_LABELS,
+               "initiative_pages": "initiatives.detail" in current_app.view_functions}  # fmt: skip
+    if show_actors:  # people's names are not in the key: rendered each time for those who see them
+        recent = render_template("main/_recent.html", recent=overview.recent_changes(limit=10), **changes)
+    else:
+        recent = fragments.rendered("main/_recent.html", overview.recent_change_ids(limit=10),
+                                    lambda: {"recent": overview.recent_changes(limit=10), **changes})  # fmt: skip
     return render_template(
         "main/home.html",
         counts=overview.counts(),
-        recent=overview.recent_changes(limit=10),
+        recent=Markup(recent),  # noqa: S704  (a rendered template)
         top_countries=list(per_country.values())[:TOP_COUNTRIES],
-        show_actors=permissions.can(current_user, "audit.view_actors"),
-        initiative_pages="initiatives.detail" in current_app.view_functions,
-        field_labels=FIELD_LABELS,
     )
 
 

@@ -83,6 +83,11 @@ class Organization(Versioned, Timestamped, Archivable, Base):
         return f"<Organization {self.slug}>"
 
 
+def identifier_scheme(value: str) -> str:
+    """The org-id.guide list of an identifier: "GB-CHC-123456" -> "GB-CHC"."""
+    return "-".join(value.split("-")[:2])
+
+
 class OrganizationIdentifier(Base):
     """An org-id.guide style identifier such as GB-CHC-1000003 or CN-USCC-91110000…"""
 
@@ -96,7 +101,7 @@ class OrganizationIdentifier(Base):
 
     @property
     def scheme(self) -> str:
-        return "-".join(self.value.split("-")[:2])
+        return identifier_scheme(self.value)
 
 
 class NotDuplicate(Base):

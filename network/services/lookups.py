@@ -9,7 +9,9 @@ from sqlalchemy import select
 from network.errors import ValidationError
 from network.extensions import db
 from network.models import Network, Organization
-from network.services.profiles import MAX_ID
+
+# The largest id an INTEGER column holds: a larger one finds nothing (PostgreSQL would refuse it).
+MAX_ID = 2**31 - 1
 
 MAX_SLUG = 200
 

@@ -38,7 +38,7 @@ from network.services.cleaning import (
     regions_by_code,
     themes_by_slug,
 )  # fmt: skip
-from network.services.profiles import MAX_ID
+from network.services.lookups import MAX_ID
 from network.slugs import unique_slug
 
 CORE_PROFILE_FIELDS = ("name", "name_local", "acronym", "kind", "hq_country", "website", "email")

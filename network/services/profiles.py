@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, text
 from sqlalchemy.orm import joinedload, selectinload
 
 from network import permissions
@@ -27,11 +27,13 @@ from network.models import (
     Project,
     ProjectParticipant,
 )  # fmt: skip
+from network.models.organization import identifier_scheme
+from network.services.lookups import MAX_ID
+from network.services.reference import Place, places
 
 # Longest chain of merges we follow (A merged into B, later B into C, …) before giving up.
 MAX_MERGE_HOPS = 10
 MAX_SLUG_LENGTH = 120
-MAX_ID = 2**31 - 1
 # Invitation states shown to everyone; the others only to people with rights over the record.
 PUBLIC_INVITATION_STATUSES = ("accepted",)
 PRIVATE_INVITATION_STATUSES = ("accepted", "invited")
@@ -49,10 +51,22 @@ class PartnershipView:
     partner: Organization
 
 
+@dataclass(frozen=True, slots=True)
+class IdentifierView:
+    value: str
+
+    @property
+    def scheme(self) -> str:
+        return identifier_scheme(self.value)
+
+
 @dataclass
 class OrganizationPage:
     organization: Organization
     show_private: bool
+    countries: list[Place]
+    themes: list[Place]
+    identifiers: list[IdentifierView]
     memberships: list[Membership]
     people: list[Person]
     projects: list[ProjectRole]
@@ -83,16 +97,10 @@ def find_organization(slug: str) -> Organization:
     """The organisation with this slug, archived or merged ones included; NotFound otherwise."""
     if not slug or len(slug) > MAX_SLUG_LENGTH or any(ord(c) < 32 for c in slug):
         raise NotFound(_("No organisation has this address."))  # PostgreSQL refuses NUL in a query
-    # The profile's collections come with it: one SELECT … IN per collection.
+    # Its collections (countries, themes, identifiers) load when asked for; its page reads them
+    # in one statement of its own (organization_page).
     org = db.session.scalar(
-        select(Organization)
-        .where(Organization.slug == slug)
-        .options(
-            joinedload(Organization.hq_country),
-            selectinload(Organization.countries),
-            selectinload(Organization.themes),
-            selectinload(Organization.identifiers),
-        )
+        select(Organization).where(Organization.slug == slug).options(joinedload(Organization.hq_country))
     )
     if org is None:
         raise NotFound(_("No organisation has this address."))
@@ -121,10 +129,26 @@ def require_visible(user, org: Organization) -> None:
         permissions.require(user, "organization.view", org)  # raises PermissionDenied
 
 
+# Countries, themes and identifiers of one organisation in one statement (names from reference.places).
+PROFILE_LISTS = text(
+    "SELECT 'region', region_id, NULL FROM organization_countries WHERE organization_id = :id"
+    " UNION ALL SELECT 'theme', theme_id, NULL FROM organization_themes WHERE organization_id = :id"
+    " UNION ALL SELECT 'identifier', id, value FROM organization_identifiers WHERE organization_id = :id"
+)
+
+
 def organization_page(user, org: Organization) -> OrganizationPage:
     """Everything the organisation page shows, in a fixed number of queries."""
     require_visible(user, org)
     show_private = permissions.can(user, "organization.view_private", org)
+
+    known = places()
+    countries, themes, identifiers = [], [], []
+    for kind, id_, value in db.session.execute(PROFILE_LISTS, {"id": org.id}):
+        if kind == "identifier":
+            identifiers.append(IdentifierView(value))
+        elif (kind, id_) in known:
+            (countries if kind == "region" else themes).append(known[kind, id_])
 
     memberships = list(
         db.session.scalars(
@@ -184,6 +208,9 @@ def organization_page(user, org: Organization) -> OrganizationPage:
     return OrganizationPage(
         organization=org,
         show_private=show_private,
+        countries=sorted(countries, key=lambda c: c.name),
+        themes=sorted(themes, key=lambda t: t.position),
+        identifiers=sorted(identifiers, key=lambda i: i.value),
         memberships=memberships,
         people=people,
         projects=project_roles,

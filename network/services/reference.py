@@ -1,6 +1,8 @@
 """Reference data: the M49 region tree and the starter themes, loaded idempotently."""
 
 import csv
+import threading
+from dataclasses import dataclass
 from importlib import resources
 
 from flask_babel import gettext as _
@@ -70,7 +72,43 @@ def load_reference_data() -> dict[str, int]:
             added["themes"] += 1
         theme.name, theme.name_zh, theme.position = row["name"], row["name_zh"], position
     db.session.flush()
+    _places.clear()
     return added
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A region, country or theme as pages show it: its code (M49 or ISO code, theme slug) and names."""
+
+    code: str
+    name: str
+    name_zh: str | None
+    position: int = 0  # themes' order
+
+    @property
+    def slug(self) -> str:
+        return self.code
+
+
+_places: dict[str, dict[tuple[str, int], Place]] = {}
+_places_lock = threading.Lock()
+
+
+def places() -> dict[tuple[str, int], Place]:
+    """Every region and theme by ("region" or "theme", id), read once per process and database.
+
+    Reference data changes only through load_reference_data (`flask load-reference`), which forgets
+    this copy in its own process; web workers read new names when they restart."""
+    key = db.engine.url.render_as_string(hide_password=True)
+    found = _places.get(key)
+    if found is None:
+        with _places_lock:
+            found = {("region", r.id): Place(r.code, r.name, r.name_zh)
+                     for r in db.session.execute(select(Region.id, Region.code, Region.name, Region.name_zh))}  # fmt: skip
+            found |= {("theme", t.id): Place(t.slug, t.name, t.name_zh, t.position)
+                      for t in db.session.execute(select(Theme.id, Theme.slug, Theme.name, Theme.name_zh, Theme.position))}  # fmt: skip
+            _places[key] = found
+    return found
 
 
 def country_aliases() -> dict[str, str]:

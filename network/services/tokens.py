@@ -23,7 +23,7 @@ from network.extensions import db
 from network.models import ApiToken, User, utcnow
 from network.models.user import TOKEN_SCOPES
 from network.services import operation
-from network.services.profiles import MAX_ID
+from network.services.lookups import MAX_ID
 
 TOKEN_MARKER = "net"  # noqa: S105  (a public marker, not a secret)
 # Expiry choices the profile page offers (days; None = never expires).

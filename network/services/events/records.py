@@ -166,11 +166,12 @@ def events_of_organization(organization: Organization) -> dict:
         Registration.organization_id == organization.id, Registration.attended_at.is_not(None)
     )
     hosted = select(EventHost.event_id).where(EventHost.organization_id == organization.id)
-    events = list(db.session.scalars(
-        select(Event).where(Event.archived_at.is_(None), Event.status != "cancelled",
-                            Event.id.in_(attended.union(hosted)))
+    # Rows of what the list shows (slug, titles, start, zone), not Event objects.
+    events = db.session.execute(
+        select(Event.slug, Event.title, Event.title_local, Event.starts_at, Event.timezone)
+        .where(Event.archived_at.is_(None), Event.status != "cancelled", Event.id.in_(attended.union(hosted)))
         .order_by(Event.starts_at.desc())
-    ))  # fmt: skip
+    ).all()
     return {"count": len(events), "events": events[:10]}
 
 

@@ -10,7 +10,7 @@ from network import permissions
 from network.extensions import db
 from network.models import SavedSearch
 from network.services import NotFound, PermissionDenied, ValidationError, operation
-from network.services.profiles import MAX_ID
+from network.services.lookups import MAX_ID
 from network.services.search.params import parse_search_params
 
 
