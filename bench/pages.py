@@ -339,6 +339,15 @@ def loadavg() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def cpu_reference() -> str:
+    """A fixed pure-Python loop, best of 5 (ms): on a shared virtual machine the same code runs up to
+    twice as slowly at times, which the load average does not show; compare runs at similar values."""
+    import timeit
+
+    best = min(timeit.repeat("sum(i * i for i in range(100_000))", number=20, repeat=5)) / 20
+    return f"{best * 1000:.2f} ms"
+
+
 def datasette_peer(sqlite_file: Path, connections: int, seconds: float) -> dict[str, tuple]:
     """Datasette's faceted pages on `sqlite_file` (its denormalised facet table added first)."""
     from bench.search import prepare_datasette_table, serve_datasette
@@ -390,7 +399,7 @@ def main() -> None:
     engine.dispose()
     peer = args.peer_sqlite or (Path(make_url(url).database) if url.startswith("sqlite") else None)
     print(f"{make_url(url).render_as_string(hide_password=True)}: {orgs:,} organisations, {audit:,} audit rows")
-    print(f"load average before: {loadavg()}", flush=True)
+    print(f"load average before: {loadavg()}; CPU reference loop {cpu_reference()}", flush=True)
 
     server = in_process(url, instance, targets, args.repeat)
     results = {}
@@ -436,7 +445,7 @@ def report(server: dict, results: dict, args, peer: Path | None) -> None:
     for name, (rate, (p50, p95, p99), errors) in results.items():
         print(f"{name:32} {rate:7.1f} {p50:7.1f} {p95:7.1f} {p99:7.1f} {rate / ceiling:6.3f} {rate / table:7.1f} "
               f"{rate / search:7.1f} {errors:6d}")  # fmt: skip
-    print(f"load average after: {loadavg()}")
+    print(f"load average after: {loadavg()}; CPU reference loop {cpu_reference()}")
 
 
 if __name__ == "__main__":

@@ -26,3 +26,11 @@ def rendered(template: str, key: tuple, context: Callable[[], dict]) -> Markup:
         (template, str(get_locale()), *key),
         lambda: Markup(render_template(template, **context())),  # noqa: S704  (rendered: escaped by Jinja)
     )
+
+
+def record_filters(result, endpoint: str) -> Markup:
+    """The filter panel of a project or initiative search (templates/_record_filters.html)."""
+    key = (endpoint, result.generation, result.params.query_string(page=1))
+    return rendered(
+        "_record_filters.html", key, lambda: {"result": result, "params": result.params, "endpoint": endpoint}
+    )

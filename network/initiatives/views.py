@@ -15,6 +15,7 @@ from network import permissions
 from network.activity import views as activity_views
 from network.activity.forms import ACTIVITY_KIND_LABELS, ActivityForm
 from network.editing import actor, create_view, edit_view
+from network.fragments import record_filters
 from network.initiatives.forms import (
     AddToInitiativeForm,
     AnswerForm,
@@ -51,9 +52,12 @@ def index():
     params = search.parse_record_params(request.args)
     result = search.search_initiatives(current_user, params)
     counts = service.participant_counts([i.id for i in result.items])
+    filters = record_filters(result, "initiatives.index")
     if request.headers.get("HX-Request"):
-        return render_template("initiatives/_results.html", result=result, params=params, counts=counts)
-    return render_template("initiatives/index.html", result=result, params=params, counts=counts,
+        return render_template(
+            "initiatives/_results.html", result=result, params=params, counts=counts, filters=filters
+        )
+    return render_template("initiatives/index.html", result=result, params=params, counts=counts, filters=filters,
                            totals=outcomes.network_totals())  # fmt: skip
 
 

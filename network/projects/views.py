@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from network import permissions
 from network.editing import actor, create_view, edit_view
 from network.errors import ValidationError
+from network.fragments import record_filters
 from network.projects import forms
 from network.services import archiving, history, profiles, projects, search
 from network.services import outcomes as outcome_queue
@@ -22,7 +23,7 @@ def index():
     params = search.parse_record_params(request.args)
     result = search.search_projects(current_user, params, partners=False)  # the list shows leads only
     template = "projects/_results.html" if request.headers.get("HX-Request") else "projects/index.html"
-    return render_template(template, result=result, params=params)
+    return render_template(template, result=result, params=params, filters=record_filters(result, "projects.index"))
 
 
 @bp.get("/projects/<int:id>")

@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from network import labels, permissions
 from network.extensions import db
+from network.kept import Kept
 from network.models import Initiative, Organization, Project, ProjectParticipant
 from network.services.search.index import backend_for
 from network.services.search.organizations import FacetValue, _ids
@@ -56,6 +57,9 @@ class RecordSearchParams:
             if f.name != "notices" and getattr(params, f.name) not in ("", [], f.default)
         }
 
+    def query_string(self, **changes) -> str:
+        return urlencode(self.args(**changes), doseq=True)
+
     def facet_query(self, name: str, value: str) -> str:
         """Query string with one facet value switched on or off, back on page 1."""
         values = getattr(self, name)
@@ -80,6 +84,7 @@ class RecordSearchResult(Paged):
     relax: list[tuple[str, int, dict]] = field(default_factory=list)  # (what to drop, count, args)
     notices: list[str] = field(default_factory=list)
     interpreted: list[Term] = field(default_factory=list)  # words read as a country, region or theme
+    generation: int = 0  # of the record index the counts were read from (network/fragments.py keys on it)
 
 
 def parse_record_params(args: Mapping) -> RecordSearchParams:
@@ -145,6 +150,9 @@ INITIATIVES = _Kind(
 
 FACET_TITLES = {"status": _l("status"), "theme": _l("theme"), "where": _l("place"),
                 "organization": _l("organisation"), "q": _l("search words")}  # fmt: skip
+
+
+_kept_facets = Kept(256)
 
 
 def _zh() -> bool:
@@ -308,10 +316,14 @@ def _search(kind: _Kind, params: RecordSearchParams, options: tuple | None = Non
     loaded = {item.id: item for item in db.session.scalars(
         select(kind.model).where(kind.model.id.in_(ids)).options(*(options or kind.options())))}  # fmt: skip
     items = [loaded[i] for i in ids if i in loaded]
-    facets, facet_depth = _facets(m, params, kind)
+    # Counts depend on the filters and words, not on the page or order: kept per index state and language.
+    facets, facet_depth = _kept_facets.get(
+        (id(m.index), m.index.generation, _zh(), params.query_string(page=1, sort="relevance", per_page=25)),
+        lambda: _facets(m, params, kind),
+    )
     result = RecordSearchResult(params=params, items=items, total=total, page=page, per_page=params.per_page,
                                 facets=facets, facet_depth=facet_depth, notices=notices,
-                                interpreted=m.reading.terms if m.reading else [])  # fmt: skip
+                                interpreted=m.reading.terms if m.reading else [], generation=m.index.generation)  # fmt: skip
     if m.pattern is not None:
         for item in items:
             result.highlights[item.id] = {
