@@ -368,3 +368,29 @@ def test_the_overview_keeps_its_latest_changes_until_the_next_public_change(clie
     assert "New Name Org" in html and "Old Name Org" not in html
     zh = client.get("/?lang=zh").get_data(as_text=True)
     assert "已添加" in zh.split('id="changes-heading"', 1)[1]
+
+
+def test_project_result_rows_show_their_countries_and_themes_in_the_readers_language(client, app, count_queries):
+    """Rows of the project search take countries and themes from one statement (names kept per
+    process): every row shows its own, in order, in English and Chinese, and a change at once."""
+    from network.services.projects import update_project
+
+    solar = f.project(
+        f.organization(), "Solar pumps", themes=["energy-transition", "transport"], countries=["KE", "IN"]
+    )
+    f.project(f.organization(), "Solar kiosks", themes=["transport"], countries=["BR"])
+    db.session.commit()
+    html = client.get("/projects?q=solar&lang=en").get_data(as_text=True)
+    row = html.split("pumps</a>", 1)[1].split("</li>", 1)[0]
+    assert row.index("India") < row.index("Kenya") and "Energy transition" in row and "Brazil" not in row
+    zh = client.get("/projects?q=solar&lang=zh").get_data(as_text=True)
+    assert "肯尼亚" in zh.split("pumps</a>", 1)[1].split("</li>", 1)[0]
+
+    update_project(f.SETUP, solar, {"countries": ["TZ"], "themes": []}, solar.version)
+    db.session.commit()
+    client.get("/projects?q=solar&lang=en")
+    with count_queries() as statements:
+        html = client.get("/projects?q=solar").get_data(as_text=True)
+    row = html.split("pumps</a>", 1)[1].split("</li>", 1)[0]
+    assert "Tanzania" in row and "Kenya" not in row and "Energy transition" not in row
+    assert len(statements) <= 5, statements

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select, text
+from sqlalchemy import and_, bindparam, or_, select, text
 from sqlalchemy.orm import joinedload, selectinload
 
 from network import permissions
@@ -99,9 +99,7 @@ def find_organization(slug: str) -> Organization:
         raise NotFound(_("No organisation has this address."))  # PostgreSQL refuses NUL in a query
     # Its collections (countries, themes, identifiers) load when asked for; its page reads them
     # in one statement of its own (organization_page).
-    org = db.session.scalar(
-        select(Organization).where(Organization.slug == slug).options(joinedload(Organization.hq_country))
-    )
+    org = db.session.scalar(ORGANIZATION_BY_SLUG, {"slug": slug})
     if org is None:
         raise NotFound(_("No organisation has this address."))
     return org
@@ -129,6 +127,63 @@ def require_visible(user, org: Organization) -> None:
         permissions.require(user, "organization.view", org)  # raises PermissionDenied
 
 
+# The page's statements, built once: building a statement and its cache key anew for each request
+# cost more than running it (0.42 against 0.18 ms for the memberships).
+ORGANIZATION_BY_SLUG = (
+    select(Organization).where(Organization.slug == bindparam("slug")).options(joinedload(Organization.hq_country))
+)
+PAGE_MEMBERSHIPS = (
+    select(Membership)
+    .join(Network, Network.id == Membership.network_id)
+    .where(Membership.organization_id == bindparam("org"))
+    .options(joinedload(Membership.network))
+    .order_by(Network.path)
+)
+PAGE_PEOPLE = (
+    select(Person).where(Person.organization_id == bindparam("org"), Person.archived_at.is_(None)).order_by(Person.name)
+)
+PAGE_LISTED_PEOPLE = PAGE_PEOPLE.where(Person.consent_to_list.is_(True))
+# Projects it leads or takes part in, each with its role in one statement: the organisation's
+# participant row (at most one per project) joined in, not read by a statement of its own.
+PAGE_PROJECTS = (
+    select(Project, ProjectParticipant.role)
+    .outerjoin(
+        ProjectParticipant,
+        and_(ProjectParticipant.project_id == Project.id, ProjectParticipant.organization_id == bindparam("org")),
+    )
+    .where(Project.archived_at.is_(None))
+    .where(
+        or_(
+            Project.lead_organization_id == bindparam("org"),
+            Project.id.in_(
+                select(ProjectParticipant.project_id).where(ProjectParticipant.organization_id == bindparam("org"))
+            ),
+        )
+    )
+    .options(joinedload(Project.lead_organization))
+    .order_by(Project.start_date.desc().nulls_last(), Project.title)
+)
+PAGE_PARTNERSHIPS = (
+    select(Partnership)
+    .where(
+        or_(Partnership.org_a_id == bindparam("org"), Partnership.org_b_id == bindparam("org")),
+        Partnership.archived_at.is_(None),
+    )
+    .options(joinedload(Partnership.org_a), joinedload(Partnership.org_b))
+    .order_by(Partnership.start_date.desc().nulls_last(), Partnership.id)
+)
+PAGE_INITIATIVES = (
+    select(Participant)
+    .join(Initiative, Initiative.id == Participant.initiative_id)
+    .where(
+        Participant.organization_id == bindparam("org"),
+        Participant.invitation_status.in_(bindparam("statuses", expanding=True)),
+        Initiative.archived_at.is_(None),
+    )
+    .options(joinedload(Participant.initiative))
+    .order_by(Initiative.title)
+)
+
 # Countries, themes and identifiers of one organisation in one statement (names from reference.places).
 PROFILE_LISTS = text(
     "SELECT 'region', region_id, NULL FROM organization_countries WHERE organization_id = :id"
@@ -141,6 +196,7 @@ def organization_page(user, org: Organization) -> OrganizationPage:
     """Everything the organisation page shows, in a fixed number of queries."""
     require_visible(user, org)
     show_private = permissions.can(user, "organization.view_private", org)
+    this = {"org": org.id}
 
     known = places()
     countries, themes, identifiers = [], [], []
@@ -150,61 +206,15 @@ def organization_page(user, org: Organization) -> OrganizationPage:
         elif (kind, id_) in known:
             (countries if kind == "region" else themes).append(known[kind, id_])
 
-    memberships = list(
-        db.session.scalars(
-            select(Membership)
-            .join(Network, Network.id == Membership.network_id)
-            .where(Membership.organization_id == org.id)
-            .options(joinedload(Membership.network))
-            .order_by(Network.path)
-        )
-    )
-
-    people_query = select(Person).where(Person.organization_id == org.id, Person.archived_at.is_(None))
-    if not show_private:
-        people_query = people_query.where(Person.consent_to_list.is_(True))
-    people = list(db.session.scalars(people_query.order_by(Person.name)))
-
-    # Projects it leads or takes part in, each with its role in one statement: the organisation's
-    # participant row (at most one per project) joined in, not read by a statement of its own.
-    participated = select(ProjectParticipant.project_id).where(ProjectParticipant.organization_id == org.id)
-    projects = db.session.execute(
-        select(Project, ProjectParticipant.role)
-        .outerjoin(
-            ProjectParticipant,
-            and_(ProjectParticipant.project_id == Project.id, ProjectParticipant.organization_id == org.id),
-        )
-        .where(Project.archived_at.is_(None))
-        .where(or_(Project.lead_organization_id == org.id, Project.id.in_(participated)))
-        .options(joinedload(Project.lead_organization))
-        .order_by(Project.start_date.desc().nulls_last(), Project.title)
-    )
+    memberships = list(db.session.scalars(PAGE_MEMBERSHIPS, this))
+    people = list(db.session.scalars(PAGE_PEOPLE if show_private else PAGE_LISTED_PEOPLE, this))
     project_roles = [
-        ProjectRole(p, "lead" if p.lead_organization_id == org.id else (role or "partner")) for p, role in projects
+        ProjectRole(p, "lead" if p.lead_organization_id == org.id else (role or "partner"))
+        for p, role in db.session.execute(PAGE_PROJECTS, this)
     ]
-
-    partnerships = db.session.scalars(
-        select(Partnership)
-        .where(or_(Partnership.org_a_id == org.id, Partnership.org_b_id == org.id), Partnership.archived_at.is_(None))
-        .options(joinedload(Partnership.org_a), joinedload(Partnership.org_b))
-        .order_by(Partnership.start_date.desc().nulls_last(), Partnership.id)
-    )
-    partnership_views = [PartnershipView(p, p.other(org)) for p in partnerships]
-
+    partnership_views = [PartnershipView(p, p.other(org)) for p in db.session.scalars(PAGE_PARTNERSHIPS, this)]
     statuses = PRIVATE_INVITATION_STATUSES if show_private else PUBLIC_INVITATION_STATUSES
-    initiatives = list(
-        db.session.scalars(
-            select(Participant)
-            .join(Initiative, Initiative.id == Participant.initiative_id)
-            .where(
-                Participant.organization_id == org.id,
-                Participant.invitation_status.in_(statuses),
-                Initiative.archived_at.is_(None),
-            )
-            .options(joinedload(Participant.initiative))
-            .order_by(Initiative.title)
-        )
-    )
+    initiatives = list(db.session.scalars(PAGE_INITIATIVES, {**this, "statuses": list(statuses)}))
     return OrganizationPage(
         organization=org,
         show_private=show_private,
@@ -219,21 +229,30 @@ def organization_page(user, org: Organization) -> OrganizationPage:
     )
 
 
+PROJECT_PAGE = (
+    select(Project)
+    .where(Project.id == bindparam("id"))
+    .options(
+        joinedload(Project.lead_organization),
+        selectinload(Project.countries),
+        selectinload(Project.themes),
+        selectinload(Project.participants).joinedload(ProjectParticipant.organization),
+        selectinload(Project.outcome_reports),
+    )
+)
+PROJECT_INITIATIVES = (
+    select(Initiative)
+    .join(InitiativeProject, InitiativeProject.initiative_id == Initiative.id)
+    .where(InitiativeProject.project_id == bindparam("id"), Initiative.archived_at.is_(None))
+    .order_by(Initiative.title)
+)
+
+
 def project_page(user, project_id: int) -> ProjectPage:
     """Everything the project page shows, in a fixed number of queries."""
     if not 0 < project_id <= MAX_ID:
         raise NotFound(_("No project has this number."))  # beyond the integer column: no such row
-    project = db.session.scalar(
-        select(Project)
-        .where(Project.id == project_id)
-        .options(
-            joinedload(Project.lead_organization),
-            selectinload(Project.countries),
-            selectinload(Project.themes),
-            selectinload(Project.participants).joinedload(ProjectParticipant.organization),
-            selectinload(Project.outcome_reports),
-        )
-    )
+    project = db.session.scalar(PROJECT_PAGE, {"id": project_id})
     if project is None:
         raise NotFound(_("No project has this number."))
     permissions.require(user, "project.view", project)
@@ -252,14 +271,7 @@ def project_page(user, project_id: int) -> ProjectPage:
         (p for p in project.participants if p.organization_id != project.lead_organization_id),
         key=lambda p: (p.role != "lead", p.organization.name.lower()),
     )
-    initiatives = list(
-        db.session.scalars(
-            select(Initiative)
-            .join(InitiativeProject, InitiativeProject.initiative_id == Initiative.id)
-            .where(InitiativeProject.project_id == project.id, Initiative.archived_at.is_(None))
-            .order_by(Initiative.title)
-        )
-    )
+    initiatives = list(db.session.scalars(PROJECT_INITIATIVES, {"id": project.id}))
     return ProjectPage(
         project=project, participants=participants, outcomes=outcomes, totals=totals, initiatives=initiatives
     )

@@ -7,7 +7,7 @@ network.services.outcomes and partner suggestions in network.services.suggestion
 """
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from network import numbers, permissions
@@ -37,22 +37,15 @@ MAX_INT = 2_147_483_647  # ids and counts are 32-bit columns
 # ---------------------------------------------------------------------------------------- reading
 
 
-def find_initiative(slug: str, *, outcomes: bool = False) -> Initiative:
-    """The initiative with its participants (and their organisations), targets, themes, regions and
-    linked projects (with their lead organisations) loaded in a fixed number of statements.
-
-    ``outcomes`` also loads each linked project's countries, themes and outcome reports, for
-    ``outcomes.roll_up(initiative, initiative.project_links)``: pages that show the progress read
-    the links once instead of again in the roll-up.
-    """
+def _initiative_with(outcomes: bool):
     project = selectinload(Initiative.project_links).selectinload(InitiativeProject.project)
     projects = [project.joinedload(Project.lead_organization)]
     if outcomes:
         projects += [project.selectinload(Project.countries), project.selectinload(Project.themes),
                      project.selectinload(Project.outcome_reports)]  # fmt: skip
-    initiative = db.session.scalar(
+    return (
         select(Initiative)
-        .where(Initiative.slug == slug)
+        .where(Initiative.slug == bindparam("slug"))
         .options(
             # Organisations and users joined into the participants' statement (no statement of their own).
             selectinload(Initiative.participants).options(
@@ -65,6 +58,21 @@ def find_initiative(slug: str, *, outcomes: bool = False) -> Initiative:
             *projects,
         )
     )
+
+
+# Built once (building a statement with its options anew for each request cost more than running it).
+_INITIATIVE = {outcomes: _initiative_with(outcomes) for outcomes in (False, True)}
+
+
+def find_initiative(slug: str, *, outcomes: bool = False) -> Initiative:
+    """The initiative with its participants (and their organisations), targets, themes, regions and
+    linked projects (with their lead organisations) loaded in a fixed number of statements.
+
+    ``outcomes`` also loads each linked project's countries, themes and outcome reports, for
+    ``outcomes.roll_up(initiative, initiative.project_links)``: pages that show the progress read
+    the links once instead of again in the roll-up.
+    """
+    initiative = db.session.scalar(_INITIATIVE[outcomes], {"slug": slug})
     if initiative is None:
         raise NotFound(_("No initiative %(slug)s.", slug=slug))
     return initiative

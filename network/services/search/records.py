@@ -5,7 +5,7 @@ from the in-memory index of record_index.py; then one page of ORM objects. Each 
 every other filter applied; values within one facet are alternatives, facets combine with AND.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from urllib.parse import urlencode
 
@@ -15,13 +15,14 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select, text
 from sqlalchemy.orm import joinedload, selectinload
 
 from network import labels, permissions
 from network.extensions import db
 from network.kept import Kept
 from network.models import Initiative, Organization, Project, ProjectParticipant
+from network.services.reference import Place, places
 from network.services.search.index import backend_for
 from network.services.search.organizations import FacetValue, _ids
 from network.services.search.params import MAX_PER_PAGE, MAX_QUERY_LENGTH, Paged, _choices, _int, _values, text_only
@@ -85,6 +86,8 @@ class RecordSearchResult(Paged):
     notices: list[str] = field(default_factory=list)
     interpreted: list[Term] = field(default_factory=list)  # words read as a country, region or theme
     generation: int = 0  # of the record index the counts were read from (network/fragments.py keys on it)
+    # project id -> (countries, themes), for the project search page's rows (search_projects)
+    places: dict[int, tuple[list, list]] = field(default_factory=dict)
 
 
 def parse_record_params(args: Mapping) -> RecordSearchParams:
@@ -121,32 +124,52 @@ class _Kind:
     model: type
     entity: str  # the full-text and facet indexes' name for it
     status_labels: dict
-    options: Callable[[], tuple]  # what a result row shows (and the API serialises), loaded with the page
+    load: Select  # a page of results with what a result row shows (and the API serialises), by "ids"
     summary: str  # the text a snippet is cut from
 
 
-def _project_row_options() -> tuple:
-    """What the project search page's list shows: the lead, countries and themes (not the partners)."""
-    return joinedload(Project.lead_organization), selectinload(Project.themes), selectinload(Project.countries)
+def _by_ids(model, *options) -> Select:
+    """A page of records by their ids, built once (building it for each request cost more than running it)."""
+    return select(model).where(model.id.in_(bindparam("ids", expanding=True))).options(*options)
 
 
+# The project search page's rows: the lead joined in; countries and themes read with record_places
+# (one statement, names kept per process), not the partners.
+PROJECT_ROWS = _by_ids(Project, joinedload(Project.lead_organization))
 PROJECTS = _Kind(
     Project, "project", labels.PROJECT_STATUS_LABELS,
     # Many-to-one organisations joined into their rows (a LEFT JOIN on a primary key), not read by
     # two more SELECT … IN statements.
-    options=lambda: (
-        *_project_row_options(), selectinload(Project.participants).joinedload(ProjectParticipant.organization),
-    ),
+    load=_by_ids(Project, joinedload(Project.lead_organization), selectinload(Project.themes),
+                 selectinload(Project.countries),
+                 selectinload(Project.participants).joinedload(ProjectParticipant.organization)),
     summary="summary",
 )  # fmt: skip
 INITIATIVES = _Kind(
     Initiative, "initiative", labels.INITIATIVE_STATUS_LABELS,
-    options=lambda: (
-        selectinload(Initiative.themes), selectinload(Initiative.regions), selectinload(Initiative.network),
-        selectinload(Initiative.targets),
-    ),
+    load=_by_ids(Initiative, selectinload(Initiative.themes), selectinload(Initiative.regions),
+                 selectinload(Initiative.network), selectinload(Initiative.targets)),
     summary="goal",
 )  # fmt: skip
+# Countries and themes of a page of projects in one statement.
+PROJECT_PLACES = text(
+    "SELECT project_id, 'region', region_id FROM project_countries WHERE project_id IN :ids"
+    " UNION ALL SELECT project_id, 'theme', theme_id FROM project_themes WHERE project_id IN :ids"
+).bindparams(bindparam("ids", expanding=True))
+
+
+def project_places(ids: list[int]) -> dict[int, tuple[list[Place], list[Place]]]:
+    """{project id: (its countries by name, its themes in order)} (reference.places for the names)."""
+    known, found = places(), {i: ([], []) for i in ids}
+    if ids:
+        for project_id, kind, ref in db.session.execute(PROJECT_PLACES, {"ids": ids}):
+            if (kind, ref) in known:
+                found[project_id][kind == "theme"].append(known[kind, ref])
+    for countries, themes in found.values():
+        countries.sort(key=lambda c: c.name)
+        themes.sort(key=lambda t: t.position)
+    return found
+
 
 FACET_TITLES = {"status": _l("status"), "theme": _l("theme"), "where": _l("place"),
                 "organization": _l("organisation"), "q": _l("search words")}  # fmt: skip
@@ -305,7 +328,7 @@ def _relax(m: _Matched, params: RecordSearchParams) -> list[tuple[str, int, dict
     return sorted(out, key=lambda hint: -hint[1])
 
 
-def _search(kind: _Kind, params: RecordSearchParams, options: tuple | None = None) -> RecordSearchResult:
+def _search(kind: _Kind, params: RecordSearchParams, load: Select | None = None) -> RecordSearchResult:
     notices = list(params.notices)
     m = _Matched(kind, current_index(db.session.connection(), kind.entity), params, notices)
     total = int(m.mask.sum())
@@ -313,8 +336,7 @@ def _search(kind: _Kind, params: RecordSearchParams, options: tuple | None = Non
     page = min(params.page, pages)
     start = (page - 1) * params.per_page
     ids = [int(i) for i in m.index.ids[m.ordered_positions(params.sort)[start : start + params.per_page]]]
-    loaded = {item.id: item for item in db.session.scalars(
-        select(kind.model).where(kind.model.id.in_(ids)).options(*(options or kind.options())))}  # fmt: skip
+    loaded = {item.id: item for item in db.session.scalars(load if load is not None else kind.load, {"ids": ids})}
     items = [loaded[i] for i in ids if i in loaded]
     # Counts depend on the filters and words, not on the page or order: kept per index state and language.
     facets, facet_depth = _kept_facets.get(
@@ -339,7 +361,11 @@ def search_projects(actor, params: RecordSearchParams, *, partners: bool = True)
     """partners=False: without each project's participants (the page lists leads, the API partners
     too): a statement and about a hundred loaded objects fewer per page of 25."""
     permissions.require(actor, "project.view")
-    return _search(PROJECTS, params, None if partners else _project_row_options())
+    if partners:
+        return _search(PROJECTS, params)
+    result = _search(PROJECTS, params, PROJECT_ROWS)
+    result.places = project_places([p.id for p in result.items])
+    return result
 
 
 def search_initiatives(actor, params: RecordSearchParams) -> RecordSearchResult:
