@@ -394,3 +394,23 @@ def test_project_result_rows_show_their_countries_and_themes_in_the_readers_lang
     row = html.split("pumps</a>", 1)[1].split("</li>", 1)[0]
     assert "Tanzania" in row and "Kenya" not in row and "Energy transition" not in row
     assert len(statements) <= 5, statements
+
+
+def test_the_kept_node_tree_follows_nodes_and_memberships(client, app):
+    """/networks keeps its rendered tree under the facet index's generation: a new member, a new or
+    renamed node shows at once, and the Chinese page is its own."""
+    root = f.network("Climate Action Network", name_local="气候行动网络")
+    child = f.network("CAN East Africa", parent=root)
+    f.organization("Member One", networks=[child])
+    db.session.commit()
+    html = client.get("/networks?lang=en").get_data(as_text=True)
+    assert f'data-members="{root.slug}">1<' in html and f'data-members="{child.slug}">1<' in html
+
+    f.organization("Member Two", networks=[root])
+    f.network("CAN South Asia", parent=root)
+    child.name = "CAN Eastern Africa"
+    db.session.commit()
+    html = client.get("/networks").get_data(as_text=True)
+    assert f'data-members="{root.slug}">2<' in html and f'data-members="{child.slug}">1<' in html
+    assert "CAN South Asia" in html and "CAN Eastern Africa" in html
+    assert "气候行动网络" in client.get("/networks?lang=zh").get_data(as_text=True)

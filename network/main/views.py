@@ -112,4 +112,6 @@ def member_map():
 @bp.get("/networks")
 def networks():
     permissions.require(current_user, "network.view")
-    return render_template("main/networks.html", tree=overview.network_tree())
+    tree = fragments.rendered("main/_network_tree.html", (overview.tree_generation(),),
+                              lambda: {"tree": overview.network_tree()})  # fmt: skip
+    return render_template("main/networks.html", tree=tree)

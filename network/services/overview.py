@@ -298,6 +298,12 @@ def network_tree() -> list[NetworkNode]:
     return roots
 
 
+def tree_generation() -> int:
+    """The state network_tree() shows: the facet index's generation, which every node, membership and
+    organisation write replaces (the node page keeps its rendered tree under it)."""
+    return facets.current_index(db.session.connection()).generation
+
+
 # Per database URL: (search generation, {node id: distinct active listed members in its subtree}).
 _member_totals_cache: dict[str, tuple[int, dict[int, int]]] = {}
 
