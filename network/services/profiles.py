@@ -91,6 +91,8 @@ class ProjectPage:
     outcomes: list[OutcomeReport]
     totals: OutcomeTotals
     initiatives: list[Initiative] = field(default_factory=list)
+    countries: list[Place] = field(default_factory=list)
+    themes: list[Place] = field(default_factory=list)
 
 
 def find_organization(slug: str) -> Organization:
@@ -229,13 +231,31 @@ def organization_page(user, org: Organization) -> OrganizationPage:
     )
 
 
+# Countries and themes of a page of projects in one statement.
+PROJECT_PLACES = text(
+    "SELECT project_id, 'region', region_id FROM project_countries WHERE project_id IN :ids"
+    " UNION ALL SELECT project_id, 'theme', theme_id FROM project_themes WHERE project_id IN :ids"
+).bindparams(bindparam("ids", expanding=True))
+
+
+def project_places(ids: list[int]) -> dict[int, tuple[list[Place], list[Place]]]:
+    """{project id: (its countries by name, its themes in order)} (reference.places for the names)."""
+    known, found = places(), {i: ([], []) for i in ids}
+    if ids:
+        for project_id, kind, ref in db.session.execute(PROJECT_PLACES, {"ids": ids}):
+            if (kind, ref) in known:
+                found[project_id][kind == "theme"].append(known[kind, ref])
+    for countries, themes in found.values():
+        countries.sort(key=lambda c: c.name)
+        themes.sort(key=lambda t: t.position)
+    return found
+
+
 PROJECT_PAGE = (
     select(Project)
     .where(Project.id == bindparam("id"))
     .options(
         joinedload(Project.lead_organization),
-        selectinload(Project.countries),
-        selectinload(Project.themes),
         selectinload(Project.participants).joinedload(ProjectParticipant.organization),
         selectinload(Project.outcome_reports),
     )
@@ -272,6 +292,13 @@ def project_page(user, project_id: int) -> ProjectPage:
         key=lambda p: (p.role != "lead", p.organization.name.lower()),
     )
     initiatives = list(db.session.scalars(PROJECT_INITIATIVES, {"id": project.id}))
+    countries, themes = project_places([project.id])[project.id]
     return ProjectPage(
-        project=project, participants=participants, outcomes=outcomes, totals=totals, initiatives=initiatives
+        project=project,
+        participants=participants,
+        outcomes=outcomes,
+        totals=totals,
+        initiatives=initiatives,
+        countries=countries,
+        themes=themes,
     )

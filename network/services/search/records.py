@@ -15,14 +15,14 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from sqlalchemy import Select, bindparam, select, text
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from network import labels, permissions
 from network.extensions import db
 from network.kept import Kept
 from network.models import Initiative, Organization, Project, ProjectParticipant
-from network.services.reference import Place, places
+from network.services.profiles import project_places
 from network.services.search.index import backend_for
 from network.services.search.organizations import FacetValue, _ids
 from network.services.search.params import MAX_PER_PAGE, MAX_QUERY_LENGTH, Paged, _choices, _int, _values, text_only
@@ -151,24 +151,6 @@ INITIATIVES = _Kind(
                  selectinload(Initiative.network), selectinload(Initiative.targets)),
     summary="goal",
 )  # fmt: skip
-# Countries and themes of a page of projects in one statement.
-PROJECT_PLACES = text(
-    "SELECT project_id, 'region', region_id FROM project_countries WHERE project_id IN :ids"
-    " UNION ALL SELECT project_id, 'theme', theme_id FROM project_themes WHERE project_id IN :ids"
-).bindparams(bindparam("ids", expanding=True))
-
-
-def project_places(ids: list[int]) -> dict[int, tuple[list[Place], list[Place]]]:
-    """{project id: (its countries by name, its themes in order)} (reference.places for the names)."""
-    known, found = places(), {i: ([], []) for i in ids}
-    if ids:
-        for project_id, kind, ref in db.session.execute(PROJECT_PLACES, {"ids": ids}):
-            if (kind, ref) in known:
-                found[project_id][kind == "theme"].append(known[kind, ref])
-    for countries, themes in found.values():
-        countries.sort(key=lambda c: c.name)
-        themes.sort(key=lambda t: t.position)
-    return found
 
 
 FACET_TITLES = {"status": _l("status"), "theme": _l("theme"), "where": _l("place"),
