@@ -226,12 +226,15 @@ class Breakdown:
         setattr(module, name, timed)
 
 
-def in_process(url: str, instance: str, targets: dict[str, str], repeat: int) -> dict[str, dict]:
-    """Server time per page (test client, no HTTP): p50/p95 ms, SQL statements and the mean split."""
+def in_process(url: str, instance: str, targets: dict[str, str], repeat: int, cold: bool = False) -> dict[str, dict]:
+    """Server time per page (test client, no HTTP): p50/p95 ms, SQL statements and the mean split.
+    cold: what workers keep between requests (network/kept.py: rendered filter panels, facet counts,
+    the node tree, the latest changes) is forgotten before each request, as for a search never made
+    before; the in-memory indexes and reference names stay."""
     from flask import before_render_template, template_rendered
     from sqlalchemy import event
 
-    from network import create_app
+    from network import create_app, kept
     from network.extensions import db
     from network.services import search
     from network.services.search import facets, record_index
@@ -256,6 +259,8 @@ def in_process(url: str, instance: str, targets: dict[str, str], repeat: int) ->
         client.get(path)  # the first request builds this worker's in-memory indexes
         times, cpu, counts, parts = [], [], [], dict.fromkeys(Breakdown.PARTS, 0.0)
         for _ in range(repeat):
+            if cold:
+                kept.forget_all()
             statements.clear()
             split.reset()
             start, cpu_start = time.perf_counter(), time.process_time()
@@ -378,6 +383,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=100, help="in-process requests per page")
     parser.add_argument("--only", nargs="*", help="page names to run (default: all)")
     parser.add_argument("--no-http", action="store_true", help="server time only")
+    parser.add_argument("--cold", action="store_true", help="in process: forget what workers keep before each request")
     args = parser.parse_args()
     if args.build:
         url, instance = build(args.build, args.database, args.audit_rows or 200_000)
@@ -401,7 +407,7 @@ def main() -> None:
     print(f"{make_url(url).render_as_string(hide_password=True)}: {orgs:,} organisations, {audit:,} audit rows")
     print(f"load average before: {loadavg()}; CPU reference loop {cpu_reference()}", flush=True)
 
-    server = in_process(url, instance, targets, args.repeat)
+    server = in_process(url, instance, targets, args.repeat, args.cold)
     results = {}
     if not args.no_http:
         env = dict(os.environ, NETWORK_DATABASE_URL=url, NETWORK_INSTANCE_PATH=instance,

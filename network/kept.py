@@ -2,8 +2,11 @@
 their key (which must name everything they depend on) stays the same."""
 
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+
+_every: weakref.WeakSet = weakref.WeakSet()
 
 
 class Kept:
@@ -11,6 +14,7 @@ class Kept:
         self.size = size
         self._items: OrderedDict = OrderedDict()
         self._lock = threading.Lock()  # the development server's threads share it
+        _every.add(self)
 
     def get(self, key: Hashable, make: Callable):
         """The value kept for `key`, or make()'s, kept (the least recently used one dropped)."""
@@ -28,3 +32,9 @@ class Kept:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+
+
+def forget_all() -> None:
+    """Empty every Kept of this process (tests start from fresh databases; bench/pages.py --cold)."""
+    for kept in list(_every):
+        kept.clear()

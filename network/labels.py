@@ -74,8 +74,19 @@ OUTCOME_REVIEW_LABELS = {
 CLAIM_STATUS_LABELS = {"proposed": _l("Proposed"), "confirmed": _l("Confirmed")}
 
 
+# {(locale, id of one of this module's *_LABELS): {value: its label, translated}}: a label was looked
+# up through flask-babel's whole chain each time (about 45 a search page: facet values, a badge per
+# row). Only this module's dicts, which live as long as the process: another dict's id may be reused.
+_translated: dict[tuple[str, int], dict[str, str]] = {}
+
+
 def label(labels: dict, value) -> str:
-    return str(labels.get(value, value or ""))
+    if id(labels) not in _KEPT:
+        return str(labels.get(value, value or ""))
+    table = _translated.get(key := (str(get_locale()), id(labels)))
+    if table is None:
+        table = _translated[key] = {code: str(text) for code, text in labels.items()}
+    return table.get(value, value or "")
 
 
 HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -175,3 +186,6 @@ def choice_coerce(vocabulary: str):
         return (parse_choice(vocabulary, value) or value) if isinstance(value, str) else value
 
     return coerce
+
+
+_KEPT = {id(value) for name, value in list(globals().items()) if name.endswith("_LABELS") and isinstance(value, dict)}

@@ -66,7 +66,7 @@ def init_app(app: Flask) -> None:
         may_see=lambda kind, field, obj: permissions.may_see(current_user, kind, field, obj),
         kind_label=lambda kind: labels.label(labels.ORGANIZATION_KIND_LABELS, kind),
         labels=labels,
-        facet_items=facet_links.facet_items,
+        facet_section=facet_links.facet_section,
         get_locale=get_locale,
         localized=lambda obj: labels.localized_name(obj, get_locale()),
     )

@@ -23,7 +23,7 @@ from sqlalchemy import MetaData, create_engine, event, make_url, select, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from network import create_app, fragments
+from network import create_app, kept
 from network.extensions import db, limiter
 
 SERVER_URL = os.environ.get("NETWORK_TEST_DATABASE_URL")
@@ -247,9 +247,9 @@ def app(databases, tmp_path, request):
 
 def start(app, databases, request) -> None:
     """The test's snapshots; the world first of all, before any other fixture writes (copying a
-    snapshot in replaces the whole database). Fragments kept by a worker are forgotten: their keys
-    (ids of audit rows, say) are unique within one database, not across the tests' fresh ones."""
-    fragments.kept.clear()
+    snapshot in replaces the whole database). What a worker keeps (network/kept.py) is forgotten:
+    its keys (ids of audit rows, say) are unique within one database, not across the tests' fresh ones."""
+    kept.forget_all()
     snapshots = app.extensions["test_snapshots"] = Snapshots(app, databases)
     Snapshots.written = False
     if "world" in request.fixturenames:
