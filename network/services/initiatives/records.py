@@ -7,8 +7,9 @@ network.services.outcomes and partner suggestions in network.services.suggestion
 """
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, inspect, select
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from network import numbers, permissions
 from network.extensions import db
@@ -18,12 +19,15 @@ from network.models import (
     InitiativeTarget,
     Network,
     Organization,
+    OutcomeReport,
     Participant,
     Project,
     Region,
+    Theme,
     utcnow,
 )
-from network.models.initiative import INITIATIVE_STATUSES
+from network.models.initiative import INITIATIVE_STATUSES, initiative_regions, initiative_themes
+from network.models.project import project_countries, project_themes
 from network.services import NotFound, ValidationError, lookups, networks, operation
 from network.services.cleaning import Cleaner, as_list, plain_value, regions_by_code, themes_by_slug
 from network.services.initiatives.participation import convening_coordinators
@@ -37,31 +41,66 @@ MAX_INT = 2_147_483_647  # ids and counts are 32-bit columns
 # ---------------------------------------------------------------------------------------- reading
 
 
-def _initiative_with(outcomes: bool):
-    project = selectinload(Initiative.project_links).selectinload(InitiativeProject.project)
-    projects = [project.joinedload(Project.lead_organization)]
-    if outcomes:
-        projects += [project.selectinload(Project.countries), project.selectinload(Project.themes),
-                     project.selectinload(Project.outcome_reports)]  # fmt: skip
-    return (
-        select(Initiative)
-        .where(Initiative.slug == bindparam("slug"))
-        .options(
-            # Organisations and users joined into the participants' statement (no statement of their own).
-            selectinload(Initiative.participants).options(
-                joinedload(Participant.organization), joinedload(Participant.answer_recorded_by)
-            ),
-            selectinload(Initiative.targets),
-            selectinload(Initiative.themes),
-            selectinload(Initiative.regions),
-            joinedload(Initiative.network),
-            *projects,
-        )
-    )
+# The initiative page's reads: flat statements built once, each filling one collection. Nested
+# selectinload chains cost more in SQLAlchemy's cache keys and loader paths than the queries they
+# ran (8.7 ms for an initiative with six participants and one project).
+_INITIATIVE = select(Initiative).where(Initiative.slug == bindparam("slug")).options(joinedload(Initiative.network))
+_PARTICIPANTS = (
+    select(Participant)
+    .where(Participant.initiative_id == bindparam("id"))
+    .options(joinedload(Participant.organization), joinedload(Participant.answer_recorded_by))
+    .order_by(Participant.id)
+)
+_TARGETS = (
+    select(InitiativeTarget).where(InitiativeTarget.initiative_id == bindparam("id")).order_by(InitiativeTarget.id)
+)
+_THEMES = (
+    select(Theme)
+    .join(initiative_themes, initiative_themes.c.theme_id == Theme.id)
+    .where(initiative_themes.c.initiative_id == bindparam("id"))
+    .order_by(Theme.position)
+)
+_REGIONS = (
+    select(Region)
+    .join(initiative_regions, initiative_regions.c.region_id == Region.id)
+    .where(initiative_regions.c.initiative_id == bindparam("id"))
+    .order_by(Region.name)
+)
+_LINKS = (
+    select(InitiativeProject)
+    .where(InitiativeProject.initiative_id == bindparam("id"))
+    .options(joinedload(InitiativeProject.project).joinedload(Project.lead_organization))
+)
+_PROJECT_COUNTRIES = (
+    select(project_countries.c.project_id, Region)
+    .join(Region, Region.id == project_countries.c.region_id)
+    .where(project_countries.c.project_id.in_(bindparam("ids", expanding=True)))
+    .order_by(Region.name)
+)
+_PROJECT_THEMES = (
+    select(project_themes.c.project_id, Theme)
+    .join(Theme, Theme.id == project_themes.c.theme_id)
+    .where(project_themes.c.project_id.in_(bindparam("ids", expanding=True)))
+    .order_by(Theme.position)
+)
+_PROJECT_REPORTS = (
+    select(OutcomeReport)
+    .where(OutcomeReport.project_id.in_(bindparam("ids", expanding=True)))
+    .order_by(OutcomeReport.period_start)
+)
 
 
-# Built once (building a statement with its options anew for each request cost more than running it).
-_INITIATIVE = {outcomes: _initiative_with(outcomes) for outcomes in (False, True)}
+def _fill(obj, name: str, values) -> None:
+    """Set a collection as loaded, unless the session holds it already (it may have changes)."""
+    if name in inspect(obj).unloaded:
+        set_committed_value(obj, name, list(values))
+
+
+def _grouped(rows, ids) -> dict[int, list]:
+    found = {i: [] for i in ids}
+    for owner, value in rows:
+        found[owner].append(value)
+    return found
 
 
 def find_initiative(slug: str, *, outcomes: bool = False) -> Initiative:
@@ -72,9 +111,26 @@ def find_initiative(slug: str, *, outcomes: bool = False) -> Initiative:
     ``outcomes.roll_up(initiative, initiative.project_links)``: pages that show the progress read
     the links once instead of again in the roll-up.
     """
-    initiative = db.session.scalar(_INITIATIVE[outcomes], {"slug": slug})
+    initiative = db.session.scalar(_INITIATIVE, {"slug": slug})
     if initiative is None:
         raise NotFound(_("No initiative %(slug)s.", slug=slug))
+    this = {"id": initiative.id}
+    _fill(initiative, "participants", db.session.scalars(_PARTICIPANTS, this))
+    _fill(initiative, "targets", db.session.scalars(_TARGETS, this))
+    _fill(initiative, "themes", db.session.scalars(_THEMES, this))
+    _fill(initiative, "regions", db.session.scalars(_REGIONS, this))
+    _fill(initiative, "project_links", db.session.scalars(_LINKS, this).unique())
+    if outcomes:
+        projects = {link.project.id: link.project for link in initiative.project_links}
+        ids = {"ids": list(projects)}
+        if projects:
+            countries = _grouped(db.session.execute(_PROJECT_COUNTRIES, ids), projects)
+            themes = _grouped(db.session.execute(_PROJECT_THEMES, ids), projects)
+            reports = _grouped(((r.project_id, r) for r in db.session.scalars(_PROJECT_REPORTS, ids)), projects)
+            for project_id, project in projects.items():
+                _fill(project, "countries", countries[project_id])
+                _fill(project, "themes", themes[project_id])
+                _fill(project, "outcome_reports", reports[project_id])
     return initiative
 
 
