@@ -70,18 +70,20 @@ def init_app(app: Flask) -> None:
         get_locale=get_locale,
         localized=lambda obj: labels.localized_name(obj, get_locale()),
     )
-    app.context_processor(bind_translations)
+    app.context_processor(bound_for_render)
     if app.config.get("SECURE_COOKIES"):
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
 
 
-def bind_translations() -> dict:
-    """The templates' _(), ngettext and localized bound to this render's catalogue and locale.
+def bound_for_render() -> dict:
+    """The templates' _(), ngettext, localized, can and may_see bound to this render's catalogue,
+    locale and user.
 
     flask-babel's own look the locale and the catalogue up again for every string (a tenth of a
-    page's time). Bound per render, they follow force_locale (mails in the recipient's language);
-    macros imported without context keep the global, slower, equally correct ones."""
-    catalogue, locale = get_translations(), get_locale()
+    page's time), and each permission question resolved current_user's proxy several times. Bound
+    per render, they follow force_locale (mails in the recipient's language); macros imported
+    without context keep the global, slower, equally correct ones."""
+    catalogue, code = get_translations(), str(get_locale())
 
     @pass_context
     def gettext(context, string, /, **variables):
@@ -95,7 +97,14 @@ def bind_translations() -> dict:
         text = catalogue.ungettext(singular, plural, num)
         return (Markup(text) if context.eval_ctx.autoescape else text) % variables  # noqa: S704
 
-    return {"gettext": gettext, "ngettext": ngettext, "localized": lambda obj: labels.localized_name(obj, locale)}
+    user = current_user._get_current_object()  # the object behind the proxy, resolved once
+    return {
+        "gettext": gettext,
+        "ngettext": ngettext,
+        "localized": lambda obj: labels.localized_name(obj, code),
+        "can": lambda action, obj=None: permissions.can(user, action, obj),
+        "may_see": lambda kind, field, obj: permissions.may_see(user, kind, field, obj),
+    }
 
 
 def commit_or_roll_back(response):
