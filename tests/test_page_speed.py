@@ -414,3 +414,20 @@ def test_the_kept_node_tree_follows_nodes_and_memberships(client, app):
     assert f'data-members="{root.slug}">2<' in html and f'data-members="{child.slug}">1<' in html
     assert "CAN South Asia" in html and "CAN Eastern Africa" in html
     assert "气候行动网络" in client.get("/networks?lang=zh").get_data(as_text=True)
+
+
+def test_result_links_are_the_detail_pages_addresses(client, app):
+    """Result rows build their links from the list's address once (not url_for per row): they are
+    exactly the detail pages' addresses, and those pages answer."""
+    from flask import url_for
+
+    org = f.organization("Linkcheck Alliance")
+    project = f.project(org, "Linkcheck pilot")
+    db.session.commit()
+    directory = client.get("/organizations?q=linkcheck").get_data(as_text=True)
+    projects = client.get("/projects?q=linkcheck").get_data(as_text=True)
+    with app.test_request_context():
+        org_url, project_url = url_for("organizations.detail", slug=org.slug), url_for("projects.detail", id=project.id)
+    assert f'href="{org_url}"' in directory
+    assert f'href="{project_url}"' in projects and f'href="{org_url}"' in projects
+    assert client.get(org_url).status_code == 200 and client.get(project_url).status_code == 200
