@@ -154,12 +154,13 @@ PAGE_PROJECTS = (
         and_(ProjectParticipant.project_id == Project.id, ProjectParticipant.organization_id == bindparam("org")),
     )
     .where(Project.archived_at.is_(None))
+    # One set of ids, each half read through its index: with "lead = :org OR id IN (…)" PostgreSQL
+    # guessed hundreds of projects and joined the leads through a scan of every organisation (5 ms).
     .where(
-        or_(
-            Project.lead_organization_id == bindparam("org"),
-            Project.id.in_(
-                select(ProjectParticipant.project_id).where(ProjectParticipant.organization_id == bindparam("org"))
-            ),
+        Project.id.in_(
+            select(Project.id)
+            .where(Project.lead_organization_id == bindparam("org"))
+            .union(select(ProjectParticipant.project_id).where(ProjectParticipant.organization_id == bindparam("org")))
         )
     )
     .options(joinedload(Project.lead_organization))
