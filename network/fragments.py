@@ -2,8 +2,9 @@
 
 A search's filter panel (about 170 links) cost more than the rest of its page; it shows only the
 search's arguments, facet counts read from the in-memory index (its generation stands for them) and
-words in the reader's language. The overview's latest changes are the same for every visitor until
-the next public change (the ids of the changes shown stand for them).
+words in the reader's language. The node tree of /networks changes only with the facet index's
+generation; the overview's latest changes are the same for every visitor until the next public
+change (the ids of the changes shown stand for them). README: "What a worker keeps".
 """
 
 from collections.abc import Callable
