@@ -13,18 +13,38 @@ save_form is the step they share:
 
 from collections.abc import Callable
 
-from flask import flash, redirect, render_template, request
+from flask import abort, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from network.errors import Conflict, ValidationError
-from network.services import history
+from network.models import Network
+from network.services import history, lookups
 from network.services.audit import entity_type
 
 
 def actor():
     """The logged-in user as a plain object (services keep references to it)."""
     return current_user._get_current_object()
+
+
+def flash_errors(error: ValidationError) -> None:
+    """Each of a service's messages as an error flash (forms that go back to a page, not a form)."""
+    for messages in error.errors.values():
+        for message in messages:
+            flash(message, "error")
+
+
+def posted_node() -> Network | None:
+    """The network node a form's "network" field names (empty: none, i.e. network-wide); 404 for a
+    node that does not exist. Whether it may be used is the service's decision."""
+    raw = (request.form.get("network") or "").strip()
+    if not raw:
+        return None
+    node = lookups.by_id(Network, int(raw)) if raw.isdigit() and len(raw) < 10 else None
+    if node is None:
+        abort(404)
+    return node
 
 
 def save_form(

@@ -3,7 +3,7 @@ the organisation picker's list of matches. Routes of the directory blueprint."""
 
 from urllib.parse import urlencode
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -11,36 +11,13 @@ from flask_login import current_user, login_required
 from network import labels, permissions
 from network.directory.forms import BulkForm, MergePickForm, TagForm, TagFromSearchForm
 from network.directory.views import bp
+from network.editing import flash_errors, posted_node
 from network.errors import ValidationError
 from network.extensions import db
-from network.models import Network
 from network.org_picker import organization_by_id, picker_matches
 from network.services import bulk, profiles, tags
 from network.services.initiatives import find_initiative, manageable_initiatives
-
-
-def _flash_errors(error: ValidationError) -> None:
-    for messages in error.errors.values():
-        for message in messages:
-            flash(message, "error")
-
-
-def _posted_network() -> Network | None:
-    """The node a tag form names (empty: network-wide); create_tag decides whether it may be used."""
-    raw = (request.form.get("network") or "").strip()
-    if not raw:
-        return None
-    network = db.session.get(Network, int(raw)) if raw.isdigit() and len(raw) < 10 else None
-    if network is None:
-        abort(404)
-    return network
-
-
-def _manageable_nodes() -> list[Network]:
-    from sqlalchemy import select
-
-    nodes = db.session.scalars(select(Network).where(Network.archived_at.is_(None)).order_by(Network.path))
-    return [n for n in nodes if permissions.can(current_user, "tag.create", n)]
+from network.services.networks import nodes_for
 
 
 @bp.post("/organizations/bulk")
@@ -82,7 +59,7 @@ def bulk_action():
             _apply(action, form, target, ids)
         except ValidationError as error:
             db.session.rollback()
-            _flash_errors(error)
+            flash_errors(error)
         else:
             db.session.commit()
             return redirect(back)
@@ -149,7 +126,7 @@ def _apply(action, form, target, ids) -> None:
 @login_required
 def tag_list():
     permissions.require(current_user, "tag.view")
-    nodes = _manageable_nodes()
+    nodes = nodes_for(current_user, "tag.create")
     form = TagForm(nodes=nodes, admin=permissions.can(current_user, "tag.create", None))
     return render_template("directory/tags.html", tags=tags.visible_tags(current_user), form=form,
                            counts=tags.counts(current_user))  # fmt: skip
@@ -158,11 +135,11 @@ def tag_list():
 @bp.post("/tags")
 @login_required
 def tag_create():
-    network = _posted_network()
+    network = posted_node()
     try:
         tag = tags.create_tag(current_user, request.form.get("name") or "", network)
     except ValidationError as error:
-        _flash_errors(error)
+        flash_errors(error)
     else:
         db.session.commit()
         flash(_("Tag %(name)s created. Tick organisations in the directory to add them to it.", name=tag.name))
@@ -188,7 +165,7 @@ def tag_rename(tag_id: int):
     try:
         tags.rename_tag(current_user, tag, request.form.get("name") or "")
     except ValidationError as error:
-        _flash_errors(error)
+        flash_errors(error)
     else:
         db.session.commit()
         flash(_("Tag %(old)s renamed %(name)s.", old=old, name=tag.name), "success")
@@ -197,7 +174,7 @@ def tag_rename(tag_id: int):
 
 def tag_from_search_form() -> TagFromSearchForm | None:
     """The "Make a tag from this search" form of the saved searches page, for those who may make tags."""
-    nodes = _manageable_nodes()
+    nodes = nodes_for(current_user, "tag.create")
     admin = permissions.can(current_user, "tag.create", None)
     return TagFromSearchForm(nodes=nodes, admin=admin) if nodes or admin else None
 
@@ -208,9 +185,9 @@ def tag_from_search(saved_id: int):
     """ "Make a tag from this search": a new tag holding the saved search's current results."""
     try:
         tag, done = tags.tag_from_saved_search(current_user, saved_id, request.form.get("name") or "",
-                                               _posted_network())  # fmt: skip
+                                               posted_node())  # fmt: skip
     except ValidationError as error:
-        _flash_errors(error)
+        flash_errors(error)
         return redirect(url_for("directory.saved"))
     db.session.commit()
     flash(ngettext("Tag %(tag)s made with %(num)d organisation.", "Tag %(tag)s made with %(num)d organisations.",

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from network import permissions
-from network.editing import actor, create_view, edit_view
+from network.editing import actor, create_view, edit_view, flash_errors
 from network.events.forms import (
     AgendaItemForm,
     ConfirmForm,
@@ -48,12 +48,6 @@ def events_of_organization(org):
 def event_time(moment, zone_name: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A moment in the event's zone, as the page shows it beside the reader's own (static/js/events.js)."""
     return service.local(moment, zone_name).strftime(fmt) if moment is not None else ""
-
-
-def flash_errors(error: ValidationError) -> None:
-    for messages in error.errors.values():
-        for message in messages:
-            flash(message, "error")
 
 
 def _back(event, anchor: str = ""):
@@ -428,6 +422,11 @@ def invite(slug: str):
     if tag_id.isdigit() and len(tag_id) < 11:  # 'invite these organisations' people': a tag's organisations
         orgs += invitations.organizations_tagged(tags.get_tag(actor(), int(tag_id)))
     people = invitations.people_of(orgs)
+    return _invite(event, people)
+
+
+def _invite(event, people):
+    """Invite these people to the event, say how many were sent, and go back to its invitations."""
     try:
         outcome = invitations.invite_people(actor(), event, people, invitation_link)
     except ValidationError as error:
@@ -458,14 +457,7 @@ def invite_selected():
     permissions.require(current_user, "event.invite", event)
     ids = [int(i) for i in request.form.getlist("id") if i.isdigit() and len(i) < 10]
     people = invitations.people_of(invitations.organizations_numbered(ids))
-    try:
-        outcome = invitations.invite_people(actor(), event, people, invitation_link)
-    except ValidationError as error:
-        flash_errors(error)
-    else:
-        flash(_("%(sent)d invitations sent (%(skipped)d people were already invited or have no email).",
-                sent=outcome["sent"], skipped=outcome["skipped"]), "success")  # fmt: skip
-    return _back(event, "#invitations")
+    return _invite(event, people)
 
 
 @bp.route("/events/<slug>/join/<token>", methods=["GET", "POST"])

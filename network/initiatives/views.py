@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 from network import permissions
 from network.activity import views as activity_views
 from network.activity.forms import ACTIVITY_KIND_LABELS, ActivityForm
-from network.editing import actor, create_view, edit_view
+from network.editing import actor, create_view, edit_view, flash_errors
 from network.fragments import record_filters
 from network.initiatives.forms import (
     AddToInitiativeForm,
@@ -32,12 +32,6 @@ from network.services.history import ACTION_LABELS
 from network.services.spreadsheet import escape_formula
 
 bp = Blueprint("initiatives", __name__)
-
-
-def flash_errors(error: ValidationError) -> None:
-    for messages in error.errors.values():
-        for message in messages:
-            flash(message, "error")
 
 
 def _back(initiative, anchor: str = ""):

@@ -6,12 +6,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from network import permissions
+from network.editing import flash_errors, posted_node
 from network.extensions import csrf, db
-from network.models import Event, Initiative, Network, SavedSearch
-from network.services import ValidationError, tags
+from network.services import ValidationError
 from network.services import mailings as service
 from network.services.mailings import sending
 
@@ -38,45 +37,11 @@ def mailing_words():
     }
 
 
-def _flash_errors(error: ValidationError) -> None:
-    for messages in error.errors.values():
-        for message in messages:
-            flash(message, "error")
-
-
-def _choices() -> dict:
-    """What an audience may come from, as "source:ref" options of one select."""
-    nodes = service.mailing_nodes(current_user)
-    saved = db.session.scalars(select(SavedSearch).where(SavedSearch.user_id == current_user.id)
-                               .order_by(SavedSearch.name)).all()  # fmt: skip
-    initiatives = db.session.scalars(select(Initiative).where(Initiative.archived_at.is_(None))
-                                     .order_by(Initiative.id.desc()).limit(200)).all()  # fmt: skip
-    events = db.session.scalars(select(Event).where(Event.archived_at.is_(None))
-                                .order_by(Event.starts_at.desc()).limit(200)).all()  # fmt: skip
-    return {
-        "node": [(str(n.id), n.name) for n in nodes],
-        "tag": [(str(t.id), t.name) for t in tags.visible_tags(current_user)],
-        "saved_search": [(str(s.id), s.name) for s in saved],
-        "initiative": [(i.slug, i.title) for i in initiatives],
-        "event": [(e.slug, e.title) for e in events],
-    }
-
-
 def _values() -> dict:
     values = request.form.to_dict()
     source, _sep, ref = (request.form.get("audience") or "").partition(":")
     values.update(source=source, ref=ref, ids=request.form.getlist("ids"))
     return values
-
-
-def _network() -> Network | None:
-    raw = request.form.get("network") or ""
-    if not raw:
-        return None
-    network = db.session.get(Network, int(raw)) if raw.isdigit() and len(raw) < 10 else None
-    if network is None:
-        abort(404)
-    return network
 
 
 @bp.get("/mailings")
@@ -94,10 +59,10 @@ def new():
         abort(403)
     if request.method == "POST":
         try:
-            mailing = service.save_mailing(current_user, _values(), _network())
+            mailing = service.save_mailing(current_user, _values(), posted_node())
         except ValidationError as error:
             db.session.rollback()
-            _flash_errors(error)
+            flash_errors(error)
         else:
             db.session.commit()
             flash(_("Draft saved. Check who it goes to and preview it before sending."), "success")
@@ -117,7 +82,7 @@ def new_page(ids, chosen: str = "", values=None):
     if ids and not chosen:
         chosen = "selection:"
     return render_template("mailings/form.html", mailing=None, nodes=service.mailing_nodes(current_user),
-                           choices=_choices(), ids=ids, chosen=chosen, values=values)  # fmt: skip
+                           choices=service.audience_choices(current_user), ids=ids, chosen=chosen, values=values)  # fmt: skip
 
 
 @bp.get("/mailings/<int:mailing_id>")
@@ -134,7 +99,7 @@ def detail(mailing_id: int):
     source = (mailing.audience or {}).get("source", "")
     chosen = f"{source}:{(mailing.audience or {}).get('ref', '')}"
     return render_template(
-        "mailings/form.html", mailing=mailing, nodes=service.mailing_nodes(current_user), choices=_choices(),
+        "mailings/form.html", mailing=mailing, nodes=service.mailing_nodes(current_user), choices=service.audience_choices(current_user),
         ids=(mailing.audience or {}).get("ids") or [], chosen=chosen, values=None, audience=audience,
         preview=preview, recipient=recipient,
     )  # fmt: skip
@@ -145,10 +110,10 @@ def detail(mailing_id: int):
 def update(mailing_id: int):
     mailing = service.get_mailing(current_user, mailing_id, "mailing.update")
     try:
-        service.save_mailing(current_user, _values(), _network(), mailing)
+        service.save_mailing(current_user, _values(), posted_node(), mailing)
     except ValidationError as error:
         db.session.rollback()
-        _flash_errors(error)
+        flash_errors(error)
     else:
         db.session.commit()
         flash(_("Draft saved."), "success")
@@ -162,7 +127,7 @@ def test(mailing_id: int):
     try:
         service.send_test(current_user, mailing, request.form.get("language") or None)
     except ValidationError as error:
-        _flash_errors(error)
+        flash_errors(error)
     else:
         db.session.commit()
         flash(_("A test was sent to %(email)s.", email=current_user.email), "success")
@@ -177,7 +142,7 @@ def send(mailing_id: int):
         counts = service.send_mailing(current_user, mailing, request.url_root)
     except ValidationError as error:
         db.session.rollback()
-        _flash_errors(error)
+        flash_errors(error)
     else:
         db.session.commit()
         flash(ngettext("Sending to %(num)d person.", "Sending to %(num)d people.", counts["recipients"]), "success")
@@ -191,7 +156,7 @@ def resume(mailing_id: int):
     try:
         service.resume(current_user, mailing)
     except ValidationError as error:
-        _flash_errors(error)
+        flash_errors(error)
     else:
         flash(_("Sending resumed: only those not sent yet get it."), "success")
     return redirect(url_for("mailings.detail", mailing_id=mailing_id))
@@ -215,7 +180,7 @@ def bounces(mailing_id: int):
         number = service.record_bounces(current_user, mailing, text)
     except ValidationError as error:
         db.session.rollback()
-        _flash_errors(error)
+        flash_errors(error)
     else:
         db.session.commit()
         flash(ngettext("%(num)d bounce recorded.", "%(num)d bounces recorded.", number), "success")

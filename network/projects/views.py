@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from network import permissions
-from network.editing import actor, create_view, edit_view
+from network.editing import actor, create_view, edit_view, flash_errors
 from network.errors import ValidationError
 from network.fragments import record_filters
 from network.projects import forms
@@ -161,12 +161,6 @@ def outcomes(id: int):
 # Verification: evidence files, submitting, verifying or returning; confirming participants
 
 
-def _flash_errors(error: ValidationError) -> None:
-    for messages in error.errors.values():
-        for message in messages:
-            flash(message, "error")
-
-
 @bp.get("/outcomes/to-verify")
 @login_required
 def to_verify():
@@ -195,7 +189,7 @@ def _outcome_action(id: int, run, done: str):
     try:
         run(report)
     except ValidationError as error:
-        _flash_errors(error)
+        flash_errors(error)
     else:
         flash(done, "success")
     return redirect(url_for("projects.outcome", id=report.id))
@@ -222,7 +216,7 @@ def remove_evidence(id: int):
     try:
         projects.remove_evidence(actor(), evidence)
     except ValidationError as error:
-        _flash_errors(error)
+        flash_errors(error)
     else:
         flash(_("The file was removed."), "info")
     return redirect(url_for("projects.outcome", id=report_id))

@@ -15,13 +15,14 @@ from sqlalchemy.orm import selectinload
 
 from network import permissions, tasks
 from network.extensions import db
-from network.models import AuditEvent, Mailing, MailingDelivery, Network, utcnow
+from network.models import AuditEvent, Event, Initiative, Mailing, MailingDelivery, Network, SavedSearch, utcnow
 from network.models.mailing import AUDIENCE_PEOPLE, AUDIENCE_SOURCES
-from network.services import NotFound, ValidationError, operation
+from network.services import NotFound, ValidationError, operation, tags
 from network.services.mailings import sending
 from network.services.mailings.audience import Audience, resolve
 from network.services.mailings.render import Message, render
 from network.services.mailings.sending import unsubscribe_url
+from network.services.networks import nodes_for
 
 __all__ = ["AlreadySent", "Audience", "Message", "sending"]
 
@@ -52,8 +53,27 @@ def get_mailing(actor, mailing_id: int, action: str = "mailing.view") -> Mailing
 
 def mailing_nodes(actor) -> list[Network]:
     """The nodes the actor may send from."""
-    nodes = db.session.scalars(select(Network).where(Network.archived_at.is_(None)).order_by(Network.path))
-    return [n for n in nodes if permissions.can(actor, "mailing.create", n)]
+    return nodes_for(actor, "mailing.create")
+
+
+def audience_choices(actor) -> dict[str, list[tuple[str, str]]]:
+    """What an audience may come from, as (ref, name) options per source: the actor's nodes, tags and
+    saved searches, the latest 200 live initiatives and events (resolve() checks the one chosen)."""
+    permissions.require(actor, "mailing.list")
+    saved = db.session.scalars(select(SavedSearch).where(SavedSearch.user_id == actor.id).order_by(SavedSearch.name))
+    initiatives = db.session.scalars(
+        select(Initiative).where(Initiative.archived_at.is_(None)).order_by(Initiative.id.desc()).limit(200)
+    )
+    events = db.session.scalars(
+        select(Event).where(Event.archived_at.is_(None)).order_by(Event.starts_at.desc()).limit(200)
+    )
+    return {
+        "node": [(str(n.id), n.name) for n in mailing_nodes(actor)],
+        "tag": [(str(t.id), t.name) for t in tags.visible_tags(actor)],
+        "saved_search": [(str(s.id), s.name) for s in saved],
+        "initiative": [(i.slug, i.title) for i in initiatives],
+        "event": [(e.slug, e.title) for e in events],
+    }
 
 
 def _clean(values: dict, errors: dict) -> dict:

@@ -18,6 +18,7 @@ from network.extensions import db
 from network.kept import Kept
 from network.models import Organization
 from network.models.organization import MEMBERSHIP_STATUSES, ORGANIZATION_KINDS
+from network.services.reference import Place
 from network.services.search.facets import FacetIndex, Node, current_index, pack
 from network.services.search.index import backend_for
 from network.services.search.params import Paged, SearchParams
@@ -406,19 +407,6 @@ def _relax(params: SearchParams, m: _Matched) -> list[tuple[str, int, dict]]:
                 args = params.args(**{name: "" if name == "q" else [], "page": 1})
             hints.append((_(FILTER_LABELS[name]), count, args))
     return sorted(hints, key=lambda h: -h[1])
-
-
-@dataclass(frozen=True, slots=True)
-class Place:
-    """A result's country or theme, as its name is shown and its code is linked."""
-
-    code: str  # ISO country code or theme slug
-    name: str
-    name_zh: str | None
-
-    @property
-    def slug(self) -> str:
-        return self.code
 
 
 @dataclass(slots=True)

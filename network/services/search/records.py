@@ -133,8 +133,8 @@ def _by_ids(model, *options) -> Select:
     return select(model).where(model.id.in_(bindparam("ids", expanding=True))).options(*options)
 
 
-# The project search page's rows: the lead joined in; countries and themes read with record_places
-# (one statement, names kept per process), not the partners.
+# The project search page's rows: the lead joined in; countries and themes read with
+# profiles.project_places (one statement, names kept per process), not the partners.
 PROJECT_ROWS = _by_ids(Project, joinedload(Project.lead_organization))
 PROJECTS = _Kind(
     Project, "project", labels.PROJECT_STATUS_LABELS,
