@@ -16,13 +16,15 @@ class Kept:
         self._lock = threading.Lock()  # the development server's threads share it
         _every.add(self)
 
-    def get(self, key: Hashable, make: Callable):
-        """The value kept for `key`, or make()'s, kept (the least recently used one dropped)."""
+    def get(self, key: Hashable, make: Callable, keep: Callable = lambda value: True):
+        """The value kept for `key`, or make()'s, kept if keep(value) (the least recently used one dropped)."""
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
         value = make()  # outside the lock: two threads may make the same value, never wait on each other
+        if not keep(value):
+            return value
         with self._lock:
             self._items[key] = value
             while len(self._items) > self.size:

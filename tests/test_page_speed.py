@@ -4,7 +4,7 @@ import re
 from datetime import UTC, datetime
 
 from network.extensions import db
-from network.models import ProjectParticipant
+from network.models import OrganizationIdentifier, ProjectParticipant
 from tests import factories as f
 
 
@@ -431,3 +431,38 @@ def test_result_links_are_the_detail_pages_addresses(client, app):
     assert f'href="{org_url}"' in directory
     assert f'href="{project_url}"' in projects and f'href="{org_url}"' in projects
     assert client.get(org_url).status_code == 200 and client.get(project_url).status_code == 200
+
+
+def result_slugs(client, path: str) -> set[str]:
+    return {item["slug"] for item in client.get(path).get_json()["items"]}
+
+
+def test_kept_word_matches_follow_every_document_written(client, app):
+    """What words match is kept per worker under the documents' generation, which every document
+    written replaces, also the writes that leave the facet index as it was (an identifier, a partner,
+    a project's title): each shows in the next search, on the page and in the API."""
+    from network.services.projects import update_project
+
+    ngo = f.organization("Harbour Watch")
+    firm = f.organization("Quayside Dredging", kind="company")
+    project = f.project(f.organization("Lead Org"), "Estuary survey")
+    db.session.commit()
+    for words in ("gb-chc-4471", "quayside", "mangrove"):
+        assert ngo.slug not in result_slugs(client, f"/api/v1/organizations?q={words}")
+
+    db.session.add(OrganizationIdentifier(organization_id=ngo.id, value="GB-CHC-4471"))  # facets unchanged
+    db.session.commit()
+    assert ngo.slug in result_slugs(client, "/api/v1/organizations?q=gb-chc-4471")
+
+    f.partnership(ngo, firm)
+    db.session.commit()
+    assert ngo.slug in result_slugs(client, "/api/v1/organizations?q=quayside")
+
+    assert ngo.slug not in result_slugs(client, "/api/v1/organizations?q=estuary")
+    db.session.add(ProjectParticipant(project=project, organization=ngo, role="partner"))  # facets unchanged
+    db.session.commit()
+    assert ngo.slug in result_slugs(client, "/api/v1/organizations?q=estuary")
+    update_project(f.SETUP, project, {"title": "Mangrove survey"}, project.version)
+    db.session.commit()
+    assert ngo.slug in client.get("/organizations?q=mangrove").get_data(as_text=True)
+    assert f'href="/projects/{project.id}"' in client.get("/projects?q=mangrove").get_data(as_text=True)

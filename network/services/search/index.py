@@ -281,22 +281,27 @@ def bump_generation(conn: Connection, organization_ids: Iterable[int] | None = N
 
 
 # Row 2 of search_state: the generation of projects and initiatives (record_index.py), replaced by
-# any write to them; a random number, so one a rolled-back transaction used never comes back.
+# any write to them; row 3: the documents' generation, replaced by every document written (what a
+# word matches, kept per worker by search.organizations._ids). Random numbers, so one a
+# rolled-back transaction used never comes back.
 RECORDS_STATE_ID = 2
+DOCUMENTS_STATE_ID = 3
 
 
-def read_generations(conn: Connection) -> tuple[int, int]:
-    """(organisations' generation, records' generation): both rows in one statement, read once per
-    transaction (a page asking for the facet index and both record indexes read them four times).
-    Within a transaction they change only through this connection's bumps, which forget them."""
+def read_generations(conn: Connection) -> tuple[int, int, int]:
+    """(organisations', records' and documents' generations): the rows in one statement, read once
+    per transaction (a page asking for the facet index and both record indexes read them four
+    times). Within a transaction they change only through this connection's bumps, which forget them."""
     transaction = (conn.get_transaction(), conn.get_nested_transaction())
     known = conn.info.get("search_generations")
     if known is not None and known[0] == transaction and transaction[0] is not None:
         return known[1]
     rows = dict(
-        conn.execute(text(f"SELECT id, generation FROM search_state WHERE id IN (1, {RECORDS_STATE_ID})")).all()
+        conn.execute(
+            text(f"SELECT id, generation FROM search_state WHERE id IN (1, {RECORDS_STATE_ID}, {DOCUMENTS_STATE_ID})")
+        ).all()
     )
-    generations = (rows.get(1) or 0, rows.get(RECORDS_STATE_ID) or 0)
+    generations = (rows.get(1) or 0, rows.get(RECORDS_STATE_ID) or 0, rows.get(DOCUMENTS_STATE_ID) or 0)
     conn.info["search_generations"] = ((conn.get_transaction(), conn.get_nested_transaction()), generations)
     return generations
 
@@ -313,16 +318,23 @@ def read_records_generation(conn: Connection) -> int:
     return read_generations(conn)[1]
 
 
-def bump_records_generation(conn: Connection) -> None:
-    generation = random.getrandbits(62) + 1
+def read_documents_generation(conn: Connection) -> int:
+    return read_generations(conn)[2]
+
+
+def _replace_generation(conn: Connection, state_id: int) -> None:
     conn.execute(
         text(
-            f"INSERT INTO search_state (id, generation) VALUES ({RECORDS_STATE_ID}, :g) "
+            f"INSERT INTO search_state (id, generation) VALUES ({state_id}, :g) "
             "ON CONFLICT (id) DO UPDATE SET generation = excluded.generation"
         ),
-        {"g": generation},
+        {"g": random.getrandbits(62) + 1},
     )
     forget_generations(conn)
+
+
+def bump_records_generation(conn: Connection) -> None:
+    _replace_generation(conn, RECORDS_STATE_ID)
 
 
 def changes_since(conn: Connection, generation: int, current: int, limit: int) -> set[int] | None:
@@ -342,10 +354,15 @@ def changes_since(conn: Connection, generation: int, current: int, limit: int) -
 
 
 def reindex(conn: Connection, entity: str, ids: Iterable[int]) -> None:
+    """Rewrite these documents, and replace the documents' generation if any was written."""
     backend = backend_for(conn)
+    written = False
     for chunk in chunks(i for i in ids if i is not None):
         documents, _absent = DOCUMENT_BUILDERS[entity](conn, chunk)
         backend.write(conn, entity, chunk, documents)
+        written = True
+    if written:
+        _replace_generation(conn, DOCUMENTS_STATE_ID)
 
 
 def partners_of(conn: Connection, ids: Sequence[int]) -> set[int]:
@@ -390,6 +407,7 @@ def rebuild_index(conn: Connection | None = None) -> dict[str, int]:
         counts[entity] = len(ids)
     bump_generation(conn)
     bump_records_generation(conn)
+    _replace_generation(conn, DOCUMENTS_STATE_ID)  # also when a table had nothing to write
     if conn.dialect.name == "postgresql":
         # Fresh statistics for the rows just loaded: without them PostgreSQL scans whole link tables
         # to load one page's themes (40 ms instead of 0.3 ms at 200,000 organisations).

@@ -20,7 +20,7 @@ from network.models import Organization
 from network.models.organization import MEMBERSHIP_STATUSES, ORGANIZATION_KINDS
 from network.services.reference import Place
 from network.services.search.facets import FacetIndex, Node, current_index, pack
-from network.services.search.index import backend_for
+from network.services.search.index import backend_for, read_documents_generation
 from network.services.search.params import Paged, SearchParams
 from network.services.search.text import highlight, highlight_pattern, is_cjk, query_tokens
 from network.services.search.vocabulary import Interpretation, Reading, Term, interpret, match_terms
@@ -127,8 +127,29 @@ def _codes(index: FacetIndex, facet: str, values: list[str], notices: list[str],
     return ids
 
 
+# What words match is kept per documents' generation (replaced by every document written), so
+# paging, sorting and each facet click of one search read the database's text index once. Small
+# answers only: a few thousand ids, a few tens of KB each.
+_kept_matches = Kept(128)
+KEEP_MATCHES_UP_TO = 10_000
+
+
 def _ids(conn, sql: str, bind: dict, columns: int = 1) -> np.ndarray:
-    """Ids from a one-column query, fetched by the driver directly (200,000 rows in a few ms)."""
+    """Ids (rows of `columns` ids) a full-text query matches, fetched by the driver directly
+    (200,000 rows in a few ms); read-only, as they may be kept."""
+    key = (
+        conn.engine.url.render_as_string(hide_password=True),
+        read_documents_generation(conn),
+        sql,
+        tuple(sorted(bind.items())),
+        columns,
+    )
+    return _kept_matches.get(
+        key, lambda: _fetch_ids(conn, sql, bind, columns), keep=lambda ids: ids.shape[0] <= KEEP_MATCHES_UP_TO
+    )
+
+
+def _fetch_ids(conn, sql: str, bind: dict, columns: int) -> np.ndarray:
     statement = text(sql).bindparams(**bind).compile(conn)
     cursor = conn.connection.driver_connection.cursor()
     try:
@@ -137,11 +158,14 @@ def _ids(conn, sql: str, bind: dict, columns: int = 1) -> np.ndarray:
         else:
             cursor.execute(str(statement), statement.params)
         rows = cursor.fetchall()
-        if columns == 1:  # fromiter: a third of np.array's time over a list of 1-tuples
-            return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        return np.array(rows, dtype=np.int64).reshape(-1, columns)
     finally:
         cursor.close()
+    if columns == 1:  # fromiter: a third of np.array's time over a list of 1-tuples
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    else:
+        ids = np.array(rows, dtype=np.int64).reshape(-1, columns)
+    ids.flags.writeable = False
+    return ids
 
 
 def _text_match(conn, index: FacetIndex, tokens: list[str], q: str, rank: bool) -> tuple[np.ndarray, np.ndarray, bool]:
