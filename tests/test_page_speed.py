@@ -273,7 +273,7 @@ def test_initiative_page_statements_do_not_grow_with_participants_projects_and_r
         html = page.get_data(as_text=True)
         assert all(title in html for title in titles), name  # every linked project is shown
         assert html.count('data-participant="speed-partner-') == 9, name  # and every accepted partner
-        assert len(statements) == few[name], (name, [s[:70] for s in statements])
+        assert len(statements) == few[name], (name, [s[:70] + s[-250:] for s in statements])
         reads = [s.lstrip().upper() for s in statements]
         assert len([s for s in reads if s.startswith("SELECT INITIATIVE_PROJECTS.")]) == 1, name
         assert not [s for s in reads if s.startswith("SELECT ORGANIZATIONS.")], name
@@ -466,3 +466,30 @@ def test_kept_word_matches_follow_every_document_written(client, app):
     db.session.commit()
     assert ngo.slug in client.get("/organizations?q=mangrove").get_data(as_text=True)
     assert f'href="/projects/{project.id}"' in client.get("/projects?q=mangrove").get_data(as_text=True)
+
+
+def test_project_page_reads_its_lists_in_three_statements(client, app, count_queries):
+    """The project with its lead and outcome reports, its participants, then its countries, themes
+    and initiatives in one statement: each shown (archived ones left out), in both languages."""
+    from network.models import InitiativeProject
+
+    project = f.project(f.organization("Lead Org"), "Clean buses", themes=["transport"], countries=["KE", "IN"])
+    db.session.add(ProjectParticipant(project=project, organization=f.organization("Partner Org"), role="partner"))
+    f.outcome(project, "120", year=2023)
+    f.outcome(project, "80", year=2024)
+    f.outcome(project, "999", year=2022, archived_at=datetime(2024, 1, 1, tzinfo=UTC))
+    linked = f.initiative("Bus Alliance", title_local="公交联盟")
+    gone = f.initiative("Old Alliance", archived_at=datetime(2024, 1, 1, tzinfo=UTC))
+    db.session.add_all(InitiativeProject(initiative=i, project=project) for i in (linked, gone))
+    db.session.commit()
+
+    path = f"/projects/{project.id}"
+    client.get(path)
+    with count_queries() as statements:
+        html = client.get(path + "?lang=en").get_data(as_text=True)
+    assert f'href="/initiatives/{linked.slug}">Bus Alliance</a>' in html and "Old Alliance" not in html
+    assert "Partner Org" in html and "India" in html and "Kenya" in html and "Transport" in html
+    assert "200" in html and "999" not in html  # the live reports' estimated total
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 3, statements
+    zh = client.get(path + "?lang=zh").get_data(as_text=True)
+    assert ">公交联盟</a>" in zh and "肯尼亚" in zh

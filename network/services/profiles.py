@@ -6,6 +6,7 @@ partnerships or initiatives the record has (tests/test_query_counts.py holds us 
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, or_, select, text
@@ -16,7 +17,6 @@ from network.errors import NotFound
 from network.extensions import db
 from network.models import (
     Initiative,
-    InitiativeProject,
     Membership,
     Network,
     Organization,
@@ -90,7 +90,7 @@ class ProjectPage:
     participants: list[ProjectParticipant]
     outcomes: list[OutcomeReport]
     totals: OutcomeTotals
-    initiatives: list[Initiative] = field(default_factory=list)
+    initiatives: list["InitiativeLink"] = field(default_factory=list)
     countries: list[Place] = field(default_factory=list)
     themes: list[Place] = field(default_factory=list)
 
@@ -252,28 +252,41 @@ def project_places(ids: list[int]) -> dict[int, tuple[list[Place], list[Place]]]
     return found
 
 
+# The project with its lead and its outcome reports (a few a year) joined; its participants by a
+# second statement (joined too, they would multiply the reports' rows).
 PROJECT_PAGE = (
     select(Project)
     .where(Project.id == bindparam("id"))
     .options(
         joinedload(Project.lead_organization),
+        joinedload(Project.outcome_reports),
         selectinload(Project.participants).joinedload(ProjectParticipant.organization),
-        selectinload(Project.outcome_reports),
     )
 )
-PROJECT_INITIATIVES = (
-    select(Initiative)
-    .join(InitiativeProject, InitiativeProject.initiative_id == Initiative.id)
-    .where(InitiativeProject.project_id == bindparam("id"), Initiative.archived_at.is_(None))
-    .order_by(Initiative.title)
+# Its countries, themes and initiatives in one statement (names of places from reference.places).
+PROJECT_LISTS = text(
+    "SELECT 'region', region_id, NULL, NULL, NULL, NULL FROM project_countries WHERE project_id = :id"
+    " UNION ALL SELECT 'theme', theme_id, NULL, NULL, NULL, NULL FROM project_themes WHERE project_id = :id"
+    " UNION ALL SELECT 'initiative', i.id, i.slug, i.title, i.title_local, i.status FROM initiatives i"
+    " JOIN initiative_projects l ON l.initiative_id = i.id WHERE l.project_id = :id AND i.archived_at IS NULL"
 )
+
+
+class InitiativeLink(NamedTuple):
+    """An initiative as a project's page lists it."""
+
+    id: int
+    slug: str
+    title: str
+    title_local: str | None
+    status: str
 
 
 def project_page(user, project_id: int) -> ProjectPage:
     """Everything the project page shows, in a fixed number of queries."""
     if not 0 < project_id <= MAX_ID:
         raise NotFound(_("No project has this number."))  # beyond the integer column: no such row
-    project = db.session.scalar(PROJECT_PAGE, {"id": project_id})
+    project = db.session.execute(PROJECT_PAGE, {"id": project_id}).unique().scalar_one_or_none()
     if project is None:
         raise NotFound(_("No project has this number."))
     permissions.require(user, "project.view", project)
@@ -292,14 +305,19 @@ def project_page(user, project_id: int) -> ProjectPage:
         (p for p in project.participants if p.organization_id != project.lead_organization_id),
         key=lambda p: (p.role != "lead", p.organization.name.lower()),
     )
-    initiatives = list(db.session.scalars(PROJECT_INITIATIVES, {"id": project.id}))
-    countries, themes = project_places([project.id])[project.id]
+    known = places()
+    countries, themes, initiatives = [], [], []
+    for kind, id_, *values in db.session.execute(PROJECT_LISTS, {"id": project.id}):
+        if kind == "initiative":
+            initiatives.append(InitiativeLink(id_, *values))
+        elif (kind, id_) in known:
+            (countries if kind == "region" else themes).append(known[kind, id_])
     return ProjectPage(
         project=project,
         participants=participants,
         outcomes=outcomes,
         totals=totals,
-        initiatives=initiatives,
-        countries=countries,
-        themes=themes,
+        initiatives=sorted(initiatives, key=lambda i: i.title),
+        countries=sorted(countries, key=lambda c: c.name),
+        themes=sorted(themes, key=lambda t: t.position),
     )
