@@ -200,3 +200,21 @@ def test_invitations_not_accepted_are_private(app, client, world, invitation, ro
     exported = pages.get(f"/initiatives/{ini.slug}/participants.csv").get_data(as_text=True)
     assert "Organisation A" in exported
     assert ("Declining Org" in exported) == (role in SEES_INVITATIONS)
+
+
+@pytest.mark.parametrize("role", ROLE_NAMES)
+def test_an_organisations_page_shows_its_open_invitations_only_to_those_with_rights_over_it(
+    app, world, invitation, role
+):
+    """Organisation B's page lists the initiative it is invited to (marked "Invited") to its
+    members, its coordinators and admins; to others B takes part in nothing. A's acceptance is public."""
+    pages = page_client(app, world, role)
+    b_page = pages.get("/organizations/org-b?lang=en").get_data(as_text=True)
+    b_initiatives = b_page.split('id="initiatives"', 1)[1].split("</section>", 1)[0]
+    if role in ("member_b", "coordinator_y", "admin"):
+        assert 'href="/initiatives/green-freight">Green freight</a>' in b_initiatives and "Invited" in b_initiatives
+    else:
+        assert "Green freight" not in b_initiatives and "Not taking part in any initiative." in b_initiatives
+    a_page = pages.get("/organizations/org-a").get_data(as_text=True)
+    a_initiatives = a_page.split('id="initiatives"', 1)[1].split("</section>", 1)[0]
+    assert "Green freight" in a_initiatives and "Invited" not in a_initiatives

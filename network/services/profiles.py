@@ -16,12 +16,9 @@ from network import permissions
 from network.errors import NotFound
 from network.extensions import db
 from network.models import (
-    Initiative,
     Membership,
-    Network,
     Organization,
     OutcomeReport,
-    Participant,
     Partnership,
     Person,
     Project,
@@ -60,6 +57,24 @@ class IdentifierView:
         return identifier_scheme(self.value)
 
 
+class InitiativeLink(NamedTuple):
+    """An initiative as a project's page lists it."""
+
+    id: int
+    slug: str
+    title: str
+    title_local: str | None
+    status: str
+
+
+class InitiativeRole(NamedTuple):
+    """An initiative an organisation takes part in, as its page lists it."""
+
+    initiative: InitiativeLink
+    role: str
+    invitation_status: str
+
+
 @dataclass
 class OrganizationPage:
     organization: Organization
@@ -71,7 +86,7 @@ class OrganizationPage:
     people: list[Person]
     projects: list[ProjectRole]
     partnerships: list[PartnershipView]
-    initiatives: list[Participant]
+    initiatives: list["InitiativeRole"]
 
 
 @dataclass
@@ -99,9 +114,9 @@ def find_organization(slug: str) -> Organization:
     """The organisation with this slug, archived or merged ones included; NotFound otherwise."""
     if not slug or len(slug) > MAX_SLUG_LENGTH or any(ord(c) < 32 for c in slug):
         raise NotFound(_("No organisation has this address."))  # PostgreSQL refuses NUL in a query
-    # Its collections (countries, themes, identifiers) load when asked for; its page reads them
-    # in one statement of its own (organization_page).
-    org = db.session.scalar(ORGANIZATION_BY_SLUG, {"slug": slug})
+    # Its memberships (a few; permission checks and its page read them) come joined; its other
+    # collections load when asked for, and its page reads them in one statement (organization_page).
+    org = db.session.execute(ORGANIZATION_BY_SLUG, {"slug": slug}).unique().scalar_one_or_none()
     if org is None:
         raise NotFound(_("No organisation has this address."))
     return org
@@ -132,14 +147,9 @@ def require_visible(user, org: Organization) -> None:
 # The page's statements, built once: building a statement and its cache key anew for each request
 # cost more than running it (0.42 against 0.18 ms for the memberships).
 ORGANIZATION_BY_SLUG = (
-    select(Organization).where(Organization.slug == bindparam("slug")).options(joinedload(Organization.hq_country))
-)
-PAGE_MEMBERSHIPS = (
-    select(Membership)
-    .join(Network, Network.id == Membership.network_id)
-    .where(Membership.organization_id == bindparam("org"))
-    .options(joinedload(Membership.network))
-    .order_by(Network.path)
+    select(Organization)
+    .where(Organization.slug == bindparam("slug"))
+    .options(joinedload(Organization.hq_country), joinedload(Organization.memberships).joinedload(Membership.network))
 )
 PAGE_PEOPLE = (
     select(Person).where(Person.organization_id == bindparam("org"), Person.archived_at.is_(None)).order_by(Person.name)
@@ -175,24 +185,19 @@ PAGE_PARTNERSHIPS = (
     .options(joinedload(Partnership.org_a), joinedload(Partnership.org_b))
     .order_by(Partnership.start_date.desc().nulls_last(), Partnership.id)
 )
-PAGE_INITIATIVES = (
-    select(Participant)
-    .join(Initiative, Initiative.id == Participant.initiative_id)
-    .where(
-        Participant.organization_id == bindparam("org"),
-        Participant.invitation_status.in_(bindparam("statuses", expanding=True)),
-        Initiative.archived_at.is_(None),
-    )
-    .options(joinedload(Participant.initiative))
-    .order_by(Initiative.title)
-)
-
-# Countries, themes and identifiers of one organisation in one statement (names from reference.places).
+# Countries, themes, identifiers and initiatives (with its role) of one organisation in one
+# statement (names of places from reference.places).
 PROFILE_LISTS = text(
-    "SELECT 'region', region_id, NULL FROM organization_countries WHERE organization_id = :id"
-    " UNION ALL SELECT 'theme', theme_id, NULL FROM organization_themes WHERE organization_id = :id"
-    " UNION ALL SELECT 'identifier', id, value FROM organization_identifiers WHERE organization_id = :id"
-)
+    "SELECT 'region', region_id, NULL, NULL, NULL, NULL, NULL, NULL FROM organization_countries"
+    " WHERE organization_id = :id"
+    " UNION ALL SELECT 'theme', theme_id, NULL, NULL, NULL, NULL, NULL, NULL FROM organization_themes"
+    " WHERE organization_id = :id"
+    " UNION ALL SELECT 'identifier', id, value, NULL, NULL, NULL, NULL, NULL FROM organization_identifiers"
+    " WHERE organization_id = :id"
+    " UNION ALL SELECT 'initiative', i.id, i.slug, i.title, i.title_local, i.status, p.role, p.invitation_status"
+    " FROM participants p JOIN initiatives i ON i.id = p.initiative_id"
+    " WHERE p.organization_id = :id AND p.invitation_status IN :statuses AND i.archived_at IS NULL"
+).bindparams(bindparam("statuses", expanding=True))
 
 
 def organization_page(user, org: Organization) -> OrganizationPage:
@@ -201,23 +206,24 @@ def organization_page(user, org: Organization) -> OrganizationPage:
     show_private = permissions.can(user, "organization.view_private", org)
     this = {"org": org.id}
 
+    statuses = PRIVATE_INVITATION_STATUSES if show_private else PUBLIC_INVITATION_STATUSES
     known = places()
-    countries, themes, identifiers = [], [], []
-    for kind, id_, value in db.session.execute(PROFILE_LISTS, {"id": org.id}):
+    countries, themes, identifiers, initiatives = [], [], [], []
+    for kind, id_, value, *more in db.session.execute(PROFILE_LISTS, {"id": org.id, "statuses": list(statuses)}):
         if kind == "identifier":
             identifiers.append(IdentifierView(value))
+        elif kind == "initiative":
+            initiatives.append(InitiativeRole(InitiativeLink(id_, value, *more[:3]), *more[3:]))
         elif (kind, id_) in known:
             (countries if kind == "region" else themes).append(known[kind, id_])
 
-    memberships = list(db.session.scalars(PAGE_MEMBERSHIPS, this))
+    memberships = sorted(org.memberships, key=lambda m: m.network.path)
     people = list(db.session.scalars(PAGE_PEOPLE if show_private else PAGE_LISTED_PEOPLE, this))
     project_roles = [
         ProjectRole(p, "lead" if p.lead_organization_id == org.id else (role or "partner"))
         for p, role in db.session.execute(PAGE_PROJECTS, this)
     ]
     partnership_views = [PartnershipView(p, p.other(org)) for p in db.session.scalars(PAGE_PARTNERSHIPS, this)]
-    statuses = PRIVATE_INVITATION_STATUSES if show_private else PUBLIC_INVITATION_STATUSES
-    initiatives = list(db.session.scalars(PAGE_INITIATIVES, {**this, "statuses": list(statuses)}))
     return OrganizationPage(
         organization=org,
         show_private=show_private,
@@ -228,7 +234,7 @@ def organization_page(user, org: Organization) -> OrganizationPage:
         people=people,
         projects=project_roles,
         partnerships=partnership_views,
-        initiatives=initiatives,
+        initiatives=sorted(initiatives, key=lambda i: i.initiative.title),
     )
 
 
@@ -270,16 +276,6 @@ PROJECT_LISTS = text(
     " UNION ALL SELECT 'initiative', i.id, i.slug, i.title, i.title_local, i.status FROM initiatives i"
     " JOIN initiative_projects l ON l.initiative_id = i.id WHERE l.project_id = :id AND i.archived_at IS NULL"
 )
-
-
-class InitiativeLink(NamedTuple):
-    """An initiative as a project's page lists it."""
-
-    id: int
-    slug: str
-    title: str
-    title_local: str | None
-    status: str
 
 
 def project_page(user, project_id: int) -> ProjectPage:
