@@ -61,7 +61,6 @@ def bulk_action():
             db.session.rollback()
             flash_errors(error)
         else:
-            db.session.commit()
             return redirect(back)
     return render_template(
         "directory/bulk.html", form=form, action=action, count=len(ids), selection=selection, query=query,
@@ -141,7 +140,6 @@ def tag_create():
     except ValidationError as error:
         flash_errors(error)
     else:
-        db.session.commit()
         flash(_("Tag %(name)s created. Tick organisations in the directory to add them to it.", name=tag.name))
     return redirect(url_for("directory.tag_list"))
 
@@ -152,7 +150,6 @@ def tag_delete(tag_id: int):
     tag = tags.get_tag(current_user, tag_id)
     name = tag.name
     tags.delete_tag(current_user, tag)
-    db.session.commit()
     flash(_("Tag %(name)s deleted.", name=name))
     return redirect(url_for("directory.tag_list"))
 
@@ -167,7 +164,6 @@ def tag_rename(tag_id: int):
     except ValidationError as error:
         flash_errors(error)
     else:
-        db.session.commit()
         flash(_("Tag %(old)s renamed %(name)s.", old=old, name=tag.name), "success")
     return redirect(url_for("directory.tag_list"))
 
@@ -189,7 +185,6 @@ def tag_from_search(saved_id: int):
     except ValidationError as error:
         flash_errors(error)
         return redirect(url_for("directory.saved"))
-    db.session.commit()
     flash(ngettext("Tag %(tag)s made with %(num)d organisation.", "Tag %(tag)s made with %(num)d organisations.",
                    done.changed, tag=tag.name), "success")  # fmt: skip
     return redirect(url_for("directory.index", tag=tag.id))

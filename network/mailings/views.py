@@ -64,7 +64,6 @@ def new():
             db.session.rollback()
             flash_errors(error)
         else:
-            db.session.commit()
             flash(_("Draft saved. Check who it goes to and preview it before sending."), "success")
             return redirect(url_for("mailings.detail", mailing_id=mailing.id))
     # From a link: ?source=tag&ref=3, or ?id=1&id=2 (a selection of organisations)
@@ -115,7 +114,6 @@ def update(mailing_id: int):
         db.session.rollback()
         flash_errors(error)
     else:
-        db.session.commit()
         flash(_("Draft saved."), "success")
     return redirect(url_for("mailings.detail", mailing_id=mailing_id))
 
@@ -129,7 +127,6 @@ def test(mailing_id: int):
     except ValidationError as error:
         flash_errors(error)
     else:
-        db.session.commit()
         flash(_("A test was sent to %(email)s.", email=current_user.email), "success")
     return redirect(url_for("mailings.detail", mailing_id=mailing_id))
 
@@ -144,7 +141,6 @@ def send(mailing_id: int):
         db.session.rollback()
         flash_errors(error)
     else:
-        db.session.commit()
         flash(ngettext("Sending to %(num)d person.", "Sending to %(num)d people.", counts["recipients"]), "success")
     return redirect(url_for("mailings.detail", mailing_id=mailing_id))
 
@@ -182,7 +178,6 @@ def bounces(mailing_id: int):
         db.session.rollback()
         flash_errors(error)
     else:
-        db.session.commit()
         flash(ngettext("%(num)d bounce recorded.", "%(num)d bounces recorded.", number), "success")
     return redirect(url_for("mailings.detail", mailing_id=mailing_id))
 
@@ -205,7 +200,6 @@ def unsubscribe(token: str):
     if delivery is None:
         abort(400)
     sending.unsubscribe(delivery)
-    db.session.commit()
     return render_template("mailings/unsubscribe.html", token=token, done=True)
 
 
