@@ -86,7 +86,7 @@ class OrganizationPage:
     people: list[Person]
     projects: list[ProjectRole]
     partnerships: list[PartnershipView]
-    initiatives: list["InitiativeRole"]
+    initiatives: list[InitiativeRole]
 
 
 @dataclass
@@ -105,7 +105,7 @@ class ProjectPage:
     participants: list[ProjectParticipant]
     outcomes: list[OutcomeReport]
     totals: OutcomeTotals
-    initiatives: list["InitiativeLink"] = field(default_factory=list)
+    initiatives: list[InitiativeLink] = field(default_factory=list)
     countries: list[Place] = field(default_factory=list)
     themes: list[Place] = field(default_factory=list)
 
@@ -200,6 +200,20 @@ PROFILE_LISTS = text(
 ).bindparams(bindparam("statuses", expanding=True))
 
 
+def _lists(statement, params: dict) -> tuple[list[Place], list[Place], list[tuple]]:
+    """A record's countries (by name) and themes (in order), named through reference.places, and the
+    other rows of its lists statement (`kind, id, …`): one statement for what its page lists."""
+    known = places()
+    countries, themes, rows = [], [], []
+    for row in db.session.execute(statement, params):
+        if row[0] in ("region", "theme"):
+            if (row[0], row[1]) in known:
+                (countries if row[0] == "region" else themes).append(known[row[0], row[1]])
+        else:
+            rows.append(tuple(row))
+    return sorted(countries, key=lambda c: c.name), sorted(themes, key=lambda t: t.position), rows
+
+
 def organization_page(user, org: Organization) -> OrganizationPage:
     """Everything the organisation page shows, in a fixed number of queries."""
     require_visible(user, org)
@@ -207,16 +221,13 @@ def organization_page(user, org: Organization) -> OrganizationPage:
     this = {"org": org.id}
 
     statuses = PRIVATE_INVITATION_STATUSES if show_private else PUBLIC_INVITATION_STATUSES
-    known = places()
-    countries, themes, identifiers, initiatives = [], [], [], []
-    for kind, id_, value, *more in db.session.execute(PROFILE_LISTS, {"id": org.id, "statuses": list(statuses)}):
-        if kind == "identifier":
-            identifiers.append(IdentifierView(value))
-        elif kind == "initiative":
-            initiatives.append(InitiativeRole(InitiativeLink(id_, value, *more[:3]), *more[3:]))
-        elif (kind, id_) in known:
-            (countries if kind == "region" else themes).append(known[kind, id_])
-
+    countries, themes, rows = _lists(PROFILE_LISTS, {"id": org.id, "statuses": list(statuses)})
+    identifiers = [IdentifierView(value) for kind, _id, value, *_ in rows if kind == "identifier"]
+    initiatives = [
+        InitiativeRole(InitiativeLink(id_, slug, *more[:3]), *more[3:])
+        for kind, id_, slug, *more in rows
+        if kind == "initiative"
+    ]
     memberships = sorted(org.memberships, key=lambda m: m.network.path)
     people = list(db.session.scalars(PAGE_PEOPLE if show_private else PAGE_LISTED_PEOPLE, this))
     project_roles = [
@@ -227,8 +238,8 @@ def organization_page(user, org: Organization) -> OrganizationPage:
     return OrganizationPage(
         organization=org,
         show_private=show_private,
-        countries=sorted(countries, key=lambda c: c.name),
-        themes=sorted(themes, key=lambda t: t.position),
+        countries=countries,
+        themes=themes,
         identifiers=sorted(identifiers, key=lambda i: i.value),
         memberships=memberships,
         people=people,
@@ -301,19 +312,14 @@ def project_page(user, project_id: int) -> ProjectPage:
         (p for p in project.participants if p.organization_id != project.lead_organization_id),
         key=lambda p: (p.role != "lead", p.organization.name.lower()),
     )
-    known = places()
-    countries, themes, initiatives = [], [], []
-    for kind, id_, *values in db.session.execute(PROJECT_LISTS, {"id": project.id}):
-        if kind == "initiative":
-            initiatives.append(InitiativeLink(id_, *values))
-        elif (kind, id_) in known:
-            (countries if kind == "region" else themes).append(known[kind, id_])
+    countries, themes, rows = _lists(PROJECT_LISTS, {"id": project.id})
+    initiatives = [InitiativeLink(*values) for _kind, *values in rows]
     return ProjectPage(
         project=project,
         participants=participants,
         outcomes=outcomes,
         totals=totals,
         initiatives=sorted(initiatives, key=lambda i: i.title),
-        countries=sorted(countries, key=lambda c: c.name),
-        themes=sorted(themes, key=lambda t: t.position),
+        countries=countries,
+        themes=themes,
     )
