@@ -373,3 +373,31 @@ def test_dead_slots_beyond_the_limit_are_compacted_by_a_rebuild(app, builds, mon
     world.apply(("founded", 4, 7))
     commit_and_check()  # 3 dead of 8: compacted
     assert len(builds) == 1 and facets.current_index(db.session.connection()).dead == 0
+
+
+def test_slots_of_ids_by_table_and_by_binary_search_agree_after_patches(app, db_session):
+    """found() reads a table of slots by id when ids are dense (and binary search otherwise): both give
+    each id's slot, none for ids it never held, below 1 or past the largest, also in a patched index."""
+
+    def check(ix: facets.FacetIndex) -> None:
+        slot = {int(i): s for s, i in enumerate(ix.ids.tolist())}
+        asked = np.array([0, -5, 10**9, *slot, max(slot) + 1, *slot][::-1], dtype=np.int64)
+        expected_hit = np.array([int(i) in slot for i in asked])
+        expected_slots = np.array([slot[int(i)] for i in asked if int(i) in slot], dtype=np.int64)
+        by_table = ix.found(asked)
+        assert ix.slot_table is not None
+        sparse = facets.FacetIndex(**{**ix.__dict__, "slot_table": None})
+        sparse._slots_by_id = lambda: None  # as for ids too sparse for a table
+        for hit, slots in (by_table, sparse.found(asked)):
+            assert hit.tolist() == expected_hit.tolist() and slots.tolist() == expected_slots.tolist()
+
+    orgs = [factories.organization(country="KE") for _ in range(5)]
+    db.session.commit()
+    conn = db.session.connection()
+    check(facets.current_index(conn))
+    archiving.archive(factories.SETUP, orgs[0])
+    factories.organization(country="CN")  # a new id past the old table
+    db.session.commit()
+    patched = facets.current_index(db.session.connection())
+    assert len(patched.ids) == 6  # the new id appended
+    check(patched)

@@ -163,7 +163,12 @@ class SQLiteBackend:
         expression = self.expression(tokens)
         if names_only:
             expression = "{names} : (" + expression + ")"
-        return f"SELECT rowid FROM search_{entity}_fts WHERE search_{entity}_fts MATCH :fts", {"fts": expression}
+        return f"SELECT rowid AS id FROM search_{entity}_fts WHERE search_{entity}_fts MATCH :fts", {"fts": expression}
+
+    @staticmethod
+    def joined(column: str) -> str:
+        """An aggregate of a column's values as one comma-separated string (NULL for no rows)."""
+        return f"group_concat({column})"
 
     @staticmethod
     def similar_names(conn: Connection, folded_query: str, limit: int) -> list[int] | None:
@@ -207,7 +212,7 @@ class PostgresBackend:
     def match_sql(self, entity: str, tokens: list[str], names_only: bool = False) -> tuple[str, dict]:
         column = "names" if names_only else "doc"
         return (
-            f"SELECT {entity}_id FROM search_{entity}_documents WHERE {column} @@ CAST(:tsq AS tsquery)",
+            f"SELECT {entity}_id AS id FROM search_{entity}_documents WHERE {column} @@ CAST(:tsq AS tsquery)",
             {"tsq": self.expression(tokens)},
         )
 
@@ -215,10 +220,14 @@ class PostgresBackend:
         """(id, matched in names) of matching documents in one pass over the GIN index (a separate
         names @@ query would scan every row: names has no index)."""
         return (
-            f"SELECT {entity}_id, CAST(names @@ CAST(:tsq AS tsquery) AS integer) FROM search_{entity}_documents "
-            "WHERE doc @@ CAST(:tsq AS tsquery)",
+            f"SELECT {entity}_id AS id, CAST(names @@ CAST(:tsq AS tsquery) AS integer) AS in_names "
+            f"FROM search_{entity}_documents WHERE doc @@ CAST(:tsq AS tsquery)",
             {"tsq": self.expression(tokens)},
         )
+
+    @staticmethod
+    def joined(column: str) -> str:
+        return f"string_agg(CAST({column} AS text), ',')"
 
     @staticmethod
     def similar_names(conn: Connection, folded_query: str, limit: int) -> list[int] | None:

@@ -128,15 +128,15 @@ def _codes(index: FacetIndex, facet: str, values: list[str], notices: list[str],
 
 
 # What words match is kept per documents' generation (replaced by every document written), so
-# paging, sorting and each facet click of one search read the database's text index once. Small
-# answers only: a few thousand ids, a few tens of KB each.
-_kept_matches = Kept(128)
-KEEP_MATCHES_UP_TO = 10_000
+# paging, sorting and each facet click of one search read the database's text index once. Answers
+# up to 1 MB (131,072 ids, or pairs of id and "in names"), the last 32 searches: at most 32 MB a worker.
+_kept_matches = Kept(32)
+KEEP_MATCHES_BYTES = 1 << 20
 
 
 def _ids(conn, sql: str, bind: dict, columns: int = 1) -> np.ndarray:
-    """Ids (rows of `columns` ids) a full-text query matches, fetched by the driver directly
-    (200,000 rows in a few ms); read-only, as they may be kept."""
+    """The ids a full-text query (`SELECT id[, in_names] …`) matches, as rows of `columns` ids;
+    read-only, as they may be kept."""
     key = (
         conn.engine.url.render_as_string(hide_password=True),
         read_documents_generation(conn),
@@ -145,25 +145,27 @@ def _ids(conn, sql: str, bind: dict, columns: int = 1) -> np.ndarray:
         columns,
     )
     return _kept_matches.get(
-        key, lambda: _fetch_ids(conn, sql, bind, columns), keep=lambda ids: ids.shape[0] <= KEEP_MATCHES_UP_TO
+        key, lambda: _fetch_ids(conn, sql, bind, columns), keep=lambda ids: ids.nbytes <= KEEP_MATCHES_BYTES
     )
 
 
 def _fetch_ids(conn, sql: str, bind: dict, columns: int) -> np.ndarray:
-    statement = text(sql).bindparams(**bind).compile(conn)
-    cursor = conn.connection.driver_connection.cursor()
+    """Each column as one comma-separated string, parsed by numpy: a row per match made 72,000
+    matches cost 27 ms in the driver, against 9 ms (SQLite, 200,000 organisations)."""
+    backend = backend_for(conn)
+    aggregates = ", ".join(backend.joined(name) for name in ("id", "in_names")[:columns])
+    statement = text(f"SELECT {aggregates} FROM ({sql}) AS matched").bindparams(**bind).compile(conn)  # noqa: S608
+    cursor = conn.connection.driver_connection.cursor()  # the driver's own: no SQLAlchemy result for one row
     try:
         if conn.dialect.name == "sqlite":
             cursor.execute(str(statement), [statement.params[k] for k in statement.positiontup])
         else:
             cursor.execute(str(statement), statement.params)
-        rows = cursor.fetchall()
+        values = cursor.fetchone()
     finally:
         cursor.close()
-    if columns == 1:  # fromiter: a third of np.array's time over a list of 1-tuples
-        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    else:
-        ids = np.array(rows, dtype=np.int64).reshape(-1, columns)
+    parsed = [np.fromstring(v, dtype=np.int64, sep=",") if v else np.zeros(0, dtype=np.int64) for v in values]
+    ids = parsed[0] if columns == 1 else np.column_stack(parsed)
     ids.flags.writeable = False
     return ids
 
@@ -289,7 +291,9 @@ def _match(params: SearchParams, index: FacetIndex, conn) -> _Matched:
     if places:
         masks["where"] = np.logical_or.reduce(places)
     if params.kind:
-        masks["kind"] = np.isin(index.kind, [ORGANIZATION_KINDS.index(k) for k in params.kind])
+        wanted = np.zeros(len(ORGANIZATION_KINDS), dtype=bool)
+        wanted[[ORGANIZATION_KINDS.index(k) for k in params.kind]] = True
+        masks["kind"] = wanted[index.kind]  # a lookup per slot: a tenth of np.isin's time
     if params.status:
         masks["status"] = index.status_sets.mask_for([MEMBERSHIP_STATUSES.index(s) for s in params.status])
     if params.founded_from is not None or params.founded_to is not None:

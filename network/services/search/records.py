@@ -199,7 +199,9 @@ class _Matched:
         statuses = list(STATUSES[kind.entity])
         _unknown(notices, [s for s in params.status if s not in statuses])
         if chosen := [statuses.index(s) for s in params.status if s in statuses]:
-            self.masks["status"] = np.isin(index.status, chosen)
+            wanted = np.zeros(len(statuses), dtype=bool)
+            wanted[chosen] = True
+            self.masks["status"] = wanted[index.status]  # a lookup per record, not np.isin
         if params.theme:
             slugs = {slug: theme_id for theme_id, slug, _n, _z in index.theme_rows}
             _unknown(notices, [t for t in params.theme if t not in slugs])
