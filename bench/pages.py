@@ -430,7 +430,7 @@ def main() -> None:
 
 
 def report(server: dict, results: dict, args, peer: Path | None) -> None:
-    nan = float("nan")
+    nan, inf = float("nan"), float("inf")
     ceiling = results.get("hello (bare Flask)", (nan,))[0]
     table = results.get("Datasette faceted table", (nan,))[0]
     search = results.get("Datasette ?_search=climate", (nan,))[0]
@@ -448,9 +448,13 @@ def report(server: dict, results: dict, args, peer: Path | None) -> None:
           f"({'on ' + str(peer) if peer else 'no peer'})")  # fmt: skip
     print(f"{'page':32} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'÷bare':>6} {'÷table':>7} {'÷search':>7} "
           f"{'errors':>6}")  # fmt: skip
+
+    def ratio(rate: float, peer: float) -> float:
+        return rate / peer if peer else inf  # a peer that answered nothing in the time given
+
     for name, (rate, (p50, p95, p99), errors) in results.items():
-        print(f"{name:32} {rate:7.1f} {p50:7.1f} {p95:7.1f} {p99:7.1f} {rate / ceiling:6.3f} {rate / table:7.1f} "
-              f"{rate / search:7.1f} {errors:6d}")  # fmt: skip
+        print(f"{name:32} {rate:7.1f} {p50:7.1f} {p95:7.1f} {p99:7.1f} {ratio(rate, ceiling):6.3f} "
+              f"{ratio(rate, table):7.1f} {ratio(rate, search):7.1f} {errors:6d}")  # fmt: skip
     print(f"load average after: {loadavg()}; CPU reference loop {cpu_reference()}")
 
 

@@ -163,6 +163,23 @@ def test_pages_and_a_page_beyond_the_end(projects):
     assert find_projects(per_page="2", page="99").page == 2  # the last page, not an error
 
 
+@pytest.mark.parametrize("sort", ["relevance", "title", "updated"])
+def test_pages_read_one_after_another_are_the_whole_order(projects, sort):
+    """Each page sorts only the records up to its end (argpartition): read page by page, in every
+    order, they are the one-page list's order exactly."""
+    lead = projects["solar"].lead_organization
+    for n in range(7):
+        factories.project(lead, f"Transport corridor {7 - n}", themes=["transport"], summary="transport links")
+    db.session.commit()
+    whole = titles(find_projects(q="transport", sort=sort, per_page="100"))
+    paged = [
+        t
+        for page in (1, 2, 3, 4)
+        for t in titles(find_projects(q="transport", sort=sort, per_page="3", page=str(page)))
+    ]
+    assert len(whole) == 10 and paged[: len(whole)] == whole
+
+
 def test_empty_results_say_which_filter_to_drop(projects):
     result = find_projects(q="solar", country="IN")
     assert result.total == 0

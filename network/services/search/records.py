@@ -254,7 +254,9 @@ class _Matched:
                 mask &= m
         return mask
 
-    def ordered_positions(self, sort: str) -> np.ndarray:
+    def ordered_positions(self, sort: str, limit: int | None = None) -> np.ndarray:
+        """Matching positions in the order asked for; with `limit`, only the first `limit` of them
+        (ranks are unique: the partition's top, sorted, is the full sort's beginning)."""
         positions = np.flatnonzero(self.mask)
         index = self.index
         if sort == "title":
@@ -267,6 +269,9 @@ class _Matched:
             key = (~self.title_match[positions]).astype(np.int64) * max(index.size, 1) + index.natural_rank[positions]
         else:
             key = index.natural_rank[positions]
+        if limit is not None and limit < positions.size:
+            top = np.argpartition(key, limit - 1)[:limit]
+            return positions[top[np.argsort(key[top], kind="stable")]]
         return positions[np.argsort(key, kind="stable")]
 
 
@@ -319,7 +324,12 @@ def _search(kind: _Kind, params: RecordSearchParams, load: Select | None = None)
     pages = max(1, -(-total // params.per_page))
     page = min(params.page, pages)
     start = (page - 1) * params.per_page
-    ids = [int(i) for i in m.index.ids[m.ordered_positions(params.sort)[start : start + params.per_page]]]
+    ids = [
+        int(i)
+        for i in m.index.ids[
+            m.ordered_positions(params.sort, limit=start + params.per_page)[start : start + params.per_page]
+        ]
+    ]
     loaded = {item.id: item for item in db.session.scalars(load if load is not None else kind.load, {"ids": ids})}
     items = [loaded[i] for i in ids if i in loaded]
     # Counts depend on the filters and words, not on the page or order: kept per index state and language.
