@@ -23,6 +23,7 @@ from network.extensions import db
 from network.kept import Kept
 from network.models import Initiative, Organization, Project, ProjectParticipant
 from network.services.profiles import project_places
+from network.services.search.facets import code_mask, in_order
 from network.services.search.index import backend_for
 from network.services.search.organizations import FacetValue, _ids
 from network.services.search.params import MAX_PER_PAGE, MAX_QUERY_LENGTH, Paged, _choices, _int, _values, text_only
@@ -199,9 +200,7 @@ class _Matched:
         statuses = list(STATUSES[kind.entity])
         _unknown(notices, [s for s in params.status if s not in statuses])
         if chosen := [statuses.index(s) for s in params.status if s in statuses]:
-            wanted = np.zeros(len(statuses), dtype=bool)
-            wanted[chosen] = True
-            self.masks["status"] = wanted[index.status]  # a lookup per record, not np.isin
+            self.masks["status"] = code_mask(index.status, chosen, len(statuses))
         if params.theme:
             slugs = {slug: theme_id for theme_id, slug, _n, _z in index.theme_rows}
             _unknown(notices, [t for t in params.theme if t not in slugs])
@@ -255,8 +254,7 @@ class _Matched:
         return mask
 
     def ordered_positions(self, sort: str, limit: int | None = None) -> np.ndarray:
-        """Matching positions in the order asked for; with `limit`, only the first `limit` of them
-        (ranks are unique: the partition's top, sorted, is the full sort's beginning)."""
+        """Matching positions in the order asked for (ranks are unique); with `limit`, the first `limit`."""
         positions = np.flatnonzero(self.mask)
         index = self.index
         if sort == "title":
@@ -269,10 +267,7 @@ class _Matched:
             key = (~self.title_match[positions]).astype(np.int64) * max(index.size, 1) + index.natural_rank[positions]
         else:
             key = index.natural_rank[positions]
-        if limit is not None and limit < positions.size:
-            top = np.argpartition(key, limit - 1)[:limit]
-            return positions[top[np.argsort(key[top], kind="stable")]]
-        return positions[np.argsort(key, kind="stable")]
+        return in_order(positions, key, limit)
 
 
 def _facets(m: _Matched, params: RecordSearchParams, kind: _Kind):
@@ -324,12 +319,9 @@ def _search(kind: _Kind, params: RecordSearchParams, load: Select | None = None)
     pages = max(1, -(-total // params.per_page))
     page = min(params.page, pages)
     start = (page - 1) * params.per_page
-    ids = [
-        int(i)
-        for i in m.index.ids[
-            m.ordered_positions(params.sort, limit=start + params.per_page)[start : start + params.per_page]
-        ]
-    ]
+    end = start + params.per_page
+    positions = m.ordered_positions(params.sort, limit=end)[start:end]
+    ids = [int(i) for i in m.index.ids[positions]]
     loaded = {item.id: item for item in db.session.scalars(load if load is not None else kind.load, {"ids": ids})}
     items = [loaded[i] for i in ids if i in loaded]
     # Counts depend on the filters and words, not on the page or order: kept per index state and language.
