@@ -25,6 +25,7 @@ from network.services.events import invitations
 from network.services.mailings import sending
 from network.services.search import saved
 from tests import factories as f
+from tests.e2e.helpers import log_in
 
 AXE = Path(__file__).parent / "vendor" / "axe-core-4.10.2" / "axe.min.js"
 DESKTOP = {"width": 1366, "height": 900}
@@ -207,14 +208,6 @@ def add_older_pages(org, coordinator):
 
 
 EMAILS = {"member": "member@example.org", "coordinator": "coord@example.org", "admin": "admin@example.org"}
-
-
-def log_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", f.PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_text("Log in", exact=True)).to_have_count(0)
 
 
 def act(page, action: str) -> None:

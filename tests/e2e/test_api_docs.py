@@ -4,6 +4,7 @@ account page creates a token that works against the API."""
 from playwright.sync_api import expect
 
 from tests import factories as f
+from tests.e2e.helpers import log_in
 
 
 def test_api_docs_page_lists_operations_without_csp_errors(live_server, page, db_session):
@@ -20,10 +21,7 @@ def test_api_docs_page_lists_operations_without_csp_errors(live_server, page, db
 def test_token_created_on_account_page_reads_the_api(live_server, page, db_session):
     f.user("viewer", email="reader@example.org")
     db_session.commit()
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=email]", "reader@example.org")
-    page.fill("input[name=password]", f.PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server, "reader@example.org")
     page.goto(f"{live_server}/account")
     page.fill("section[aria-labelledby=api-tokens-heading] input[name=name]", "Website sync")
     page.get_by_role("button", name="Create token").click()

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from network.extensions import db
 from network.models import Participant, User
 from tests import factories as f
-from tests.e2e.test_initiative_flow import log_in
+from tests.e2e.helpers import log_in
 
 
 def watch(page, errors: list[str]):

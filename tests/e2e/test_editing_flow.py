@@ -4,14 +4,7 @@ member sees the outcome. Logged in through the real /login form, in Chromium (CS
 from playwright.sync_api import expect
 
 from tests import factories as f
-
-
-def log_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", f.PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_text("Log in", exact=True)).to_have_count(0)
+from tests.e2e.helpers import log_in
 
 
 def test_member_edits_and_proposes_coordinator_approves(live_server, browser, db_session):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from playwright.sync_api import expect
 
 from tests import factories as f
-from tests.e2e.test_initiative_flow import log_in
+from tests.e2e.helpers import log_in
 
 
 def watch(page, errors: list[str]) -> None:

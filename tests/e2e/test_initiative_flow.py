@@ -6,14 +6,7 @@ import re
 from playwright.sync_api import expect
 
 from tests import factories as f
-
-
-def log_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", f.PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_text("Log in", exact=True)).to_have_count(0)
+from tests.e2e.helpers import log_in
 
 
 def test_coordinator_builds_member_accepts_progress_shows(live_server, browser, db_session):

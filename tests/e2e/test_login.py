@@ -1,5 +1,7 @@
 """In Chromium: log in through the form, see the user menu, open the profile, log out (CSRF on)."""
 
+from playwright.sync_api import expect
+
 from tests import factories as f
 
 
@@ -13,27 +15,27 @@ def test_login_user_menu_and_logout(live_server, page, world):
     page.get_by_label("Email").fill("member-a@example.org")
     page.get_by_label("Password").fill("not the password!")
     page.get_by_role("button", name="Log in").click()
-    assert page.get_by_text("Wrong email or password").is_visible()
+    expect(page.get_by_text("Wrong email or password")).to_be_visible()
 
     page.get_by_label("Email").fill("member-a@example.org")
     page.get_by_label("Password").fill(f.PASSWORD)
     page.get_by_label("Keep me logged in on this device").check()
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{live_server}/account")
-    assert page.get_by_role("heading", name="Your account").is_visible()
+    expect(page.get_by_role("heading", name="Your account")).to_be_visible()
     assert {c["name"] for c in page.context.cookies()} >= {"session", "remember_token"}
 
     # The user menu: the name opens a dropdown with the profile and a logout button (a POST form).
     menu = page.locator("#user-menu")
-    assert menu.inner_text() == "Amina Member"
+    expect(menu).to_have_text("Amina Member")
     menu.click()
-    assert page.get_by_role("link", name="Your account").is_visible()
-    assert page.get_by_role("link", name="Users").count() == 0  # members administer no one
+    expect(page.get_by_role("link", name="Your account")).to_be_visible()
+    expect(page.get_by_role("link", name="Users")).to_have_count(0)  # members administer no one
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url(f"{live_server}/")
-    assert page.get_by_text("You are logged out.").is_visible()
-    assert page.get_by_role("link", name="Log in").is_visible()
-    assert page.locator("#user-menu").count() == 0
+    expect(page.get_by_text("You are logged out.")).to_be_visible()
+    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+    expect(page.locator("#user-menu")).to_have_count(0)
 
     page.goto(f"{live_server}/account")
     page.wait_for_url(f"{live_server}/login?next=*")
@@ -49,4 +51,4 @@ def test_admin_sees_admin_links(live_server, page, world):
     page.locator("#user-menu").click()
     page.get_by_role("link", name="Users").click()
     page.wait_for_url(f"{live_server}/admin/users")
-    assert page.get_by_role("cell", name="member-b@example.org").is_visible()
+    expect(page.get_by_role("cell", name="member-b@example.org")).to_be_visible()

@@ -11,7 +11,7 @@ from network.extensions import db
 from network.models import Person
 from network.services import mail
 from tests import factories as f
-from tests.e2e.test_initiative_flow import log_in
+from tests.e2e.helpers import log_in
 
 
 def test_from_the_directory_selection_to_the_mail_in_the_outbox(live_server, browser, db_session):

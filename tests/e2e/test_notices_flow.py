@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from network.services.mail import outbox_messages
 from tests import factories as f
-from tests.e2e.test_start_flow import log_in
+from tests.e2e.helpers import log_in
 
 
 def mails_to(address: str) -> list:
@@ -57,6 +57,7 @@ def test_notice_preferences_decide_what_is_mailed(live_server, browser, db_sessi
     member.goto(f"{live_server}/organizations/green-delta/edit")
     member.fill("textarea[name=description]", "Something the coordinator will not accept.")
     member.get_by_role("button", name="Send for approval").click()
+    expect(member.get_by_text("Your change was sent to the coordinators for approval.")).to_be_visible()
     coordinator.goto(f"{live_server}/changes")
     coordinator.get_by_role("link", name="Review", exact=True).first.click()
     coordinator.get_by_role("button", name="Reject").click()

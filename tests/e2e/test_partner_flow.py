@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from network.models import utcnow
 from tests import factories as f
-from tests.e2e.test_initiative_flow import log_in
+from tests.e2e.helpers import log_in
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 
@@ -78,6 +78,7 @@ def test_partner_without_account_and_verified_outcome(live_server, browser, db_s
     member.fill("input[name=period_end]", "2024-12-31")
     member.fill("input[name=tco2e_reduced]", "250")
     member.get_by_role("button", name="Save").click()
+    expect(member.get_by_text("The outcome report was added.")).to_be_visible()
     member.goto(f"{live_server}/projects/{project.id}/outcomes")
     member.locator("[data-testid=review-status] a").first.click()
     expect(member.locator("[data-testid=review-status]")).to_have_text("Not submitted")

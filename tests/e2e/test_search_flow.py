@@ -20,20 +20,20 @@ def test_search_narrow_by_region_and_theme_then_open_a_result(live_server, page,
     page.fill("#q", "solar")
     page.press("#q", "Enter")
     page.wait_for_url("**/organizations?q=solar**")
-    assert page.locator("#result-count strong").inner_text() == "3"
+    expect(page.locator("#result-count strong")).to_have_text("3")
     assert page.locator("ol.results mark").first.inner_text().lower() == "solar"
 
     # Narrow by region: Asia (a world region containing India and Bangladesh).
     page.locator('a[data-facet="region"][data-value="142"]').click()
     page.wait_for_url("**region=142**")
-    assert page.locator("#result-count strong").inner_text() == "2"
+    expect(page.locator("#result-count strong")).to_have_text("2")
     assert page.locator("ol.results").inner_text().count("Nairobi") == 0
 
     # Then by theme; the region stays chosen.
     page.locator('a[data-facet="theme"][data-value="energy-transition"]').click()
     page.wait_for_url("**theme=energy-transition**")
     assert "region=142" in page.url
-    assert page.locator("#result-count strong").inner_text() == "1"
+    expect(page.locator("#result-count strong")).to_have_text("1")
 
     page.get_by_role("link", name="Dhaka Solar Collective").click()
     page.wait_for_url("**/organizations/dhaka-solar")
@@ -53,15 +53,15 @@ def test_project_search_narrow_by_theme_and_region_then_open_a_project(live_serv
     page.fill("#q", "solar")
     page.press("#q", "Enter")
     page.wait_for_url("**/projects?q=solar**")
-    assert page.locator("#result-count strong").inner_text() == "3"
+    expect(page.locator("#result-count strong")).to_have_text("3")
 
     page.locator('a[data-facet="theme"][data-value="transport"]').click()
     page.wait_for_url("**theme=transport**")
-    assert page.locator("#result-count strong").inner_text() == "2"
+    expect(page.locator("#result-count strong")).to_have_text("2")
     page.locator('a[data-facet="region"][data-value="142"]').click()  # Asia
     page.wait_for_url("**region=142**")
     assert "theme=transport" in page.url
-    assert page.locator("#result-count strong").inner_text() == "1"
+    expect(page.locator("#result-count strong")).to_have_text("1")
 
     page.locator("ol.results h3 a").first.click()
     page.wait_for_url(f"**/projects/{wanted.id}")
@@ -81,11 +81,11 @@ def test_where_facet_chips_and_focus_after_a_facet_click(live_server, page, db_s
     page.wait_for_url("**region=034**")
     page.locator('a[data-facet="country"][data-value="KE"]').click()
     page.wait_for_url("**country=KE**")
-    assert page.locator("#result-count strong").inner_text() == "2"
+    expect(page.locator("#result-count strong")).to_have_text("2")
     chips = page.get_by_test_id("filter-chips")
     assert "Kenya" in chips.inner_text() and "Southern Asia" in chips.inner_text()
     expect(page.locator("#result-count")).to_be_focused()  # (no wait_for_function: the CSP forbids eval)
     page.locator('[data-chip="region:034"]').click()
     expect(page).not_to_have_url(re.compile("region=034"))
-    assert page.locator("#result-count strong").inner_text() == "1"
+    expect(page.locator("#result-count strong")).to_have_text("1")
     assert page.locator("ol.results").inner_text().count("Nairobi") == 1

@@ -2,6 +2,8 @@
 
 from decimal import Decimal
 
+from playwright.sync_api import expect
+
 from tests import factories as f
 
 
@@ -27,7 +29,7 @@ def test_home_to_organization_to_project(live_server, page, db_session):
     page.on("console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
 
     page.goto(live_server + "/")
-    assert page.locator('[data-count="organizations"]').inner_text() == "2"
+    expect(page.locator('[data-count="organizations"]')).to_have_text("2")
     # The member map is drawn from the bundled shapes; Kenya links to the filtered directory.
     kenya = page.locator('#member-map svg a[data-country="KE"]')
     kenya.wait_for()
@@ -35,13 +37,13 @@ def test_home_to_organization_to_project(live_server, page, db_session):
 
     page.locator(".change-list").get_by_role("link", name="Green Earth Kenya").first.click()
     page.wait_for_url(f"{live_server}/organizations/green-earth-kenya")
-    assert page.get_by_role("heading", level=1).inner_text().startswith("Green Earth Kenya")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Green Earth Kenya")
     for text in ["CAN East Africa", "Wanjiru Listed", "Freight Certifier", "Cleaner freight for East Africa."]:
-        assert page.get_by_text(text).first.is_visible(), text
+        expect(page.get_by_text(text).first).to_be_visible()
 
     page.get_by_role("link", name="Truck Retrofit Programme").click()
     page.wait_for_url(f"{live_server}/projects/{project.id}")
-    assert page.get_by_role("heading", level=1).inner_text() == "Truck Retrofit Programme"
-    assert page.get_by_text("$250,000.00").is_visible()
-    assert page.get_by_text("Gold Standard").is_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Truck Retrofit Programme")
+    expect(page.get_by_text("$250,000.00")).to_be_visible()
+    expect(page.get_by_text("Gold Standard")).to_be_visible()
     assert csp_errors == []

@@ -6,6 +6,7 @@ reviews the themes added, by name."""
 from playwright.sync_api import expect
 
 from tests import factories as f
+from tests.e2e.helpers import log_in
 from tests.e2e.test_accessibility import AXE, PHONE, RUN_AXE, TAGS
 
 
@@ -19,14 +20,6 @@ def axe_problems(page, where: str) -> list[str]:
         found.append(f"{where}: wider than the phone screen")
     page.set_viewport_size(size)
     return found
-
-
-def log_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", f.PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_text("Log in", exact=True)).to_have_count(0)
 
 
 def test_member_and_coordinator_start_pages(live_server, browser, db_session):
