@@ -53,6 +53,27 @@ def add_audit_rows(count: int, *, start=None, same_time_every: int = 1, **values
 # ------------------------------------------------------------------------------------------- paging
 
 
+def test_audit_actor_choices_are_the_users_in_the_trail(world, db_session):
+    """The actor filter offers every user with a row in the trail, by name, and no one else; rows
+    without an actor (the system's) and the gaps between user ids are stepped over."""
+    from network.services import history
+
+    users = world.users
+    admin = users["admin"]
+    db_session.execute(db.delete(AuditEvent))
+    add_audit_rows(5)  # no actor
+    add_audit_rows(3, actor_id=users["member_b"].id)
+    add_audit_rows(2, actor_id=users["coordinator_y"].id)
+    add_audit_rows(1, actor_id=users["member_b"].id)
+    assert [u.name for u in history.audit_actors(admin)] == sorted(
+        [users["coordinator_y"].name, users["member_b"].name]
+    )
+
+    db_session.execute(db.delete(AuditEvent))
+    add_audit_rows(4)
+    assert history.audit_actors(admin) == []
+
+
 def test_audit_log_pages_reach_every_event_once_with_filters_kept(world, client_as, db_session):
     coordinator, member = world.users["coordinator_x"], world.users["member_a"]
     add_audit_rows(130, same_time_every=7, actor_id=coordinator.id)  # page ends fall inside equal times
