@@ -166,7 +166,7 @@ def page_statements(client, path: str) -> list[tuple[str, object]]:
 
 
 def read_from_paged_tables(statement: str) -> bool:
-    return statement.lstrip().upper().startswith("SELECT") and any(
+    return statement.lstrip().upper().startswith(("SELECT", "WITH")) and any(
         re.search(rf"\bFROM {t}\b|\bJOIN {t}\b", statement) for t in PAGED_TABLES
     )
 
@@ -186,8 +186,9 @@ def check_plan(statement: str, parameters, *, sorted_ok: bool) -> None:
         for table in PAGED_TABLES:
             assert not re.search(rf"SCAN {table}(?! USING)", plan), plan
         ordered = re.search(r"ORDER BY (audit_events|notifications|import_jobs)\.", statement)
-        if ordered and not sorted_ok:  # read in (at, id) order: no sort of what was found (the actor
-            # choices sort users, not the log)
+        # Read in (at, id) order: no sort of what was found. The actor choices (WITH RECURSIVE)
+        # step through the actor index in order and sort users, not the log.
+        if ordered and not sorted_ok and not statement.lstrip().startswith("WITH RECURSIVE"):
             assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
         return
     plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters).scalar()
