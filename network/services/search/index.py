@@ -495,7 +495,7 @@ def index_changes(session: Session, flush_context) -> None:
         reindex(conn, "organization", orgs)
     if initiatives:
         reindex(conn, "initiative", initiatives)
-    # Documents are read live; only what the in-memory facet index holds needs a new generation.
+    # reindex() replaced the documents' generation; the in-memory indexes need theirs replaced too.
     if facets_changed:
         bump_generation(conn, facet_orgs)
     if records_changed:
